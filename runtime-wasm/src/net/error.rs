@@ -1,0 +1,241 @@
+//! One error type for the whole library, shaped after Go's `net` errors.
+//!
+//! `Display` is Go's `Error()` string, byte for byte. Every variant has a
+//! stable code (`Error::code`) which is also the `code` tag of its serde
+//! form, so an error built in JS (`{code: "timeout"}`) and one built in Rust
+//! cross the boundary in either direction unchanged. `js/net.ts` declares the
+//! same codes in `NetErrorCode`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Go's `net.OpError`: `op net [source->]addr: err`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpError {
+    /// The operation: "dial", "read", "write", "close", "listen", ...
+    pub op: String,
+    /// The network: "ws", "wss", "tcp", ...
+    #[serde(default)]
+    pub net: String,
+    /// The local address, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The remote address (a URL for ws/wss).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+    pub err: Box<Error>,
+}
+
+/// Go's `net.DNSError`: `lookup NAME[ on SERVER]: ERR`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DNSError {
+    pub err: String,
+    pub name: String,
+    #[serde(default)]
+    pub server: String,
+    #[serde(default)]
+    pub is_timeout: bool,
+    #[serde(default)]
+    pub is_temporary: bool,
+    #[serde(default)]
+    pub is_not_found: bool,
+}
+
+/// Go's `net.AddrError`: `address ADDR: REASON` (just `REASON` without ADDR).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddrError {
+    pub err: String,
+    #[serde(default)]
+    pub addr: String,
+}
+
+/// Go's `net.ParseError`: `invalid TYPE: TEXT`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParseError {
+    pub r#type: String,
+    pub text: String,
+}
+
+/// Every error the library returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Error {
+    Op(OpError),
+    Dns(DNSError),
+    Addr(AddrError),
+    Parse(ParseError),
+    /// Go's `UnknownNetworkError`: `unknown network NET`.
+    UnknownNetwork { net: String },
+    /// Go's `net.ErrClosed`.
+    Closed,
+    /// Go's `os.ErrDeadlineExceeded`: a deadline passed; the connection is
+    /// still usable.
+    Timeout,
+    /// The operation was cancelled by its caller (Go's `errCanceled`).
+    Canceled,
+    /// What the browser cannot do (listening sockets, raw TCP/UDP, ...). The
+    /// message says what is unsupported and, where there is one, what to use.
+    Unsupported { message: String },
+    /// Go's `io.EOF`: the peer finished cleanly.
+    Eof,
+    /// Any other failure, with the most specific text available (a refused
+    /// connection, an abnormal close code, a browser exception).
+    Other { message: String },
+}
+
+impl Error {
+    /// The stable code of this kind of error (also its serde `code` tag).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Op(_) => "op",
+            Error::Dns(_) => "dns",
+            Error::Addr(_) => "addr",
+            Error::Parse(_) => "parse",
+            Error::UnknownNetwork { .. } => "unknown_network",
+            Error::Closed => "closed",
+            Error::Timeout => "timeout",
+            Error::Canceled => "canceled",
+            Error::Unsupported { .. } => "unsupported",
+            Error::Eof => "eof",
+            Error::Other { .. } => "other",
+        }
+    }
+
+    /// Every code, in declaration order (the JS side keeps the same list).
+    pub const CODES: [&'static str; 11] = [
+        "op",
+        "dns",
+        "addr",
+        "parse",
+        "unknown_network",
+        "closed",
+        "timeout",
+        "canceled",
+        "unsupported",
+        "eof",
+        "other",
+    ];
+
+    /// Wraps `err` as Go's `OpError{Op: op, Net: net, Addr: addr}`.
+    pub fn op(op: &str, net: &str, addr: Option<&str>, err: Error) -> Error {
+        Error::Op(OpError {
+            op: op.into(),
+            net: net.into(),
+            source: None,
+            addr: addr.map(Into::into),
+            err: Box::new(err),
+        })
+    }
+
+    pub fn unsupported(message: impl Into<String>) -> Error {
+        Error::Unsupported { message: message.into() }
+    }
+
+    pub fn other(message: impl Into<String>) -> Error {
+        Error::Other { message: message.into() }
+    }
+
+    /// Go's `Timeout()`: true for deadline errors, DNS timeouts and any
+    /// `OpError` wrapping one.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Timeout => true,
+            Error::Dns(e) => e.is_timeout,
+            Error::Op(e) => e.err.is_timeout(),
+            _ => false,
+        }
+    }
+
+    /// Go's `Temporary()` (deprecated in Go, kept for DNSError's sake).
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            Error::Timeout => true,
+            Error::Dns(e) => e.is_timeout || e.is_temporary,
+            Error::Op(e) => e.err.is_temporary(),
+            _ => false,
+        }
+    }
+
+    /// Go's `DNSError.IsNotFound`, looking through an `OpError`.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::Dns(e) => e.is_not_found,
+            Error::Op(e) => e.err.is_not_found(),
+            _ => false,
+        }
+    }
+
+    /// The innermost error, through any `OpError` layers (Go's
+    /// `errors.Unwrap` loop), for matching on `Closed`, `Eof`, `Timeout`.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::Op(e) => e.err.root(),
+            e => e,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Op(e) => {
+                f.write_str(&e.op)?;
+                if !e.net.is_empty() {
+                    write!(f, " {}", e.net)?;
+                }
+                if let Some(s) = &e.source {
+                    write!(f, " {s}")?;
+                }
+                if let Some(a) = &e.addr {
+                    f.write_str(if e.source.is_some() { "->" } else { " " })?;
+                    f.write_str(a)?;
+                }
+                write!(f, ": {}", e.err)
+            }
+            Error::Dns(e) => {
+                write!(f, "lookup {}", e.name)?;
+                if !e.server.is_empty() {
+                    write!(f, " on {}", e.server)?;
+                }
+                write!(f, ": {}", e.err)
+            }
+            Error::Addr(e) if e.addr.is_empty() => f.write_str(&e.err),
+            Error::Addr(e) => write!(f, "address {}: {}", e.addr, e.err),
+            Error::Parse(e) => write!(f, "invalid {}: {}", e.r#type, e.text),
+            Error::UnknownNetwork { net } => write!(f, "unknown network {net}"),
+            Error::Closed => f.write_str("use of closed network connection"),
+            Error::Timeout => f.write_str("i/o timeout"),
+            Error::Canceled => f.write_str("operation was canceled"),
+            Error::Unsupported { message } | Error::Other { message } => f.write_str(message),
+            Error::Eof => f.write_str("EOF"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Op(e) => Some(e.err.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// Lets `Conn` implement `futures::io` traits and lets callers use `?` in
+/// functions returning `std::io::Result`. The `Error` stays inside, so
+/// `io::Error::get_ref` + `downcast_ref::<Error>()` recovers it.
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> Self {
+        use std::io::ErrorKind as K;
+        let kind = match e.root() {
+            Error::Timeout => K::TimedOut,
+            Error::Eof => K::UnexpectedEof,
+            Error::Closed => K::NotConnected,
+            Error::Unsupported { .. } => K::Unsupported,
+            Error::Addr(_) | Error::Parse(_) | Error::UnknownNetwork { .. } => K::InvalidInput,
+            _ => K::Other,
+        };
+        std::io::Error::new(kind, e)
+    }
+}

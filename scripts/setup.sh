@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Installs everything the build, the demo and the tests need on a fresh Debian 12
+# machine, idempotently: a second run checks stamps and returns in seconds.
+# Follows shared/TOOLCHAIN.md: where `rustup target add wasm32-unknown-unknown`
+# cannot download, the wasm32 std is built from Debian's Rust source.
+# Writes $CACHE/env.sh, which the other scripts source.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm
+mkdir -p "$CACHE/bin"
+log() { echo "[setup] $*" >&2; }
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+
+# ---- Debian packages -------------------------------------------------------
+APT_PKGS=(chromium chromium-driver dnsdist dnsmasq-base nodejs npm)
+need_apt() { local missing=(); for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done; echo "${missing[@]:-}"; }
+apt_install() {
+  local missing; missing=$(need_apt "$@")
+  [ -z "$missing" ] && return 0
+  log "apt-get install $missing"
+  if [ ! -f "$CACHE/apt-updated" ] || [ -n "$(find "$CACHE/apt-updated" -mmin +600 2>/dev/null)" ]; then
+    $SUDO apt-get update -qq && touch "$CACHE/apt-updated"
+  fi
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+# node/npm: keep whatever is already on PATH (the machine's node 20 + npm 11).
+if command -v node >/dev/null && command -v npm >/dev/null; then APT_PKGS=(chromium chromium-driver dnsdist dnsmasq-base); fi
+apt_install "${APT_PKGS[@]}"
+
+# ---- Rust toolchain with a wasm32 std -------------------------------------
+TOOLCHAIN=""
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  TOOLCHAIN=$(rustup show active-toolchain | cut -d' ' -f1)
+elif [ ! -f "$CACHE/rustup-target-failed" ] && timeout 60 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+  TOOLCHAIN=$(rustup show active-toolchain | cut -d' ' -f1)
+else
+  touch "$CACHE/rustup-target-failed"
+  TOOLCHAIN=debian-web
+  apt_install rustc-web cargo-web rust-web-src lld-22
+  rustup toolchain list | grep -q "^$TOOLCHAIN" || rustup toolchain link "$TOOLCHAIN" /usr
+  # rustc links wasm with rust-lld from its sysroot.
+  $SUDO mkdir -p /usr/lib/rustlib/x86_64-unknown-linux-gnu/bin
+  [ -e /usr/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld ] || \
+    $SUDO ln -sf /usr/bin/lld-22 /usr/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld
+  # Build the wasm32 std from source once per rustc version (stamp next to the rlibs).
+  LIBDIR=/usr/lib/rustlib/wasm32-unknown-unknown/lib
+  VER=$(/usr/bin/rustc --version)
+  if [ "$(cat "$LIBDIR/.stamp" 2>/dev/null)" != "$VER" ]; then
+    log "building the wasm32 standard library for $VER (a few minutes, once)"
+    W="$CACHE/std-build"; rm -rf "$W"; mkdir -p "$W/src"
+    printf '[package]\nname = "stdbuild"\nversion = "0.0.0"\nedition = "2021"\n[lib]\npath = "src/lib.rs"\n[workspace]\n' > "$W/Cargo.toml"
+    : > "$W/src/lib.rs"
+    (cd "$W" && RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \
+      cargo "+$TOOLCHAIN" build -q --release --target wasm32-unknown-unknown \
+      -Zbuild-std=std,panic_abort,test)
+    $SUDO rm -rf "$LIBDIR"; $SUDO mkdir -p "$LIBDIR"
+    find "$W/target/wasm32-unknown-unknown/release/deps" -name '*.rlib' ! -name 'libstdbuild-*' \
+      -exec $SUDO cp {} "$LIBDIR/" \;
+    echo "$VER" | $SUDO tee "$LIBDIR/.stamp" >/dev/null
+    rm -rf "$W"
+  fi
+fi
+
+# ---- wasm-bindgen CLI (exactly the locked version) and wasm-pack -----------
+BINDGEN_VER=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print; exit}' "$ROOT/Cargo.lock")
+if [ "$("$CACHE/bin/wasm-bindgen" --version 2>/dev/null | cut -d' ' -f2)" != "$BINDGEN_VER" ]; then
+  log "cargo install wasm-bindgen-cli $BINDGEN_VER"
+  cargo "+$TOOLCHAIN" install -q --root "$CACHE" wasm-bindgen-cli --version "=$BINDGEN_VER" --force
+fi
+if ! [ -x "$CACHE/bin/wasm-pack" ]; then
+  log "cargo install wasm-pack"
+  cargo "+$TOOLCHAIN" install -q --root "$CACHE" wasm-pack --version "=0.15.1"
+fi
+
+# ---- npm packages (package-lock.json pins them) ----------------------------
+if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+  log "npm ci"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+cat > "$CACHE/env.sh" <<ENV
+export RUSTUP_TOOLCHAIN=$TOOLCHAIN
+export PATH="$CACHE/bin:\$PATH"
+export CHROMEDRIVER=/usr/bin/chromedriver
+export CHROMIUM=/usr/bin/chromium
+ENV
+log "ready (toolchain $TOOLCHAIN, wasm-bindgen $BINDGEN_VER)"
