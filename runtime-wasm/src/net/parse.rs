@@ -204,7 +204,11 @@ pub(crate) fn dtoi(s: &str) -> (u32, usize, bool) {
 mod tests {
     use super::*;
 
-    #[test]
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn reasons_match_netip() {
         for (input, reason) in [
             ("", "unable to parse IP"),
@@ -231,7 +235,8 @@ mod tests {
         assert!(parse_addr("1.2.3.4").unwrap().is4);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn dtoi_matches_go() {
         assert_eq!(dtoi("24"), (24, 2, true));
         assert_eq!(dtoi("24x"), (24, 2, true));

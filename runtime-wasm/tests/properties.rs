@@ -1,0 +1,76 @@
+//! Property tests (native): every parser takes arbitrary input without
+//! panicking, and printing then parsing a valid IP gives it back.
+#![cfg(not(target_arch = "wasm32"))]
+
+use proptest::prelude::*;
+use runtime_wasm::net::*;
+
+/// Strings near the grammar: digits, hex, separators, brackets, zones.
+fn addrish() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop::sample::select(vec![
+            "0", "1", "9", "00", "255", "256", "ff", "FFFF", "12345", ":", "::", ".", "%", "eth0", "[", "]", "/", "-",
+            "24", "128", "ffff:", "1.2.3.4", " ", "é",
+        ]),
+        0..12,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn any_ip() -> impl Strategy<Value = IP> {
+    prop_oneof![
+        any::<[u8; 4]>().prop_map(|b| ipv4(b[0], b[1], b[2], b[3])),
+        any::<[u8; 16]>().prop_map(IP::from),
+        // Sparse IPv6 (many zero groups) exercises "::" placement.
+        prop::collection::vec(prop_oneof![3 => Just(0u16), 1 => any::<u16>()], 8)
+            .prop_map(|g| IP(g.iter().flat_map(|x| x.to_be_bytes()).collect())),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parsers_never_panic(s in prop_oneof![addrish(), any::<String>()]) {
+        let _ = parse_ip(&s);
+        let _ = parse_cidr(&s);
+        let _ = split_host_port(&s);
+        let _ = join_host_port(&s, &s);
+        if let Ok((ip, net)) = parse_cidr(&s) {
+            prop_assert!(net.contains(&ip), "{s}: {net} must contain {ip}");
+            let _ = net.to_string();
+        }
+    }
+
+    #[test]
+    fn ip_string_round_trips(ip in any_ip()) {
+        let text = ip.to_string();
+        let back = parse_ip(&text);
+        prop_assert_eq!(back.as_ref(), Some(&ip), "{}", text);
+        prop_assert!(!text.contains(":::"));
+    }
+
+    #[test]
+    fn parsed_ips_round_trip(s in addrish()) {
+        if let Some(ip) = parse_ip(&s) {
+            prop_assert_eq!(parse_ip(&ip.to_string()), Some(ip));
+        }
+    }
+
+    #[test]
+    fn cidr_mask_size_agrees(ones in -2i32..130, v6 in any::<bool>()) {
+        let bits = if v6 { 128 } else { 32 };
+        match cidr_mask(ones, bits) {
+            Some(m) => prop_assert_eq!(m.size(), (ones as usize, bits as usize)),
+            None => prop_assert!(ones < 0 || ones > bits),
+        }
+    }
+
+    #[test]
+    fn host_port_round_trips(host in "[a-z0-9.:%]{0,12}", port in "[a-z0-9%]{0,5}") {
+        // Without '[' or ']' in the host and ':' in the port, Go's
+        // SplitHostPort(JoinHostPort(h, p)) always gives back (h, p).
+        let joined = join_host_port(&host, &port);
+        prop_assert_eq!(split_host_port(&joined).ok(), Some((host, port)), "{}", joined);
+    }
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, then runs every layer
+#   1. native   cargo test (Go's tables, property tests, error model)
+#   2. wasm     the same Rust tests compiled to wasm32, in headless Chromium
+#   3. vitest   the JS glue in Node (against the compiled wasm, mocked APIs)
+#   4. page     the demo page in headless Chromium via playwright-core
+# A layer that ran zero tests fails the run. The last line is
+# "N passed, N failed" summed over all layers.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+# shellcheck disable=SC1091
+source "${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/env.sh"
+LOGS="$ROOT/target/test-logs"; mkdir -p "$LOGS"
+PASSED=0; FAILED=0; BROKEN=()
+
+# record NAME PASSED FAILED STATUS
+record() {
+  local name=$1 p=$2 f=$3 status=$4
+  PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+  echo "== layer $name: $p passed, $f failed (exit $status)"
+  if [ "$((p + f))" -eq 0 ]; then BROKEN+=("$name ran zero tests"); fi
+  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then BROKEN+=("$name exited $status"); fi
+}
+# Sums cargo / wasm-bindgen-test "test result:" lines.
+cargo_counts() {
+  awk '/test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+       END { print p + 0, f + 0 }' "$1"
+}
+vitest_counts() {
+  node -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests) } catch { console.log(0, 0) }' "$1"
+}
+
+echo "== 1/4 native: cargo test"
+cargo test --workspace --color never 2>&1 | tee "$LOGS/native.log"; st=${PIPESTATUS[0]}
+read -r p f < <(cargo_counts "$LOGS/native.log"); record native "$p" "$f" "$st"
+
+echo "== 2/4 wasm32 in headless Chromium: cargo test --target wasm32-unknown-unknown"
+( cd runtime-wasm && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  WASM_BINDGEN_TEST_TIMEOUT=180 cargo test --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
+st=${PIPESTATUS[0]}
+read -r p f < <(cargo_counts "$LOGS/wasm.log"); record wasm "$p" "$f" "$st"
+
+echo "== build: wasm-pack + esbuild, then tsc"
+if bash scripts/build.sh && npx tsc --noEmit -p .; then
+  echo "== 3/4 vitest (Node)"
+  rm -f "$LOGS/vitest.json"
+  npx vitest run --reporter=default --reporter=json --outputFile="$LOGS/vitest.json"; st=$?
+  read -r p f < <(vitest_counts "$LOGS/vitest.json"); record vitest "$p" "$f" "$st"
+
+  echo "== 4/4 page tests (playwright-core + Chromium)"
+  rm -f "$LOGS/page.json"
+  VITEST_LAYER=page npx vitest run --reporter=default --reporter=json --outputFile="$LOGS/page.json"; st=$?
+  read -r p f < <(vitest_counts "$LOGS/page.json"); record page "$p" "$f" "$st"
+else
+  BROKEN+=("build or typecheck failed, so vitest and page tests did not run")
+fi
+
+for b in "${BROKEN[@]}"; do echo "!! $b"; done
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ] && [ "${#BROKEN[@]}" -eq 0 ]

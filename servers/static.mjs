@@ -1,0 +1,41 @@
+// Serves the demo page and the built package on 127.0.0.1 with Node's own
+// http module. Later servers (WebSocket echo, HTTP with CORS, DoH) start
+// from servers/start.mjs beside it.
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize, resolve } from "node:path";
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".png": "image/png",
+};
+
+/** Serves `mounts` ({"/": dir, "/pkg/": dir}) and resolves to the server. */
+export function startStatic(mounts, port = 0) {
+  const roots = Object.entries(mounts).sort((a, b) => b[0].length - a[0].length);
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    const mount = roots.find(([prefix]) => path.startsWith(prefix));
+    if (!mount) return void res.writeHead(404).end("not found");
+    const root = resolve(mount[1]);
+    let file = normalize(join(root, path.slice(mount[0].length)));
+    if (!file.startsWith(root)) return void res.writeHead(403).end("forbidden");
+    if (path.endsWith("/")) file = join(file, "index.html");
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end("not found");
+    }
+  });
+  return new Promise((ok, fail) => {
+    server.once("error", fail);
+    server.listen(port, "127.0.0.1", () => ok(server));
+  });
+}
