@@ -29,10 +29,13 @@ if command -v node >/dev/null && command -v npm >/dev/null; then APT_PKGS=(chrom
 apt_install "${APT_PKGS[@]}"
 
 # ---- Rust toolchain with a wasm32 std -------------------------------------
+# GO_NET_WASM_RUST=debian forces the Debian route (to test it where rustup works).
+# A failed `rustup target add` is remembered, so later runs go straight there.
 TOOLCHAIN=""
-if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  TOOLCHAIN=$(rustup show active-toolchain | cut -d' ' -f1)
-elif [ ! -f "$CACHE/rustup-target-failed" ] && timeout 60 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+[ "${GO_NET_WASM_RUST:-}" = debian ] && touch "$CACHE/rustup-target-failed"
+if [ ! -f "$CACHE/rustup-target-failed" ] && \
+   { rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || \
+     timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; }; then
   TOOLCHAIN=$(rustup show active-toolchain | cut -d' ' -f1)
 else
   touch "$CACHE/rustup-target-failed"

@@ -28,8 +28,9 @@ cargo_counts() {
   awk '/test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
        END { print p + 0, f + 0 }' "$1"
 }
+# A suite that fails outside its tests (a beforeAll) counts as one failure.
 vitest_counts() {
-  node -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests) } catch { console.log(0, 0) }' "$1"
+  node -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests + r.numFailedTestSuites) } catch { console.log(0, 0) }' "$1"
 }
 
 echo "== 1/4 native: cargo test"

@@ -9,9 +9,12 @@ use wasm_bindgen::prelude::*;
 use crate::net::{self, Error};
 
 fn to_js<T: Serialize>(v: &T) -> JsValue {
-    // Only plain structs and strings are serialized here; a failure would be
-    // a bug in this file, reported as a JS exception rather than a panic.
-    serde_wasm_bindgen::to_value(v).unwrap_or_else(|e| JsValue::from_str(&e.to_string()))
+    // Plain objects, not JS `Map`s: `#[serde(flatten)]` serializes through a
+    // map, which serde-wasm-bindgen would otherwise turn into a `Map`. Only
+    // plain structs and strings pass through here; should serialization still
+    // fail, JS receives the message as a string instead of a panic.
+    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    v.serialize(&ser).unwrap_or_else(|e| JsValue::from_str(&e.to_string()))
 }
 
 #[derive(Serialize)]

@@ -1,8 +1,7 @@
 // Page test: the demo page in real headless Chromium (playwright-core with
-// the system Chromium), served by servers/start.mjs on 127.0.0.1.
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// the system Chromium), served by servers/start.mjs on 127.0.0.1. Playwright
+// gives each launch a fresh profile directory.
+import { mkdirSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 // @ts-expect-error: plain .mjs module without types
@@ -23,7 +22,6 @@ beforeAll(async () => {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), "chromium-"))}`,
     ],
   });
 });
