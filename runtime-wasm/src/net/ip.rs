@@ -319,6 +319,18 @@ impl fmt::Debug for IP {
     }
 }
 
+/// Go's `IP.UnmarshalText`: `""` gives the empty IP (Go's nil), anything
+/// `parse_ip` rejects gives `invalid IP address: TEXT`.
+impl std::str::FromStr for IP {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<IP, Error> {
+        if s.is_empty() {
+            return Ok(IP::default());
+        }
+        parse_ip(s).ok_or_else(|| Error::Parse(ParseError { r#type: "IP address".into(), text: s.into() }))
+    }
+}
+
 impl From<[u8; 4]> for IP {
     fn from(b: [u8; 4]) -> Self {
         IP(b.to_vec())
