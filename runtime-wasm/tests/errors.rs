@@ -4,16 +4,8 @@
 
 use runtime_wasm::net::*;
 
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-
-macro_rules! both {
-    ($(fn $name:ident() $body:block)*) => {$(
-        #[cfg_attr(not(target_arch = "wasm32"), test)]
-        #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-        fn $name() $body
-    )*};
-}
+#[macro_use]
+mod common;
 
 fn dns(err: &str, name: &str, server: &str) -> DNSError {
     DNSError { err: err.into(), name: name.into(), server: server.into(), ..Default::default() }

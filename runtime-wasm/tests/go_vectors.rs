@@ -5,17 +5,8 @@
 use runtime_wasm::net::*;
 use serde_json::Value;
 
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-
-/// `#[test]` natively, `#[wasm_bindgen_test]` in the browser.
-macro_rules! both {
-    ($(fn $name:ident() $body:block)*) => {$(
-        #[cfg_attr(not(target_arch = "wasm32"), test)]
-        #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-        fn $name() $body
-    )*};
-}
+#[macro_use]
+mod common;
 
 fn vectors(table: &str) -> Vec<Value> {
     let all: Value = serde_json::from_str(include_str!("../../testdata/go_net_vectors.json")).unwrap();
