@@ -16,8 +16,9 @@ export async function startAll({ port = 0 } = {}) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf("--port");
   const { urls, close } = await startAll({ port: i > 0 ? Number(process.argv[i + 1]) : 0 });
+  // --announce: a line for a person; otherwise one JSON line for scripts.
   if (process.argv.includes("--announce")) console.log(`Demo: open ${urls.page}  (Ctrl-C stops it)`);
-  console.log(JSON.stringify(urls));
+  else console.log(JSON.stringify(urls));
   const stop = () => close().then(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
