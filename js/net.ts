@@ -1,72 +1,38 @@
-// The JS half of the `net` bindings. Rust (runtime-wasm) imports functions
-// named `_net*` from the global scope; `registerNetBindings()` installs them
-// on `globalThis`, so the same code works in a Window and in a Worker.
-//
-// Errors cross the boundary as plain objects tagged with `code`: the serde
-// form of Rust's `net::Error`. The codes below must match `Error::CODES` in
-// runtime-wasm/src/net/error.rs (a vitest suite checks this against the
-// compiled wasm).
+// The JS half of the `net` bindings. Rust (runtime-wasm/src/bindings.rs)
+// imports functions named `_net*` from the global scope;
+// `registerNetBindings()` installs them on `globalThis`, so the same code
+// works in a Window and in a Worker. Each concern has its own module:
+// ws.ts (the WebSocket Conn table), errors.ts (the error shape).
+import { createWsBindings, WS_DEFAULTS, type WsOptions } from "./ws.js";
 
-export const NET_ERROR_CODES = [
-  "op",
-  "dns",
-  "addr",
-  "parse",
-  "unknown_network",
-  "closed",
-  "timeout",
-  "canceled",
-  "unsupported",
-  "eof",
-  "other",
-] as const;
+export * from "./errors.js";
+export { READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "./ws.js";
 
-export type NetErrorCode = (typeof NET_ERROR_CODES)[number];
-
-/** Go's error shapes, as Rust's `net::Error` serializes them. */
-export type NetError =
-  | { code: "op"; op: string; net?: string; source?: string; addr?: string; err: NetError }
-  | {
-      code: "dns";
-      err: string;
-      name: string;
-      server?: string;
-      is_timeout?: boolean;
-      is_temporary?: boolean;
-      is_not_found?: boolean;
-    }
-  | { code: "addr"; err: string; addr?: string }
-  | { code: "parse"; type: string; text: string }
-  | { code: "unknown_network"; net: string }
-  | { code: "closed" | "timeout" | "canceled" | "eof" }
-  | { code: "unsupported" | "other"; message: string };
-
-/** Go's `OpError` around `err`, e.g. `dial wss wss://h/: <err>`. */
-export function opError(op: string, net: string, addr: string | undefined, err: NetError): NetError {
-  return addr === undefined ? { code: "op", op, net, err } : { code: "op", op, net, addr, err };
-}
-
-/** Configuration shared by the bindings (filled in by later features). */
+/** Everything `registerNetBindings` accepts; every field is optional. */
 export interface NetOptions {
-  [key: string]: unknown;
+  /** WebSocket Conn limits (see ws.ts and the README). */
+  ws?: Partial<WsOptions>;
 }
 
-/** The bindings Rust imports. Each feature module adds its functions here. */
-const bindings: Record<string, (...args: never[]) => unknown> = {};
+let options: { ws: WsOptions } = { ws: { ...WS_DEFAULTS } };
 
-let options: NetOptions = {};
-
-/** Current options, for the binding implementations. */
-export function netOptions(): Readonly<NetOptions> {
+/** Current options, as the bindings see them. */
+export function netOptions(): Readonly<{ ws: WsOptions }> {
   return options;
 }
 
+/** The bindings Rust imports; one table shared by every caller. */
+const bindings: Record<string, Function> = {
+  ...createWsBindings(() => options.ws),
+};
+
 /**
- * Installs the `_net*` functions on `globalThis` (idempotent: a second call
- * only updates the options). Returns the names installed.
+ * Installs the `_net*` functions on `globalThis` (idempotent: a later call
+ * only merges new options; connections already open keep theirs).
+ * Returns the names installed.
  */
 export function registerNetBindings(opts: NetOptions = {}): string[] {
-  options = { ...options, ...opts };
+  options = { ws: { ...options.ws, ...opts.ws } };
   const g = globalThis as Record<string, unknown>;
   for (const [name, fn] of Object.entries(bindings)) g[name] = fn;
   return Object.keys(bindings);

@@ -1,20 +1,54 @@
 // Starts every local server the demo and the page tests need (static page,
-// WebSocket echo), on 127.0.0.1,
+// WebSocket echo, a blackhole TCP server, a refused port), on 127.0.0.1,
 // and prints one JSON line with their URLs. Stops on SIGINT/SIGTERM.
 //   node servers/start.mjs [--port N]
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { startStatic } from "./static.mjs";
 import { startWsEcho } from "./ws-echo.mjs";
+import { createServer } from "node:net";
+
+/** A TCP server that accepts and never answers: handshakes hang (dial timeouts). */
+function startBlackhole() {
+  const sockets = new Set();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => {});
+  });
+  return new Promise((ok) =>
+    server.listen(0, "127.0.0.1", () =>
+      ok({
+        url: `ws://127.0.0.1:${server.address().port}/`,
+        close: () => new Promise((done) => (sockets.forEach((s) => s.destroy()), server.close(() => done()))),
+      }),
+    ),
+  );
+}
+
+/** A port nothing listens on (bound, then released): connections are refused. */
+function freePort() {
+  const server = createServer();
+  return new Promise((ok) => server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address();
+    server.close(() => ok(port));
+  }));
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export async function startAll({ port = 0 } = {}) {
   const web = await startStatic({ "/": join(root, "www"), "/pkg/": join(root, "pkg") }, port);
   const echo = await startWsEcho();
-  const urls = { page: `http://127.0.0.1:${web.address().port}/`, wsEcho: echo.url };
+  const blackhole = await startBlackhole();
+  const urls = {
+    page: `http://127.0.0.1:${web.address().port}/`,
+    wsEcho: echo.url,
+    blackhole: blackhole.url,
+    refused: `ws://127.0.0.1:${await freePort()}/`,
+  };
   const closeWeb = () => new Promise((ok) => web.close(() => ok()));
-  return { urls, close: () => Promise.all([closeWeb(), echo.close()]).then(() => undefined) };
+  return { urls, close: () => Promise.all([closeWeb(), echo.close(), blackhole.close()]).then(() => undefined) };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

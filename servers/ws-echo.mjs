@@ -11,6 +11,8 @@
 //                      (the browser reports 1006)
 //   ?send=BYTES&chunk=SIZE    on open, send BYTES bytes (byte i = i % 251)
 //                      in binary messages of SIZE bytes, then keep echoing
+//   ?pause=1           stop reading from the socket, so the client's
+//                      bufferedAmount grows (real write backpressure)
 import { WebSocketServer } from "ws";
 
 export function startWsEcho({ port = 0 } = {}) {
@@ -35,6 +37,7 @@ export function startWsEcho({ port = 0 } = {}) {
         ws.send(buf);
       }
     }
+    if (q.has("pause")) ws.pause();
     if (after === 0 && (q.has("close") || q.has("drop"))) return finish();
     ws.on("message", (data, isBinary) => {
       if (q.has("silent")) return;

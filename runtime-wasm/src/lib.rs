@@ -9,4 +9,6 @@
 pub mod net;
 
 #[cfg(target_arch = "wasm32")]
+mod bindings;
+#[cfg(target_arch = "wasm32")]
 pub mod js_api;

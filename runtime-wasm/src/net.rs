@@ -2,15 +2,22 @@
 //!
 //! Laid out like Go's own package: `ip` (IP, IPMask, IPNet and their
 //! parsers), `hostport` (SplitHostPort/JoinHostPort), `error` (one error type
-//! with Go's shapes). The address layer is pure Rust and behaves the same
+//! with Go's shapes), `dial` (which networks a browser can dial) and, in
+//! wasm32, `conn` (Dial over WebSocket). The address layer is pure Rust and behaves the same
 //! natively and in wasm32; the browser-backed parts (Dial over WebSocket,
 //! DNS over HTTPS) build on it.
 
+#[cfg(target_arch = "wasm32")]
+mod conn;
+mod dial;
 mod error;
 mod hostport;
 mod ip;
 mod parse;
 
+#[cfg(target_arch = "wasm32")]
+pub use conn::{dial, dial_timeout, open_conn_count, Addr, Conn, Dialer, SystemTime, WsAddr};
+pub use dial::dial_url;
 pub use error::{AddrError, DNSError, Error, OpError, ParseError};
 pub use hostport::{join_host_port, split_host_port};
 pub use ip::{cidr_mask, ipv4, ipv4_mask, parse_cidr, parse_ip, IPMask, IPNet, IP, IPV4_LEN, IPV6_LEN};

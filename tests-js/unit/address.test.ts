@@ -87,11 +87,14 @@ describe("errors crossing the boundary", () => {
 });
 
 describe("registerNetBindings", () => {
-  it("is idempotent and keeps earlier options", async () => {
-    const { netOptions } = await import("../../js/net.js");
-    const first = registerNetBindings({ a: 1 });
-    const second = registerNetBindings({ b: 2 });
+  it("installs the _net* functions, is idempotent and merges options", async () => {
+    const { netOptions, WS_DEFAULTS } = await import("../../js/net.js");
+    const first = registerNetBindings({ ws: { readLimitBytes: 1000 } });
+    const second = registerNetBindings({ ws: { maxMessageBytes: 10 } });
     expect(second).toEqual(first);
-    expect(netOptions()).toMatchObject({ a: 1, b: 2 });
+    expect(first).toContain("_netWsDial");
+    for (const name of first) expect(typeof (globalThis as any)[name]).toBe("function");
+    expect(netOptions().ws).toEqual({ ...WS_DEFAULTS, readLimitBytes: 1000, maxMessageBytes: 10 });
+    registerNetBindings({ ws: WS_DEFAULTS });
   });
 });

@@ -4,8 +4,13 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
+#[cfg(target_arch = "wasm32")]
+#[allow(dead_code)]
+pub mod browser;
+
 /// Declares tests that are `#[test]` natively and `#[wasm_bindgen_test]` in
 /// the browser: the same body, the same assertions, in both places.
+#[allow(unused_macros)]
 macro_rules! both {
     ($(fn $name:ident() $body:block)*) => {$(
         #[cfg_attr(not(target_arch = "wasm32"), test)]

@@ -1,0 +1,394 @@
+// The WebSocket Conn table behind Rust's `net::Conn` (Go's net.Conn over a
+// WebSocket). Every connection lives here under an integer handle that is
+// never reused, so a stale handle can never reach a newer socket.
+//
+// Semantics (Go's net.Conn, see README "Dial over WebSocket"):
+// - Incoming messages are queued as chunks, never concatenated. Read(max)
+//   returns up to `max` bytes, splitting a message across Reads and joining
+//   several messages in one Read. Text messages become their UTF-8 bytes.
+// - Write(p) sends p as binary messages of at most `maxMessageBytes`, each
+//   only while `bufferedAmount` is at or below `writeHighWaterBytes`;
+//   otherwise it waits for the socket to drain, bounded by the write
+//   deadline. A Write on a closed socket fails; it never "succeeds".
+// - Deadlines are absolute (epoch ms, 0 = none) and timer-driven. A pending
+//   operation wakes at its deadline with a timeout; the connection stays
+//   usable. Changing a deadline applies to pending operations.
+// - More than `readLimitBytes` queued closes the socket (code 4009) and
+//   Read returns the queued bytes, then an error saying so.
+//
+// Fast paths are synchronous: Read returns bytes (a Uint8Array, or an array
+// of them when it joins messages) when data is queued, and Write returns
+// the count when the socket has room. Only operations that must wait
+// return a Promise; Rust cancels one by passing that Promise to
+// `_netWsCancel`, which forgets the waiter without settling it (so no data
+// is handed to a dropped future).
+import type { NetError } from "./errors.js";
+
+export interface WsOptions {
+  /** Write splits larger payloads into several binary messages. */
+  maxMessageBytes: number;
+  /** Write waits while the socket's bufferedAmount is above this. */
+  writeHighWaterBytes: number;
+  /** Received bytes queued per connection before the socket is closed. */
+  readLimitBytes: number;
+  /** How often a waiting Write checks bufferedAmount (no drain event exists). */
+  drainPollMs: number;
+}
+
+export const WS_DEFAULTS: WsOptions = {
+  maxMessageBytes: 1 << 20,
+  writeHighWaterBytes: 1 << 20,
+  readLimitBytes: 16 << 20,
+  drainPollMs: 2,
+};
+
+/** Close code sent when the receive queue limit is exceeded (4000-4999 are
+ *  the application codes a browser may send). */
+export const READ_LIMIT_CLOSE_CODE = 4009;
+
+const CLOSED: NetError = { code: "closed" };
+const TIMEOUT: NetError = { code: "timeout" };
+const other = (message: string): NetError => ({ code: "other", message });
+
+type Bytes = Uint8Array | Uint8Array[];
+
+interface Waiter<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: NetError): void;
+}
+interface PendingRead extends Waiter<Bytes> {
+  max: number;
+}
+interface PendingWrite extends Waiter<number> {
+  data: Uint8Array; // a copy: the caller's view into wasm memory is only valid during the call
+  sent: number;
+}
+
+function waiter<T, X extends object>(extra: X): Waiter<T> & X {
+  let resolve!: (v: T) => void;
+  let reject!: (e: NetError) => void;
+  const promise = new Promise<T>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  return Object.assign(extra, { promise, resolve, reject });
+}
+
+const encoder = new TextEncoder();
+
+/** Why the peer's close ends reading: `undefined` means a clean EOF. */
+function closeError(code: number, reason: string): NetError | undefined {
+  // 1000 normal, 1001 going away, 1005 a close frame without a code: all are
+  // a completed closing handshake, i.e. Go's io.EOF.
+  if (code === 1000 || code === 1001 || code === 1005) return undefined;
+  if (code === 1006) return other("websocket connection lost: closed abnormally without a close frame (code 1006)");
+  return other(`websocket closed by peer with code ${code}${reason ? ` (${reason})` : ""}`);
+}
+
+class WsConn {
+  readonly ws: WebSocket;
+  private queue: Uint8Array[] = [];
+  private head = 0; // bytes of queue[0] already read
+  private queued = 0;
+  private readers: PendingRead[] = [];
+  private writers: PendingWrite[] = [];
+  private readDeadline = 0;
+  private writeDeadline = 0;
+  private readTimer?: ReturnType<typeof setTimeout>;
+  private writeTimer?: ReturnType<typeof setTimeout>;
+  private drainTimer?: ReturnType<typeof setTimeout>;
+  private dialTimer?: ReturnType<typeof setTimeout>;
+  private opened?: Waiter<void>;
+  /** Set once the socket is gone: undefined = EOF, else the error. */
+  private end?: { err: NetError | undefined };
+
+  constructor(
+    url: string,
+    private readonly opts: WsOptions,
+    timeoutMs: number,
+    private readonly forget: () => void,
+  ) {
+    this.ws = new WebSocket(url); // throws SyntaxError / SecurityError synchronously
+    // Before the socket can open, so no early message is lost.
+    this.ws.binaryType = "arraybuffer";
+    this.ws.onmessage = (ev) => this.onMessage(ev.data);
+    this.ws.onopen = () => this.onOpen();
+    this.ws.onclose = (ev) => this.onClose(ev.code, ev.reason);
+    this.opened = waiter({});
+    if (timeoutMs > 0) this.dialTimer = setTimeout(() => this.failDial(TIMEOUT), timeoutMs);
+  }
+
+  openedPromise(): Promise<void> {
+    return this.opened?.promise ?? Promise.resolve();
+  }
+
+  private onOpen() {
+    clearTimeout(this.dialTimer);
+    const w = this.opened;
+    this.opened = undefined;
+    w?.resolve();
+  }
+
+  private failDial(err: NetError) {
+    const w = this.opened;
+    this.dispose();
+    w?.reject(err);
+  }
+
+  private onMessage(data: ArrayBuffer | string | Blob) {
+    if (this.end) return;
+    const chunk = typeof data === "string" ? encoder.encode(data) : new Uint8Array(data as ArrayBuffer);
+    if (chunk.length === 0) return;
+    // The chunk that crosses the limit is kept (nothing is dropped); the
+    // socket is closed so no more arrive.
+    this.queue.push(chunk);
+    this.queued += chunk.length;
+    if (this.queued > this.opts.readLimitBytes) {
+      this.end = {
+        err: other(
+          `receive buffer limit of ${this.opts.readLimitBytes} bytes exceeded; connection closed (code ${READ_LIMIT_CLOSE_CODE})`,
+        ),
+      };
+      this.ws.close(READ_LIMIT_CLOSE_CODE, "receive buffer limit exceeded");
+      this.failWriters(this.end.err!);
+    }
+    this.pumpReads();
+  }
+
+  private onClose(code: number, reason: string) {
+    if (this.opened) {
+      // Closed before it opened: the browser does not say why (refused,
+      // unreachable, TLS failure, handshake rejected), only that it failed.
+      return this.failDial(
+        other(`websocket connection failed (code ${code}): server refused, unreachable, TLS error or handshake rejected`),
+      );
+    }
+    if (!this.end) this.end = { err: closeError(code, reason) };
+    this.failWriters(this.end.err ?? other(`websocket closed by peer with code ${code}`));
+    this.pumpReads();
+  }
+
+  // ---- reading -----------------------------------------------------------
+
+  read(max: number): Bytes | Promise<Bytes> {
+    if (expired(this.readDeadline)) throw TIMEOUT;
+    if (this.readers.length === 0) {
+      if (this.queued > 0) return this.take(max);
+      if (this.end) throw this.end.err ?? { code: "eof" };
+    }
+    const r = waiter<Bytes, { max: number }>({ max });
+    this.readers.push(r);
+    this.armReadTimer();
+    return r.promise;
+  }
+
+  /** Up to `max` queued bytes as views (no copy); joins chunks if needed. */
+  private take(max: number): Bytes {
+    const parts: Uint8Array[] = [];
+    let want = Math.min(max, this.queued);
+    while (want > 0) {
+      const first = this.queue[0];
+      const n = Math.min(want, first.length - this.head);
+      parts.push(first.subarray(this.head, this.head + n));
+      this.head += n;
+      want -= n;
+      this.queued -= n;
+      if (this.head === first.length) {
+        this.queue.shift();
+        this.head = 0;
+      }
+    }
+    return parts.length === 1 ? parts[0] : parts;
+  }
+
+  private pumpReads() {
+    while (this.readers.length > 0 && (this.queued > 0 || this.end)) {
+      const r = this.readers.shift()!;
+      if (this.queued > 0) r.resolve(this.take(r.max));
+      else r.reject(this.end!.err ?? { code: "eof" });
+    }
+    if (this.readers.length === 0) clearTimeout(this.readTimer);
+  }
+
+  private armReadTimer() {
+    clearTimeout(this.readTimer);
+    if (this.readers.length === 0 || this.readDeadline === 0) return;
+    const fire = () => {
+      const rs = this.readers.splice(0);
+      for (const r of rs) r.reject(TIMEOUT);
+    };
+    const ms = this.readDeadline - Date.now();
+    if (ms <= 0) fire();
+    else this.readTimer = setTimeout(fire, ms);
+  }
+
+  // ---- writing -----------------------------------------------------------
+
+  write(data: Uint8Array): number | Promise<number> {
+    if (expired(this.writeDeadline)) throw TIMEOUT;
+    if (this.end) throw this.end.err ?? other("websocket closed by peer");
+    if (this.ws.readyState !== WebSocket.OPEN) throw other("websocket is not open");
+    let sent = 0;
+    if (this.writers.length === 0) sent = this.sendWhileRoom(data, 0);
+    if (sent === data.length) return data.length;
+    const w = waiter<number, { data: Uint8Array; sent: number }>({ data: data.slice(sent), sent });
+    this.writers.push(w);
+    this.armWriteTimer();
+    this.scheduleDrain();
+    return w.promise;
+  }
+
+  /** Sends messages from data[off:] while bufferedAmount allows; returns the new offset. */
+  private sendWhileRoom(data: Uint8Array, off: number): number {
+    const { maxMessageBytes, writeHighWaterBytes } = this.opts;
+    while (off < data.length && this.ws.bufferedAmount <= writeHighWaterBytes) {
+      const end = Math.min(data.length, off + maxMessageBytes);
+      this.ws.send(data.subarray(off, end)); // send copies synchronously
+      off = end;
+    }
+    return off;
+  }
+
+  private scheduleDrain() {
+    if (this.drainTimer !== undefined || this.writers.length === 0) return;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      this.drain();
+    }, this.opts.drainPollMs);
+  }
+
+  private drain() {
+    while (this.writers.length > 0) {
+      const w = this.writers[0];
+      const off = this.sendWhileRoom(w.data, 0);
+      w.sent += off;
+      w.data = w.data.subarray(off);
+      if (w.data.length > 0) break;
+      this.writers.shift();
+      w.resolve(w.sent);
+    }
+    if (this.writers.length === 0) clearTimeout(this.writeTimer);
+    this.scheduleDrain();
+  }
+
+  /** Rust's io::Write contract: a write that sent some bytes before failing
+   *  reports them (Ok(n)); the error comes on the next call. */
+  private settleWriter(w: PendingWrite, err: NetError) {
+    if (w.sent > 0) w.resolve(w.sent);
+    else w.reject(err);
+  }
+
+  private failWriters(err: NetError) {
+    for (const w of this.writers.splice(0)) this.settleWriter(w, err);
+    clearTimeout(this.writeTimer);
+  }
+
+  private armWriteTimer() {
+    clearTimeout(this.writeTimer);
+    if (this.writers.length === 0 || this.writeDeadline === 0) return;
+    const fire = () => this.failWriters(TIMEOUT);
+    const ms = this.writeDeadline - Date.now();
+    if (ms <= 0) fire();
+    else this.writeTimer = setTimeout(fire, ms);
+  }
+
+  // ---- control -----------------------------------------------------------
+
+  setDeadline(which: number, at: number) {
+    if (which & 1) {
+      this.readDeadline = at;
+      this.armReadTimer();
+    }
+    if (which & 2) {
+      this.writeDeadline = at;
+      this.armWriteTimer();
+    }
+  }
+
+  /** Forgets a waiting operation without settling it (its Rust future was dropped). */
+  cancel(p: Promise<unknown>) {
+    this.readers = this.readers.filter((r) => r.promise !== p);
+    this.writers = this.writers.filter((w) => w.promise !== p);
+    if (this.readers.length === 0) clearTimeout(this.readTimer);
+    if (this.writers.length === 0) clearTimeout(this.writeTimer);
+  }
+
+  /** Go's Close: code 1000; pending operations fail with ErrClosed. */
+  close() {
+    const readers = this.readers.splice(0);
+    const writers = this.writers.splice(0);
+    const opened = this.opened;
+    this.dispose();
+    for (const r of readers) r.reject(CLOSED);
+    for (const w of writers) this.settleWriter(w, CLOSED);
+    opened?.reject(CLOSED);
+  }
+
+  /** Drops everything without settling anything (the dial was abandoned). */
+  dispose() {
+    for (const t of [this.readTimer, this.writeTimer, this.drainTimer, this.dialTimer]) clearTimeout(t);
+    this.readers = [];
+    this.writers = [];
+    this.opened = undefined;
+    this.ws.onmessage = this.ws.onopen = this.ws.onclose = null;
+    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
+    this.queue = [];
+    this.queued = 0;
+    this.forget();
+  }
+}
+
+function expired(deadline: number): boolean {
+  return deadline !== 0 && Date.now() >= deadline;
+}
+
+/** What a failed `new WebSocket(url)` means, in words a programmer can act on. */
+function constructorError(url: string, e: unknown): NetError {
+  const name = (e as { name?: string })?.name;
+  const msg = (e as { message?: string })?.message ?? String(e);
+  if (name === "SyntaxError") return other(`invalid WebSocket URL ${JSON.stringify(url)}: ${msg}`);
+  if (name === "SecurityError") {
+    const page = (globalThis as { location?: Location }).location;
+    if (url.startsWith("ws:") && page?.protocol === "https:")
+      return other(`mixed content: an https page cannot open insecure ${url}; use wss://`);
+    return other(`blocked by the browser (SecurityError): ${msg}`);
+  }
+  return other(msg);
+}
+
+/** The bindings Rust imports (`_netWs*`), over one handle table. */
+export function createWsBindings(options: () => WsOptions) {
+  const table = new Map<number, WsConn>();
+  let next = 1;
+  const get = (h: number): WsConn => {
+    const c = table.get(h);
+    if (!c) throw CLOSED; // closed (or never opened): Go's ErrClosed
+    return c;
+  };
+  return {
+    /** Starts connecting; returns the handle. Throws a NetError for a bad URL. */
+    _netWsDial(url: string, timeoutMs: number): number {
+      const h = next++;
+      let conn: WsConn;
+      try {
+        conn = new WsConn(url, options(), timeoutMs, () => table.delete(h));
+      } catch (e) {
+        throw constructorError(url, e);
+      }
+      table.set(h, conn);
+      return h;
+    },
+    /** Resolves when the socket is open; rejects (and frees the handle) if it fails. */
+    _netWsOpened: (h: number): Promise<void> => get(h).openedPromise(),
+    _netWsRead: (h: number, max: number): Bytes | Promise<Bytes> => get(h).read(max),
+    _netWsWrite: (h: number, data: Uint8Array): number | Promise<number> => get(h).write(data),
+    /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
+    _netWsSetDeadline: (h: number, which: number, at: number): void => get(h).setDeadline(which, at),
+    _netWsCancel: (h: number, p: Promise<unknown>): void => table.get(h)?.cancel(p),
+    _netWsClose: (h: number): void => get(h).close(),
+    /** Abandons a dial or a dropped Conn: frees the handle, settles nothing. */
+    _netWsAbort: (h: number): void => table.get(h)?.dispose(),
+    _netWsCount: (): number => table.size,
+  };
+}

@@ -1,0 +1,70 @@
+//! Helpers for the tests that talk to the real peers from Chromium.
+
+use std::time::Duration;
+
+use js_sys::{Function, Promise, Reflect};
+use runtime_wasm::net::{dial, Conn, SystemTime};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+// The real js/net.ts, bundled by scripts/test.sh (esbuild).
+#[wasm_bindgen(module = "/tests/support/net-bindings.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = registerNetBindings)]
+    fn register_net_bindings(opts: JsValue) -> JsValue;
+}
+
+/// Installs the bindings (idempotent) and merges `ws` options given as JSON.
+pub fn set_ws_options(ws_json: &str) {
+    let opts = js_sys::JSON::parse(&format!(r#"{{"ws": {ws_json}}}"#)).expect("options JSON");
+    register_net_bindings(opts);
+}
+
+pub fn echo_url(query: &str) -> String {
+    let base = env!("NET_TEST_WS_URL", "run the wasm tests through scripts/test.sh, which starts the peers");
+    if query.is_empty() { base.to_string() } else { format!("{base}?{query}") }
+}
+
+/// Dials the echo peer with the given controls (see servers/ws-echo.mjs).
+pub async fn dial_echo(query: &str) -> Conn {
+    set_ws_options("{}");
+    dial("ws", &echo_url(query)).await.expect("dial the echo peer")
+}
+
+pub async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        let set_timeout: Function = Reflect::get(&js_sys::global(), &"setTimeout".into()).expect("setTimeout").into();
+        set_timeout.call2(&JsValue::NULL, &resolve, &ms.into()).expect("setTimeout call");
+    });
+    JsFuture::from(p).await.expect("timer");
+}
+
+/// A deadline `ms` from now (negative: in the past).
+pub fn in_ms(ms: i64) -> Option<SystemTime> {
+    let now = SystemTime::now();
+    Some(if ms >= 0 { now + Duration::from_millis(ms as u64) } else { now - Duration::from_millis((-ms) as u64) })
+}
+
+/// Reads exactly `n` bytes.
+pub async fn read_n(c: &Conn, n: usize) -> Vec<u8> {
+    let mut out = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        got += c.read(&mut out[got..]).await.expect("read");
+    }
+    out
+}
+
+/// Deterministic bytes for stream checks.
+pub struct Xorshift(pub u64);
+impl Xorshift {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn byte(&mut self) -> u8 {
+        (self.next() >> 32) as u8
+    }
+}
