@@ -1,0 +1,329 @@
+// The WebSocket Conn table (js/ws.ts) with a mocked WebSocket and fake
+// timers: the edge cases a real server cannot produce on demand. The same
+// code runs against real servers in Chromium (runtime-wasm/tests/conn.rs).
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createWsBindings, READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "../../js/ws.js";
+
+class MockWebSocket {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  static last?: MockWebSocket;
+  readyState = 0;
+  bufferedAmount = 0;
+  binaryType = "blob";
+  onopen: (() => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  sent: number[][] = [];
+  closedWith?: { code?: number; reason?: string };
+  binaryTypeAtConstruction?: string;
+  constructor(readonly url: string) {
+    if (url.includes("[")) throw Object.assign(new Error(`The URL '${url}' is invalid.`), { name: "SyntaxError" });
+    MockWebSocket.last = this;
+  }
+  send(d: Uint8Array) {
+    this.sent.push([...d]);
+    this.bufferedAmount += d.length;
+  }
+  close(code?: number, reason?: string) {
+    this.closedWith = { code, reason };
+    this.readyState = 2;
+  }
+  // ---- what the network does ----
+  open() {
+    this.readyState = 1;
+    this.onopen?.();
+  }
+  message(data: number[] | string) {
+    this.onmessage?.({ data: typeof data === "string" ? data : new Uint8Array(data).buffer });
+  }
+  peerClose(code: number, reason = "") {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+}
+
+const flat = (b: Uint8Array | Uint8Array[]) => (Array.isArray(b) ? b.flatMap((x) => [...x]) : [...b]);
+
+let net: ReturnType<typeof createWsBindings>;
+let opts: WsOptions;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.stubGlobal("WebSocket", MockWebSocket);
+  opts = { ...WS_DEFAULTS };
+  net = createWsBindings(() => opts);
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+/** Dials and opens a mocked socket. */
+async function openConn(): Promise<[number, MockWebSocket]> {
+  const h = net._netWsDial("ws://h/p", 0);
+  const ws = MockWebSocket.last!;
+  const opened = net._netWsOpened(h);
+  ws.open();
+  await opened;
+  return [h, ws];
+}
+
+/** Settles a value that may be a Promise, capturing rejections. */
+async function outcome<T>(v: T | Promise<T>): Promise<{ ok: T } | { err: unknown }> {
+  try {
+    return { ok: await v };
+  } catch (err) {
+    return { err };
+  }
+}
+
+describe("dial", () => {
+  it("sets arraybuffer and listens before the socket opens, so early messages queue", async () => {
+    const h = net._netWsDial("ws://h/p", 0);
+    const ws = MockWebSocket.last!;
+    expect(ws.binaryType).toBe("arraybuffer");
+    expect(ws.onmessage).toBeTypeOf("function");
+    const opened = net._netWsOpened(h);
+    ws.open();
+    ws.message([1, 2, 3]); // before anyone reads
+    await opened;
+    expect(flat(net._netWsRead(h, 10) as Uint8Array)).toEqual([1, 2, 3]);
+  });
+
+  it("fails with the browser's reason for a bad URL, and frees nothing it did not take", () => {
+    expect(() => net._netWsDial("ws://[::1/", 0)).toThrow(
+      expect.objectContaining({ code: "other", message: expect.stringContaining('invalid WebSocket URL "ws://[::1/"') }),
+    );
+    expect(net._netWsCount()).toBe(0);
+  });
+
+  it("a close before open rejects the dial with a readable cause and frees the handle", async () => {
+    const h = net._netWsDial("ws://h/p", 0);
+    const opened = outcome(net._netWsOpened(h));
+    MockWebSocket.last!.peerClose(1006);
+    expect(await opened).toEqual({ err: expect.objectContaining({ message: expect.stringContaining("websocket connection failed (code 1006)") }) });
+    expect(net._netWsCount()).toBe(0);
+  });
+
+  it("times out, closes the half-open socket and frees the handle", async () => {
+    const h = net._netWsDial("ws://h/p", 500);
+    const ws = MockWebSocket.last!;
+    const opened = outcome(net._netWsOpened(h));
+    vi.advanceTimersByTime(499);
+    expect(net._netWsCount()).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(await opened).toEqual({ err: { code: "timeout" } });
+    expect(ws.closedWith).toEqual({ code: 1000, reason: undefined });
+    expect(ws.onclose).toBeNull();
+    expect(net._netWsCount()).toBe(0);
+  });
+
+  it("abort frees a dial without settling it", async () => {
+    const h = net._netWsDial("ws://h/p", 0);
+    let settled = false;
+    net._netWsOpened(h).then(() => (settled = true), () => (settled = true));
+    net._netWsAbort(h);
+    await vi.runAllTimersAsync();
+    expect(settled).toBe(false);
+    expect(net._netWsCount()).toBe(0);
+  });
+});
+
+describe("read", () => {
+  it("splits a message across reads and joins several in one read, without concatenating", async () => {
+    const [h, ws] = await openConn();
+    ws.message([1, 2, 3]);
+    ws.message([4, 5]);
+    ws.message("é"); // text becomes its UTF-8 bytes
+    expect(flat(net._netWsRead(h, 2) as Uint8Array)).toEqual([1, 2]);
+    const joined = net._netWsRead(h, 10) as Uint8Array[];
+    expect(Array.isArray(joined)).toBe(true);
+    expect(flat(joined)).toEqual([3, 4, 5, 0xc3, 0xa9]);
+  });
+
+  it("waits while the queue is empty and wakes on data", async () => {
+    const [h, ws] = await openConn();
+    const p = net._netWsRead(h, 10);
+    expect(p).toBeInstanceOf(Promise);
+    ws.message([9]);
+    expect(flat(await p)).toEqual([9]);
+  });
+
+  it("a deadline wakes a pending read with a timeout and the conn stays usable", async () => {
+    const [h, ws] = await openConn();
+    net._netWsSetDeadline(h, 1, Date.now() + 100);
+    const p = outcome(net._netWsRead(h, 10));
+    vi.advanceTimersByTime(100);
+    expect(await p).toEqual({ err: { code: "timeout" } });
+    net._netWsSetDeadline(h, 1, 0);
+    ws.message([7]);
+    expect(flat(net._netWsRead(h, 10) as Uint8Array)).toEqual([7]);
+  });
+
+  it("a past deadline fails at once even with data queued; zero clears it", async () => {
+    const [h, ws] = await openConn();
+    ws.message([1]);
+    net._netWsSetDeadline(h, 3, Date.now() - 1);
+    expect(() => net._netWsRead(h, 1)).toThrow(expect.objectContaining({ code: "timeout" }));
+    expect(() => net._netWsWrite(h, new Uint8Array([1]))).toThrow(expect.objectContaining({ code: "timeout" }));
+    net._netWsSetDeadline(h, 3, 0);
+    expect(flat(net._netWsRead(h, 1) as Uint8Array)).toEqual([1]);
+  });
+
+  it("changing the deadline applies to the pending read", async () => {
+    const [h, ws] = await openConn();
+    net._netWsSetDeadline(h, 1, Date.now() + 100);
+    const p = net._netWsRead(h, 10);
+    vi.advanceTimersByTime(50);
+    net._netWsSetDeadline(h, 1, Date.now() + 1000); // extended
+    vi.advanceTimersByTime(500);
+    ws.message([5]);
+    expect(flat(await p)).toEqual([5]);
+    const q = outcome(net._netWsRead(h, 10));
+    net._netWsSetDeadline(h, 1, Date.now() - 1); // moved into the past
+    expect(await q).toEqual({ err: { code: "timeout" } });
+  });
+
+  it("a cancelled read leaves the data for the next read", async () => {
+    const [h, ws] = await openConn();
+    const p = net._netWsRead(h, 10) as Promise<Uint8Array>;
+    net._netWsCancel(h, p);
+    ws.message([1, 2]);
+    expect(flat(net._netWsRead(h, 10) as Uint8Array)).toEqual([1, 2]);
+  });
+
+  it.each([1000, 1001, 1005])("peer close %i: queued bytes, then EOF", async (code) => {
+    const [h, ws] = await openConn();
+    ws.message([1, 2]);
+    ws.peerClose(code);
+    expect(flat(net._netWsRead(h, 10) as Uint8Array)).toEqual([1, 2]);
+    expect(() => net._netWsRead(h, 10)).toThrow(expect.objectContaining({ code: "eof" }));
+  });
+
+  it("abnormal close: queued bytes, then an error naming the code and reason", async () => {
+    const [h, ws] = await openConn();
+    const pending = outcome(net._netWsRead(h, 10));
+    ws.message([3]);
+    expect(await pending).toEqual({ ok: expect.any(Uint8Array) });
+    ws.message([4]);
+    ws.peerClose(4001, "bye");
+    expect(flat(net._netWsRead(h, 10) as Uint8Array)).toEqual([4]);
+    expect(() => net._netWsRead(h, 10)).toThrow(expect.objectContaining({ message: "websocket closed by peer with code 4001 (bye)" }));
+    const [h2, ws2] = await openConn();
+    const p = outcome(net._netWsRead(h2, 10));
+    ws2.peerClose(1006);
+    expect(await p).toEqual({ err: expect.objectContaining({ message: expect.stringContaining("(code 1006)") }) });
+  });
+
+  it("over the receive limit: closes with 4009, keeps every byte, then says why", async () => {
+    opts.readLimitBytes = 4;
+    const [h, ws] = await openConn();
+    ws.message([1, 2, 3]);
+    ws.message([4, 5, 6]); // crosses the limit: kept, socket closed
+    expect(ws.closedWith?.code).toBe(READ_LIMIT_CLOSE_CODE);
+    ws.message([7]); // the browser drops these after close(); ignored here too
+    expect(flat(net._netWsRead(h, 100))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(() => net._netWsRead(h, 10)).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("receive buffer limit of 4 bytes exceeded") }),
+    );
+  });
+});
+
+describe("write", () => {
+  it("sends at once when there is room, splitting at maxMessageBytes", async () => {
+    opts.maxMessageBytes = 3;
+    const [h, ws] = await openConn();
+    expect(net._netWsWrite(h, new Uint8Array([1, 2, 3, 4, 5, 6, 7]))).toBe(7);
+    expect(ws.sent).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+  });
+
+  it("waits for bufferedAmount to drain, on a copy of the caller's bytes, in order", async () => {
+    opts.writeHighWaterBytes = 10;
+    const [h, ws] = await openConn();
+    ws.bufferedAmount = 50;
+    const src = new Uint8Array([1, 2]);
+    const first = net._netWsWrite(h, src);
+    expect(first).toBeInstanceOf(Promise);
+    src[0] = 99; // the caller's memory may change once the call returns
+    const second = net._netWsWrite(h, new Uint8Array([3])); // must queue behind the first
+    expect(second).toBeInstanceOf(Promise);
+    vi.advanceTimersByTime(20);
+    expect(ws.sent).toEqual([]);
+    ws.bufferedAmount = 0;
+    vi.advanceTimersByTime(opts.drainPollMs);
+    expect(await first).toBe(2);
+    expect(await second).toBe(1);
+    expect(ws.sent).toEqual([[1, 2], [3]]);
+  });
+
+  it("a write deadline ends the wait: timeout with nothing sent, partial count otherwise", async () => {
+    opts.writeHighWaterBytes = 1; // waits while more than 1 byte is buffered
+    opts.maxMessageBytes = 2;
+    const [h, ws] = await openConn();
+    net._netWsSetDeadline(h, 2, Date.now() + 100);
+    // 2 bytes fit, the rest waits: the deadline returns the partial count.
+    const partial = net._netWsWrite(h, new Uint8Array([1, 2, 3, 4]));
+    vi.advanceTimersByTime(100);
+    expect(await partial).toBe(2);
+    expect(() => net._netWsWrite(h, new Uint8Array([5]))).toThrow(expect.objectContaining({ code: "timeout" }));
+    net._netWsSetDeadline(h, 2, Date.now() + 100);
+    const none = outcome(net._netWsWrite(h, new Uint8Array([6])));
+    vi.advanceTimersByTime(100);
+    expect(await none).toEqual({ err: { code: "timeout" } });
+    expect(ws.sent).toEqual([[1, 2]]);
+  });
+
+  it("never succeeds on a socket the peer closed", async () => {
+    const [h, ws] = await openConn();
+    ws.peerClose(1000);
+    expect(() => net._netWsWrite(h, new Uint8Array([1]))).toThrow(expect.objectContaining({ code: "other" }));
+    expect(ws.sent).toEqual([]);
+  });
+
+  it("pending writes fail when the peer closes", async () => {
+    opts.writeHighWaterBytes = 0;
+    const [h, ws] = await openConn();
+    ws.bufferedAmount = 1;
+    const p = outcome(net._netWsWrite(h, new Uint8Array([1])));
+    ws.peerClose(4002, "gone");
+    expect(await p).toEqual({ err: expect.objectContaining({ message: "websocket closed by peer with code 4002 (gone)" }) });
+  });
+});
+
+describe("close", () => {
+  it("closes with 1000, fails pending operations with ErrClosed, frees the handle", async () => {
+    opts.writeHighWaterBytes = 0;
+    const [h, ws] = await openConn();
+    const r = outcome(net._netWsRead(h, 1));
+    ws.bufferedAmount = 5;
+    const w = outcome(net._netWsWrite(h, new Uint8Array([1])));
+    net._netWsClose(h);
+    expect(await r).toEqual({ err: { code: "closed" } });
+    expect(await w).toEqual({ err: { code: "closed" } });
+    expect(ws.closedWith).toEqual({ code: 1000, reason: undefined });
+    expect([ws.onmessage, ws.onopen, ws.onclose]).toEqual([null, null, null]);
+    expect(net._netWsCount()).toBe(0);
+    // Every later call, a second Close included, is ErrClosed.
+    for (const call of [() => net._netWsClose(h), () => net._netWsRead(h, 1), () => net._netWsWrite(h, new Uint8Array(1))])
+      expect(call).toThrow(expect.objectContaining({ code: "closed" }));
+  });
+
+  it("handles are never reused", async () => {
+    const [h1] = await openConn();
+    net._netWsClose(h1);
+    const [h2] = await openConn();
+    expect(h2).not.toBe(h1);
+    expect(() => net._netWsRead(h1, 1)).toThrow(expect.objectContaining({ code: "closed" }));
+  });
+
+  it("leaves no timers behind", async () => {
+    const [h] = await openConn();
+    net._netWsSetDeadline(h, 3, Date.now() + 1000);
+    void outcome(net._netWsRead(h, 1));
+    net._netWsClose(h);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
