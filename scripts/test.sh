@@ -53,7 +53,7 @@ npx esbuild js/net.ts --bundle --format=esm --target=es2022 --log-level=warning 
 
 echo "== 2/4 wasm32 in headless Chromium: cargo test --target wasm32-unknown-unknown"
 ( cd runtime-wasm && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  WASM_BINDGEN_TEST_TIMEOUT=180 cargo test --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
+  WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
 st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/wasm.log"); record wasm "$p" "$f" "$st"
 
