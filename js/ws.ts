@@ -13,8 +13,15 @@
 // - Deadlines are absolute (epoch ms, 0 = none) and timer-driven. A pending
 //   operation wakes at its deadline with a timeout; the connection stays
 //   usable. Changing a deadline applies to pending operations.
-// - More than `readLimitBytes` queued closes the socket (code 4009) and
-//   Read returns the queued bytes, then an error saying so.
+// - Receive bound, `readLimitBytes` queued per connection. With
+//   WebSocketStream (used where it exists), reading from the socket simply
+//   stops at the bound: real backpressure. Chromium's WebSocketStream
+//   discards messages still in flight when the peer closes while reading is
+//   paused, so a close that lands during a pause ends reading with an error
+//   saying so instead of EOF: never a silent loss. With the classic
+//   WebSocket API, which cannot stop reading, going over the bound closes
+//   the socket (code 4009) and Read returns the queued bytes, then an error
+//   saying so.
 //
 // Fast paths are synchronous: Read returns bytes (a Uint8Array, or an array
 // of them when it joins messages) when data is queued, and Write returns
@@ -33,6 +40,8 @@ export interface WsOptions {
   readLimitBytes: number;
   /** How often a waiting Write checks bufferedAmount (no drain event exists). */
   drainPollMs: number;
+  /** "auto": WebSocketStream where the browser has it, else WebSocket. */
+  transport: "auto" | "stream" | "classic";
 }
 
 export const WS_DEFAULTS: WsOptions = {
@@ -40,6 +49,7 @@ export const WS_DEFAULTS: WsOptions = {
   writeHighWaterBytes: 1 << 20,
   readLimitBytes: 16 << 20,
   drainPollMs: 2,
+  transport: "auto",
 };
 
 /** Close code sent when the receive queue limit is exceeded (4000-4999 are
@@ -86,8 +96,174 @@ function closeError(code: number, reason: string): NetError | undefined {
   return other(`websocket closed by peer with code ${code}${reason ? ` (${reason})` : ""}`);
 }
 
+/** What WsConn needs from a socket; events flow back through `TransportEvents`. */
+interface Transport {
+  /** May bytes be sent now? */
+  readonly open: boolean;
+  /** True when the transport can stop reading (real backpressure). */
+  readonly pausable: boolean;
+  /** Bytes accepted by send() but not yet on the network. */
+  buffered(): number;
+  /** Hands `chunk` over; it may be a view into wasm memory, so copy if needed later. */
+  send(chunk: Uint8Array): void;
+  /** Stops or resumes reading from the socket (pausable transports only). */
+  setReading(on: boolean): void;
+  close(code: number, reason: string): void;
+  /** Stops all events and closes the socket if it is still open or opening. */
+  dispose(): void;
+}
+interface TransportEvents {
+  onOpen(): void;
+  onMessage(data: ArrayBuffer | string): void;
+  /** The socket is gone and every message the browser kept has been
+   *  delivered; `lossy`: it closed while reading was paused, and the browser
+   *  may have discarded messages that were in flight. */
+  onClose(code: number, reason: string, lossy?: boolean): void;
+  /** The socket is gone (messages may still be undelivered): no more writes. */
+  onWritesEnd(code: number, reason: string): void;
+}
+
+class ClassicTransport implements Transport {
+  readonly pausable = false;
+  private ws: WebSocket;
+  constructor(url: string, ev: TransportEvents) {
+    this.ws = new WebSocket(url); // throws SyntaxError / SecurityError synchronously
+    // Before the socket can open, so no early message is lost.
+    this.ws.binaryType = "arraybuffer";
+    this.ws.onmessage = (e) => ev.onMessage(e.data);
+    this.ws.onopen = () => ev.onOpen();
+    this.ws.onclose = (e) => {
+      ev.onWritesEnd(e.code, e.reason);
+      ev.onClose(e.code, e.reason);
+    };
+  }
+  get open() {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+  buffered() {
+    return this.ws.bufferedAmount;
+  }
+  send(chunk: Uint8Array) {
+    this.ws.send(chunk); // copies synchronously
+  }
+  setReading() {}
+  close(code: number, reason: string) {
+    this.ws.close(code, reason);
+  }
+  dispose() {
+    this.ws.onmessage = this.ws.onopen = this.ws.onclose = null;
+    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
+  }
+}
+
+interface WebSocketStreamLike {
+  opened: Promise<{ readable: ReadableStream<ArrayBuffer | string>; writable: WritableStream<Uint8Array> }>;
+  closed: Promise<{ closeCode?: number; reason?: string }>;
+  close(info?: { closeCode?: number; reason?: string }): void;
+}
+
+class StreamTransport implements Transport {
+  readonly pausable = true;
+  open = false;
+  private wss: WebSocketStreamLike;
+  private reader?: ReadableStreamDefaultReader<ArrayBuffer | string>;
+  private writer?: WritableStreamDefaultWriter<Uint8Array>;
+  private inflight = 0;
+  private reading = true;
+  private pumping = false;
+  private disposed = false;
+  private closedWhilePaused = false;
+  constructor(url: string, private ev: TransportEvents) {
+    const Ctor = (globalThis as unknown as { WebSocketStream: new (url: string) => WebSocketStreamLike }).WebSocketStream;
+    this.wss = new Ctor(url);
+    // Writers learn of the end at once; readers only after the last message.
+    this.wss.closed.then(
+      (c) => this.endWrites(c.closeCode ?? 1005, c.reason ?? ""),
+      (e: { closeCode?: number; reason?: string }) => this.endWrites(e?.closeCode ?? 1006, e?.reason ?? ""),
+    );
+    this.wss.opened.then(
+      ({ readable, writable }) => {
+        if (this.disposed) return;
+        this.reader = readable.getReader();
+        this.writer = writable.getWriter();
+        this.open = true;
+        ev.onOpen();
+        void this.pump();
+      },
+      () => !this.disposed && ev.onClose(1006, ""),
+    );
+  }
+  private endWrites(code: number, reason: string) {
+    this.open = false;
+    if (!this.reading) this.closedWhilePaused = true;
+    if (!this.disposed) this.ev.onWritesEnd(code, reason);
+  }
+  buffered() {
+    return this.inflight;
+  }
+  send(chunk: Uint8Array) {
+    const copy = chunk.slice(); // written later, so it cannot stay a view into wasm memory
+    this.inflight += copy.length;
+    this.writer!.write(copy).then(
+      () => (this.inflight -= copy.length),
+      () => {}, // a failed write surfaces as the socket's close
+    );
+  }
+  setReading(on: boolean) {
+    this.reading = on;
+    if (on) void this.pump();
+  }
+  /** Reads while wanted. The end is reported only once the reader is done,
+   *  so messages still inside the stream are delivered before it. */
+  private async pump() {
+    if (this.pumping || !this.reader) return;
+    this.pumping = true;
+    try {
+      while (this.reading && !this.disposed) {
+        const { value, done } = await this.reader.read();
+        if (this.disposed) return;
+        if (done) return this.finish();
+        this.ev.onMessage(value);
+      }
+    } catch {
+      if (!this.disposed) await this.finish();
+    } finally {
+      this.pumping = false;
+    }
+  }
+  private async finish() {
+    this.open = false;
+    const info = await this.wss.closed.then(
+      (c) => ({ code: c.closeCode ?? 1005, reason: c.reason ?? "" }),
+      (e: { closeCode?: number; reason?: string }) => ({ code: e?.closeCode ?? 1006, reason: e?.reason ?? "" }),
+    );
+    if (!this.disposed) this.ev.onClose(info.code, info.reason, this.closedWhilePaused);
+  }
+  close(code: number, reason: string) {
+    this.open = false;
+    this.wss.close({ closeCode: code, reason });
+  }
+  dispose() {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.open = false;
+    this.reader?.cancel().catch(() => {});
+    try {
+      this.wss.close({ closeCode: 1000 });
+    } catch {
+      /* already closed */
+    }
+  }
+}
+
+function createTransport(url: string, kind: WsOptions["transport"], ev: TransportEvents): Transport {
+  const hasStream = typeof (globalThis as { WebSocketStream?: unknown }).WebSocketStream === "function";
+  if (kind === "stream" || (kind === "auto" && hasStream)) return new StreamTransport(url, ev);
+  return new ClassicTransport(url, ev);
+}
+
 class WsConn {
-  readonly ws: WebSocket;
+  private readonly t: Transport;
   private queue: Uint8Array[] = [];
   private head = 0; // bytes of queue[0] already read
   private queued = 0;
@@ -102,6 +278,8 @@ class WsConn {
   private opened?: Waiter<void>;
   /** Set once the socket is gone: undefined = EOF, else the error. */
   private end?: { err: NetError | undefined };
+  /** Why writes fail from now on (set as soon as the socket is gone). */
+  private writeErr?: NetError;
 
   constructor(
     url: string,
@@ -109,12 +287,12 @@ class WsConn {
     timeoutMs: number,
     private readonly forget: () => void,
   ) {
-    this.ws = new WebSocket(url); // throws SyntaxError / SecurityError synchronously
-    // Before the socket can open, so no early message is lost.
-    this.ws.binaryType = "arraybuffer";
-    this.ws.onmessage = (ev) => this.onMessage(ev.data);
-    this.ws.onopen = () => this.onOpen();
-    this.ws.onclose = (ev) => this.onClose(ev.code, ev.reason);
+    this.t = createTransport(url, opts.transport, {
+      onOpen: () => this.onOpen(),
+      onMessage: (data) => this.onMessage(data),
+      onClose: (code, reason, lossy) => this.onClose(code, reason, lossy),
+      onWritesEnd: (code, reason) => this.endWrites(closeError(code, reason) ?? other(`websocket closed by peer with code ${code}`)),
+    });
     this.opened = waiter({});
     if (timeoutMs > 0) this.dialTimer = setTimeout(() => this.failDial(TIMEOUT), timeoutMs);
   }
@@ -144,19 +322,22 @@ class WsConn {
     // socket is closed so no more arrive.
     this.queue.push(chunk);
     this.queued += chunk.length;
-    if (this.queued > this.opts.readLimitBytes) {
+    if (this.t.pausable) {
+      // Backpressure: stop reading at the bound, resume as Read drains.
+      if (this.queued >= this.opts.readLimitBytes) this.t.setReading(false);
+    } else if (this.queued > this.opts.readLimitBytes) {
       this.end = {
         err: other(
           `receive buffer limit of ${this.opts.readLimitBytes} bytes exceeded; connection closed (code ${READ_LIMIT_CLOSE_CODE})`,
         ),
       };
-      this.ws.close(READ_LIMIT_CLOSE_CODE, "receive buffer limit exceeded");
-      this.failWriters(this.end.err!);
+      this.t.close(READ_LIMIT_CLOSE_CODE, "receive buffer limit exceeded");
+      this.endWrites(this.end.err!);
     }
     this.pumpReads();
   }
 
-  private onClose(code: number, reason: string) {
+  private onClose(code: number, reason: string, lossy = false) {
     if (this.opened) {
       // Closed before it opened: the browser does not say why (refused,
       // unreachable, TLS failure, handshake rejected), only that it failed.
@@ -164,9 +345,23 @@ class WsConn {
         other(`websocket connection failed (code ${code}): server refused, unreachable, TLS error or handshake rejected`),
       );
     }
-    if (!this.end) this.end = { err: closeError(code, reason) };
-    this.failWriters(this.end.err ?? other(`websocket closed by peer with code ${code}`));
+    if (!this.end) {
+      this.end = {
+        err: lossy
+          ? other(
+              `websocket closed by peer (code ${code}) while reading was paused at the receive limit of ${this.opts.readLimitBytes} bytes; ` +
+                "the browser discards messages still in flight at a close, so data may be missing",
+            )
+          : closeError(code, reason),
+      };
+    }
     this.pumpReads();
+  }
+
+  private endWrites(err: NetError) {
+    if (this.opened) return; // a failed dial is reported by onClose
+    this.writeErr ??= err;
+    this.failWriters(this.writeErr);
   }
 
   // ---- reading -----------------------------------------------------------
@@ -199,6 +394,7 @@ class WsConn {
         this.head = 0;
       }
     }
+    if (this.t.pausable && this.queued < this.opts.readLimitBytes) this.t.setReading(true);
     return parts.length === 1 ? parts[0] : parts;
   }
 
@@ -227,8 +423,8 @@ class WsConn {
 
   write(data: Uint8Array): number | Promise<number> {
     if (expired(this.writeDeadline)) throw TIMEOUT;
-    if (this.end) throw this.end.err ?? other("websocket closed by peer");
-    if (this.ws.readyState !== WebSocket.OPEN) throw other("websocket is not open");
+    if (this.writeErr) throw this.writeErr;
+    if (!this.t.open) throw other("websocket is not open");
     let sent = 0;
     if (this.writers.length === 0) sent = this.sendWhileRoom(data, 0);
     if (sent === data.length) return data.length;
@@ -242,9 +438,9 @@ class WsConn {
   /** Sends messages from data[off:] while bufferedAmount allows; returns the new offset. */
   private sendWhileRoom(data: Uint8Array, off: number): number {
     const { maxMessageBytes, writeHighWaterBytes } = this.opts;
-    while (off < data.length && this.ws.bufferedAmount <= writeHighWaterBytes) {
+    while (off < data.length && this.t.open && this.t.buffered() <= writeHighWaterBytes) {
       const end = Math.min(data.length, off + maxMessageBytes);
-      this.ws.send(data.subarray(off, end)); // send copies synchronously
+      this.t.send(data.subarray(off, end));
       off = end;
     }
     return off;
@@ -331,8 +527,7 @@ class WsConn {
     this.readers = [];
     this.writers = [];
     this.opened = undefined;
-    this.ws.onmessage = this.ws.onopen = this.ws.onclose = null;
-    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
+    this.t.dispose();
     this.queue = [];
     this.queued = 0;
     this.forget();

@@ -17,7 +17,12 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 #[test]
 async fn echoes_16_mib_of_random_sized_writes_concurrently() {
-    let c = dial_echo("").await;
+    for t in TRANSPORTS {
+        echo_16_mib(dial_echo_on(t, "").await).await;
+    }
+}
+
+async fn echo_16_mib(c: Conn) {
     const TOTAL: usize = 16 << 20;
     let writer = async {
         let mut gen = Xorshift(7);
@@ -126,9 +131,15 @@ async fn changing_the_deadline_applies_to_a_pending_read() {
 #[test]
 async fn write_waits_on_real_backpressure_until_the_deadline() {
     // The server stops reading, TCP fills, bufferedAmount grows.
-    set_ws_options(r#"{"writeHighWaterBytes": 65536}"#);
-    let c = dial_echo("pause=1").await;
-    set_ws_options(r#"{"writeHighWaterBytes": 1048576}"#);
+    for t in TRANSPORTS {
+        set_ws_options(r#"{"writeHighWaterBytes": 65536}"#);
+        let c = dial_echo_on(t, "pause=1").await;
+        set_ws_options(r#"{"writeHighWaterBytes": 1048576}"#);
+        write_until_deadline(c).await;
+    }
+}
+
+async fn write_until_deadline(c: Conn) {
     c.set_write_deadline(in_ms(600)).expect("set");
     let chunk = vec![7u8; 1 << 20];
     let mut sent = 0usize;
@@ -147,7 +158,12 @@ async fn write_waits_on_real_backpressure_until_the_deadline() {
 
 #[test]
 async fn clean_server_close_gives_the_data_then_eof() {
-    let c = dial_echo("send=1000&chunk=400&close=1000").await;
+    for t in TRANSPORTS {
+        clean_close(dial_echo_on(t, "send=1000&chunk=400&close=1000").await).await;
+    }
+}
+
+async fn clean_close(c: Conn) {
     sleep(100).await;
     assert_eq!(read_n(&c, 1000).await.len(), 1000);
     assert_eq!(c.read(&mut [0u8; 10]).await, Err(Error::Eof));
@@ -160,7 +176,13 @@ async fn clean_server_close_gives_the_data_then_eof() {
 
 #[test]
 async fn abnormal_server_close_gives_the_data_then_the_code_and_reason() {
-    let c = dial_echo("send=100&close=4001&reason=bye").await;
+    for t in TRANSPORTS {
+        abnormal_close(t).await;
+    }
+}
+
+async fn abnormal_close(t: &str) {
+    let c = dial_echo_on(t, "send=100&close=4001&reason=bye").await;
     sleep(100).await;
     assert_eq!(read_n(&c, 100).await.len(), 100);
     let err = c.read(&mut [0u8; 10]).await.expect_err("4001");
@@ -170,7 +192,7 @@ async fn abnormal_server_close_gives_the_data_then_the_code_and_reason() {
     );
     c.close().await.expect("close");
 
-    let c = dial_echo("drop=1").await;
+    let c = dial_echo_on(t, "drop=1").await;
     let err = c.read(&mut [0u8; 10]).await.expect_err("dropped");
     assert!(err.to_string().contains("code 1006"), "{err}");
     c.close().await.expect("close");
@@ -272,15 +294,51 @@ async fn futures_io_traits() {
 }
 
 #[test]
-async fn the_receive_limit_closes_the_socket_and_says_so() {
+async fn the_classic_receive_limit_closes_the_socket_and_says_so() {
     set_ws_options(r#"{"readLimitBytes": 1000}"#);
-    let c = dial_echo("send=5000&chunk=500").await;
+    let c = dial_echo_on("classic", "send=5000&chunk=500").await;
     set_ws_options(r#"{"readLimitBytes": 16777216}"#);
     sleep(150).await;
     // The message that crossed the limit is kept: nothing is dropped silently.
     assert_eq!(read_n(&c, 1500).await.len(), 1500);
     let err = c.read(&mut [0u8; 10]).await.expect_err("limit");
     assert!(err.to_string().contains("receive buffer limit of 1000 bytes exceeded"), "{err}");
+    c.close().await.expect("close");
+}
+
+#[test]
+async fn the_stream_receive_limit_is_backpressure() {
+    // WebSocketStream stops reading at the bound instead of closing: a slow
+    // reader still gets every byte while the peer keeps the connection open.
+    set_ws_options(r#"{"readLimitBytes": 1000}"#);
+    let c = dial_echo_on("stream", "send=20000&chunk=500").await;
+    set_ws_options(r#"{"readLimitBytes": 16777216}"#);
+    sleep(150).await;
+    let got = read_n(&c, 20000).await;
+    assert!(got.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8));
+    c.write_all(b"still open").await.expect("write");
+    assert_eq!(read_n(&c, 10).await, b"still open");
+    c.close().await.expect("close");
+}
+
+#[test]
+async fn a_peer_close_during_a_stream_pause_is_reported_not_silent() {
+    // Chromium's WebSocketStream discards in-flight messages when the close
+    // arrives while reading is paused: the end must say so, not look like EOF.
+    set_ws_options(r#"{"readLimitBytes": 1000}"#);
+    let c = dial_echo_on("stream", "send=20000&chunk=500&close=1000").await;
+    set_ws_options(r#"{"readLimitBytes": 16777216}"#);
+    sleep(300).await;
+    let mut got = 0;
+    let mut buf = [0u8; 4096];
+    let err = loop {
+        match c.read(&mut buf).await {
+            Ok(n) => got += n,
+            Err(e) => break e,
+        }
+    };
+    assert!(got >= 1000, "at least what was queued before the pause: {got}");
+    assert!(err.to_string().contains("while reading was paused at the receive limit of 1000 bytes"), "{err}");
     c.close().await.expect("close");
 }
 

@@ -53,7 +53,7 @@ let opts: WsOptions;
 beforeEach(() => {
   vi.useFakeTimers();
   vi.stubGlobal("WebSocket", MockWebSocket);
-  opts = { ...WS_DEFAULTS };
+  opts = { ...WS_DEFAULTS, transport: "classic" };
   net = createWsBindings(() => opts);
 });
 afterEach(() => {
@@ -225,7 +225,7 @@ describe("read", () => {
     ws.message([4, 5, 6]); // crosses the limit: kept, socket closed
     expect(ws.closedWith?.code).toBe(READ_LIMIT_CLOSE_CODE);
     ws.message([7]); // the browser drops these after close(); ignored here too
-    expect(flat(net._netWsRead(h, 100))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(flat(net._netWsRead(h, 100) as Uint8Array[])).toEqual([1, 2, 3, 4, 5, 6]);
     expect(() => net._netWsRead(h, 10)).toThrow(
       expect.objectContaining({ message: expect.stringContaining("receive buffer limit of 4 bytes exceeded") }),
     );

@@ -25,10 +25,21 @@ pub fn echo_url(query: &str) -> String {
     if query.is_empty() { base.to_string() } else { format!("{base}?{query}") }
 }
 
-/// Dials the echo peer with the given controls (see servers/ws-echo.mjs).
+/// Dials the echo peer with the given controls (see servers/ws-echo.mjs),
+/// on the default transport (WebSocketStream in Chromium).
 pub async fn dial_echo(query: &str) -> Conn {
-    set_ws_options("{}");
-    dial("ws", &echo_url(query)).await.expect("dial the echo peer")
+    dial_echo_on("auto", query).await
+}
+
+/// Both JS transports, for tests that must hold on each.
+pub const TRANSPORTS: [&str; 2] = ["stream", "classic"];
+
+/// Dials the echo peer over a given transport ("auto", "stream", "classic").
+pub async fn dial_echo_on(transport: &str, query: &str) -> Conn {
+    set_ws_options(&format!(r#"{{"transport": "{transport}"}}"#));
+    let c = dial("ws", &echo_url(query)).await.expect("dial the echo peer");
+    set_ws_options(r#"{"transport": "auto"}"#);
+    c
 }
 
 pub async fn sleep(ms: i32) {
