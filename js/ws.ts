@@ -162,6 +162,9 @@ interface WebSocketStreamLike {
   close(info?: { closeCode?: number; reason?: string }): void;
 }
 
+/** How long Close waits for queued WebSocketStream writes before dropping them. */
+const CLOSE_LINGER_MS = 2000;
+
 class StreamTransport implements Transport {
   readonly pausable = true;
   open = false;
@@ -169,6 +172,7 @@ class StreamTransport implements Transport {
   private reader?: ReadableStreamDefaultReader<ArrayBuffer | string>;
   private writer?: WritableStreamDefaultWriter<Uint8Array>;
   private inflight = 0;
+  private lastWrite: Promise<unknown> = Promise.resolve();
   private reading = true;
   private pumping = false;
   private disposed = false;
@@ -204,7 +208,7 @@ class StreamTransport implements Transport {
   send(chunk: Uint8Array) {
     const copy = chunk.slice(); // written later, so it cannot stay a view into wasm memory
     this.inflight += copy.length;
-    this.writer!.write(copy).then(
+    this.lastWrite = this.writer!.write(copy).then(
       () => (this.inflight -= copy.length),
       () => {}, // a failed write surfaces as the socket's close
     );
@@ -239,20 +243,35 @@ class StreamTransport implements Transport {
     );
     if (!this.disposed) this.ev.onClose(info.code, info.reason, this.closedWhilePaused);
   }
+  /**
+   * Closes once the writes already handed over are on the network, so Close
+   * keeps what Write accepted. Chromium 156's renderer crashes when a
+   * WebSocketStream is closed, or its reader cancelled, while writes are
+   * still queued; so this waits for them, and if the peer is not reading,
+   * aborts them after CLOSE_LINGER_MS and closes then. The reader is never
+   * cancelled: the close ends it.
+   */
   close(code: number, reason: string) {
     this.open = false;
-    this.wss.close({ closeCode: code, reason });
+    const closeNow = () => {
+      try {
+        this.wss.close({ closeCode: code, reason });
+      } catch {
+        /* already closed */
+      }
+    };
+    if (this.inflight === 0 || !this.writer) return closeNow();
+    const writer = this.writer;
+    const linger = setTimeout(() => writer.abort().catch(() => {}), CLOSE_LINGER_MS);
+    void this.lastWrite.finally(() => {
+      clearTimeout(linger);
+      closeNow();
+    });
   }
   dispose() {
     if (this.disposed) return;
     this.disposed = true;
-    this.open = false;
-    this.reader?.cancel().catch(() => {});
-    try {
-      this.wss.close({ closeCode: 1000 });
-    } catch {
-      /* already closed */
-    }
+    this.close(1000, "");
   }
 }
 

@@ -342,6 +342,26 @@ async fn a_peer_close_during_a_stream_pause_is_reported_not_silent() {
     c.close().await.expect("close");
 }
 
+#[test]
+async fn close_with_writes_in_flight_keeps_the_page_alive() {
+    // Chromium 156's renderer crashes when a WebSocketStream is closed with
+    // writes still queued; Close waits for them (js/ws.ts, StreamTransport).
+    for t in TRANSPORTS {
+        for _ in 0..5 {
+            let c = dial_echo_on(t, "").await;
+            for _ in 0..100 {
+                c.write_all(&[1u8; 1024]).await.expect("write");
+            }
+            c.close().await.expect("close");
+        }
+    }
+    sleep(300).await;
+    let c = dial_echo("").await;
+    c.write_all(b"alive").await.expect("write");
+    assert_eq!(read_n(&c, 5).await, b"alive");
+    c.close().await.expect("close");
+}
+
 /// 10,000 cycles take about two minutes: Chromium serializes handshakes to
 /// one endpoint and delays the next after each close (~12 ms a cycle here).
 #[test]
