@@ -582,7 +582,7 @@ export function createWsBindings(options: () => WsOptions) {
   };
   return {
     /** Starts connecting; returns the handle. Throws a NetError for a bad URL. */
-    _netWsDial(url: string, timeoutMs: number): number {
+    _netWsConnect(url: string, timeoutMs: number): number {
       const h = next++;
       let conn: WsConn;
       try {

@@ -12,8 +12,8 @@ use crate::net::Error;
 #[wasm_bindgen]
 extern "C" {
     // ---- WebSocket Conn table (js/ws.ts) ----
-    #[wasm_bindgen(js_name = _netWsDial, catch)]
-    pub fn ws_dial(url: &str, timeout_ms: f64) -> Result<u32, JsValue>;
+    #[wasm_bindgen(js_name = _netWsConnect, catch)]
+    pub fn ws_connect(url: &str, timeout_ms: f64) -> Result<u32, JsValue>;
     #[wasm_bindgen(js_name = _netWsOpened, catch)]
     pub fn ws_opened(h: u32) -> Result<Promise, JsValue>;
     /// A Uint8Array, an Array of them, or a Promise of either.

@@ -63,7 +63,7 @@ afterEach(() => {
 
 /** Dials and opens a mocked socket. */
 async function openConn(): Promise<[number, MockWebSocket]> {
-  const h = net._netWsDial("ws://h/p", 0);
+  const h = net._netWsConnect("ws://h/p", 0);
   const ws = MockWebSocket.last!;
   const opened = net._netWsOpened(h);
   ws.open();
@@ -82,7 +82,7 @@ async function outcome<T>(v: T | Promise<T>): Promise<{ ok: T } | { err: unknown
 
 describe("dial", () => {
   it("sets arraybuffer and listens before the socket opens, so early messages queue", async () => {
-    const h = net._netWsDial("ws://h/p", 0);
+    const h = net._netWsConnect("ws://h/p", 0);
     const ws = MockWebSocket.last!;
     expect(ws.binaryType).toBe("arraybuffer");
     expect(ws.onmessage).toBeTypeOf("function");
@@ -94,14 +94,34 @@ describe("dial", () => {
   });
 
   it("fails with the browser's reason for a bad URL, and frees nothing it did not take", () => {
-    expect(() => net._netWsDial("ws://[::1/", 0)).toThrow(
+    expect(() => net._netWsConnect("ws://[::1/", 0)).toThrow(
       expect.objectContaining({ code: "other", message: expect.stringContaining('invalid WebSocket URL "ws://[::1/"') }),
     );
     expect(net._netWsCount()).toBe(0);
   });
 
+  it("names mixed content and other SecurityErrors", () => {
+    class Blocked extends MockWebSocket {
+      constructor(url: string) {
+        super(url);
+        throw Object.assign(new Error("An insecure WebSocket connection may not be initiated from a page loaded over HTTPS."), {
+          name: "SecurityError",
+        });
+      }
+    }
+    vi.stubGlobal("WebSocket", Blocked);
+    vi.stubGlobal("location", { protocol: "https:", origin: "https://app.example" });
+    expect(() => net._netWsConnect("ws://h/p", 0)).toThrow(
+      expect.objectContaining({ message: "mixed content: an https page cannot open insecure ws://h/p; use wss://" }),
+    );
+    expect(() => net._netWsConnect("wss://h:1/p", 0)).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/^blocked by the browser \(SecurityError\): /) }),
+    );
+    expect(net._netWsCount()).toBe(0);
+  });
+
   it("a close before open rejects the dial with a readable cause and frees the handle", async () => {
-    const h = net._netWsDial("ws://h/p", 0);
+    const h = net._netWsConnect("ws://h/p", 0);
     const opened = outcome(net._netWsOpened(h));
     MockWebSocket.last!.peerClose(1006);
     expect(await opened).toEqual({ err: expect.objectContaining({ message: expect.stringContaining("websocket connection failed (code 1006)") }) });
@@ -109,7 +129,7 @@ describe("dial", () => {
   });
 
   it("times out, closes the half-open socket and frees the handle", async () => {
-    const h = net._netWsDial("ws://h/p", 500);
+    const h = net._netWsConnect("ws://h/p", 500);
     const ws = MockWebSocket.last!;
     const opened = outcome(net._netWsOpened(h));
     vi.advanceTimersByTime(499);
@@ -122,7 +142,7 @@ describe("dial", () => {
   });
 
   it("abort frees a dial without settling it", async () => {
-    const h = net._netWsDial("ws://h/p", 0);
+    const h = net._netWsConnect("ws://h/p", 0);
     let settled = false;
     net._netWsOpened(h).then(() => (settled = true), () => (settled = true));
     net._netWsAbort(h);

@@ -71,7 +71,7 @@ impl Dialer {
         let url = dial_url(network, address)?;
         let fail = |e: Error| Error::op("dial", network, Some(&url), e);
         let timeout_ms = self.timeout.map_or(0.0, |t| t.as_secs_f64() * 1000.0);
-        let handle = js::ws_dial(&url, timeout_ms).map_err(|e| fail(js_error(e)))?;
+        let handle = js::ws_connect(&url, timeout_ms).map_err(|e| fail(js_error(e)))?;
         let opened = js::ws_opened(handle).map_err(|e| fail(js_error(e)))?;
         // Until the dial completes, dropping this future abandons the socket.
         let guard = AbortOnDrop(Some(handle));
