@@ -171,6 +171,11 @@ fn copy_out(v: &JsValue, buf: &mut [u8]) -> (usize, Vec<u8>) {
     (n, rest)
 }
 
+/// The count a write binding returned (a JS number).
+fn byte_count(v: &JsValue) -> usize {
+    v.as_f64().unwrap_or(0.0) as usize
+}
+
 /// Go's `net.Conn` over a WebSocket, from [`dial`].
 ///
 /// Methods take `&self`, so one task can read while another writes (as Go
@@ -223,6 +228,15 @@ impl Conn {
         })
     }
 
+    /// Moves bytes kept from an earlier poll-API read into `buf`.
+    fn take_leftover(&self, buf: &mut [u8]) -> usize {
+        let mut left = self.leftover.borrow_mut();
+        let n = left.len().min(buf.len());
+        buf[..n].copy_from_slice(&left[..n]);
+        left.drain(..n);
+        n
+    }
+
     /// Go's `Read`: waits for data, returns up to `buf.len()` bytes; Err(Eof)
     /// after a clean close once the queue is drained.
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize, Error> {
@@ -232,13 +246,7 @@ impl Conn {
         if buf.is_empty() {
             return Ok(0);
         }
-        let n = {
-            let mut left = self.leftover.borrow_mut();
-            let n = left.len().min(buf.len());
-            buf[..n].copy_from_slice(&left[..n]);
-            left.drain(..n);
-            n
-        };
+        let n = self.take_leftover(buf);
         if n > 0 {
             return Ok(n);
         }
@@ -259,7 +267,7 @@ impl Conn {
         }
         let v = js::ws_write(self.handle, buf).map_err(|e| self.op_error("write", js_error(e)))?;
         let v = settle(self.handle, v).await.map_err(|e| self.op_error("write", js_error(e)))?;
-        Ok(v.as_f64().unwrap_or(0.0) as usize)
+        Ok(byte_count(&v))
     }
 
     /// Writes all of `buf` (Go's Write contract: all, or an error).
@@ -362,14 +370,9 @@ impl futures_io::AsyncRead for Conn {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        {
-            let mut left = this.leftover.borrow_mut();
-            if !left.is_empty() {
-                let n = left.len().min(buf.len());
-                buf[..n].copy_from_slice(&left[..n]);
-                left.drain(..n);
-                return Poll::Ready(Ok(n));
-            }
+        let n = this.take_leftover(buf);
+        if n > 0 {
+            return Poll::Ready(Ok(n));
         }
         let max = buf.len().min(u32::MAX as usize) as u32;
         let r = std::task::ready!(poll_op(&this.poll_read, this.handle, cx, || js::ws_read(this.handle, max)));
@@ -396,7 +399,7 @@ impl futures_io::AsyncWrite for Conn {
         // only collects the count.
         let r = std::task::ready!(poll_op(&this.poll_write, this.handle, cx, || js::ws_write(this.handle, buf)));
         Poll::Ready(match r {
-            Ok(v) => Ok(v.as_f64().unwrap_or(0.0) as usize),
+            Ok(v) => Ok(byte_count(&v)),
             Err(e) => Err(this.op_error("write", js_error(e)).into()),
         })
     }
