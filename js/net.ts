@@ -2,28 +2,39 @@
 // imports functions named `_net*` from the global scope;
 // `registerNetBindings()` installs them on `globalThis`, so the same code
 // works in a Window and in a Worker. Each concern has its own module:
-// ws.ts (the WebSocket Conn table), errors.ts (the error shape).
+// ws.ts (the WebSocket Conn table), dns.ts (DNS over HTTPS), errors.ts
+// (the error shape).
+import { createDnsBindings, DNS_DEFAULTS, type DnsOptions } from "./dns.js";
 import { createWsBindings, WS_DEFAULTS, type WsOptions } from "./ws.js";
 
 export * from "./errors.js";
+export { DNS_DEFAULTS, type DnsOptions, type DnsOverrides, type DnsStats } from "./dns.js";
 export { READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "./ws.js";
 
 /** Everything `registerNetBindings` accepts; every field is optional. */
 export interface NetOptions {
   /** WebSocket Conn limits (see ws.ts and the README). */
   ws?: Partial<WsOptions>;
+  /** DNS-over-HTTPS servers, format, timeouts and cache (see dns.ts). */
+  dns?: Partial<DnsOptions>;
 }
 
-let options: { ws: WsOptions } = { ws: { ...WS_DEFAULTS } };
+interface Options {
+  ws: WsOptions;
+  dns: DnsOptions;
+}
+
+let options: Options = { ws: { ...WS_DEFAULTS }, dns: { ...DNS_DEFAULTS } };
 
 /** Current options, as the bindings see them. */
-export function netOptions(): Readonly<{ ws: WsOptions }> {
+export function netOptions(): Readonly<Options> {
   return options;
 }
 
 /** The bindings Rust imports; one table shared by every caller. */
 const bindings: Record<string, Function> = {
   ...createWsBindings(() => options.ws),
+  ...createDnsBindings(() => options.dns),
 };
 
 /**
@@ -32,7 +43,7 @@ const bindings: Record<string, Function> = {
  * Returns the names installed.
  */
 export function registerNetBindings(opts: NetOptions = {}): string[] {
-  options = { ws: { ...options.ws, ...opts.ws } };
+  options = { ws: { ...options.ws, ...opts.ws }, dns: { ...options.dns, ...opts.dns } };
   const g = globalThis as Record<string, unknown>;
   for (const [name, fn] of Object.entries(bindings)) g[name] = fn;
   return Object.keys(bindings);

@@ -33,6 +33,22 @@ extern "C" {
     pub fn ws_abort(h: u32) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netWsCount, catch)]
     pub fn ws_count() -> Result<u32, JsValue>;
+
+    // ---- DNS over HTTPS (js/dns.ts) ----
+    // Each resolves to an Array of strings, or rejects with a net::Error
+    // object. `overrides` is a `Resolver`'s settings (servers, format,
+    // timeoutMs); unset ones come from registerNetBindings().
+    #[wasm_bindgen(js_name = _netLookupHost, catch)]
+    pub fn lookup_host(name: &str, overrides: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = _netLookupIP, catch)]
+    pub fn lookup_ip(name: &str, network: &str, overrides: &JsValue) -> Result<Promise, JsValue>;
+    /// `arpa` is the reverse name (4.3.2.1.in-addr.arpa.); resolves to PTR names.
+    #[wasm_bindgen(js_name = _netLookupAddr, catch)]
+    pub fn lookup_addr(arpa: &str, overrides: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = _netDnsStats, catch)]
+    pub fn dns_stats() -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = _netDnsClearCache, catch)]
+    pub fn dns_clear_cache() -> Result<(), JsValue>;
 }
 
 /// Reads what a binding threw or rejected with: a `net::Error` object, or

@@ -3,21 +3,30 @@
 //! Laid out like Go's own package: `ip` (IP, IPMask, IPNet and their
 //! parsers), `hostport` (SplitHostPort/JoinHostPort), `error` (one error type
 //! with Go's shapes), `dial` (which networks a browser can dial) and, in
-//! wasm32, `conn` (Dial over WebSocket). The address layer is pure Rust and behaves the same
+//! wasm32, `conn` (Dial over WebSocket), `lookup` (Go's Resolver over
+//! DNS-over-HTTPS, with `dnsclient` and `port` holding Go's name and
+//! service rules). The address layer is pure Rust and behaves the same
 //! natively and in wasm32; the browser-backed parts (Dial over WebSocket,
 //! DNS over HTTPS) build on it.
 
 #[cfg(target_arch = "wasm32")]
 mod conn;
 mod dial;
+mod dnsclient;
 mod error;
 mod hostport;
 mod ip;
+mod lookup;
 mod parse;
+mod port;
 
 #[cfg(target_arch = "wasm32")]
 pub use conn::{dial, dial_timeout, open_conn_count, Addr, Conn, Dialer, SystemTime, WsAddr};
 pub use dial::dial_url;
 pub use error::{AddrError, DNSError, Error, OpError, ParseError};
 pub use hostport::{join_host_port, split_host_port};
+pub use lookup::{
+    default_resolver, dns_clear_cache, dns_stats, lookup_addr, lookup_host, lookup_ip, lookup_port,
+    set_default_resolver, DnsStats, DohFormat, Resolver,
+};
 pub use ip::{cidr_mask, ipv4, ipv4_mask, parse_cidr, parse_ip, IPMask, IPNet, IP, IPV4_LEN, IPV6_LEN};
