@@ -368,7 +368,14 @@ export function createDns(options: () => DnsOptions) {
     let hops = 0;
     for (;;) {
       const asked = cur;
-      const { msg, server } = await exchange(cur, type, s);
+      let x: Exchange;
+      try {
+        x = await exchange(cur, type, s);
+      } catch (e) {
+        // Name the name the caller asked for (as Go does), not an alias.
+        throw isNetError(e) && e.code === "dns" ? { ...e, name } : e;
+      }
+      const { msg, server } = x;
       // Walk the chain inside this answer.
       for (;;) {
         const values = msg.answers.filter((r) => r.type === type && r.name === cur).map((r) => r.data);

@@ -37,7 +37,7 @@ echo "== 1/4 native: cargo test"
 cargo test --workspace --color never 2>&1 | tee "$LOGS/native.log"; st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/native.log"); record native "$p" "$f" "$st"
 
-# Peers for the browser layers (WebSocket echo, blackhole, refused port), on
+# Peers for the browser layers (WebSocket echo, DoH, blackhole, refused port), on
 # 127.0.0.1, stopped when this script exits. The Rust tests get their URLs at
 # compile time (env!), and load the real js/net.ts, bundled by esbuild.
 node servers/start.mjs > "$LOGS/servers.json" 2> "$LOGS/servers.err" &
@@ -46,8 +46,9 @@ trap 'kill $SERVERS_PID 2>/dev/null' EXIT
 for _ in $(seq 100); do [ -s "$LOGS/servers.json" ] && break; sleep 0.1; done
 peer() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[process.argv[2]])' "$LOGS/servers.json" "$1"; }
 NET_TEST_WS_URL=$(peer wsEcho); NET_TEST_BLACKHOLE_URL=$(peer blackhole); NET_TEST_REFUSED_URL=$(peer refused)
-export NET_TEST_WS_URL NET_TEST_BLACKHOLE_URL NET_TEST_REFUSED_URL
-echo "peers: echo $NET_TEST_WS_URL, blackhole $NET_TEST_BLACKHOLE_URL, refused $NET_TEST_REFUSED_URL"
+NET_TEST_DOH_URL=$(peer doh); NET_TEST_PAGE_URL=$(peer page)
+export NET_TEST_WS_URL NET_TEST_BLACKHOLE_URL NET_TEST_REFUSED_URL NET_TEST_DOH_URL NET_TEST_PAGE_URL
+echo "peers: echo $NET_TEST_WS_URL, doh $NET_TEST_DOH_URL, blackhole $NET_TEST_BLACKHOLE_URL, refused $NET_TEST_REFUSED_URL"
 npx esbuild js/net.ts --bundle --format=esm --target=es2022 --log-level=warning \
   --outfile=runtime-wasm/tests/support/net-bindings.js
 

@@ -12,6 +12,7 @@ import { createSocket } from "node:dgram";
 /** The zone every DNS test relies on (documented in the README). */
 export const TEST_ZONE = [
   "--local=/test.example/",
+  "--local=/10.in-addr.arpa/",
   "--local-ttl=60",
   "--address=/a.test.example/10.1.2.3",
   "--host-record=dual.test.example,10.9.8.7,fd00::7",
@@ -94,7 +95,11 @@ export async function startDoh() {
     ),
     run("dnsdist", ["--supervised", "--disable-syslog", "-C", conf], "dnsdist"),
   ];
+  // If Node exits without close() (an uncaught error), take the children along.
+  const reap = () => procs.forEach((p) => p.child.exitCode === null && p.child.kill("SIGKILL"));
+  process.once("exit", reap);
   const close = async () => {
+    process.off("exit", reap);
     await Promise.all(
       procs.map(
         (p) =>

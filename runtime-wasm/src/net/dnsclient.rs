@@ -67,3 +67,66 @@ pub fn reverse_addr(addr: &str) -> Result<String, Error> {
     s.push_str("ip6.arpa.");
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Go's dnsname_test.go: the table and the generated length cases.
+    #[test]
+    fn is_domain_name_matches_go() {
+        let table: &[(&str, bool)] = &[
+            ("_xmpp-server._tcp.google.com", true),
+            ("foo.com", true),
+            ("1foo.com", true),
+            ("26.0.0.73.com", true),
+            ("10-0-0-1", true),
+            ("fo-o.com", true),
+            ("fo1o.com", true),
+            ("foo1.com", true),
+            ("a.b..com", false),
+            ("a.b-.com", false),
+            ("a.b.com-", false),
+            ("a.b..", false),
+            ("b.com.", true),
+            // Not in Go's table, but what its rules say:
+            (".", true),
+            ("", false),
+            ("1.2.3.4", false),
+            ("-a.com", false),
+            ("a b.com", false),
+            ("ünï.com", false),
+        ];
+        for (name, ok) in table {
+            assert_eq!(is_domain_name(name), *ok, "{name:?}");
+        }
+        let char63 = "a".repeat(63);
+        let long = format!("{}example", format!("{char63}.").repeat(5));
+        assert!(is_domain_name(&format!("{char63}.com")));
+        assert!(!is_domain_name(&format!("{char63}a.com")));
+        assert!(is_domain_name(&long[long.len() - 253..]));
+        assert!(is_domain_name(&format!("{}.", &long[long.len() - 253..])));
+        assert!(!is_domain_name(&long[long.len() - 254..]));
+    }
+
+    /// Go's revAddrTests (dnsclient_unix_test.go).
+    #[test]
+    fn reverse_addr_matches_go() {
+        let ok: &[(&str, &str)] = &[
+            ("1.2.3.4", "4.3.2.1.in-addr.arpa."),
+            ("245.110.36.114", "114.36.110.245.in-addr.arpa."),
+            ("::ffff:12.34.56.78", "78.56.34.12.in-addr.arpa."),
+            ("::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa."),
+            ("1::", "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.ip6.arpa."),
+            ("1234:567::89a:bcde", "e.d.c.b.a.9.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.6.5.0.4.3.2.1.ip6.arpa."),
+            ("1234::567:89ab:cdef", "f.e.d.c.b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.4.3.2.1.ip6.arpa."),
+        ];
+        for (addr, want) in ok {
+            assert_eq!(reverse_addr(addr).as_deref(), Ok(*want), "{addr}");
+        }
+        for bad in ["1.2.3", "1.2.3.4.5", "1234:567:bcde::89a::", "1234:567:fghi::89a", "fe80::1%eth0"] {
+            let e = reverse_addr(bad).unwrap_err();
+            assert_eq!(e.to_string(), format!("lookup {bad}: unrecognized address"));
+        }
+    }
+}

@@ -102,3 +102,43 @@ pub(crate) fn lookup_port(network: &str, service: &str) -> Result<u16, Error> {
     };
     u16::try_from(port).map_err(|_| Error::Addr(AddrError { err: "invalid port".into(), addr: service.into() }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Go's parsePortTests (port_test.go).
+    #[test]
+    fn parse_port_matches_go() {
+        let table: &[(&str, i64, bool)] = &[
+            ("", 0, false),
+            ("-1073741825", -(1 << 30), false),
+            ("-1073741824", -(1 << 30), false),
+            ("-1073741823", -((1 << 30) - 1), false),
+            ("-123456789", -123456789, false),
+            ("-1", -1, false),
+            ("-0", 0, false),
+            ("0", 0, false),
+            ("+0", 0, false),
+            ("+1", 1, false),
+            ("65535", 65535, false),
+            ("65536", 65536, false),
+            ("123456789", 123456789, false),
+            ("1073741822", (1 << 30) - 2, false),
+            ("1073741823", (1 << 30) - 1, false),
+            ("1073741824", (1 << 30) - 1, false),
+            ("1073741825", (1 << 30) - 1, false),
+            ("abc", 0, true),
+            ("9pfs", 0, true),
+            ("123badport", 0, true),
+            ("bad123port", 0, true),
+            ("badport123", 0, true),
+            ("123456789badport", 0, true),
+            ("-2147483649badport", 0, true),
+            ("2147483649badport", 0, true),
+        ];
+        for (s, port, lookup) in table {
+            assert_eq!(parse_port(s), (*port, *lookup), "{s:?}");
+        }
+    }
+}

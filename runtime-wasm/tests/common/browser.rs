@@ -20,6 +20,32 @@ pub fn set_ws_options(ws_json: &str) {
     register_net_bindings(opts);
 }
 
+/// Installs the bindings (idempotent) and merges any options given as JSON
+/// (`{"dns": {...}}`, `{"ws": {...}}`).
+pub fn set_net_options(json: &str) {
+    register_net_bindings(js_sys::JSON::parse(json).expect("options JSON"));
+}
+
+pub fn doh_url() -> &'static str {
+    env!("NET_TEST_DOH_URL", "run the wasm tests through scripts/test.sh, which starts the peers")
+}
+
+/// The static page server: it sends no CORS header, so a fetch from the test
+/// page's origin to it fails the way a CORS-less server does.
+pub fn no_cors_url(path: &str) -> String {
+    format!("{}{}", env!("NET_TEST_PAGE_URL").trim_end_matches('/'), path)
+}
+
+/// An http:// URL on the peer that accepts and never answers.
+pub fn blackhole_http_url() -> String {
+    env!("NET_TEST_BLACKHOLE_URL").replacen("ws://", "http://", 1)
+}
+
+/// An http:// URL on a port nothing listens on.
+pub fn refused_http_url() -> String {
+    env!("NET_TEST_REFUSED_URL").replacen("ws://", "http://", 1)
+}
+
 pub fn echo_url(query: &str) -> String {
     let base = env!("NET_TEST_WS_URL", "run the wasm tests through scripts/test.sh, which starts the peers");
     if query.is_empty() { base.to_string() } else { format!("{base}?{query}") }
