@@ -15,6 +15,9 @@ export const NET_ERROR_CODES = [
   "unsupported",
   "eof",
   "other",
+  "url",
+  "deadline",
+  "context_canceled",
 ] as const;
 
 export type NetErrorCode = (typeof NET_ERROR_CODES)[number];
@@ -34,8 +37,9 @@ export type NetError =
   | { code: "addr"; err: string; addr?: string }
   | { code: "parse"; type: string; text: string }
   | { code: "unknown_network"; net: string }
-  | { code: "closed" | "timeout" | "canceled" | "eof" }
-  | { code: "unsupported" | "other"; message: string };
+  | { code: "closed" | "timeout" | "canceled" | "eof" | "context_canceled" }
+  | { code: "unsupported" | "other" | "deadline"; message: string }
+  | { code: "url"; op: string; url: string; err: NetError };
 
 /** Go's `OpError` around `err`, e.g. `dial wss wss://h/: <err>`. */
 export function opError(op: string, net: string, addr: string | undefined, err: NetError): NetError {

@@ -23,7 +23,7 @@ mod port;
 #[cfg(target_arch = "wasm32")]
 pub use conn::{dial, dial_timeout, open_conn_count, Addr, Conn, Dialer, SystemTime, WsAddr};
 pub use dial::dial_url;
-pub use error::{AddrError, DNSError, Error, OpError, ParseError};
+pub use error::{AddrError, DNSError, Error, OpError, ParseError, UrlError};
 pub use hostport::{join_host_port, split_host_port};
 pub use lookup::{
     default_resolver, dns_clear_cache, dns_stats, lookup_addr, lookup_host, lookup_ip, lookup_port,

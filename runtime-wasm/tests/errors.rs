@@ -47,6 +47,18 @@ fn samples() -> Vec<(Error, &'static str)> {
         ),
         (Error::Eof, "EOF"),
         (Error::other("websocket closed abnormally (code 1006)"), "websocket closed abnormally (code 1006)"),
+        (
+            Error::Url(UrlError {
+                op: "Get".into(),
+                url: "http://h/x".into(),
+                err: Box::new(Error::Deadline {
+                    message: "context deadline exceeded (Client.Timeout exceeded while awaiting headers)".into(),
+                }),
+            }),
+            "Get \"http://h/x\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
+        ),
+        (Error::Deadline { message: "context deadline exceeded".into() }, "context deadline exceeded"),
+        (Error::ContextCanceled, "context canceled"),
     ]
 }
 
@@ -95,6 +107,10 @@ both! {
         let servfail = Error::Dns(DNSError { is_temporary: true, ..dns("server misbehaving", "x", "") });
         assert!(servfail.is_temporary() && !servfail.is_timeout());
         assert_eq!(Error::op("read", "ws", None, Error::Eof).root(), &Error::Eof);
+        let url = |err| Error::Url(UrlError { op: "Get".into(), url: "u".into(), err: Box::new(err) });
+        assert!(url(Error::Deadline { message: "context deadline exceeded".into() }).is_timeout());
+        assert!(!url(Error::ContextCanceled).is_timeout());
+        assert_eq!(url(Error::ContextCanceled).root(), &Error::ContextCanceled);
     }
 
     fn io_error_keeps_the_net_error() {

@@ -44,7 +44,7 @@ interface Call {
 }
 
 /** A fetch that answers from `zone`, unless `respond` says otherwise. */
-function mockFetch(zone: Zone, respond?: (c: Call) => Promise<Response> | Response | undefined) {
+function mockFetch(zone: Zone, respond?: (c: Call) => Promise<Response | undefined> | Response | undefined) {
   const calls: Call[] = [];
   const fn = vi.fn(async (url: string, init: RequestInit) => {
     const u = new URL(url);
@@ -55,7 +55,7 @@ function mockFetch(zone: Zone, respond?: (c: Call) => Promise<Response> | Respon
     calls.push(call);
     const r = await respond?.(call);
     if (r) return r;
-    return new Response(reply(decodeUrlQuery(url), zone), {
+    return new Response(reply(decodeUrlQuery(url), zone) as BodyInit, {
       status: 200,
       headers: { "content-type": "application/dns-message" },
     });
@@ -352,7 +352,7 @@ describe("errors", () => {
   it("SERVFAIL is temporary and moves on to the next server", async () => {
     const calls = mockFetch(ZONE, (c) =>
       c.url.startsWith(SERVER)
-        ? new Response(reply(decodeUrlQuery(c.url), { "a.test A": { rcode: 2 } }), {
+        ? new Response(reply(decodeUrlQuery(c.url), { "a.test A": { rcode: 2 } }) as BodyInit, {
             headers: { "content-type": "application/dns-message" },
           })
         : undefined,
@@ -433,7 +433,7 @@ describe("errors", () => {
   });
 
   const wire = (bytes: Uint8Array | ((q: Uint8Array) => Uint8Array)) => (c: Call) =>
-    new Response(typeof bytes === "function" ? bytes(decodeUrlQuery(c.url)) : bytes, {
+    new Response((typeof bytes === "function" ? bytes(decodeUrlQuery(c.url)) : bytes) as BodyInit, {
       headers: { "content-type": "application/dns-message" },
     });
 

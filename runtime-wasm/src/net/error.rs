@@ -50,6 +50,15 @@ pub struct AddrError {
     pub addr: String,
 }
 
+/// Go's `url.Error`, which net/http's client wraps every failure in:
+/// `OP "URL": ERR` (op is the method in Go's casing: Get, Post, Head, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlError {
+    pub op: String,
+    pub url: String,
+    pub err: Box<Error>,
+}
+
 /// Go's `net.ParseError`: `invalid TYPE: TEXT`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParseError {
@@ -82,6 +91,13 @@ pub enum Error {
     /// Any other failure, with the most specific text available (a refused
     /// connection, an abnormal close code, a browser exception).
     Other { message: String },
+    /// Go's `*url.Error`, around an HTTP client failure.
+    Url(UrlError),
+    /// Go's `context.DeadlineExceeded` or net/http's Client.Timeout error:
+    /// `is_timeout()`. The message says which deadline and in which phase.
+    Deadline { message: String },
+    /// Go's `context.Canceled`: the caller cancelled the request.
+    ContextCanceled,
 }
 
 impl Error {
@@ -99,11 +115,14 @@ impl Error {
             Error::Unsupported { .. } => "unsupported",
             Error::Eof => "eof",
             Error::Other { .. } => "other",
+            Error::Url(_) => "url",
+            Error::Deadline { .. } => "deadline",
+            Error::ContextCanceled => "context_canceled",
         }
     }
 
     /// Every code, in declaration order (the JS side keeps the same list).
-    pub const CODES: [&'static str; 11] = [
+    pub const CODES: [&'static str; 14] = [
         "op",
         "dns",
         "addr",
@@ -115,6 +134,9 @@ impl Error {
         "unsupported",
         "eof",
         "other",
+        "url",
+        "deadline",
+        "context_canceled",
     ];
 
     /// Wraps `err` as Go's `OpError{Op: op, Net: net, Addr: addr}`.
@@ -140,9 +162,10 @@ impl Error {
     /// `OpError` wrapping one.
     pub fn is_timeout(&self) -> bool {
         match self {
-            Error::Timeout => true,
+            Error::Timeout | Error::Deadline { .. } => true,
             Error::Dns(e) => e.is_timeout,
             Error::Op(e) => e.err.is_timeout(),
+            Error::Url(e) => e.err.is_timeout(),
             _ => false,
         }
     }
@@ -150,9 +173,10 @@ impl Error {
     /// Go's `Temporary()` (deprecated in Go, kept for DNSError's sake).
     pub fn is_temporary(&self) -> bool {
         match self {
-            Error::Timeout => true,
+            Error::Timeout | Error::Deadline { .. } => true,
             Error::Dns(e) => e.is_timeout || e.is_temporary,
             Error::Op(e) => e.err.is_temporary(),
+            Error::Url(e) => e.err.is_temporary(),
             _ => false,
         }
     }
@@ -162,15 +186,17 @@ impl Error {
         match self {
             Error::Dns(e) => e.is_not_found,
             Error::Op(e) => e.err.is_not_found(),
+            Error::Url(e) => e.err.is_not_found(),
             _ => false,
         }
     }
 
-    /// The innermost error, through any `OpError` layers (Go's
+    /// The innermost error, through any `OpError` / `UrlError` layers (Go's
     /// `errors.Unwrap` loop), for matching on `Closed`, `Eof`, `Timeout`.
     pub fn root(&self) -> &Error {
         match self {
             Error::Op(e) => e.err.root(),
+            Error::Url(e) => e.err.root(),
             e => e,
         }
     }
@@ -207,7 +233,11 @@ impl fmt::Display for Error {
             Error::Closed => f.write_str("use of closed network connection"),
             Error::Timeout => f.write_str("i/o timeout"),
             Error::Canceled => f.write_str("operation was canceled"),
-            Error::Unsupported { message } | Error::Other { message } => f.write_str(message),
+            Error::Unsupported { message } | Error::Other { message } | Error::Deadline { message } => {
+                f.write_str(message)
+            }
+            Error::Url(e) => write!(f, "{} \"{}\": {}", e.op, e.url, e.err),
+            Error::ContextCanceled => f.write_str("context canceled"),
             Error::Eof => f.write_str("EOF"),
         }
     }
@@ -217,6 +247,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Op(e) => Some(e.err.as_ref()),
+            Error::Url(e) => Some(e.err.as_ref()),
             _ => None,
         }
     }
@@ -229,7 +260,7 @@ impl From<Error> for std::io::Error {
     fn from(e: Error) -> Self {
         use std::io::ErrorKind as K;
         let kind = match e.root() {
-            Error::Timeout => K::TimedOut,
+            Error::Timeout | Error::Deadline { .. } => K::TimedOut,
             Error::Eof => K::UnexpectedEof,
             Error::Closed => K::NotConnected,
             Error::Unsupported { .. } => K::Unsupported,

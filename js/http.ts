@@ -1,0 +1,439 @@
+// The fetch-backed HTTP client behind Rust's `http::Client` (Go's net/http
+// client side). Every request lives here under an integer handle, never
+// reused, from start until Rust releases it (body closed or dropped).
+//
+// - The request: method, URL, headers as [name, value] pairs, and a body
+//   given whole (bytes) or streamed from Rust in chunks. A streamed body is
+//   sent as a ReadableStream with `duplex: "half"` where that can work
+//   (https: URLs, since browsers stream uploads only over HTTP/2 or later,
+//   and a browser that implements it); otherwise it is collected and sent
+//   whole, up to `maxBufferedUploadBytes`.
+// - Go's special headers `js.fetch:mode`, `js.fetch:credentials` and
+//   `js.fetch:redirect` become fetch options and are not sent. A header the
+//   browser would silently drop (Cookie, Host, Content-Length, Sec-*, ...)
+//   fails the request instead of being lost.
+// - The response body is read chunk by chunk from fetch's ReadableStream:
+//   Read(max) returns a view of what is queued (synchronously when there is
+//   some), null at EOF, or a Promise when it must wait. Never the whole
+//   body at once.
+// - One deadline per request (Client.Timeout or a context deadline, the
+//   earlier), timer-driven, covering the headers and the body; and an abort
+//   (context cancellation). Both go through an AbortController, and each
+//   gives Go's message for the phase it hits.
+// - A fetch that fails says why: mixed content is known from the URLs; for a
+//   bare "Failed to fetch" a no-cors HEAD probe tells a server that answered
+//   (so CORS blocked the response) from one that could not be reached.
+import type { NetError } from "./errors.js";
+
+export interface HttpOptions {
+  /** "auto": stream request bodies where the browser can; "never": always buffer. */
+  streamUploads: "auto" | "never";
+  /** Largest request body collected when it cannot be streamed. */
+  maxBufferedUploadBytes: number;
+  /** Probe a failed fetch to tell CORS from an unreachable server. */
+  probeFailures: boolean;
+  probeTimeoutMs: number;
+}
+
+export const HTTP_DEFAULTS: HttpOptions = {
+  streamUploads: "auto",
+  maxBufferedUploadBytes: 256 << 20,
+  probeFailures: true,
+  probeTimeoutMs: 3000,
+};
+
+/** What Rust sends to start a request. */
+export interface HttpRequestSpec {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  /** "none", "bytes" (given to start), or "stream" (uploadWrite/uploadClose). */
+  body: "none" | "bytes" | "stream";
+  /** Epoch ms; 0 = none. */
+  deadline: number;
+  /** Which deadline that is, for Go's message: "client" (Client.Timeout) or "context". */
+  deadlineKind: "client" | "context";
+}
+
+export interface HttpResponseHead {
+  status: number;
+  statusText: string;
+  /** The final URL, after redirects. */
+  url: string;
+  redirected: boolean;
+  /** "basic", "cors", "opaqueredirect", ... */
+  type: string;
+  headers: [string, string][];
+}
+
+type Chunk = Uint8Array | null; // null: end of body
+
+/** Fetch's forbidden request headers: a browser drops them without a word. */
+const FORBIDDEN = new Set([
+  "accept-charset", "accept-encoding", "access-control-request-headers", "access-control-request-method",
+  "connection", "content-length", "cookie", "cookie2", "date", "dnt", "expect", "host", "keep-alive",
+  "origin", "referer", "set-cookie", "te", "trailer", "transfer-encoding", "upgrade", "via",
+]);
+const forbidden = (name: string) => {
+  const n = name.toLowerCase();
+  return FORBIDDEN.has(n) || n.startsWith("proxy-") || n.startsWith("sec-");
+};
+
+const JS_FETCH = { mode: "js.fetch:mode", credentials: "js.fetch:credentials", redirect: "js.fetch:redirect" };
+
+const other = (message: string): NetError => ({ code: "other", message });
+const CANCELED: NetError = { code: "context_canceled" };
+
+/** Whether this browser can send a ReadableStream request body (the
+ *  feature test from the fetch-streaming explainer). */
+function canStreamUploads(): boolean {
+  try {
+    let duplexAccessed = false;
+    const hasContentType = new Request("http://localhost/", {
+      body: new ReadableStream(),
+      method: "POST",
+      get duplex() {
+        duplexAccessed = true;
+        return "half";
+      },
+    } as RequestInit).headers.has("Content-Type");
+    return duplexAccessed && !hasContentType;
+  } catch {
+    return false;
+  }
+}
+
+interface Waiter<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: NetError): void;
+}
+function waiter<T>(): Waiter<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: NetError) => void;
+  const promise = new Promise<T>((a, b) => ((resolve = a), (reject = b)));
+  promise.catch(() => {}); // a dropped waiter must not report an unhandled rejection
+  return { promise, resolve, reject };
+}
+
+function pageOrigin(): string {
+  return (globalThis as { location?: Location }).location?.origin ?? "this page";
+}
+
+class HttpRequest {
+  private readonly ctl = new AbortController();
+  private phase: "headers" | "body" | "done" = "headers";
+  private failure?: NetError; // why the request was aborted (deadline, cancel)
+  private timer?: ReturnType<typeof setTimeout>;
+  private head = waiter<HttpResponseHead>();
+  private reader?: ReadableStreamDefaultReader<Uint8Array>;
+  private leftover?: Uint8Array;
+  private ended = false;
+  private readError?: NetError;
+  private pendingRead?: Waiter<Chunk> & { max: number };
+  // Streamed uploads.
+  private uploadChunks: Uint8Array[] = [];
+  private uploadBytes = 0;
+  private uploadCtl?: ReadableStreamDefaultController<Uint8Array>;
+  private uploadRoom?: Waiter<void>;
+  private readonly init: RequestInit;
+  private readonly redirectMode: string;
+
+  constructor(
+    private readonly spec: HttpRequestSpec,
+    body: Uint8Array | undefined,
+    private readonly opts: HttpOptions,
+    private readonly onDone: () => void,
+  ) {
+    const headers = new Headers();
+    const init: RequestInit = { method: spec.method, credentials: "same-origin", signal: this.ctl.signal };
+    const refused: string[] = [];
+    for (const [name, value] of spec.headers) {
+      const lower = name.toLowerCase();
+      if (lower === JS_FETCH.mode) init.mode = value as RequestMode;
+      else if (lower === JS_FETCH.credentials) init.credentials = value as RequestCredentials;
+      else if (lower === JS_FETCH.redirect) init.redirect = value as RequestRedirect;
+      else if (forbidden(name)) refused.push(name);
+      else headers.append(name, value);
+    }
+    if (refused.length > 0) {
+      throw other(
+        `net/http: the browser does not let a program set ${refused.map((n) => JSON.stringify(n)).join(", ")} ` +
+          `(forbidden request header${refused.length > 1 ? "s" : ""}; it would be dropped silently)`,
+      );
+    }
+    init.headers = headers;
+    // Whatever fetch would refuse (bad URL, method or header value, a body
+    // on GET) fails here, synchronously, with the browser's own words.
+    try {
+      const hasBody = spec.body === "stream" || (spec.body === "bytes" && !!body && body.length > 0);
+      new Request(spec.url, { ...init, signal: undefined, body: hasBody ? "x" : undefined });
+    } catch (e) {
+      throw other(`net/http: invalid request: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.redirectMode = init.redirect ?? "follow";
+    if (spec.body === "bytes" && body && body.length > 0) init.body = body.slice() as BodyInit; // a copy: the view is into wasm memory
+    this.init = init;
+    if (spec.deadline > 0) this.timer = setTimeout(() => this.expire(), Math.max(0, spec.deadline - Date.now()));
+    if (spec.body !== "stream") this.send();
+    else if (this.streaming()) {
+      init.body = new ReadableStream<Uint8Array>({
+        start: (c) => void (this.uploadCtl = c),
+        pull: () => this.uploadRoom?.resolve(),
+        cancel: () => this.uploadRoom?.resolve(),
+      }, { highWaterMark: 1 });
+      (init as RequestInit & { duplex: string }).duplex = "half";
+      this.send();
+    }
+  }
+
+  private streaming(): boolean {
+    return this.opts.streamUploads === "auto" && this.spec.url.startsWith("https:") && canStreamUploads();
+  }
+
+  private send(): void {
+    let p: Promise<Response>;
+    try {
+      p = fetch(this.spec.url, this.init);
+    } catch (e) {
+      this.fail(other(`net/http: invalid request: ${e instanceof Error ? e.message : String(e)}`));
+      return;
+    }
+    p.then(
+      (res) => this.onResponse(res),
+      (e) => void this.explain(e).then((err) => this.fail(err)),
+    );
+  }
+
+  private onResponse(res: Response): void {
+    if (this.failure) {
+      res.body?.cancel().catch(() => {});
+      return;
+    }
+    this.phase = "body";
+    this.reader = res.body?.getReader();
+    if (!this.reader) this.finishBody();
+    const headers: [string, string][] = [];
+    res.headers.forEach((value, name) => headers.push([name, value]));
+    this.head.resolve({
+      status: res.status,
+      statusText: res.statusText,
+      url: res.url || this.spec.url,
+      redirected: res.redirected,
+      type: res.type,
+      headers,
+    });
+  }
+
+  /** Turns a fetch rejection into the most specific error available. */
+  private async explain(e: unknown): Promise<NetError> {
+    if (this.failure) return this.failure;
+    const detail = e instanceof Error ? e.message : String(e);
+    if (!(e instanceof TypeError)) return other(`net/http: fetch() failed: ${detail}`);
+    const url = this.spec.url;
+    const loc = (globalThis as { location?: Location }).location;
+    if (loc?.protocol === "https:" && url.startsWith("http:"))
+      return other(`net/http: fetch() failed: blocked as mixed content: an https page cannot fetch ${url}`);
+    if (!this.opts.probeFailures) return other(`net/http: fetch() failed: ${detail}`);
+    // A no-cors request gets an opaque response from any server that answers.
+    const probe = new AbortController();
+    const t = setTimeout(() => probe.abort(), this.opts.probeTimeoutMs);
+    try {
+      const r = await fetch(url, { method: "HEAD", mode: "no-cors", redirect: "manual", signal: probe.signal, credentials: "omit" });
+      if (this.failure) return this.failure;
+      if (r.type === "opaqueredirect" && this.redirectMode === "error")
+        return other(`net/http: fetch() failed: the server redirected and js.fetch:redirect is "error"`);
+      return other(
+        `net/http: fetch() failed: blocked by CORS: the server answered, but its response ` +
+          `(or its preflight) does not allow origin ${pageOrigin()} (${detail})`,
+      );
+    } catch {
+      if (this.failure) return this.failure;
+      return other(
+        `net/http: fetch() failed: the server could not be reached: DNS failure, connection ` +
+          `refused or reset, or a TLS error; the browser does not say which (${detail})`,
+      );
+    } finally {
+      clearTimeout(t);
+    }
+  }
+
+  private expire(): void {
+    const client = this.spec.deadlineKind === "client";
+    const message =
+      this.phase === "headers"
+        ? client
+          ? "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
+          : "context deadline exceeded"
+        : client
+          ? "context deadline exceeded (Client.Timeout or context cancellation while reading body)"
+          : "context deadline exceeded";
+    this.abort({ code: "deadline", message });
+  }
+
+  /** Aborts everything in flight with `err` (a deadline or a cancellation). */
+  abort(err: NetError = CANCELED): void {
+    if (this.failure || this.phase === "done") return;
+    this.failure = err;
+    this.ctl.abort();
+    this.fail(err);
+  }
+
+  private fail(err: NetError): void {
+    clearTimeout(this.timer);
+    this.head.reject(err);
+    this.readError ??= err;
+    this.pendingRead?.reject(err);
+    this.pendingRead = undefined;
+    this.uploadRoom?.resolve();
+    this.reader?.cancel().catch(() => {});
+  }
+
+  responsePromise(): Promise<HttpResponseHead> {
+    return this.head.promise;
+  }
+
+  // ---- request body, streamed from Rust ----
+
+  uploadWrite(data: Uint8Array): void | Promise<void> {
+    if (this.failure) throw this.failure;
+    const copy = data.slice(); // the view is into wasm memory
+    if (this.uploadCtl) {
+      this.uploadCtl.enqueue(copy);
+      if ((this.uploadCtl.desiredSize ?? 1) > 0) return;
+      this.uploadRoom = waiter<void>();
+      return this.uploadRoom.promise.then(() => {
+        if (this.failure) throw this.failure;
+      });
+    }
+    this.uploadBytes += copy.length;
+    if (this.uploadBytes > this.opts.maxBufferedUploadBytes) {
+      const err = other(
+        `net/http: request body over ${this.opts.maxBufferedUploadBytes} bytes cannot be buffered ` +
+          `(this browser or URL cannot stream uploads; raise http.maxBufferedUploadBytes)`,
+      );
+      this.abort(err);
+      throw err;
+    }
+    this.uploadChunks.push(copy);
+  }
+
+  uploadClose(): void {
+    if (this.failure) throw this.failure;
+    if (this.uploadCtl) {
+      this.uploadCtl.close();
+      return;
+    }
+    const all = new Uint8Array(this.uploadBytes);
+    let at = 0;
+    for (const c of this.uploadChunks) all.set(c, (at += c.length) - c.length);
+    this.uploadChunks = [];
+    if (all.length > 0) this.init.body = all as BodyInit;
+    this.send();
+  }
+
+  // ---- response body ----
+
+  read(max: number): Chunk | Promise<Chunk> {
+    if (this.pendingRead) throw other("net/http: concurrent reads of one response body");
+    const now = this.take(max);
+    if (now !== undefined) return now;
+    if (this.readError) throw this.readError;
+    const w = Object.assign(waiter<Chunk>(), { max });
+    this.pendingRead = w;
+    this.pull();
+    return w.promise;
+  }
+
+  /** Queued bytes (a view, no copy), null at EOF, undefined when it must wait. */
+  private take(max: number): Chunk | undefined {
+    if (this.leftover) {
+      const l = this.leftover;
+      if (l.length <= max) {
+        this.leftover = undefined;
+        return l;
+      }
+      this.leftover = l.subarray(max);
+      return l.subarray(0, max);
+    }
+    if (this.ended) return null;
+    return undefined;
+  }
+
+  private pull(): void {
+    if (!this.reader) return;
+    this.reader.read().then(
+      ({ done, value }) => {
+        const w = this.pendingRead;
+        if (done) this.finishBody();
+        else if (value && value.length > 0) this.leftover = value;
+        if (!w) return;
+        const got = this.take(w.max);
+        if (got === undefined) return this.pull(); // an empty chunk: read on
+        this.pendingRead = undefined;
+        w.resolve(got);
+      },
+      (e) => {
+        const err =
+          this.failure ??
+          other(`unexpected EOF: the body ended early (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})`);
+        this.readError ??= err;
+        this.pendingRead?.reject(err);
+        this.pendingRead = undefined;
+      },
+    );
+  }
+
+  private finishBody(): void {
+    this.ended = true;
+    this.phase = "done";
+    clearTimeout(this.timer);
+  }
+
+  /** Forgets a waiter whose Rust future was dropped (never settles it). */
+  cancel(p: Promise<unknown>): void {
+    if (this.pendingRead?.promise === p) this.pendingRead = undefined;
+  }
+
+  /** Frees everything: cancels an unfinished download or upload. */
+  release(): void {
+    clearTimeout(this.timer);
+    if (this.phase !== "done") {
+      this.failure ??= CANCELED;
+      this.ctl.abort();
+      this.reader?.cancel().catch(() => {});
+    }
+    this.phase = "done";
+    this.pendingRead = undefined;
+    this.onDone();
+  }
+}
+
+export function createHttpBindings(options: () => HttpOptions) {
+  const table = new Map<number, HttpRequest>();
+  let next = 1;
+  const get = (h: number): HttpRequest => {
+    const r = table.get(h);
+    if (!r) throw other("net/http: request handle is closed");
+    return r;
+  };
+  return {
+    /** Starts a request; returns its handle. Throws a NetError for a request fetch would refuse. */
+    _netHttpStart(spec: HttpRequestSpec, body?: Uint8Array): number {
+      const h = next++;
+      table.set(h, new HttpRequest(spec, body, options(), () => table.delete(h)));
+      return h;
+    },
+    /** Resolves with status, final URL and headers; rejects with a NetError. */
+    _netHttpResponse: (h: number): Promise<HttpResponseHead> => get(h).responsePromise(),
+    _netHttpUploadWrite: (h: number, data: Uint8Array): void | Promise<void> => get(h).uploadWrite(data),
+    _netHttpUploadClose: (h: number): void => get(h).uploadClose(),
+    /** Up to `max` body bytes, null at EOF, or a Promise of either. */
+    _netHttpRead: (h: number, max: number): Chunk | Promise<Chunk> => get(h).read(max),
+    _netHttpCancel: (h: number, p: Promise<unknown>): void => table.get(h)?.cancel(p),
+    /** Context cancellation: everything in flight fails with "context canceled". */
+    _netHttpAbort: (h: number): void => table.get(h)?.abort(),
+    _netHttpRelease: (h: number): void => table.get(h)?.release(),
+    _netHttpCount: (): number => table.size,
+  };
+}
