@@ -49,6 +49,31 @@ extern "C" {
     pub fn dns_stats() -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = _netDnsClearCache, catch)]
     pub fn dns_clear_cache() -> Result<(), JsValue>;
+
+    // ---- HTTP client over fetch (js/http.ts) ----
+    /// Starts a request described by `spec` (js/http.ts HttpRequestSpec);
+    /// `body` is used when spec.body is "bytes" (JS copies it). The handle.
+    #[wasm_bindgen(js_name = _netHttpStart, catch)]
+    pub fn http_start(spec: &JsValue, body: &[u8]) -> Result<u32, JsValue>;
+    /// Resolves with the status line, final URL and headers.
+    #[wasm_bindgen(js_name = _netHttpResponse, catch)]
+    pub fn http_response(h: u32) -> Result<Promise, JsValue>;
+    /// undefined, or a Promise that resolves when the upload has room.
+    #[wasm_bindgen(js_name = _netHttpUploadWrite, catch)]
+    pub fn http_upload_write(h: u32, data: &[u8]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = _netHttpUploadClose, catch)]
+    pub fn http_upload_close(h: u32) -> Result<(), JsValue>;
+    /// A Uint8Array, null at EOF, or a Promise of either.
+    #[wasm_bindgen(js_name = _netHttpRead, catch)]
+    pub fn http_read(h: u32, max: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = _netHttpCancel, catch)]
+    pub fn http_cancel(h: u32, pending: &Promise) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netHttpAbort, catch)]
+    pub fn http_abort(h: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netHttpRelease, catch)]
+    pub fn http_release(h: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netHttpCount, catch)]
+    pub fn http_count() -> Result<u32, JsValue>;
 }
 
 /// Reads what a binding threw or rejected with: a `net::Error` object, or
@@ -64,7 +89,9 @@ pub fn js_error(v: JsValue) -> Error {
         None => v.as_string().unwrap_or_else(|| format!("{v:?}")),
     };
     if msg.contains("_net") && msg.contains("not defined") {
-        return Error::other(format!("{msg} (the host must call registerNetBindings() from js/net.ts before using net)"));
+        return Error::other(format!(
+            "{msg} (the host must call registerNetBindings() from js/net.ts before using net)"
+        ));
     }
     Error::other(format!("javascript error: {msg}"))
 }

@@ -14,7 +14,8 @@ fn to_js<T: Serialize>(v: &T) -> JsValue {
     // plain structs and strings pass through here; should serialization still
     // fail, JS receives the message as a string instead of a panic.
     let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
-    v.serialize(&ser).unwrap_or_else(|e| JsValue::from_str(&e.to_string()))
+    v.serialize(&ser)
+        .unwrap_or_else(|e| JsValue::from_str(&e.to_string()))
 }
 
 #[derive(Serialize)]
@@ -37,11 +38,19 @@ struct ErrorView {
 
 fn outcome<T: Serialize>(r: Result<T, Error>) -> JsValue {
     match r {
-        Ok(v) => to_js(&Outcome { ok: true, value: Some(v), error: None }),
+        Ok(v) => to_js(&Outcome {
+            ok: true,
+            value: Some(v),
+            error: None,
+        }),
         Err(e) => to_js(&Outcome::<T> {
             ok: false,
             value: None,
-            error: Some(ErrorView { message: e.to_string(), timeout: e.is_timeout(), error: e }),
+            error: Some(ErrorView {
+                message: e.to_string(),
+                timeout: e.is_timeout(),
+                error: e,
+            }),
         }),
     }
 }
@@ -60,7 +69,10 @@ pub fn parse_cidr(s: &str) -> JsValue {
         ip: String,
         net: String,
     }
-    outcome(net::parse_cidr(s).map(|(ip, n)| Cidr { ip: ip.to_string(), net: n.to_string() }))
+    outcome(net::parse_cidr(s).map(|(ip, n)| Cidr {
+        ip: ip.to_string(),
+        net: n.to_string(),
+    }))
 }
 
 /// `net.SplitHostPort(s)` as `{ok, value: [host, port]}` or `{ok: false, error}`.

@@ -25,8 +25,10 @@ pub use conn::{dial, dial_timeout, open_conn_count, Addr, Conn, Dialer, SystemTi
 pub use dial::dial_url;
 pub use error::{AddrError, DNSError, Error, OpError, ParseError, UrlError};
 pub use hostport::{join_host_port, split_host_port};
+pub use ip::{
+    cidr_mask, ipv4, ipv4_mask, parse_cidr, parse_ip, IPMask, IPNet, IP, IPV4_LEN, IPV6_LEN,
+};
 pub use lookup::{
     default_resolver, dns_clear_cache, dns_stats, lookup_addr, lookup_host, lookup_ip, lookup_port,
     set_default_resolver, DnsStats, DohFormat, Resolver,
 };
-pub use ip::{cidr_mask, ipv4, ipv4_mask, parse_cidr, parse_ip, IPMask, IPNet, IP, IPV4_LEN, IPV6_LEN};

@@ -63,8 +63,16 @@ async fn read_splits_and_joins_messages() {
     assert_eq!(c.read(&mut buf).await, Ok(100), "a 300-byte message split");
     sleep(100).await; // all four messages queued by now
     let mut big = [0u8; 2000];
-    assert_eq!(c.read(&mut big).await, Ok(900), "the rest of three messages joined in one Read");
-    assert!(buf.iter().chain(&big[..900]).enumerate().all(|(i, b)| *b == (i % 251) as u8));
+    assert_eq!(
+        c.read(&mut big).await,
+        Ok(900),
+        "the rest of three messages joined in one Read"
+    );
+    assert!(buf
+        .iter()
+        .chain(&big[..900])
+        .enumerate()
+        .all(|(i, b)| *b == (i % 251) as u8));
     c.close().await.expect("close");
 }
 
@@ -84,7 +92,14 @@ async fn read_deadline_times_out_and_the_conn_stays_usable() {
     let mut buf = [0u8; 16];
     let err = c.read(&mut buf).await.expect_err("must time out");
     assert!(err.is_timeout(), "{err}");
-    assert_eq!(err.to_string(), format!("read ws {}->{}: i/o timeout", c.local_addr(), c.remote_addr()));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "read ws {}->{}: i/o timeout",
+            c.local_addr(),
+            c.remote_addr()
+        )
+    );
     // Go's semantics: extend the deadline and the data that arrives is read.
     c.set_read_deadline(None).expect("clear");
     assert_eq!(read_n(&c, 4).await, b"ping");
@@ -188,7 +203,11 @@ async fn abnormal_close(t: &str) {
     let err = c.read(&mut [0u8; 10]).await.expect_err("4001");
     assert_eq!(
         err.to_string(),
-        format!("read ws {}->{}: websocket closed by peer with code 4001 (bye)", c.local_addr(), c.remote_addr())
+        format!(
+            "read ws {}->{}: websocket closed by peer with code 4001 (bye)",
+            c.local_addr(),
+            c.remote_addr()
+        )
     );
     c.close().await.expect("close");
 
@@ -209,12 +228,33 @@ async fn close_is_go_close() {
     assert_eq!(closed, Ok(()));
     let err = r.expect_err("pending read fails");
     assert_eq!(err.root(), &Error::Closed);
-    assert!(err.to_string().ends_with(": use of closed network connection"), "{err}");
-    assert_eq!(c.read(&mut buf).await.expect_err("after close").root(), &Error::Closed);
-    assert_eq!(c.write(b"x").await.expect_err("after close").root(), &Error::Closed);
+    assert!(
+        err.to_string()
+            .ends_with(": use of closed network connection"),
+        "{err}"
+    );
+    assert_eq!(
+        c.read(&mut buf).await.expect_err("after close").root(),
+        &Error::Closed
+    );
+    assert_eq!(
+        c.write(b"x").await.expect_err("after close").root(),
+        &Error::Closed
+    );
     let again = c.close().await.expect_err("second close");
-    assert_eq!(again.to_string(), format!("close ws {}->{}: use of closed network connection", c.local_addr(), c.remote_addr()));
-    assert!(c.set_deadline(None).expect_err("set after close").to_string().starts_with("set ws "));
+    assert_eq!(
+        again.to_string(),
+        format!(
+            "close ws {}->{}: use of closed network connection",
+            c.local_addr(),
+            c.remote_addr()
+        )
+    );
+    assert!(c
+        .set_deadline(None)
+        .expect_err("set after close")
+        .to_string()
+        .starts_with("set ws "));
     assert_eq!(open_conn_count(), Ok(0));
 }
 
@@ -227,7 +267,11 @@ async fn dropping_a_pending_read_loses_no_data() {
         Either::Left(_) => panic!("read finished before the echo was due"),
         Either::Right(_) => {} // the read future is dropped here
     }
-    assert_eq!(read_n(&c, 3).await, b"abc", "the data went to the next read");
+    assert_eq!(
+        read_n(&c, 3).await,
+        b"abc",
+        "the data went to the next read"
+    );
     c.close().await.expect("close");
 }
 
@@ -235,24 +279,43 @@ async fn dropping_a_pending_read_loses_no_data() {
 async fn dial_errors_are_go_op_errors() {
     let refused = env!("NET_TEST_REFUSED_URL");
     let err = dial("ws", refused).await.expect_err("refused");
-    assert!(err.to_string().starts_with(&format!("dial ws {refused}: websocket connection failed")), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("dial ws {refused}: websocket connection failed")),
+        "{err}"
+    );
     assert!(!err.is_timeout());
 
     let err = dial("ws", "ws://[::1/").await.expect_err("bad url");
-    assert!(err.to_string().starts_with("dial ws ws://[::1/: invalid WebSocket URL \"ws://[::1/\""), "{err}");
-    let err = dial("ws", "ws://127.0.0.1/#frag").await.expect_err("fragment");
-    assert!(err.to_string().contains("Fragment identifiers are not allowed"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("dial ws ws://[::1/: invalid WebSocket URL \"ws://[::1/\""),
+        "{err}"
+    );
+    let err = dial("ws", "ws://127.0.0.1/#frag")
+        .await
+        .expect_err("fragment");
+    assert!(
+        err.to_string()
+            .contains("Fragment identifiers are not allowed"),
+        "{err}"
+    );
 
     let err = dial("tcp", "127.0.0.1:80").await.expect_err("tcp");
     assert_eq!(err.root().code(), "unsupported");
-    assert_eq!(dial("foo", "x:1").await.expect_err("foo").to_string(), "dial foo: unknown network foo");
+    assert_eq!(
+        dial("foo", "x:1").await.expect_err("foo").to_string(),
+        "dial foo: unknown network foo"
+    );
     assert_eq!(open_conn_count(), Ok(0));
 }
 
 #[test]
 async fn dial_timeout_closes_the_half_open_socket() {
     let url = env!("NET_TEST_BLACKHOLE_URL");
-    let err = dial_timeout("ws", url, Duration::from_millis(150)).await.expect_err("blackhole");
+    let err = dial_timeout("ws", url, Duration::from_millis(150))
+        .await
+        .expect_err("blackhole");
     assert!(err.is_timeout(), "{err}");
     assert_eq!(err.to_string(), format!("dial ws {url}: i/o timeout"));
     assert_eq!(open_conn_count(), Ok(0));
@@ -271,9 +334,16 @@ async fn addresses_name_the_network_and_the_url() {
     assert_eq!(c.remote_addr().network(), "ws");
     assert_eq!(c.remote_addr().to_string(), echo_url(""));
     assert_eq!(c.local_addr().network(), "ws");
-    assert!(c.local_addr().to_string().starts_with("http://127.0.0.1:"), "{}", c.local_addr());
+    assert!(
+        c.local_addr().to_string().starts_with("http://127.0.0.1:"),
+        "{}",
+        c.local_addr()
+    );
     // host:port form becomes ws://host:port/
-    let hostport = echo_url("").trim_start_matches("ws://").trim_end_matches("/echo").to_string();
+    let hostport = echo_url("")
+        .trim_start_matches("ws://")
+        .trim_end_matches("/echo")
+        .to_string();
     let c2 = dial("ws", &hostport).await.expect("dial host:port");
     assert_eq!(c2.remote_addr().to_string(), format!("ws://{hostport}/"));
     c2.close().await.expect("close");
@@ -302,7 +372,11 @@ async fn the_classic_receive_limit_closes_the_socket_and_says_so() {
     // The message that crossed the limit is kept: nothing is dropped silently.
     assert_eq!(read_n(&c, 1500).await.len(), 1500);
     let err = c.read(&mut [0u8; 10]).await.expect_err("limit");
-    assert!(err.to_string().contains("receive buffer limit of 1000 bytes exceeded"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("receive buffer limit of 1000 bytes exceeded"),
+        "{err}"
+    );
     c.close().await.expect("close");
 }
 
@@ -337,8 +411,15 @@ async fn a_peer_close_during_a_stream_pause_is_reported_not_silent() {
             Err(e) => break e,
         }
     };
-    assert!(got >= 1000, "at least what was queued before the pause: {got}");
-    assert!(err.to_string().contains("while reading was paused at the receive limit of 1000 bytes"), "{err}");
+    assert!(
+        got >= 1000,
+        "at least what was queued before the pause: {got}"
+    );
+    assert!(
+        err.to_string()
+            .contains("while reading was paused at the receive limit of 1000 bytes"),
+        "{err}"
+    );
     c.close().await.expect("close");
 }
 

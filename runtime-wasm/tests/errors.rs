@@ -8,7 +8,12 @@ use runtime_wasm::net::*;
 mod common;
 
 fn dns(err: &str, name: &str, server: &str) -> DNSError {
-    DNSError { err: err.into(), name: name.into(), server: server.into(), ..Default::default() }
+    DNSError {
+        err: err.into(),
+        name: name.into(),
+        server: server.into(),
+        ..Default::default()
+    }
 }
 
 /// One error of every kind, with the Go string each must print.

@@ -9,7 +9,8 @@ use serde_json::Value;
 mod common;
 
 fn vectors(table: &str) -> Vec<Value> {
-    let all: Value = serde_json::from_str(include_str!("../../testdata/go_net_vectors.json")).unwrap();
+    let all: Value =
+        serde_json::from_str(include_str!("../../testdata/go_net_vectors.json")).unwrap();
     let rows = all[table].as_array().unwrap().clone();
     assert!(!rows.is_empty(), "table {table} is empty");
     rows
@@ -17,7 +18,12 @@ fn vectors(table: &str) -> Vec<Value> {
 
 fn hex(v: &Value) -> Option<Vec<u8>> {
     let s = v.as_str()?;
-    Some((0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect())
+    Some(
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect(),
+    )
 }
 fn ip(v: &Value) -> IP {
     IP(hex(v).unwrap_or_default())

@@ -123,5 +123,10 @@ fn native_build_says_doh_needs_the_browser() {
     assert!(matches!(e, Error::Unsupported { .. }), "{e:?}");
     assert!(e.to_string().contains("browser"), "{e}");
     assert!(!e.is_not_found());
-    assert!(matches!(err(now(Resolver::with_servers(["https://x/"]).lookup_addr("1.2.3.4"))), Error::Unsupported { .. }));
+    assert!(matches!(
+        err(now(
+            Resolver::with_servers(["https://x/"]).lookup_addr("1.2.3.4")
+        )),
+        Error::Unsupported { .. }
+    ));
 }

@@ -181,7 +181,11 @@ async fn close_timeout() {
     assert_eq!(re.expect_err("read").root(), &Error::Closed);
     assert_eq!(we.root(), &Error::Closed, "{we}");
     // Deadlines on a closed conn are errors too.
-    assert!(r.set_deadline(None).is_err() && r.set_read_deadline(None).is_err() && r.set_write_deadline(None).is_err());
+    assert!(
+        r.set_deadline(None).is_err()
+            && r.set_read_deadline(None).is_err()
+            && r.set_write_deadline(None).is_err()
+    );
 }
 
 #[test]

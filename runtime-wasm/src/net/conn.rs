@@ -5,13 +5,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use js_sys::{Array, Promise, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 pub use web_time::SystemTime;
@@ -19,6 +18,7 @@ pub use web_time::SystemTime;
 use super::dial::dial_url;
 use super::error::{Error, OpError};
 use crate::bindings::{self as js, js_error};
+use crate::pending::{self, Pending};
 
 /// Go's `net.Addr`: a network name and an address string.
 pub trait Addr: fmt::Display {
@@ -37,7 +37,10 @@ pub struct WsAddr {
 
 impl WsAddr {
     pub fn new(network: &str, url: &str) -> WsAddr {
-        WsAddr { network: network.into(), url: url.into() }
+        WsAddr {
+            network: network.into(),
+            url: url.into(),
+        }
     }
 }
 
@@ -56,7 +59,10 @@ impl fmt::Display for WsAddr {
 fn page_origin() -> String {
     let origin = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("location"))
         .and_then(|loc| js_sys::Reflect::get(&loc, &JsValue::from_str("origin")));
-    origin.ok().and_then(|o| o.as_string()).unwrap_or_else(|| "browser".into())
+    origin
+        .ok()
+        .and_then(|o| o.as_string())
+        .unwrap_or_else(|| "browser".into())
 }
 
 /// Go's `net.Dialer`. `timeout` bounds the whole dial (0 or `None`: none).
@@ -75,7 +81,9 @@ impl Dialer {
         let opened = js::ws_opened(handle).map_err(|e| fail(js_error(e)))?;
         // Until the dial completes, dropping this future abandons the socket.
         let guard = AbortOnDrop(Some(handle));
-        JsFuture::from(opened).await.map_err(|e| fail(js_error(e)))?;
+        JsFuture::from(opened)
+            .await
+            .map_err(|e| fail(js_error(e)))?;
         std::mem::forget(guard);
         Ok(Conn::new(handle, network, &url))
     }
@@ -99,7 +107,11 @@ pub async fn dial(network: &str, address: &str) -> Result<Conn, Error> {
 
 /// Go's `net.DialTimeout`.
 pub async fn dial_timeout(network: &str, address: &str, timeout: Duration) -> Result<Conn, Error> {
-    Dialer { timeout: Some(timeout) }.dial(network, address).await
+    Dialer {
+        timeout: Some(timeout),
+    }
+    .dial(network, address)
+    .await
 }
 
 /// How many WebSocket Conns are open in the JS table (for leak checks).
@@ -107,46 +119,20 @@ pub fn open_conn_count() -> Result<u32, Error> {
     js::ws_count().map_err(js_error)
 }
 
-/// A pending JS operation; dropping it before it settles tells the Conn
-/// table to forget the waiter, so no data is handed to a dropped future.
-struct Pending {
-    handle: u32,
-    promise: Promise,
-    fut: JsFuture,
-    done: bool,
-}
-
-impl Pending {
-    fn new(handle: u32, promise: Promise) -> Pending {
-        Pending { handle, fut: JsFuture::from(promise.clone()), promise, done: false }
-    }
-}
-
-impl Future for Pending {
-    type Output = Result<JsValue, JsValue>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let r = Pin::new(&mut self.fut).poll(cx);
-        if r.is_ready() {
-            self.done = true;
-        }
-        r
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = js::ws_cancel(self.handle, &self.promise);
-        }
-    }
-}
-
-/// A value that may be a Promise: await it (cancellably) or take it as is.
+/// Awaits a value that may be a Promise; dropping the wait tells the Conn
+/// table to forget the waiter (see `crate::pending`).
 async fn settle(handle: u32, v: JsValue) -> Result<JsValue, JsValue> {
-    match v.dyn_into::<Promise>() {
-        Ok(p) => Pending::new(handle, p).await,
-        Err(v) => Ok(v),
-    }
+    pending::settle(handle, v, js::ws_cancel).await
+}
+
+/// One poll-API operation on the Conn table (see `crate::pending::poll_op`).
+fn poll_op(
+    slot: &RefCell<Option<Pending>>,
+    handle: u32,
+    cx: &mut Context<'_>,
+    start: impl FnOnce() -> Result<JsValue, JsValue>,
+) -> Poll<Result<JsValue, JsValue>> {
+    pending::poll_op(slot, handle, js::ws_cancel, cx, start)
 }
 
 /// Copies read bytes (a Uint8Array or an Array of them) into `buf`; any part
@@ -193,7 +179,10 @@ pub struct Conn {
 
 impl fmt::Debug for Conn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Conn").field("handle", &self.handle).field("remote", &self.remote.url).finish()
+        f.debug_struct("Conn")
+            .field("handle", &self.handle)
+            .field("remote", &self.remote.url)
+            .finish()
     }
 }
 
@@ -252,7 +241,9 @@ impl Conn {
         }
         let v = js::ws_read(self.handle, buf.len().min(u32::MAX as usize) as u32)
             .map_err(|e| self.op_error("read", js_error(e)))?;
-        let v = settle(self.handle, v).await.map_err(|e| self.op_error("read", js_error(e)))?;
+        let v = settle(self.handle, v)
+            .await
+            .map_err(|e| self.op_error("read", js_error(e)))?;
         let (n, rest) = copy_out(&v, buf);
         debug_assert!(rest.is_empty(), "JS returned more than asked for");
         Ok(n)
@@ -266,7 +257,9 @@ impl Conn {
             return Err(self.op_error("write", Error::Closed));
         }
         let v = js::ws_write(self.handle, buf).map_err(|e| self.op_error("write", js_error(e)))?;
-        let v = settle(self.handle, v).await.map_err(|e| self.op_error("write", js_error(e)))?;
+        let v = settle(self.handle, v)
+            .await
+            .map_err(|e| self.op_error("write", js_error(e)))?;
         Ok(byte_count(&v))
     }
 
@@ -290,7 +283,9 @@ impl Conn {
         // Go's zero Time (None) clears; a time before 1970 is simply past.
         let at = match t {
             None => 0.0,
-            Some(t) => t.duration_since(SystemTime::UNIX_EPOCH).map_or(1.0, |d| (d.as_secs_f64() * 1000.0).max(1.0)),
+            Some(t) => t
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(1.0, |d| (d.as_secs_f64() * 1000.0).max(1.0)),
         };
         js::ws_set_deadline(self.handle, which, at).map_err(|e| {
             Error::Op(OpError {
@@ -337,35 +332,14 @@ impl Drop for Conn {
     }
 }
 
-/// Drives one poll-API operation: starts it with `start` when none is in
-/// flight, returns a synchronous result at once, or keeps the Promise in
-/// `slot` until it settles.
-fn poll_op(
-    slot: &RefCell<Option<Pending>>,
-    handle: u32,
-    cx: &mut Context<'_>,
-    start: impl FnOnce() -> Result<JsValue, JsValue>,
-) -> Poll<Result<JsValue, JsValue>> {
-    let mut slot = slot.borrow_mut();
-    if slot.is_none() {
-        match start().map(|v| v.dyn_into::<Promise>()) {
-            Err(e) => return Poll::Ready(Err(e)),
-            Ok(Err(v)) => return Poll::Ready(Ok(v)),
-            Ok(Ok(p)) => *slot = Some(Pending::new(handle, p)),
-        }
-    }
-    let Some(p) = slot.as_mut() else {
-        return Poll::Pending; // not reachable: the slot was filled just above
-    };
-    let r = std::task::ready!(Pin::new(p).poll(cx));
-    *slot = None;
-    Poll::Ready(r)
-}
-
 /// `futures::io::AsyncRead`: EOF is `Ok(0)`; other errors are `io::Error`s
 /// holding the `net::Error` (see `From<Error> for io::Error`).
 impl futures_io::AsyncRead for Conn {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         let this: &Conn = &self;
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
@@ -375,7 +349,10 @@ impl futures_io::AsyncRead for Conn {
             return Poll::Ready(Ok(n));
         }
         let max = buf.len().min(u32::MAX as usize) as u32;
-        let r = std::task::ready!(poll_op(&this.poll_read, this.handle, cx, || js::ws_read(this.handle, max)));
+        let r = std::task::ready!(poll_op(&this.poll_read, this.handle, cx, || js::ws_read(
+            this.handle,
+            max
+        )));
         Poll::Ready(match r {
             Ok(v) => {
                 // A Promise started by an earlier poll may carry more than
@@ -393,11 +370,18 @@ impl futures_io::AsyncRead for Conn {
 }
 
 impl futures_io::AsyncWrite for Conn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this: &Conn = &self;
         // Once handed to JS, the bytes are JS's (it copied them): a later poll
         // only collects the count.
-        let r = std::task::ready!(poll_op(&this.poll_write, this.handle, cx, || js::ws_write(this.handle, buf)));
+        let r = std::task::ready!(poll_op(&this.poll_write, this.handle, cx, || js::ws_write(
+            this.handle,
+            buf
+        )));
         Poll::Ready(match r {
             Ok(v) => Ok(byte_count(&v)),
             Err(e) => Err(this.op_error("write", js_error(e)).into()),
@@ -414,6 +398,8 @@ impl futures_io::AsyncWrite for Conn {
         if this.closed.replace(true) {
             return Poll::Ready(Ok(()));
         }
-        Poll::Ready(js::ws_close(this.handle).map_err(|e| this.op_error("close", js_error(e)).into()))
+        Poll::Ready(
+            js::ws_close(this.handle).map_err(|e| this.op_error("close", js_error(e)).into()),
+        )
     }
 }

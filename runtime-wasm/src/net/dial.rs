@@ -6,7 +6,17 @@ use super::hostport::split_host_port;
 
 /// Networks Go knows that a browser cannot open: each gets an error saying
 /// so and naming ws/wss as the way.
-const SOCKET_NETWORKS: &[&str] = &["tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "unix", "unixgram", "unixpacket"];
+const SOCKET_NETWORKS: &[&str] = &[
+    "tcp",
+    "tcp4",
+    "tcp6",
+    "udp",
+    "udp4",
+    "udp6",
+    "unix",
+    "unixgram",
+    "unixpacket",
+];
 
 fn is_ip_network(n: &str) -> bool {
     let base = n.split(':').next().unwrap_or(n);
@@ -15,7 +25,11 @@ fn is_ip_network(n: &str) -> bool {
 
 /// The error for a network the browser cannot provide, e.g. for `Listen`.
 pub(crate) fn unsupported_network(op: &str, network: &str, address: &str) -> Error {
-    let what = if is_ip_network(network) { "raw IP" } else { network };
+    let what = if is_ip_network(network) {
+        "raw IP"
+    } else {
+        network
+    };
     let addr = (!address.is_empty()).then_some(address);
     Error::op(
         op,
@@ -36,10 +50,22 @@ pub fn dial_url(network: &str, address: &str) -> Result<String, Error> {
         return Err(unsupported_network("dial", network, address));
     }
     if network != "ws" && network != "wss" {
-        return Err(Error::op("dial", network, None, Error::UnknownNetwork { net: network.into() }));
+        return Err(Error::op(
+            "dial",
+            network,
+            None,
+            Error::UnknownNetwork {
+                net: network.into(),
+            },
+        ));
     }
     if address.is_empty() {
-        return Err(Error::op("dial", network, None, Error::other("missing address")));
+        return Err(Error::op(
+            "dial",
+            network,
+            None,
+            Error::other("missing address"),
+        ));
     }
     let fail = |err: Error| Err(Error::op("dial", network, Some(address), err));
     match address.split_once("://") {
@@ -60,10 +86,19 @@ mod tests {
 
     #[test]
     fn ws_urls() {
-        assert_eq!(dial_url("ws", "ws://h:1/p?q").as_deref(), Ok("ws://h:1/p?q"));
+        assert_eq!(
+            dial_url("ws", "ws://h:1/p?q").as_deref(),
+            Ok("ws://h:1/p?q")
+        );
         assert_eq!(dial_url("wss", "WSS://h/").as_deref(), Ok("WSS://h/"));
-        assert_eq!(dial_url("ws", "127.0.0.1:8080").as_deref(), Ok("ws://127.0.0.1:8080/"));
-        assert_eq!(dial_url("wss", "[::1]:443").as_deref(), Ok("wss://[::1]:443/"));
+        assert_eq!(
+            dial_url("ws", "127.0.0.1:8080").as_deref(),
+            Ok("ws://127.0.0.1:8080/")
+        );
+        assert_eq!(
+            dial_url("wss", "[::1]:443").as_deref(),
+            Ok("wss://[::1]:443/")
+        );
     }
 
     #[test]
@@ -90,7 +125,13 @@ mod tests {
             assert_eq!(e.to_string(), want);
             assert_eq!(e.code(), "op");
         }
-        assert_eq!(dial_url("udp", "h:1").unwrap_err().root().code(), "unsupported");
-        assert_eq!(dial_url("sctp", "h:1").unwrap_err().root().code(), "unknown_network");
+        assert_eq!(
+            dial_url("udp", "h:1").unwrap_err().root().code(),
+            "unsupported"
+        );
+        assert_eq!(
+            dial_url("sctp", "h:1").unwrap_err().root().code(),
+            "unknown_network"
+        );
     }
 }

@@ -50,7 +50,11 @@ pub fn is_domain_name(s: &str) -> bool {
 /// dot) for a textual IP address; Go's "unrecognized address" otherwise.
 pub fn reverse_addr(addr: &str) -> Result<String, Error> {
     let Some(ip) = parse_ip(addr) else {
-        return Err(Error::Dns(DNSError { err: "unrecognized address".into(), name: addr.into(), ..Default::default() }));
+        return Err(Error::Dns(DNSError {
+            err: "unrecognized address".into(),
+            name: addr.into(),
+            ..Default::default()
+        }));
     };
     if let Some(v4) = ip.to4() {
         let b = v4.as_bytes();
@@ -116,15 +120,33 @@ mod tests {
             ("1.2.3.4", "4.3.2.1.in-addr.arpa."),
             ("245.110.36.114", "114.36.110.245.in-addr.arpa."),
             ("::ffff:12.34.56.78", "78.56.34.12.in-addr.arpa."),
-            ("::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa."),
-            ("1::", "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.ip6.arpa."),
-            ("1234:567::89a:bcde", "e.d.c.b.a.9.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.6.5.0.4.3.2.1.ip6.arpa."),
-            ("1234::567:89ab:cdef", "f.e.d.c.b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.4.3.2.1.ip6.arpa."),
+            (
+                "::1",
+                "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+            ),
+            (
+                "1::",
+                "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.ip6.arpa.",
+            ),
+            (
+                "1234:567::89a:bcde",
+                "e.d.c.b.a.9.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.6.5.0.4.3.2.1.ip6.arpa.",
+            ),
+            (
+                "1234::567:89ab:cdef",
+                "f.e.d.c.b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.4.3.2.1.ip6.arpa.",
+            ),
         ];
         for (addr, want) in ok {
             assert_eq!(reverse_addr(addr).as_deref(), Ok(*want), "{addr}");
         }
-        for bad in ["1.2.3", "1.2.3.4.5", "1234:567:bcde::89a::", "1234:567:fghi::89a", "fe80::1%eth0"] {
+        for bad in [
+            "1.2.3",
+            "1.2.3.4.5",
+            "1234:567:bcde::89a::",
+            "1234:567:fghi::89a",
+            "fe80::1%eth0",
+        ] {
             let e = reverse_addr(bad).unwrap_err();
             assert_eq!(e.to_string(), format!("lookup {bad}: unrecognized address"));
         }

@@ -75,7 +75,9 @@ pub enum Error {
     Addr(AddrError),
     Parse(ParseError),
     /// Go's `UnknownNetworkError`: `unknown network NET`.
-    UnknownNetwork { net: String },
+    UnknownNetwork {
+        net: String,
+    },
     /// Go's `net.ErrClosed`.
     Closed,
     /// Go's `os.ErrDeadlineExceeded`: a deadline passed; the connection is
@@ -85,17 +87,23 @@ pub enum Error {
     Canceled,
     /// What the browser cannot do (listening sockets, raw TCP/UDP, ...). The
     /// message says what is unsupported and, where there is one, what to use.
-    Unsupported { message: String },
+    Unsupported {
+        message: String,
+    },
     /// Go's `io.EOF`: the peer finished cleanly.
     Eof,
     /// Any other failure, with the most specific text available (a refused
     /// connection, an abnormal close code, a browser exception).
-    Other { message: String },
+    Other {
+        message: String,
+    },
     /// Go's `*url.Error`, around an HTTP client failure.
     Url(UrlError),
     /// Go's `context.DeadlineExceeded` or net/http's Client.Timeout error:
     /// `is_timeout()`. The message says which deadline and in which phase.
-    Deadline { message: String },
+    Deadline {
+        message: String,
+    },
     /// Go's `context.Canceled`: the caller cancelled the request.
     ContextCanceled,
 }
@@ -151,11 +159,15 @@ impl Error {
     }
 
     pub fn unsupported(message: impl Into<String>) -> Error {
-        Error::Unsupported { message: message.into() }
+        Error::Unsupported {
+            message: message.into(),
+        }
     }
 
     pub fn other(message: impl Into<String>) -> Error {
-        Error::Other { message: message.into() }
+        Error::Other {
+            message: message.into(),
+        }
     }
 
     /// Go's `Timeout()`: true for deadline errors, DNS timeouts and any
@@ -233,9 +245,9 @@ impl fmt::Display for Error {
             Error::Closed => f.write_str("use of closed network connection"),
             Error::Timeout => f.write_str("i/o timeout"),
             Error::Canceled => f.write_str("operation was canceled"),
-            Error::Unsupported { message } | Error::Other { message } | Error::Deadline { message } => {
-                f.write_str(message)
-            }
+            Error::Unsupported { message }
+            | Error::Other { message }
+            | Error::Deadline { message } => f.write_str(message),
             Error::Url(e) => write!(f, "{} \"{}\": {}", e.op, e.url, e.err),
             Error::ContextCanceled => f.write_str("context canceled"),
             Error::Eof => f.write_str("EOF"),

@@ -8,7 +8,12 @@ use super::error::{AddrError, Error};
 /// Splits `"host:port"`, `"[host]:port"` or `"[ipv6-host%zone]:port"`.
 /// The host and port are not validated, as in Go.
 pub fn split_host_port(hostport: &str) -> Result<(String, String), Error> {
-    let fail = |reason: &str| Err(Error::Addr(AddrError { err: reason.into(), addr: hostport.into() }));
+    let fail = |reason: &str| {
+        Err(Error::Addr(AddrError {
+            err: reason.into(),
+            addr: hostport.into(),
+        }))
+    };
     const MISSING_PORT: &str = "missing port in address";
     const TOO_MANY_COLONS: &str = "too many colons in address";
 
@@ -27,7 +32,11 @@ pub fn split_host_port(hostport: &str) -> Result<(String, String), Error> {
             return fail(MISSING_PORT); // no ':' can follow the ']'
         } else if end + 1 != i {
             // ']' is followed by something other than the last colon.
-            return fail(if b[end + 1] == b':' { TOO_MANY_COLONS } else { MISSING_PORT });
+            return fail(if b[end + 1] == b':' {
+                TOO_MANY_COLONS
+            } else {
+                MISSING_PORT
+            });
         }
         host = &hostport[1..end];
         (j, k) = (1, end + 1); // no '[' resp. ']' may appear before these

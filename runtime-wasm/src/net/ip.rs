@@ -73,7 +73,12 @@ pub fn parse_ip(s: &str) -> Option<IP> {
 
 /// Go's `net.ParseCIDR`: `"192.0.2.1/24"` gives the address and its network.
 pub fn parse_cidr(s: &str) -> Result<(IP, IPNet), Error> {
-    let bad = || Error::Parse(ParseError { r#type: "CIDR address".into(), text: s.into() });
+    let bad = || {
+        Error::Parse(ParseError {
+            r#type: "CIDR address".into(),
+            text: s.into(),
+        })
+    };
     let (addr, mask) = s.split_once('/').ok_or_else(bad)?;
     let a = parse_addr(addr).map_err(|_| bad())?;
     if !a.zone.is_empty() {
@@ -87,7 +92,13 @@ pub fn parse_cidr(s: &str) -> Result<(IP, IPNet), Error> {
     let m = cidr_mask(n as i32, 8 * ip_len as i32).ok_or_else(bad)?;
     let ip = IP(a.bytes.to_vec());
     let net_ip = ip.mask(&m).ok_or_else(bad)?;
-    Ok((ip, IPNet { ip: net_ip, mask: m }))
+    Ok((
+        ip,
+        IPNet {
+            ip: net_ip,
+            mask: m,
+        },
+    ))
 }
 
 fn is_zeros(b: &[u8]) -> bool {
@@ -225,7 +236,9 @@ impl IP {
     /// RFC 1918 (IPv4) and RFC 4193 (IPv6) private addresses.
     pub fn is_private(&self) -> bool {
         match self.v4_bytes() {
-            Some(b) => b[0] == 10 || (b[0] == 172 && b[1] & 0xf0 == 16) || (b[0] == 192 && b[1] == 168),
+            Some(b) => {
+                b[0] == 10 || (b[0] == 172 && b[1] & 0xf0 == 16) || (b[0] == 192 && b[1] == 168)
+            }
             None => self.0.len() == IPV6_LEN && self.0[0] & 0xfe == 0xfc,
         }
     }
@@ -327,7 +340,12 @@ impl std::str::FromStr for IP {
         if s.is_empty() {
             return Ok(IP::default());
         }
-        parse_ip(s).ok_or_else(|| Error::Parse(ParseError { r#type: "IP address".into(), text: s.into() }))
+        parse_ip(s).ok_or_else(|| {
+            Error::Parse(ParseError {
+                r#type: "IP address".into(),
+                text: s.into(),
+            })
+        })
     }
 }
 

@@ -68,7 +68,9 @@ impl Family {
             "ip" => Ok(Family::Any),
             "ip4" => Ok(Family::V4),
             "ip6" => Ok(Family::V6),
-            _ => Err(Error::UnknownNetwork { net: network.into() }),
+            _ => Err(Error::UnknownNetwork {
+                net: network.into(),
+            }),
         }
     }
 
@@ -83,7 +85,12 @@ impl Family {
 }
 
 fn no_such_host(name: &str) -> Error {
-    Error::Dns(DNSError { err: "no such host".into(), name: name.into(), is_not_found: true, ..Default::default() })
+    Error::Dns(DNSError {
+        err: "no such host".into(),
+        name: name.into(),
+        is_not_found: true,
+        ..Default::default()
+    })
 }
 
 fn localhost() -> Vec<IP> {
@@ -103,7 +110,11 @@ pub(crate) fn local_answer(host: &str, family: Family) -> Option<Result<Vec<IP>,
         return Some(Err(no_such_host(host)));
     }
     let found = if let Ok(a) = parse_addr(host) {
-        vec![if a.is4 { IP(a.bytes[12..].to_vec()) } else { IP(a.bytes.to_vec()) }]
+        vec![if a.is4 {
+            IP(a.bytes[12..].to_vec())
+        } else {
+            IP(a.bytes.to_vec())
+        }]
     } else if is_localhost(host) {
         localhost()
     } else if !is_domain_name(host) {
@@ -118,7 +129,10 @@ pub(crate) fn local_answer(host: &str, family: Family) -> Option<Result<Vec<IP>,
 fn filter(ips: Vec<IP>, family: Family, host: &str) -> Result<Vec<IP>, Error> {
     let kept: Vec<IP> = ips.into_iter().filter(|ip| family.admits(ip)).collect();
     if kept.is_empty() {
-        return Err(Error::Addr(AddrError { err: "no suitable address found".into(), addr: host.into() }));
+        return Err(Error::Addr(AddrError {
+            err: "no suitable address found".into(),
+            addr: host.into(),
+        }));
     }
     Ok(kept)
 }
@@ -136,7 +150,11 @@ pub(crate) fn parse_answers(texts: &[String], name: &str) -> Result<Vec<IP>, Err
                     ..Default::default()
                 })
             })?;
-            Ok(if t.contains(':') { ip } else { ip.to4().unwrap_or(ip) })
+            Ok(if t.contains(':') {
+                ip
+            } else {
+                ip.to4().unwrap_or(ip)
+            })
         })
         .collect()
 }
@@ -165,7 +183,8 @@ pub(crate) fn ptr_names(names: Vec<String>, addr: &str) -> Result<Vec<String>, E
 /// addresses are "localhost", as in a standard hosts file.
 pub(crate) fn local_names(addr: &str) -> Option<Vec<String>> {
     let ip = parse_ip(addr)?;
-    (ip.equal(&IP::from([127, 0, 0, 1])) || ip.equal(&IP::ipv6_loopback())).then(|| vec!["localhost".to_string()])
+    (ip.equal(&IP::from([127, 0, 0, 1])) || ip.equal(&IP::ipv6_loopback()))
+        .then(|| vec!["localhost".to_string()])
 }
 
 impl Resolver {
@@ -175,7 +194,10 @@ impl Resolver {
 
     /// A resolver asking these DoH servers, in order.
     pub fn with_servers<S: Into<String>>(servers: impl IntoIterator<Item = S>) -> Resolver {
-        Resolver { servers: servers.into_iter().map(Into::into).collect(), ..Resolver::default() }
+        Resolver {
+            servers: servers.into_iter().map(Into::into).collect(),
+            ..Resolver::default()
+        }
     }
 
     /// Go's `LookupPort`: needs no network (a number, or the built-in
@@ -235,7 +257,10 @@ impl Resolver {
             return local.map(|ips| ips.iter().map(IP::to_string).collect());
         }
         let texts = doh::lookup_host(self, host).await?;
-        Ok(parse_answers(&texts, host)?.iter().map(IP::to_string).collect())
+        Ok(parse_answers(&texts, host)?
+            .iter()
+            .map(IP::to_string)
+            .collect())
     }
 
     /// Go's `LookupIP`: network is "ip" (A then AAAA, queried in
@@ -299,8 +324,11 @@ mod doh {
     }
 
     async fn strings(p: Result<Promise, JsValue>) -> Result<Vec<String>, Error> {
-        let v = JsFuture::from(p.map_err(js_error)?).await.map_err(js_error)?;
-        serde_wasm_bindgen::from_value(v).map_err(|e| Error::other(format!("bad DoH binding result: {e}")))
+        let v = JsFuture::from(p.map_err(js_error)?)
+            .await
+            .map_err(js_error)?;
+        serde_wasm_bindgen::from_value(v)
+            .map_err(|e| Error::other(format!("bad DoH binding result: {e}")))
     }
 
     pub async fn lookup_host(r: &Resolver, host: &str) -> Result<Vec<String>, Error> {
@@ -314,7 +342,8 @@ mod doh {
     }
     pub fn stats() -> Result<DnsStats, Error> {
         let v = js::dns_stats().map_err(js_error)?;
-        serde_wasm_bindgen::from_value(v).map_err(|e| Error::other(format!("bad _netDnsStats result: {e}")))
+        serde_wasm_bindgen::from_value(v)
+            .map_err(|e| Error::other(format!("bad _netDnsStats result: {e}")))
     }
     pub fn clear_cache() -> Result<(), Error> {
         js::dns_clear_cache().map_err(js_error)

@@ -22,7 +22,11 @@ pub(crate) fn parse_addr(s: &str) -> Result<Addr<'_>, Reason> {
     for &c in s.as_bytes() {
         match c {
             b'.' => {
-                return parse_ipv4(s.as_bytes()).map(|v4| Addr { bytes: v4_in_v6(v4), is4: true, zone: "" })
+                return parse_ipv4(s.as_bytes()).map(|v4| Addr {
+                    bytes: v4_in_v6(v4),
+                    is4: true,
+                    zone: "",
+                })
             }
             b':' => return parse_ipv6(s),
             b'%' => return Err("missing IPv6 address"),
@@ -97,7 +101,11 @@ fn parse_ipv6(input: &str) -> Result<Addr<'_>, Reason> {
         ellipsis = Some(0);
         s = &s[2..];
         if s.is_empty() {
-            return Ok(Addr { bytes: ip, is4: false, zone });
+            return Ok(Addr {
+                bytes: ip,
+                is4: false,
+                zone,
+            });
         }
     }
 
@@ -130,7 +138,9 @@ fn parse_ipv6(input: &str) -> Result<Addr<'_>, Reason> {
                 return Err("embedded IPv4 address must replace the final 2 fields of the address");
             }
             if i + 4 > 16 {
-                return Err("too many hex fields to fit an embedded IPv4 at the end of the address");
+                return Err(
+                    "too many hex fields to fit an embedded IPv4 at the end of the address",
+                );
             }
             let v4 = parse_ipv4(s)?;
             ip[i..i + 4].copy_from_slice(&v4);
@@ -177,7 +187,11 @@ fn parse_ipv6(input: &str) -> Result<Addr<'_>, Reason> {
     } else if ellipsis.is_some() {
         return Err("the :: must expand to at least one field of zeros");
     }
-    Ok(Addr { bytes: ip, is4: false, zone })
+    Ok(Addr {
+        bytes: ip,
+        is4: false,
+        zone,
+    })
 }
 
 /// Go's `dtoi`: decimal prefix of `s`; `ok` is false when there are no digits
@@ -222,15 +236,27 @@ mod tests {
             ("1:2:3:4:5:6:7:8:9", "trailing garbage after address"),
             ("1::2::3", "multiple :: in address"),
             ("12345::", "each group must have 4 or less digits"),
-            ("0:0:0:0:000000:ffff:127.1.2.3", "each group must have 4 or less digits"),
+            (
+                "0:0:0:0:000000:ffff:127.1.2.3",
+                "each group must have 4 or less digits",
+            ),
             ("1:2", "address string too short"),
-            ("1:2:3:4:5:6:7::8", "the :: must expand to at least one field of zeros"),
+            (
+                "1:2:3:4:5:6:7::8",
+                "the :: must expand to at least one field of zeros",
+            ),
             ("1:2:3:4:5:6:7:8:1.2.3.4", "trailing garbage after address"),
-            ("1:2:3:1.2.3.4", "embedded IPv4 address must replace the final 2 fields of the address"),
+            (
+                "1:2:3:1.2.3.4",
+                "embedded IPv4 address must replace the final 2 fields of the address",
+            ),
         ] {
             assert_eq!(parse_addr(input).err(), Some(reason), "{input:?}");
         }
-        assert_eq!(parse_addr("fe80::1%eth0").map(|a| (a.zone, a.is4)), Ok(("eth0", false)));
+        assert_eq!(
+            parse_addr("fe80::1%eth0").map(|a| (a.zone, a.is4)),
+            Ok(("eth0", false))
+        );
         assert_eq!(parse_addr("1.2.3.4").map(|a| a.is4), Ok(true));
     }
 

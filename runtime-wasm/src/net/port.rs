@@ -88,11 +88,17 @@ fn lookup_in(table: &[(&str, u16)], err_network: &str, service: &str) -> Result<
 /// Go's `LookupPort`: a number (validated to 0..=65535) or a service name
 /// from the built-in table, for "", "ip", "tcp[46]" or "udp[46]".
 pub(crate) fn lookup_port(network: &str, service: &str) -> Result<u16, Error> {
-    let unknown = |addr: &str| Error::Addr(AddrError { err: "unknown network".into(), addr: addr.into() });
+    let unknown = |addr: &str| {
+        Error::Addr(AddrError {
+            err: "unknown network".into(),
+            addr: addr.into(),
+        })
+    };
     let (port, needs_lookup) = parse_port(service);
     let port = if needs_lookup {
         i64::from(match network {
-            "" | "ip" => lookup_in(TCP_SERVICES, "ip", service).or_else(|_| lookup_in(UDP_SERVICES, "ip", service))?,
+            "" | "ip" => lookup_in(TCP_SERVICES, "ip", service)
+                .or_else(|_| lookup_in(UDP_SERVICES, "ip", service))?,
             "tcp" | "tcp4" | "tcp6" => lookup_in(TCP_SERVICES, "tcp", service)?,
             "udp" | "udp4" | "udp6" => lookup_in(UDP_SERVICES, "udp", service)?,
             _ => return Err(unknown(network)),
@@ -100,7 +106,12 @@ pub(crate) fn lookup_port(network: &str, service: &str) -> Result<u16, Error> {
     } else {
         port
     };
-    u16::try_from(port).map_err(|_| Error::Addr(AddrError { err: "invalid port".into(), addr: service.into() }))
+    u16::try_from(port).map_err(|_| {
+        Error::Addr(AddrError {
+            err: "invalid port".into(),
+            addr: service.into(),
+        })
+    })
 }
 
 #[cfg(test)]

@@ -27,13 +27,20 @@ pub fn set_net_options(json: &str) {
 }
 
 pub fn doh_url() -> &'static str {
-    env!("NET_TEST_DOH_URL", "run the wasm tests through scripts/test.sh, which starts the peers")
+    env!(
+        "NET_TEST_DOH_URL",
+        "run the wasm tests through scripts/test.sh, which starts the peers"
+    )
 }
 
 /// The static page server: it sends no CORS header, so a fetch from the test
 /// page's origin to it fails the way a CORS-less server does.
 pub fn no_cors_url(path: &str) -> String {
-    format!("{}{}", env!("NET_TEST_PAGE_URL").trim_end_matches('/'), path)
+    format!(
+        "{}{}",
+        env!("NET_TEST_PAGE_URL").trim_end_matches('/'),
+        path
+    )
 }
 
 /// An http:// URL on the peer that accepts and never answers.
@@ -47,8 +54,15 @@ pub fn refused_http_url() -> String {
 }
 
 pub fn echo_url(query: &str) -> String {
-    let base = env!("NET_TEST_WS_URL", "run the wasm tests through scripts/test.sh, which starts the peers");
-    if query.is_empty() { base.to_string() } else { format!("{base}?{query}") }
+    let base = env!(
+        "NET_TEST_WS_URL",
+        "run the wasm tests through scripts/test.sh, which starts the peers"
+    );
+    if query.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{query}")
+    }
 }
 
 /// Dials the echo peer with the given controls (see servers/ws-echo.mjs),
@@ -63,15 +77,21 @@ pub const TRANSPORTS: [&str; 2] = ["stream", "classic"];
 /// Dials the echo peer over a given transport ("auto", "stream", "classic").
 pub async fn dial_echo_on(transport: &str, query: &str) -> Conn {
     set_ws_options(&format!(r#"{{"transport": "{transport}"}}"#));
-    let c = dial("ws", &echo_url(query)).await.expect("dial the echo peer");
+    let c = dial("ws", &echo_url(query))
+        .await
+        .expect("dial the echo peer");
     set_ws_options(r#"{"transport": "auto"}"#);
     c
 }
 
 pub async fn sleep(ms: i32) {
     let p = Promise::new(&mut |resolve, _| {
-        let set_timeout: Function = Reflect::get(&js_sys::global(), &"setTimeout".into()).expect("setTimeout").into();
-        set_timeout.call2(&JsValue::NULL, &resolve, &ms.into()).expect("setTimeout call");
+        let set_timeout: Function = Reflect::get(&js_sys::global(), &"setTimeout".into())
+            .expect("setTimeout")
+            .into();
+        set_timeout
+            .call2(&JsValue::NULL, &resolve, &ms.into())
+            .expect("setTimeout call");
     });
     JsFuture::from(p).await.expect("timer");
 }
@@ -79,7 +99,11 @@ pub async fn sleep(ms: i32) {
 /// A deadline `ms` from now (negative: in the past).
 pub fn in_ms(ms: i64) -> Option<SystemTime> {
     let now = SystemTime::now();
-    Some(if ms >= 0 { now + Duration::from_millis(ms as u64) } else { now - Duration::from_millis((-ms) as u64) })
+    Some(if ms >= 0 {
+        now + Duration::from_millis(ms as u64)
+    } else {
+        now - Duration::from_millis((-ms) as u64)
+    })
 }
 
 /// Reads exactly `n` bytes.

@@ -1,0 +1,547 @@
+//! Go's `http.Client`, `Transport` and `Response` over the browser's fetch
+//! (the request table is in js/http.ts). Every wait can be dropped: a
+//! dropped request is aborted, a dropped read forgotten by the table, a
+//! dropped body released.
+
+use futures_io::AsyncRead;
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use js_sys::Uint8Array;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use web_time::SystemTime;
+
+use super::context::Context;
+use super::header::Header;
+use super::request::{new_request, Body, Request};
+use super::status::status_text;
+use super::url::{self, Values};
+use crate::bindings::{self as js, js_error};
+use crate::net::{Error, UrlError};
+use crate::pending::{self, Pending};
+
+/// What js/http.ts `HttpRequestSpec` expects.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Spec<'a> {
+    method: &'a str,
+    url: String,
+    headers: Vec<(&'a str, &'a str)>,
+    body: &'static str,
+    deadline: f64,
+    deadline_kind: &'static str,
+}
+
+/// What js/http.ts `HttpResponseHead` carries.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Head {
+    status: u16,
+    url: String,
+    redirected: bool,
+    r#type: String,
+    headers: Vec<(String, String)>,
+}
+
+/// Go's `http.Transport`: one fetch per request. Its knobs (streamed
+/// uploads, the failure probe) are the host's: `registerNetBindings({http})`.
+#[derive(Debug, Clone, Default)]
+pub struct Transport {}
+
+/// Go's `http.Client`. `timeout` covers the whole exchange, reading the
+/// body included; a request's context adds cancellation and its own
+/// deadline (the earlier one wins).
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub timeout: Option<Duration>,
+    pub transport: Transport,
+}
+
+/// Go's `http.Response`.
+#[derive(Debug)]
+pub struct Response {
+    /// "200 OK": the code and Go's `StatusText` (HTTP/2 has no reason phrase,
+    /// so the browser's is not used).
+    pub status: String,
+    pub status_code: u16,
+    /// fetch does not reveal the protocol: always "HTTP/1.1".
+    pub proto: String,
+    pub proto_major: u8,
+    pub proto_minor: u8,
+    pub header: Header,
+    pub body: ResponseBody,
+    /// From Content-Length; -1 when unknown or when the browser decoded a
+    /// Content-Encoding (the length would be the encoded one).
+    pub content_length: i64,
+    /// The browser removed a Content-Encoding (gzip, br, ...).
+    pub uncompressed: bool,
+    /// The request as it ended: its URL is the final one, after redirects.
+    pub request: Request,
+    /// The browser followed at least one redirect.
+    pub redirected: bool,
+}
+
+/// Go's `urlErrorOp`: "GET" -> "Get".
+fn url_error_op(method: &str) -> String {
+    let mut c = method.chars();
+    match c.next() {
+        None => "Get".into(),
+        Some(first) => first.to_string() + &c.as_str().to_ascii_lowercase(),
+    }
+}
+
+fn epoch_ms(t: SystemTime) -> f64 {
+    t.duration_since(web_time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
+}
+
+/// Releases a request handle unless disarmed (the response body took it).
+struct Guard {
+    handle: u32,
+    ctx: Option<Context>,
+    armed: bool,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = js::http_release(self.handle);
+            if let Some(c) = &self.ctx {
+                c.unwatch(self.handle);
+            }
+        }
+    }
+}
+
+impl Transport {
+    /// Go's `RoundTrip`: errors are not wrapped in a `url.Error`.
+    pub async fn round_trip(&self, req: Request) -> Result<Response, Error> {
+        self.fetch(req, None).await
+    }
+
+    async fn fetch(
+        &self,
+        mut req: Request,
+        client_deadline: Option<SystemTime>,
+    ) -> Result<Response, Error> {
+        let scheme = req.url.scheme.as_str();
+        if scheme != "http" && scheme != "https" {
+            return Err(Error::other(format!(
+                "unsupported protocol scheme {scheme:?}"
+            )));
+        }
+        if req.url.host.is_empty() {
+            return Err(Error::other("http: no Host in request URL"));
+        }
+        if !req.host.is_empty() && req.host != req.url.host {
+            return Err(Error::other(format!(
+                "net/http: the browser sets Host from the URL; Request.host {:?} cannot be sent",
+                req.host
+            )));
+        }
+        let ctx = req.context.clone();
+        if ctx.as_ref().is_some_and(Context::is_canceled) {
+            return Err(Error::ContextCanceled);
+        }
+        // The earlier of the client's and the context's deadlines.
+        let ctx_deadline = ctx.as_ref().and_then(Context::deadline);
+        let (deadline, kind) = match (client_deadline, ctx_deadline) {
+            (Some(c), Some(x)) if x < c => (Some(x), "context"),
+            (Some(c), _) => (Some(c), "client"),
+            (None, x) => (x, "context"),
+        };
+        if kind == "context" && deadline.is_some_and(|d| d <= SystemTime::now()) {
+            return Err(Error::Deadline {
+                message: "context deadline exceeded".into(),
+            });
+        }
+        let body = std::mem::take(&mut req.body);
+        let spec = Spec {
+            method: &req.method,
+            url: req.url.to_string(),
+            headers: req.header.pairs().collect(),
+            body: match body {
+                Body::Empty => "none",
+                Body::Bytes(_) => "bytes",
+                Body::Reader(_) => "stream",
+            },
+            deadline: deadline.map(epoch_ms).unwrap_or(0.0),
+            deadline_kind: kind,
+        };
+        let spec_js = serde_wasm_bindgen::to_value(&spec)
+            .map_err(|e| Error::other(format!("request spec: {e}")))?;
+        let bytes: &[u8] = match &body {
+            Body::Bytes(b) => b,
+            _ => &[],
+        };
+        let handle = js::http_start(&spec_js, bytes).map_err(js_error)?;
+        let mut guard = Guard {
+            handle,
+            ctx: ctx.clone(),
+            armed: true,
+        };
+        if let Some(c) = &ctx {
+            c.watch(handle);
+        }
+        if let Body::Reader(r) = body {
+            upload(handle, r).await?;
+        }
+        let p = js::http_response(handle).map_err(js_error)?;
+        let v = Pending::new(handle, p, js::http_cancel)
+            .await
+            .map_err(js_error)?;
+        let head: Head = serde_wasm_bindgen::from_value(v)
+            .map_err(|e| Error::other(format!("bad _netHttpResponse result: {e}")))?;
+        guard.armed = false;
+        Ok(response(req, head, ResponseBody::new(handle, ctx)))
+    }
+}
+
+/// Streams a reader to the request table, waiting whenever it has no room.
+async fn upload(handle: u32, mut r: Box<dyn futures_io::AsyncRead + Unpin>) -> Result<(), Error> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = std::future::poll_fn(|cx| Pin::new(&mut r).poll_read(cx, &mut buf))
+            .await
+            .map_err(|e| Error::other(format!("reading the request body: {e}")))?;
+        if n == 0 {
+            return js::http_upload_close(handle).map_err(js_error);
+        }
+        let v = js::http_upload_write(handle, &buf[..n]).map_err(js_error)?;
+        pending::settle(handle, v, js::http_cancel)
+            .await
+            .map_err(js_error)?;
+    }
+}
+
+fn response(req: Request, head: Head, body: ResponseBody) -> Response {
+    let header: Header = head.headers.into_iter().collect();
+    let encoding = header.get("Content-Encoding").trim().to_ascii_lowercase();
+    let uncompressed = !encoding.is_empty() && encoding != "identity";
+    let content_length = match header.get("Content-Length").trim().parse::<i64>() {
+        Ok(n) if n >= 0 && !uncompressed => n,
+        _ => -1,
+    };
+    let (status, code) = if head.r#type == "opaqueredirect" {
+        // js.fetch:redirect "manual": the browser hides the redirect itself.
+        ("0 Opaque Redirect".to_string(), 0)
+    } else {
+        (
+            format!("{} {}", head.status, status_text(head.status)),
+            head.status,
+        )
+    };
+    let final_url = url::parse(&head.url).unwrap_or_else(|_| req.url.clone());
+    Response {
+        status,
+        status_code: code,
+        proto: "HTTP/1.1".into(),
+        proto_major: 1,
+        proto_minor: 1,
+        header,
+        body,
+        content_length,
+        uncompressed,
+        request: Request {
+            method: req.method,
+            host: final_url.host.clone(),
+            url: final_url,
+            header: req.header,
+            body: Body::Empty,
+            content_length: 0,
+            context: req.context,
+        },
+        redirected: head.redirected,
+    }
+}
+
+impl Client {
+    pub fn new() -> Client {
+        Client::default()
+    }
+
+    /// A client whose `timeout` covers each whole exchange.
+    pub fn with_timeout(timeout: Duration) -> Client {
+        Client {
+            timeout: Some(timeout),
+            ..Client::default()
+        }
+    }
+
+    /// Go's `Client.Do`: errors are Go's `url.Error` (`Get "URL": ...`).
+    pub async fn r#do(&self, req: Request) -> Result<Response, Error> {
+        let op = url_error_op(&req.method);
+        let url = req.url.to_string();
+        let deadline = self.timeout.map(|t| SystemTime::now() + t);
+        self.transport.fetch(req, deadline).await.map_err(|err| {
+            Error::Url(UrlError {
+                op,
+                url,
+                err: Box::new(err),
+            })
+        })
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        body: Body,
+        content_type: Option<&str>,
+    ) -> Result<Response, Error> {
+        let mut req = new_request(method, url, body)?;
+        if let Some(ct) = content_type {
+            req.header.set("Content-Type", ct);
+        }
+        self.r#do(req).await
+    }
+
+    /// Go's `Client.Get`.
+    pub async fn get(&self, url: &str) -> Result<Response, Error> {
+        self.send("GET", url, Body::Empty, None).await
+    }
+
+    /// Go's `Client.Head`.
+    pub async fn head(&self, url: &str) -> Result<Response, Error> {
+        self.send("HEAD", url, Body::Empty, None).await
+    }
+
+    /// Go's `Client.Post`.
+    pub async fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: impl Into<Body>,
+    ) -> Result<Response, Error> {
+        self.send("POST", url, body.into(), Some(content_type))
+            .await
+    }
+
+    /// Go's `Client.PostForm`: the values URL-encoded.
+    pub async fn post_form(&self, url: &str, data: &Values) -> Result<Response, Error> {
+        self.send(
+            "POST",
+            url,
+            data.encode().into(),
+            Some("application/x-www-form-urlencoded"),
+        )
+        .await
+    }
+}
+
+/// Go's `http.Get` on the default client (no timeout, as Go's).
+pub async fn get(url: &str) -> Result<Response, Error> {
+    Client::default().get(url).await
+}
+
+/// Go's `http.Head` on the default client.
+pub async fn head(url: &str) -> Result<Response, Error> {
+    Client::default().head(url).await
+}
+
+/// Go's `http.Post` on the default client.
+pub async fn post(url: &str, content_type: &str, body: impl Into<Body>) -> Result<Response, Error> {
+    Client::default().post(url, content_type, body).await
+}
+
+/// Go's `http.PostForm` on the default client.
+pub async fn post_form(url: &str, data: &Values) -> Result<Response, Error> {
+    Client::default().post_form(url, data).await
+}
+
+/// How many requests the JS table holds (for leak checks): each lives from
+/// the request until its body is closed, dropped, or read to the end.
+pub fn open_request_count() -> Result<u32, Error> {
+    js::http_count().map_err(js_error)
+}
+
+/// A response body, streamed from fetch's ReadableStream as it is read.
+/// `read` returns `Err(Error::Eof)` at the end (Go's io.EOF); `AsyncRead`
+/// returns `Ok(0)`. Reading after `close` is Go's `http: read on closed
+/// response body`. Dropping the body cancels the rest of the download.
+pub struct ResponseBody {
+    handle: u32,
+    ctx: Option<Context>,
+    closed: Cell<bool>,
+    /// The table has let go of the request (EOF, error or close).
+    released: Cell<bool>,
+    ended: Cell<bool>,
+    poll_read: RefCell<Option<Pending>>,
+    /// Bytes of a chunk that did not fit the buffer of the poll that got it
+    /// (AsyncRead callers may pass a smaller buffer on a later poll).
+    leftover: RefCell<Vec<u8>>,
+}
+
+impl std::fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseBody")
+            .field("handle", &self.handle)
+            .field("closed", &self.closed.get())
+            .finish()
+    }
+}
+
+impl ResponseBody {
+    fn new(handle: u32, ctx: Option<Context>) -> ResponseBody {
+        ResponseBody {
+            handle,
+            ctx,
+            closed: Cell::new(false),
+            released: Cell::new(false),
+            ended: Cell::new(false),
+            poll_read: RefCell::new(None),
+            leftover: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn release(&self) {
+        if !self.released.replace(true) {
+            let _ = js::http_release(self.handle);
+            if let Some(c) = &self.ctx {
+                c.unwatch(self.handle);
+            }
+        }
+    }
+
+    /// Ok(n > 0): bytes served from the leftover; Ok(0): go to JS.
+    fn check(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        if self.closed.get() {
+            return Err(Error::other("http: read on closed response body"));
+        }
+        let mut left = self.leftover.borrow_mut();
+        if !left.is_empty() {
+            let n = left.len().min(buf.len());
+            buf[..n].copy_from_slice(&left[..n]);
+            left.drain(..n);
+            return Ok(n);
+        }
+        if self.ended.get() {
+            return Err(Error::Eof);
+        }
+        Ok(0)
+    }
+
+    /// Copies one chunk (or notes EOF) from what `_netHttpRead` gave.
+    fn take(&self, v: Result<JsValue, JsValue>, buf: &mut [u8]) -> Result<usize, Error> {
+        match v {
+            Ok(v) if v.is_null() => {
+                self.ended.set(true);
+                self.release();
+                Err(Error::Eof)
+            }
+            Ok(v) => {
+                let chunk: Uint8Array = v.unchecked_into();
+                let len = chunk.length() as usize;
+                let n = len.min(buf.len());
+                chunk.subarray(0, n as u32).copy_to(&mut buf[..n]);
+                if n < len {
+                    self.leftover
+                        .borrow_mut()
+                        .extend(chunk.subarray(n as u32, len as u32).to_vec());
+                }
+                Ok(n)
+            }
+            Err(e) => {
+                let e = js_error(e);
+                self.ended.set(true);
+                self.release();
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads up to `buf.len()` bytes as they arrive.
+    pub async fn read(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.check(buf)?;
+        if n > 0 {
+            return Ok(n);
+        }
+        let max = buf.len().min(u32::MAX as usize) as u32;
+        let v = match js::http_read(self.handle, max) {
+            Ok(v) => pending::settle(self.handle, v, js::http_cancel).await,
+            Err(e) => Err(e),
+        };
+        self.take(v, buf)
+    }
+
+    /// Go's `io.ReadAll`: the rest of the body. Each byte is copied once,
+    /// from the stream's chunk into the returned Vec.
+    pub async fn bytes(&self) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        loop {
+            if out.capacity() - out.len() < 16 * 1024 {
+                out.reserve((out.len()).clamp(64 * 1024, 8 << 20));
+            }
+            let at = out.len();
+            out.resize(out.capacity(), 0);
+            match self.read(&mut out[at..]).await {
+                Ok(n) => out.truncate(at + n),
+                Err(Error::Eof) => {
+                    out.truncate(at);
+                    return Ok(out);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The rest of the body as UTF-8 (invalid sequences replaced).
+    pub async fn text(&self) -> Result<String, Error> {
+        Ok(String::from_utf8_lossy(&self.bytes().await?).into_owned())
+    }
+
+    /// Go's `Body.Close`: cancels the rest of the download. Idempotent.
+    pub fn close(&self) -> Result<(), Error> {
+        self.closed.set(true);
+        self.poll_read.borrow_mut().take();
+        self.release();
+        Ok(())
+    }
+}
+
+impl Drop for ResponseBody {
+    fn drop(&mut self) {
+        self.poll_read.get_mut().take();
+        self.release();
+    }
+}
+
+impl futures_io::AsyncRead for ResponseBody {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this: &ResponseBody = &self;
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        match this.check(buf) {
+            Err(Error::Eof) => return Poll::Ready(Ok(0)),
+            Err(e) => return Poll::Ready(Err(e.into())),
+            Ok(n) if n > 0 => return Poll::Ready(Ok(n)),
+            Ok(_) => {}
+        }
+        let max = buf.len().min(u32::MAX as usize) as u32;
+        let r = std::task::ready!(pending::poll_op(
+            &this.poll_read,
+            this.handle,
+            js::http_cancel,
+            cx,
+            || { js::http_read(this.handle, max) }
+        ));
+        Poll::Ready(match this.take(r, buf) {
+            Ok(n) => Ok(n),
+            Err(Error::Eof) => Ok(0),
+            Err(e) => Err(e.into()),
+        })
+    }
+}

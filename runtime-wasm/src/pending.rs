@@ -1,0 +1,90 @@
+//! Waiting on a JS table's Promise from Rust, cancellably. Used by the
+//! WebSocket Conn table and the HTTP request table alike: dropping a
+//! `Pending` before it settles tells the table (through `cancel`) to forget
+//! the waiter without settling it, so no data is handed to a dropped future
+//! and no dropped closure is ever called.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use js_sys::Promise;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// The table's "forget this waiter" binding: `(handle, promise)`.
+pub type Cancel = fn(u32, &Promise) -> Result<(), JsValue>;
+
+pub struct Pending {
+    handle: u32,
+    promise: Promise,
+    fut: JsFuture,
+    cancel: Cancel,
+    done: bool,
+}
+
+impl Pending {
+    pub fn new(handle: u32, promise: Promise, cancel: Cancel) -> Pending {
+        Pending {
+            handle,
+            fut: JsFuture::from(promise.clone()),
+            promise,
+            cancel,
+            done: false,
+        }
+    }
+}
+
+impl Future for Pending {
+    type Output = Result<JsValue, JsValue>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let r = Pin::new(&mut self.fut).poll(cx);
+        if r.is_ready() {
+            self.done = true;
+        }
+        r
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = (self.cancel)(self.handle, &self.promise);
+        }
+    }
+}
+
+/// A value that may be a Promise: await it (cancellably) or take it as is.
+pub async fn settle(handle: u32, v: JsValue, cancel: Cancel) -> Result<JsValue, JsValue> {
+    match v.dyn_into::<Promise>() {
+        Ok(p) => Pending::new(handle, p, cancel).await,
+        Err(v) => Ok(v),
+    }
+}
+
+/// Drives one poll-API operation (AsyncRead/AsyncWrite): starts it with
+/// `start` when none is in flight, returns a synchronous result at once, or
+/// keeps the Promise in `slot` until it settles.
+pub fn poll_op(
+    slot: &RefCell<Option<Pending>>,
+    handle: u32,
+    cancel: Cancel,
+    cx: &mut Context<'_>,
+    start: impl FnOnce() -> Result<JsValue, JsValue>,
+) -> Poll<Result<JsValue, JsValue>> {
+    let mut slot = slot.borrow_mut();
+    if slot.is_none() {
+        match start().map(|v| v.dyn_into::<Promise>()) {
+            Err(e) => return Poll::Ready(Err(e)),
+            Ok(Err(v)) => return Poll::Ready(Ok(v)),
+            Ok(Ok(p)) => *slot = Some(Pending::new(handle, p, cancel)),
+        }
+    }
+    let Some(p) = slot.as_mut() else {
+        return Poll::Pending; // not reachable: the slot was filled just above
+    };
+    let r = std::task::ready!(Pin::new(p).poll(cx));
+    *slot = None;
+    Poll::Ready(r)
+}
