@@ -148,13 +148,20 @@ class HttpRequest {
     const headers = new Headers();
     const init: RequestInit = { method: spec.method, credentials: "same-origin", signal: this.ctl.signal };
     const refused: string[] = [];
+    const invalid = (e: unknown) => other(`net/http: invalid request: ${e instanceof Error ? e.message : String(e)}`);
     for (const [name, value] of spec.headers) {
       const lower = name.toLowerCase();
       if (lower === JS_FETCH.mode) init.mode = value as RequestMode;
       else if (lower === JS_FETCH.credentials) init.credentials = value as RequestCredentials;
       else if (lower === JS_FETCH.redirect) init.redirect = value as RequestRedirect;
       else if (forbidden(name)) refused.push(name);
-      else headers.append(name, value);
+      else {
+        try {
+          headers.append(name, value);
+        } catch (e) {
+          throw invalid(e); // a name or value fetch does not accept
+        }
+      }
     }
     if (refused.length > 0) {
       throw other(
@@ -169,7 +176,7 @@ class HttpRequest {
       const hasBody = spec.body === "stream" || (spec.body === "bytes" && !!body && body.length > 0);
       new Request(spec.url, { ...init, signal: undefined, body: hasBody ? "x" : undefined });
     } catch (e) {
-      throw other(`net/http: invalid request: ${e instanceof Error ? e.message : String(e)}`);
+      throw invalid(e);
     }
     this.redirectMode = init.redirect ?? "follow";
     if (spec.body === "bytes" && body && body.length > 0) init.body = body.slice() as BodyInit; // a copy: the view is into wasm memory
@@ -235,26 +242,50 @@ class HttpRequest {
     if (loc?.protocol === "https:" && url.startsWith("http:"))
       return other(`net/http: fetch() failed: blocked as mixed content: an https page cannot fetch ${url}`);
     if (!this.opts.probeFailures) return other(`net/http: fetch() failed: ${detail}`);
+    const probe = async (init: RequestInit): Promise<Response> => {
+      const ctl = new AbortController();
+      const t = setTimeout(() => ctl.abort(), this.opts.probeTimeoutMs);
+      try {
+        return await fetch(url, { ...init, method: "HEAD", credentials: "omit", signal: ctl.signal });
+      } finally {
+        clearTimeout(t);
+      }
+    };
+    // A refused redirect: the same request with redirect "manual" answers
+    // with an opaque redirect.
+    if (this.redirectMode === "error") {
+      try {
+        const r = await probe({ mode: this.init.mode, redirect: "manual" });
+        if (r.type === "opaqueredirect")
+          return this.failure ?? other(`net/http: fetch() failed: the server redirected and js.fetch:redirect is "error"`);
+      } catch {}
+    }
     // A no-cors request gets an opaque response from any server that answers.
-    const probe = new AbortController();
-    const t = setTimeout(() => probe.abort(), this.opts.probeTimeoutMs);
     try {
-      const r = await fetch(url, { method: "HEAD", mode: "no-cors", redirect: "manual", signal: probe.signal, credentials: "omit" });
-      if (this.failure) return this.failure;
-      if (r.type === "opaqueredirect" && this.redirectMode === "error")
-        return other(`net/http: fetch() failed: the server redirected and js.fetch:redirect is "error"`);
-      return other(
-        `net/http: fetch() failed: blocked by CORS: the server answered, but its response ` +
-          `(or its preflight) does not allow origin ${pageOrigin()} (${detail})`,
+      await probe({ mode: "no-cors" });
+      return (
+        this.failure ??
+        other(
+          `net/http: fetch() failed: blocked by CORS: the server answered, but its response ` +
+            `(or its preflight) does not allow origin ${pageOrigin()} (${detail})`,
+        )
       );
     } catch {
-      if (this.failure) return this.failure;
-      return other(
-        `net/http: fetch() failed: the server could not be reached: DNS failure, connection ` +
-          `refused or reset, or a TLS error; the browser does not say which (${detail})`,
+      // A cross-origin-isolated page (COEP require-corp) blocks the probe's
+      // opaque response unless the server sends Cross-Origin-Resource-Policy,
+      // so there a failed probe does not mean the server is unreachable.
+      const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+      return (
+        this.failure ??
+        other(
+          isolated
+            ? `net/http: fetch() failed: blocked by CORS or the server could not be reached; this page is ` +
+                `cross-origin isolated (COEP), where only a server sending Cross-Origin-Resource-Policy ` +
+                `can be told apart (${detail})`
+            : `net/http: fetch() failed: the server could not be reached: DNS failure, connection ` +
+                `refused or reset, or a TLS error; the browser does not say which (${detail})`,
+        )
       );
-    } finally {
-      clearTimeout(t);
     }
   }
 

@@ -2,13 +2,15 @@
 // imports functions named `_net*` from the global scope;
 // `registerNetBindings()` installs them on `globalThis`, so the same code
 // works in a Window and in a Worker. Each concern has its own module:
-// ws.ts (the WebSocket Conn table), dns.ts (DNS over HTTPS), errors.ts
-// (the error shape).
+// ws.ts (the WebSocket Conn table), dns.ts (DNS over HTTPS), http.ts (the
+// fetch-backed HTTP client), errors.ts (the error shape).
 import { createDnsBindings, DNS_DEFAULTS, type DnsOptions } from "./dns.js";
+import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions } from "./http.js";
 import { createWsBindings, WS_DEFAULTS, type WsOptions } from "./ws.js";
 
 export * from "./errors.js";
 export { DNS_DEFAULTS, type DnsOptions, type DnsOverrides, type DnsStats } from "./dns.js";
+export { HTTP_DEFAULTS, type HttpOptions } from "./http.js";
 export { READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "./ws.js";
 
 /** Everything `registerNetBindings` accepts; every field is optional. */
@@ -17,14 +19,17 @@ export interface NetOptions {
   ws?: Partial<WsOptions>;
   /** DNS-over-HTTPS servers, format, timeouts and cache (see dns.ts). */
   dns?: Partial<DnsOptions>;
+  /** HTTP client: streamed uploads, failure probing (see http.ts). */
+  http?: Partial<HttpOptions>;
 }
 
 interface Options {
   ws: WsOptions;
   dns: DnsOptions;
+  http: HttpOptions;
 }
 
-let options: Options = { ws: { ...WS_DEFAULTS }, dns: { ...DNS_DEFAULTS } };
+let options: Options = { ws: { ...WS_DEFAULTS }, dns: { ...DNS_DEFAULTS }, http: { ...HTTP_DEFAULTS } };
 
 /** Current options, as the bindings see them. */
 export function netOptions(): Readonly<Options> {
@@ -35,6 +40,7 @@ export function netOptions(): Readonly<Options> {
 const bindings: Record<string, Function> = {
   ...createWsBindings(() => options.ws),
   ...createDnsBindings(() => options.dns),
+  ...createHttpBindings(() => options.http),
 };
 
 /**
@@ -43,7 +49,11 @@ const bindings: Record<string, Function> = {
  * Returns the names installed.
  */
 export function registerNetBindings(opts: NetOptions = {}): string[] {
-  options = { ws: { ...options.ws, ...opts.ws }, dns: { ...options.dns, ...opts.dns } };
+  options = {
+    ws: { ...options.ws, ...opts.ws },
+    dns: { ...options.dns, ...opts.dns },
+    http: { ...options.http, ...opts.http },
+  };
   const g = globalThis as Record<string, unknown>;
   for (const [name, fn] of Object.entries(bindings)) g[name] = fn;
   return Object.keys(bindings);

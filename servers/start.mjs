@@ -1,5 +1,6 @@
 // Starts every local server the demo and the page tests need (static page,
-// WebSocket echo, DoH, a blackhole TCP server, a refused port), on 127.0.0.1,
+// WebSocket echo, DoH, HTTP with CORS, a blackhole TCP server, a refused
+// port), on 127.0.0.1,
 // and prints one JSON line with their URLs. Stops on SIGINT/SIGTERM.
 //   node servers/start.mjs [--port N]
 import { fileURLToPath } from "node:url";
@@ -7,6 +8,7 @@ import { dirname, join } from "node:path";
 import { startStatic } from "./static.mjs";
 import { startWsEcho } from "./ws-echo.mjs";
 import { startDoh } from "./doh.mjs";
+import { startHttp } from "./http.mjs";
 import { createServer } from "node:net";
 
 /** A TCP server that accepts and never answers: handshakes hang (dial timeouts). */
@@ -43,15 +45,17 @@ export async function startAll({ port = 0 } = {}) {
   const echo = await startWsEcho();
   const blackhole = await startBlackhole();
   const doh = await startDoh();
+  const http = await startHttp();
   const urls = {
     page: `http://127.0.0.1:${web.address().port}/`,
     wsEcho: echo.url,
     blackhole: blackhole.url,
     refused: `ws://127.0.0.1:${await freePort()}/`,
     doh: doh.url,
+    http: http.url,
   };
   const closeWeb = () => new Promise((ok) => web.close(() => ok()));
-  return { urls, close: () => Promise.all([closeWeb(), echo.close(), blackhole.close(), doh.close()]).then(() => undefined) };
+  return { urls, close: () => Promise.all([closeWeb(), echo.close(), blackhole.close(), doh.close(), http.close()]).then(() => undefined) };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -26,6 +26,18 @@ pub fn set_net_options(json: &str) {
     register_net_bindings(js_sys::JSON::parse(json).expect("options JSON"));
 }
 
+/// The HTTP peer (servers/http.mjs), with a path.
+pub fn http_url(path: &str) -> String {
+    format!(
+        "{}{}",
+        env!(
+            "NET_TEST_HTTP_URL",
+            "run the wasm tests through scripts/test.sh"
+        ),
+        path
+    )
+}
+
 pub fn doh_url() -> &'static str {
     env!(
         "NET_TEST_DOH_URL",
