@@ -367,6 +367,7 @@ class HttpRequest {
 
   read(max: number): Chunk | Promise<Chunk> {
     if (this.pendingRead) throw other("net/http: concurrent reads of one response body");
+    if (this.failure) throw this.failure; // cancelled or past the deadline: even queued bytes are not served
     const now = this.take(max);
     if (now !== undefined) return now;
     if (this.readError) throw this.readError;
@@ -395,6 +396,7 @@ class HttpRequest {
     if (!this.reader) return;
     this.reader.read().then(
       ({ done, value }) => {
+        if (this.failure) return; // aborted: the waiter was already failed
         const w = this.pendingRead;
         if (done) this.finishBody();
         else if (value && value.length > 0) this.leftover = value;

@@ -1,0 +1,409 @@
+// The fetch-backed request table (js/http.ts) with a mocked fetch and fake
+// timers: option translation, streaming, each timeout and error path. The
+// same code runs against a real server in Chromium (runtime-wasm/tests/http.rs).
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions, type HttpRequestSpec } from "../../js/http.js";
+import type { NetError } from "../../js/errors.js";
+
+const URL_ = "http://api.test/x";
+
+function spec(over: Partial<HttpRequestSpec> = {}): HttpRequestSpec {
+  return { method: "GET", url: URL_, headers: [], body: "none", deadline: 0, deadlineKind: "client", ...over };
+}
+
+interface Call {
+  url: string;
+  init: RequestInit & { duplex?: string };
+}
+
+/** A fetch answering with `respond` (a Response, or a rejection). */
+function mockFetch(respond: (c: Call) => Promise<Response> | Response) {
+  const calls: Call[] = [];
+  vi.stubGlobal(
+    "fetch",
+    vi.fn((url: string, init: RequestInit) => {
+      const c = { url, init };
+      calls.push(c);
+      const signal = init.signal;
+      return new Promise<Response>((ok, fail) => {
+        signal?.addEventListener("abort", () => fail(new DOMException("The operation was aborted.", "AbortError")));
+        Promise.resolve()
+          .then(() => respond(c))
+          .then(ok, fail);
+      });
+    }),
+  );
+  return calls;
+}
+
+/** A body stream we control chunk by chunk. */
+function controlledBody() {
+  let ctl!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>({ start: (c) => void (ctl = c) });
+  return { stream, ctl };
+}
+
+function bindings(opts: Partial<HttpOptions> = {}) {
+  const o = { ...HTTP_DEFAULTS, ...opts };
+  return createHttpBindings(() => o);
+}
+
+async function rejection(p: unknown): Promise<NetError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as NetError;
+  }
+  throw new Error("expected a rejection");
+}
+
+function thrown(f: () => unknown): NetError {
+  try {
+    f();
+  } catch (e) {
+    return e as NetError;
+  }
+  throw new Error("expected a throw");
+}
+
+const msg = (e: NetError) => ("message" in e ? e.message : e.code);
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+});
+
+describe("request translation", () => {
+  it("sends method and headers; Go's js.fetch headers become options and are not sent", async () => {
+    const calls = mockFetch(() => new Response("ok"));
+    const b = bindings();
+    const h = b._netHttpStart(
+      spec({
+        method: "PUT",
+        headers: [
+          ["X-A", "1"],
+          ["X-A", "2"],
+          ["js.fetch:mode", "cors"],
+          ["js.fetch:credentials", "include"],
+          ["js.fetch:redirect", "manual"],
+        ],
+        body: "bytes",
+      }),
+      new TextEncoder().encode("payload"),
+    );
+    await b._netHttpResponse(h);
+    const { init } = calls[0];
+    expect(init.method).toBe("PUT");
+    expect([...(init.headers as Headers)]).toEqual([["x-a", "1, 2"]]);
+    expect([init.mode, init.credentials, init.redirect]).toEqual(["cors", "include", "manual"]);
+    expect(new TextDecoder().decode(init.body as Uint8Array)).toBe("payload");
+    b._netHttpRelease(h);
+  });
+
+  it("credentials default to same-origin, as in Go's fetch transport", async () => {
+    const calls = mockFetch(() => new Response(""));
+    const b = bindings();
+    await b._netHttpResponse(b._netHttpStart(spec(), undefined));
+    expect(calls[0].init.credentials).toBe("same-origin");
+  });
+
+  it("copies the body: the caller's view may change right after the call", async () => {
+    const calls = mockFetch(() => new Response(""));
+    const b = bindings();
+    const view = new Uint8Array([1, 2, 3]);
+    const h = b._netHttpStart(spec({ method: "POST", body: "bytes" }), view);
+    view[0] = 9;
+    await b._netHttpResponse(h);
+    expect([...(calls[0].init.body as Uint8Array)]).toEqual([1, 2, 3]);
+  });
+
+  it("headers the browser would drop fail the request, naming them; no fetch is made", () => {
+    const calls = mockFetch(() => new Response(""));
+    const b = bindings();
+    const e = thrown(() =>
+      b._netHttpStart(spec({ headers: [["Cookie", "a=1"], ["Proxy-Authorization", "x"], ["X-Ok", "1"]] }), undefined),
+    );
+    expect(msg(e)).toBe(
+      'net/http: the browser does not let a program set "Cookie", "Proxy-Authorization" ' +
+        "(forbidden request headers; it would be dropped silently)",
+    );
+    expect(calls).toHaveLength(0);
+    expect(b._netHttpCount()).toBe(0);
+  });
+
+  it("requests fetch would refuse fail at once with the browser's reason", () => {
+    mockFetch(() => new Response(""));
+    const b = bindings();
+    for (const s of [
+      spec({ headers: [["X-Bad", "a\nb"]] }),
+      spec({ method: "CONNECT" }),
+      spec({ url: "not a url" }),
+      spec({ headers: [["js.fetch:mode", "bogus"]] }),
+    ]) {
+      expect(msg(thrown(() => b._netHttpStart(s, undefined)))).toMatch(/^net\/http: invalid request: /);
+    }
+    expect(msg(thrown(() => b._netHttpStart(spec({ body: "bytes" }), new Uint8Array([1]))))).toMatch(
+      /^net\/http: invalid request: .*GET/,
+    );
+    expect(b._netHttpCount()).toBe(0);
+  });
+});
+
+describe("response", () => {
+  it("status, final URL, redirected flag and headers come back as sent", async () => {
+    mockFetch(() => {
+      const r = new Response("x", { status: 201, statusText: "Made", headers: { "X-B": "2", "content-type": "t/p" } });
+      Object.defineProperty(r, "url", { value: "http://api.test/final" });
+      Object.defineProperty(r, "redirected", { value: true });
+      return r;
+    });
+    const b = bindings();
+    const head = await b._netHttpResponse(b._netHttpStart(spec(), undefined));
+    expect(head).toMatchObject({ status: 201, statusText: "Made", url: "http://api.test/final", redirected: true });
+    expect(head.headers).toEqual(expect.arrayContaining([["x-b", "2"], ["content-type", "t/p"]]));
+  });
+
+  it("reads chunk by chunk: views of what arrived, split to max, null at EOF", async () => {
+    const { stream, ctl } = controlledBody();
+    mockFetch(() => new Response(stream));
+    const b = bindings();
+    const h = b._netHttpStart(spec(), undefined);
+    await b._netHttpResponse(h);
+    const first = b._netHttpRead(h, 4);
+    expect(first).toBeInstanceOf(Promise); // nothing yet: must wait
+    ctl.enqueue(new Uint8Array([1, 2, 3, 4, 5, 6]));
+    expect([...((await first) as Uint8Array)]).toEqual([1, 2, 3, 4]);
+    const rest = b._netHttpRead(h, 100); // the leftover: synchronous
+    expect(rest).toBeInstanceOf(Uint8Array);
+    expect([...(rest as Uint8Array)]).toEqual([5, 6]);
+    const end = b._netHttpRead(h, 100);
+    ctl.close();
+    expect(await end).toBeNull();
+    expect(b._netHttpRead(h, 100)).toBeNull();
+    b._netHttpRelease(h);
+    expect(b._netHttpCount()).toBe(0);
+  });
+
+  it("a second concurrent read is refused; a cancelled read is forgotten, not settled", async () => {
+    const { stream, ctl } = controlledBody();
+    mockFetch(() => new Response(stream));
+    const b = bindings();
+    const h = b._netHttpStart(spec(), undefined);
+    await b._netHttpResponse(h);
+    const p = b._netHttpRead(h, 10) as Promise<Uint8Array>;
+    expect(msg(thrown(() => b._netHttpRead(h, 10)))).toBe("net/http: concurrent reads of one response body");
+    b._netHttpCancel(h, p);
+    let settled = false;
+    p.then(() => (settled = true));
+    ctl.enqueue(new Uint8Array([7, 8]));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false);
+    const again = await b._netHttpRead(h, 10); // the bytes were kept for the next read
+    expect([...(again as Uint8Array)]).toEqual([7, 8]);
+  });
+
+  it("a stream that breaks mid-body is unexpected EOF, never a clean end", async () => {
+    const { stream, ctl } = controlledBody();
+    mockFetch(() => new Response(stream));
+    const b = bindings();
+    const h = b._netHttpStart(spec(), undefined);
+    await b._netHttpResponse(h);
+    const p = b._netHttpRead(h, 10);
+    ctl.error(new TypeError("network error"));
+    expect(msg(await rejection(p))).toBe("unexpected EOF: the body ended early (TypeError: network error)");
+    expect(msg(thrown(() => b._netHttpRead(h, 10)))).toBe("unexpected EOF: the body ended early (TypeError: network error)");
+  });
+
+  it("release cancels an unfinished download and frees the handle", async () => {
+    let cancelled = false;
+    const stream = new ReadableStream<Uint8Array>({ cancel: () => void (cancelled = true) });
+    mockFetch(() => new Response(stream));
+    const b = bindings();
+    const h = b._netHttpStart(spec(), undefined);
+    await b._netHttpResponse(h);
+    b._netHttpRelease(h);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(cancelled).toBe(true);
+    expect(b._netHttpCount()).toBe(0);
+    expect(msg(thrown(() => b._netHttpRead(h, 1)))).toBe("net/http: request handle is closed");
+  });
+});
+
+describe("deadlines and cancellation", () => {
+  const never = () => new Promise<Response>(() => {});
+
+  it("Client.Timeout while awaiting headers", async () => {
+    vi.useFakeTimers();
+    mockFetch(never);
+    const b = bindings();
+    const h = b._netHttpStart(spec({ deadline: Date.now() + 1000, deadlineKind: "client" }), undefined);
+    const p = rejection(b._netHttpResponse(h));
+    await vi.advanceTimersByTimeAsync(1001);
+    expect(await p).toEqual({
+      code: "deadline",
+      message: "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
+    });
+  });
+
+  it("Client.Timeout while reading the body", async () => {
+    vi.useFakeTimers();
+    const { stream } = controlledBody();
+    mockFetch(() => new Response(stream));
+    const b = bindings();
+    const h = b._netHttpStart(spec({ deadline: Date.now() + 1000 }), undefined);
+    await b._netHttpResponse(h);
+    const p = rejection(b._netHttpRead(h, 10));
+    await vi.advanceTimersByTimeAsync(1001);
+    expect(msg(await p)).toBe("context deadline exceeded (Client.Timeout or context cancellation while reading body)");
+  });
+
+  it("a context deadline says only 'context deadline exceeded', in either phase", async () => {
+    vi.useFakeTimers();
+    mockFetch(never);
+    const b = bindings();
+    const h = b._netHttpStart(spec({ deadline: Date.now() + 500, deadlineKind: "context" }), undefined);
+    const p = rejection(b._netHttpResponse(h));
+    await vi.advanceTimersByTimeAsync(501);
+    expect(await p).toEqual({ code: "deadline", message: "context deadline exceeded" });
+  });
+
+  it("the deadline stops once the body is read to the end", async () => {
+    vi.useFakeTimers();
+    mockFetch(() => new Response("done"));
+    const b = bindings();
+    const h = b._netHttpStart(spec({ deadline: Date.now() + 1000 }), undefined);
+    await b._netHttpResponse(h);
+    let got: unknown;
+    do got = await b._netHttpRead(h, 100);
+    while (got !== null);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(b._netHttpRead(h, 100)).toBeNull(); // still a clean end, no timeout
+  });
+
+  it("abort (context cancel) fails what is pending and what comes later with context canceled", async () => {
+    const { stream } = controlledBody();
+    mockFetch(() => new Response(stream));
+    const b = bindings();
+    const h = b._netHttpStart(spec(), undefined);
+    await b._netHttpResponse(h);
+    const p = rejection(b._netHttpRead(h, 10));
+    b._netHttpAbort(h);
+    expect(await p).toEqual({ code: "context_canceled" });
+    expect(thrown(() => b._netHttpRead(h, 10))).toEqual({ code: "context_canceled" });
+    const h2 = b._netHttpStart(spec(), undefined);
+    b._netHttpAbort(h2);
+    expect(await rejection(b._netHttpResponse(h2))).toEqual({ code: "context_canceled" });
+  });
+});
+
+describe("why a fetch failed", () => {
+  const failing = (probes: Record<string, "ok" | "fail" | "redirect">) => (c: Call) => {
+    if (c.init.method !== "HEAD") return Promise.reject(new TypeError("Failed to fetch"));
+    const kind = c.init.mode === "no-cors" ? probes.nocors : probes.manual;
+    if (kind === "fail") return Promise.reject(new TypeError("Failed to fetch"));
+    const r = new Response(null, { status: 200 });
+    if (kind === "redirect") Object.defineProperty(r, "type", { value: "opaqueredirect" });
+    return r;
+  };
+
+  it("a server that answers a no-cors probe: CORS", async () => {
+    const calls = mockFetch(failing({ nocors: "ok" }));
+    const b = bindings();
+    const e = await rejection(b._netHttpResponse(b._netHttpStart(spec(), undefined)));
+    expect(msg(e)).toMatch(/^net\/http: fetch\(\) failed: blocked by CORS: the server answered, but its response \(or its preflight\) does not allow origin /);
+    expect(msg(e)).toContain("(Failed to fetch)");
+    expect(calls.map((c) => [c.init.method, c.init.mode ?? "cors", c.init.credentials])).toEqual([
+      ["GET", "cors", "same-origin"],
+      ["HEAD", "no-cors", "omit"],
+    ]);
+  });
+
+  it("a server that answers nothing: unreachable", async () => {
+    mockFetch(failing({ nocors: "fail" }));
+    const b = bindings();
+    const e = await rejection(b._netHttpResponse(b._netHttpStart(spec(), undefined)));
+    expect(msg(e)).toMatch(/^net\/http: fetch\(\) failed: the server could not be reached: DNS failure/);
+  });
+
+  it("in a cross-origin-isolated page a failed probe proves nothing, and the message says so", async () => {
+    vi.stubGlobal("crossOriginIsolated", true);
+    mockFetch(failing({ nocors: "fail" }));
+    const b = bindings();
+    const e = await rejection(b._netHttpResponse(b._netHttpStart(spec(), undefined)));
+    expect(msg(e)).toMatch(/blocked by CORS or the server could not be reached; this page is cross-origin isolated/);
+  });
+
+  it("js.fetch:redirect error and a redirecting server: says it was the redirect", async () => {
+    mockFetch(failing({ manual: "redirect", nocors: "ok" }));
+    const b = bindings();
+    const h = b._netHttpStart(spec({ headers: [["js.fetch:redirect", "error"]] }), undefined);
+    expect(msg(await rejection(b._netHttpResponse(h)))).toBe(
+      'net/http: fetch() failed: the server redirected and js.fetch:redirect is "error"',
+    );
+  });
+
+  it("an https page fetching http: mixed content, without probing", async () => {
+    vi.stubGlobal("location", { protocol: "https:", origin: "https://app.test" });
+    const calls = mockFetch(() => Promise.reject(new TypeError("Failed to fetch")));
+    const b = bindings();
+    const e = await rejection(b._netHttpResponse(b._netHttpStart(spec(), undefined)));
+    expect(msg(e)).toBe(`net/http: fetch() failed: blocked as mixed content: an https page cannot fetch ${URL_}`);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("probing can be turned off", async () => {
+    const calls = mockFetch(() => Promise.reject(new TypeError("Failed to fetch")));
+    const b = bindings({ probeFailures: false });
+    expect(msg(await rejection(b._netHttpResponse(b._netHttpStart(spec(), undefined))))).toBe(
+      "net/http: fetch() failed: Failed to fetch",
+    );
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe("streamed request bodies", () => {
+  it("over https where the browser can: a ReadableStream with duplex half, with backpressure", async () => {
+    let received: Uint8Array[] = [];
+    const calls = mockFetch(async (c) => {
+      const reader = (c.init.body as ReadableStream<Uint8Array>).getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        received.push(value);
+      }
+      return new Response("ok");
+    });
+    const b = bindings();
+    const h = b._netHttpStart(spec({ method: "POST", url: "https://api.test/up", body: "stream" }), undefined);
+    expect(calls[0].init.duplex).toBe("half");
+    expect(calls[0].init.body).toBeInstanceOf(ReadableStream);
+    for (let i = 0; i < 5; i++) await b._netHttpUploadWrite(h, new Uint8Array([i, i]));
+    b._netHttpUploadClose(h);
+    await b._netHttpResponse(h);
+    expect(received.map((c) => [...c])).toEqual([[0, 0], [1, 1], [2, 2], [3, 3], [4, 4]]);
+  });
+
+  it("over http (no HTTP/2, so no streaming): collected, sent whole at close", async () => {
+    const calls = mockFetch(() => new Response("ok"));
+    const b = bindings();
+    const h = b._netHttpStart(spec({ method: "POST", body: "stream" }), undefined);
+    expect(calls).toHaveLength(0);
+    expect(b._netHttpUploadWrite(h, new Uint8Array([1, 2]))).toBeUndefined();
+    b._netHttpUploadWrite(h, new Uint8Array([3]));
+    b._netHttpUploadClose(h);
+    await b._netHttpResponse(h);
+    expect([...(calls[0].init.body as Uint8Array)]).toEqual([1, 2, 3]);
+    expect(calls[0].init.duplex).toBeUndefined();
+  });
+
+  it("a buffered upload over maxBufferedUploadBytes fails instead of growing without bound", async () => {
+    mockFetch(() => new Response("ok"));
+    const b = bindings({ maxBufferedUploadBytes: 4 });
+    const h = b._netHttpStart(spec({ method: "POST", body: "stream" }), undefined);
+    b._netHttpUploadWrite(h, new Uint8Array(3));
+    expect(msg(thrown(() => b._netHttpUploadWrite(h, new Uint8Array(3))))).toMatch(
+      /^net\/http: request body over 4 bytes cannot be buffered/,
+    );
+    expect(msg(await rejection(b._netHttpResponse(h)))).toMatch(/cannot be buffered/);
+  });
+});
