@@ -225,7 +225,10 @@ function fetchFailure(server: string, e: unknown): string {
 
 type Settings = DnsOptions;
 
-export function createDns(options: () => DnsOptions) {
+/** Why a URL may not be used (the host's policy, js/policy.ts), or undefined. */
+export type Gate = (url: string) => NetError | undefined;
+
+export function createDns(options: () => DnsOptions, gate: Gate = () => undefined) {
   const cache = new Map<string, { expires: number; value: Exchange }>();
   const inFlight = new Map<string, Promise<Exchange>>();
   const stats = { queries: 0, cacheHits: 0, joined: 0 };
@@ -241,6 +244,8 @@ export function createDns(options: () => DnsOptions) {
 
   /** One HTTP query to one server. Throws a NetError. */
   async function ask(server: string, name: string, type: QType, s: Settings): Promise<Message> {
+    const denied = gate(server);
+    if (denied) throw dnsError("message" in denied ? denied.message : denied.code, name, server);
     const json = s.format === "json";
     let url: URL;
     try {
@@ -444,8 +449,8 @@ export function createDns(options: () => DnsOptions) {
 }
 
 /** The `_netLookup*` bindings Rust imports (see runtime-wasm/src/bindings.rs). */
-export function createDnsBindings(options: () => DnsOptions) {
-  const dns = createDns(options);
+export function createDnsBindings(options: () => DnsOptions, gate?: Gate) {
+  const dns = createDns(options, gate);
   return {
     _netLookupHost: (name: string, ov?: DnsOverrides) => dns.lookupIP(name, "ip", ov),
     _netLookupIP: (name: string, network: string, ov?: DnsOverrides) => dns.lookupIP(name, network, ov),

@@ -442,7 +442,10 @@ class HttpRequest {
   }
 }
 
-export function createHttpBindings(options: () => HttpOptions) {
+export function createHttpBindings(
+  options: () => HttpOptions,
+  gate: (url: string) => NetError | undefined = () => undefined,
+) {
   const table = new Map<number, HttpRequest>();
   let next = 1;
   const get = (h: number): HttpRequest => {
@@ -453,6 +456,8 @@ export function createHttpBindings(options: () => HttpOptions) {
   return {
     /** Starts a request; returns its handle. Throws a NetError for a request fetch would refuse. */
     _netHttpStart(spec: HttpRequestSpec, body?: Uint8Array): number {
+      const denied = gate(spec.url);
+      if (denied) throw denied;
       const h = next++;
       table.set(h, new HttpRequest(spec, body, options(), () => table.delete(h)));
       return h;

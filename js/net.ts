@@ -7,10 +7,12 @@
 import { createDnsBindings, DNS_DEFAULTS, type DnsOptions } from "./dns.js";
 import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions } from "./http.js";
 import { createWsBindings, WS_DEFAULTS, type WsOptions } from "./ws.js";
+import { deniedError, policyDenial, type NetPolicy } from "./policy.js";
 
 export * from "./errors.js";
 export { DNS_DEFAULTS, type DnsOptions, type DnsOverrides, type DnsStats } from "./dns.js";
 export { HTTP_DEFAULTS, type HttpOptions } from "./http.js";
+export { DENIED, policyDenial, type NetPolicy } from "./policy.js";
 export { READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "./ws.js";
 
 /** Everything `registerNetBindings` accepts; every field is optional. */
@@ -21,26 +23,40 @@ export interface NetOptions {
   dns?: Partial<DnsOptions>;
   /** HTTP client: streamed uploads, failure probing (see http.ts). */
   http?: Partial<HttpOptions>;
+  /** What the guest may reach (js/policy.ts); replaces the previous policy. */
+  policy?: NetPolicy;
 }
 
 interface Options {
   ws: WsOptions;
   dns: DnsOptions;
   http: HttpOptions;
+  policy: NetPolicy;
 }
 
-let options: Options = { ws: { ...WS_DEFAULTS }, dns: { ...DNS_DEFAULTS }, http: { ...HTTP_DEFAULTS } };
+let options: Options = { ws: { ...WS_DEFAULTS }, dns: { ...DNS_DEFAULTS }, http: { ...HTTP_DEFAULTS }, policy: {} };
 
 /** Current options, as the bindings see them. */
 export function netOptions(): Readonly<Options> {
   return options;
 }
 
+/** The policy check every table runs before opening anything. Open
+ *  connections count WebSocket Conns and HTTP requests in flight; DoH
+ *  queries are checked by URL but not counted. */
+function gate(counted: boolean) {
+  return (url: string) => {
+    const open = counted ? Number(bindings._netWsCount()) + Number(bindings._netHttpCount()) : 0;
+    const why = policyDenial(options.policy, url, open);
+    return why ? deniedError(why) : undefined;
+  };
+}
+
 /** The bindings Rust imports; one table shared by every caller. */
 const bindings: Record<string, Function> = {
-  ...createWsBindings(() => options.ws),
-  ...createDnsBindings(() => options.dns),
-  ...createHttpBindings(() => options.http),
+  ...createWsBindings(() => options.ws, gate(true)),
+  ...createDnsBindings(() => options.dns, gate(false)),
+  ...createHttpBindings(() => options.http, gate(true)),
 };
 
 /**
@@ -53,6 +69,7 @@ export function registerNetBindings(opts: NetOptions = {}): string[] {
     ws: { ...options.ws, ...opts.ws },
     dns: { ...options.dns, ...opts.dns },
     http: { ...options.http, ...opts.http },
+    policy: opts.policy ?? options.policy,
   };
   const g = globalThis as Record<string, unknown>;
   for (const [name, fn] of Object.entries(bindings)) g[name] = fn;

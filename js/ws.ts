@@ -572,7 +572,7 @@ function constructorError(url: string, e: unknown): NetError {
 }
 
 /** The bindings Rust imports (`_netWs*`), over one handle table. */
-export function createWsBindings(options: () => WsOptions) {
+export function createWsBindings(options: () => WsOptions, gate: (url: string) => NetError | undefined = () => undefined) {
   const table = new Map<number, WsConn>();
   let next = 1;
   const get = (h: number): WsConn => {
@@ -583,6 +583,8 @@ export function createWsBindings(options: () => WsOptions) {
   return {
     /** Starts connecting; returns the handle. Throws a NetError for a bad URL. */
     _netWsConnect(url: string, timeoutMs: number): number {
+      const denied = gate(url);
+      if (denied) throw denied;
       const h = next++;
       let conn: WsConn;
       try {

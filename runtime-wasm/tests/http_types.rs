@@ -2,7 +2,9 @@
 //! canonicalization, URL parsing errors, form encoding, request cookies,
 //! NewRequest, and the server entry points that must fail.
 
-use runtime_wasm::http::{self, canonical_header_key, new_request, url, Body, Cookie, Header, ServeMux, Server, Values};
+use runtime_wasm::http::{
+    self, canonical_header_key, new_request, url, Body, Cookie, Header, ServeMux, Server, Values,
+};
 use runtime_wasm::net::Error;
 
 #[macro_use]
