@@ -16,6 +16,7 @@ mod dnsclient;
 mod error;
 mod hostport;
 mod ip;
+mod listen;
 mod lookup;
 mod parse;
 mod port;
@@ -28,6 +29,7 @@ pub use hostport::{join_host_port, split_host_port};
 pub use ip::{
     cidr_mask, ipv4, ipv4_mask, parse_cidr, parse_ip, IPMask, IPNet, IP, IPV4_LEN, IPV6_LEN,
 };
+pub use listen::{listen, listen_packet, Listener, PacketConn};
 pub use lookup::{
     default_resolver, dns_clear_cache, dns_stats, lookup_addr, lookup_host, lookup_ip, lookup_port,
     set_default_resolver, DnsStats, DohFormat, Resolver,

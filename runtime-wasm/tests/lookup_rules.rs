@@ -114,6 +114,22 @@ both! {
     }
 }
 
+both! {
+    fn listen_says_a_page_cannot_accept_connections() {
+        let e = listen("tcp", ":8080").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "listen tcp :8080: tcp sockets are not available in browser WebAssembly; dial network \"ws\" or \"wss\" with a WebSocket URL instead"
+        );
+        assert!(matches!(e.root(), Error::Unsupported { .. }));
+        assert!(listen_packet("udp", ":53").unwrap_err().to_string().starts_with("listen udp :53: udp sockets are not available"));
+        assert!(listen("unix", "/tmp/s").unwrap_err().to_string().starts_with("listen unix /tmp/s: unix sockets"));
+        assert!(listen("wss", ":443").unwrap_err().to_string().starts_with("listen wss :443: a page cannot accept WebSocket"));
+        assert_eq!(listen("foo", ":1").unwrap_err().to_string(), "listen foo: unknown network foo");
+        assert!(listen_packet("ip4:icmp", "0.0.0.0").unwrap_err().to_string().contains("raw IP sockets are not available"));
+    }
+}
+
 /// Outside the browser a name that needs a query says why it cannot be
 /// looked up, instead of failing as if it did not exist.
 #[cfg(not(target_arch = "wasm32"))]

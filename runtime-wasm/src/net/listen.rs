@@ -1,0 +1,68 @@
+//! Go's `Listen` and `ListenPacket`. A page cannot accept connections or
+//! receive datagrams, so both always fail with Go's `OpError{Op: "listen"}`
+//! saying so; `Listener` and `PacketConn` have no values (an `Ok` cannot be
+//! built), so code written against them compiles and fails clearly.
+
+use super::dial::unsupported_network;
+use super::error::Error;
+
+/// Go's `net.Listener`. No value exists in a browser.
+#[derive(Debug)]
+pub enum Listener {}
+
+/// Go's `net.PacketConn`. No value exists in a browser.
+#[derive(Debug)]
+pub enum PacketConn {}
+
+const KNOWN: &[&str] = &[
+    "tcp",
+    "tcp4",
+    "tcp6",
+    "udp",
+    "udp4",
+    "udp6",
+    "unix",
+    "unixgram",
+    "unixpacket",
+    "ip",
+    "ip4",
+    "ip6",
+    "ws",
+    "wss",
+];
+
+fn listen_error(network: &str, address: &str) -> Error {
+    let base = network.split(':').next().unwrap_or(network);
+    if !KNOWN.contains(&base) {
+        return Error::op(
+            "listen",
+            network,
+            None,
+            Error::UnknownNetwork {
+                net: network.into(),
+            },
+        );
+    }
+    if base == "ws" || base == "wss" {
+        let addr = (!address.is_empty()).then_some(address);
+        return Error::op(
+            "listen",
+            network,
+            addr,
+            Error::unsupported(
+                "a page cannot accept WebSocket connections in browser WebAssembly; run the server elsewhere and Dial it",
+            ),
+        );
+    }
+    unsupported_network("listen", network, address)
+}
+
+/// Go's `net.Listen`: always an error in a browser.
+pub fn listen(network: &str, address: &str) -> Result<Listener, Error> {
+    Err(listen_error(network, address))
+}
+
+/// Go's `net.ListenPacket`: always an error in a browser.
+pub fn listen_packet(network: &str, address: &str) -> Result<PacketConn, Error> {
+    Err(listen_error(network, address))
+}
