@@ -23,6 +23,11 @@ fn is_ip_network(n: &str) -> bool {
     matches!(base, "ip" | "ip4" | "ip6")
 }
 
+/// Go networks the browser cannot provide (TCP, UDP, unix, raw IP).
+pub(crate) fn is_socket_network(n: &str) -> bool {
+    SOCKET_NETWORKS.contains(&n) || is_ip_network(n)
+}
+
 /// The error for a network the browser cannot provide, e.g. for `Listen`.
 pub(crate) fn unsupported_network(op: &str, network: &str, address: &str) -> Error {
     let what = if is_ip_network(network) {
@@ -46,7 +51,7 @@ pub(crate) fn unsupported_network(op: &str, network: &str, address: &str) -> Err
 /// `host:port` (which becomes `network://host:port/`). Errors are Go's
 /// `OpError{Op: "dial"}`.
 pub fn dial_url(network: &str, address: &str) -> Result<String, Error> {
-    if SOCKET_NETWORKS.contains(&network) || is_ip_network(network) {
+    if is_socket_network(network) {
         return Err(unsupported_network("dial", network, address));
     }
     if network != "ws" && network != "wss" {

@@ -3,7 +3,7 @@
 //! saying so; `Listener` and `PacketConn` have no values (an `Ok` cannot be
 //! built), so code written against them compiles and fails clearly.
 
-use super::dial::unsupported_network;
+use super::dial::{is_socket_network, unsupported_network};
 use super::error::Error;
 
 /// Go's `net.Listener`. No value exists in a browser.
@@ -13,23 +13,6 @@ pub enum Listener {}
 /// Go's `net.PacketConn`. No value exists in a browser.
 #[derive(Debug)]
 pub enum PacketConn {}
-
-const KNOWN: &[&str] = &[
-    "tcp",
-    "tcp4",
-    "tcp6",
-    "udp",
-    "udp4",
-    "udp6",
-    "unix",
-    "unixgram",
-    "unixpacket",
-    "ip",
-    "ip4",
-    "ip6",
-    "ws",
-    "wss",
-];
 
 fn listen_error(network: &str, address: &str) -> Error {
     let base = network.split(':').next().unwrap_or(network);
@@ -54,7 +37,14 @@ fn listen_error(network: &str, address: &str) -> Error {
             ),
         );
     }
-    unsupported_network("listen", network, address)
+    Error::op(
+        "listen",
+        network,
+        None,
+        Error::UnknownNetwork {
+            net: network.into(),
+        },
+    )
 }
 
 /// Go's `net.Listen`: always an error in a browser.
