@@ -15,18 +15,10 @@ pub enum Listener {}
 pub enum PacketConn {}
 
 fn listen_error(network: &str, address: &str) -> Error {
-    let base = network.split(':').next().unwrap_or(network);
-    if !KNOWN.contains(&base) {
-        return Error::op(
-            "listen",
-            network,
-            None,
-            Error::UnknownNetwork {
-                net: network.into(),
-            },
-        );
+    if is_socket_network(network) {
+        return unsupported_network("listen", network, address);
     }
-    if base == "ws" || base == "wss" {
+    if network == "ws" || network == "wss" {
         let addr = (!address.is_empty()).then_some(address);
         return Error::op(
             "listen",
