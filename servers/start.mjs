@@ -29,13 +29,22 @@ function startBlackhole() {
   );
 }
 
-/** A port nothing listens on (bound, then released): connections are refused. */
-function freePort() {
-  const server = createServer();
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address();
-    server.close(() => ok(port));
-  }));
+/**
+ * A port nothing listens on, so connections are refused. Taken below the
+ * kernel's ephemeral range (32768+ here), because a port released from
+ * listen(0) can be handed to the next listen(0), e.g. the wasm test
+ * runner's own server: then "refused" would answer.
+ */
+async function refusedPort() {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise((ok) => {
+      const server = createServer();
+      server.once("error", () => ok(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => ok(true)));
+    });
+    if (free) return port;
+  }
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -50,7 +59,7 @@ export async function startAll({ port = 0 } = {}) {
     page: `http://127.0.0.1:${web.address().port}/`,
     wsEcho: echo.url,
     blackhole: blackhole.url,
-    refused: `ws://127.0.0.1:${await freePort()}/`,
+    refused: `ws://127.0.0.1:${await refusedPort()}/`,
     doh: doh.url,
     http: http.url,
   };
