@@ -85,8 +85,12 @@ const other = (message: string): NetError => ({ code: "other", message });
 const CANCELED: NetError = { code: "context_canceled" };
 
 /** Whether this browser can send a ReadableStream request body (the
- *  feature test from the fetch-streaming explainer). */
+ *  feature test from the fetch-streaming explainer), asked once. */
+let streamUploadsSupported: boolean | undefined;
 function canStreamUploads(): boolean {
+  return (streamUploadsSupported ??= probeStreamUploads());
+}
+function probeStreamUploads(): boolean {
   try {
     let duplexAccessed = false;
     const hasContentType = new Request("http://localhost/", {
