@@ -11,6 +11,8 @@
 #[cfg(target_arch = "wasm32")]
 mod client;
 mod context;
+#[cfg(target_arch = "wasm32")]
+mod externs;
 mod header;
 mod request;
 mod server;
@@ -22,6 +24,8 @@ pub use client::{
     get, head, open_request_count, post, post_form, Client, Response, ResponseBody, Transport,
 };
 pub use context::Context;
+#[cfg(target_arch = "wasm32")]
+pub use externs::{extern_request_count, register_externs, EXTERNS};
 pub use header::{canonical_header_key, Header};
 pub use request::{new_request, Body, Cookie, Request};
 pub use server::{listen_and_serve, listen_and_serve_tls, serve, ServeMux, Server};

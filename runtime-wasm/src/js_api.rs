@@ -3,9 +3,13 @@
 //! `{ok: false, error: {code, ...}}`, where `error` is the serde form of
 //! `net::Error` (see `js/net.ts`'s `NetError`).
 
+use js_sys::{Array, ArrayBuffer, BigInt, Object, Promise, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
 
+use crate::externs::{self, Extern, ExternCall, ExternResult, Value};
 use crate::net::{self, Error};
 
 fn to_js<T: Serialize>(v: &T) -> JsValue {
@@ -27,13 +31,32 @@ struct Outcome<T: Serialize> {
     error: Option<ErrorView>,
 }
 
-/// An error as JS sees it: the serde form plus Go's message and predicates.
+/// An error as JS sees it: the serde form plus Go's message, predicates and
+/// the sentinel it matches (`errors.Is`).
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ErrorView {
     #[serde(flatten)]
     error: Error,
     message: String,
     timeout: bool,
+    temporary: bool,
+    not_found: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sentinel: Option<&'static str>,
+}
+
+impl From<Error> for ErrorView {
+    fn from(e: Error) -> ErrorView {
+        ErrorView {
+            message: e.to_string(),
+            timeout: e.is_timeout(),
+            temporary: e.is_temporary(),
+            not_found: e.is_not_found(),
+            sentinel: e.sentinel(),
+            error: e,
+        }
+    }
 }
 
 fn outcome<T: Serialize>(r: Result<T, Error>) -> JsValue {
@@ -46,11 +69,7 @@ fn outcome<T: Serialize>(r: Result<T, Error>) -> JsValue {
         Err(e) => to_js(&Outcome::<T> {
             ok: false,
             value: None,
-            error: Some(ErrorView {
-                message: e.to_string(),
-                timeout: e.is_timeout(),
-                error: e,
-            }),
+            error: Some(e.into()),
         }),
     }
 }
@@ -101,4 +120,196 @@ pub fn error_message(err: JsValue) -> String {
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> Vec<String> {
     Error::CODES.iter().map(|c| c.to_string()).collect()
+}
+
+// ---- Externs, for a VM written in JS (see `crate::externs`). ----
+
+fn value_from_js(v: &JsValue, at: &str) -> Result<Value, String> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(Value::Nil);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Value::Str(s));
+    }
+    if let Some(n) = v.as_f64() {
+        if n.fract() != 0.0 || n.abs() > MAX_SAFE_INTEGER {
+            return Err(format!("{at}: {n} is not an integer (pass a BigInt for large values)"));
+        }
+        return Ok(Value::Int(n as i64));
+    }
+    if v.is_bigint() {
+        let b: &BigInt = v.unchecked_ref();
+        return i64::try_from(b.clone())
+            .map(Value::Int)
+            .map_err(|_| format!("{at}: BigInt out of the int64 range"));
+    }
+    if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
+        return Ok(Value::Bytes(bytes.to_vec()));
+    }
+    if let Some(buf) = v.dyn_ref::<ArrayBuffer>() {
+        return Ok(Value::Bytes(Uint8Array::new(buf).to_vec()));
+    }
+    if Array::is_array(v) {
+        return Array::from(v)
+            .iter()
+            .enumerate()
+            .map(|(i, x)| value_from_js(&x, &format!("{at}[{i}]")))
+            .collect::<Result<_, _>>()
+            .map(Value::List);
+    }
+    Err(format!(
+        "{at}: a {} cannot be passed to an extern (use null, boolean, number, BigInt, string, Uint8Array or Array)",
+        v.js_typeof().as_string().unwrap_or_default()
+    ))
+}
+
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+fn value_to_js(v: Value) -> JsValue {
+    match v {
+        Value::Nil => JsValue::NULL,
+        Value::Bool(b) => b.into(),
+        Value::Int(n) if (n as f64).abs() <= MAX_SAFE_INTEGER => (n as f64).into(),
+        Value::Int(n) => BigInt::from(n).into(),
+        Value::Str(s) => s.into(),
+        Value::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
+        Value::List(l) => l.into_iter().map(value_to_js).collect::<Array>().into(),
+        Value::Error(e) => to_js(&ErrorView::from(e)),
+    }
+}
+
+fn values_to_js(v: Vec<Value>) -> Array {
+    v.into_iter().map(value_to_js).collect()
+}
+
+/// The extern and its arguments, or the message of why not.
+fn prepare(name: &str, args: &JsValue) -> Result<(&'static Extern, Vec<Value>), String> {
+    let ext = externs::find(name)
+        .ok_or_else(|| format!("unknown extern {name:?} (externList() lists them)"))?;
+    let args = match value_from_js(args, name)? {
+        Value::List(l) => l,
+        Value::Nil => Vec::new(),
+        _ => return Err(format!("{name}: arguments must be an Array")),
+    };
+    Ok((ext, args))
+}
+
+/// Runs an extern to completion: resolves to its results (Go errors are
+/// error objects among them: `{code, message, timeout, sentinel, ...}`),
+/// rejects with an `Error` for misuse (unknown name, wrong arguments).
+#[wasm_bindgen(js_name = callExtern)]
+pub fn call_extern(name: &str, args: JsValue) -> Promise {
+    let prepared = prepare(name, &args);
+    future_to_promise(async move {
+        let (ext, args) = prepared.map_err(|m| JsValue::from(JsError::new(&m)))?;
+        externs::call(ext, args)
+            .await
+            .map(|v| values_to_js(v).into())
+            .map_err(|e| JsError::new(&e.to_string()).into())
+    })
+}
+
+/// One step of the pending-token model, for a JS VM with its own loop:
+/// `{done: true, values}` or `{done: false, token}`; re-invoke with the
+/// token (args ignored) once `externWait(token)` resolves. Throws for misuse.
+#[wasm_bindgen(js_name = externInvoke)]
+pub fn extern_invoke(name: &str, args: JsValue, resume: Option<u32>) -> Result<JsValue, JsError> {
+    let call = match resume {
+        Some(token) => {
+            let ext = externs::find(name)
+                .ok_or_else(|| JsError::new(&format!("unknown extern {name:?}")))?;
+            (ext, ExternCall::resume(token))
+        }
+        None => prepare(name, &args)
+            .map(|(ext, args)| (ext, ExternCall::new(args)))
+            .map_err(|m| JsError::new(&m))?,
+    };
+    let out = Object::new();
+    let set = |k: &str, v: JsValue| Reflect::set(&out, &k.into(), &v).map(|_| ());
+    let r = match call.0.call(call.1) {
+        ExternResult::Done(values) => set("done", true.into()).and(set("values", values_to_js(values).into())),
+        ExternResult::Pending(token) => set("done", false.into()).and(set("token", token.into())),
+        ExternResult::Fail(e) => return Err(JsError::new(&e.to_string())),
+    };
+    r.map_err(|_| JsError::new("externInvoke: could not build the result object"))?;
+    Ok(out.into())
+}
+
+/// Resolves when the pending call is done (or cancelled).
+#[wasm_bindgen(js_name = externWait)]
+pub fn extern_wait(token: u32) -> Promise {
+    future_to_promise(async move {
+        externs::wait(token).await;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
+/// Abandons a pending call (the browser operation is cancelled).
+#[wasm_bindgen(js_name = externCancel)]
+pub fn extern_cancel(token: u32) -> bool {
+    externs::cancel(token)
+}
+
+/// Every extern: `{name, go, signature, params: [{name, type}], results, canWait}`.
+#[wasm_bindgen(js_name = externList)]
+pub fn extern_list() -> JsValue {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Param {
+        name: &'static str,
+        r#type: &'static str,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Entry {
+        name: &'static str,
+        go: &'static str,
+        signature: String,
+        params: Vec<Param>,
+        results: Vec<&'static str>,
+        can_wait: bool,
+    }
+    let list: Vec<Entry> = externs::all()
+        .map(|e| Entry {
+            name: e.name,
+            go: e.go,
+            signature: e.signature(),
+            params: e
+                .params
+                .iter()
+                .map(|(n, k)| Param {
+                    name: n,
+                    r#type: k.go_type(),
+                })
+                .collect(),
+            results: e.results.iter().map(|k| k.go_type()).collect(),
+            can_wait: e.can_wait(),
+        })
+        .collect();
+    to_js(&list)
+}
+
+/// Live handles, for leak checks: pending extern calls, Conns and requests
+/// held by externs, and the JS tables underneath.
+#[wasm_bindgen(js_name = externCounts)]
+pub fn extern_counts() -> JsValue {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Counts {
+        pending: usize,
+        conns: usize,
+        requests: usize,
+        js_conns: u32,
+        js_requests: u32,
+    }
+    to_js(&Counts {
+        pending: externs::pending_count(),
+        conns: net::extern_conn_count(),
+        requests: crate::http::extern_request_count(),
+        js_conns: net::open_conn_count().unwrap_or(0),
+        js_requests: crate::http::open_request_count().unwrap_or(0),
+    })
 }

@@ -6,6 +6,7 @@
 //! rules) build and test natively; everything that talks to the browser is
 //! behind `cfg(target_arch = "wasm32")`.
 
+pub mod externs;
 pub mod http;
 pub mod net;
 

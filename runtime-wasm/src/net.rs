@@ -14,16 +14,21 @@ mod conn;
 mod dial;
 mod dnsclient;
 mod error;
+#[cfg(target_arch = "wasm32")]
+mod externs;
 mod hostport;
 mod ip;
 mod listen;
 mod lookup;
 mod parse;
 mod port;
+mod sockaddr;
 
 #[cfg(target_arch = "wasm32")]
 pub use conn::{dial, dial_timeout, open_conn_count, Addr, Conn, Dialer, SystemTime, WsAddr};
 pub use dial::dial_url;
+#[cfg(target_arch = "wasm32")]
+pub use externs::{extern_conn_count, register_externs, EXTERNS};
 pub use error::{AddrError, DNSError, Error, OpError, ParseError, UrlError};
 pub use hostport::{join_host_port, split_host_port};
 pub use ip::{
@@ -33,4 +38,7 @@ pub use listen::{listen, listen_packet, Listener, PacketConn};
 pub use lookup::{
     default_resolver, dns_clear_cache, dns_stats, lookup_addr, lookup_host, lookup_ip, lookup_port,
     set_default_resolver, DnsStats, DohFormat, Resolver,
+};
+pub use sockaddr::{
+    resolve_tcp_addr, resolve_udp_addr, resolve_unix_addr, IPEndpoint, TCPAddr, UDPAddr, UnixAddr,
 };

@@ -472,6 +472,34 @@ impl ResponseBody {
         self.take(v, buf)
     }
 
+    /// `read` into a new buffer of at most `max` bytes, sized to the chunk
+    /// that arrived: for hosts that copy into their own memory anyway (one
+    /// copy from JS, no `max`-sized buffer up front).
+    pub async fn read_vec(&self, max: usize) -> Result<Vec<u8>, Error> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let left = self.leftover.borrow().len();
+        if left > 0 || self.closed.get() || self.ended.get() {
+            let mut buf = vec![0; left.min(max)];
+            let n = self.check(&mut buf)?;
+            buf.truncate(n);
+            return Ok(buf);
+        }
+        let v = match js::http_read(self.handle, max.min(u32::MAX as usize) as u32) {
+            Ok(v) => pending::settle(self.handle, v, js::http_cancel).await,
+            Err(e) => Err(e),
+        };
+        let len = match &v {
+            Ok(c) if !c.is_null() => c.unchecked_ref::<Uint8Array>().length() as usize,
+            _ => 0,
+        };
+        let mut buf = vec![0; len.min(max)];
+        let n = self.take(v, &mut buf)?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+
     /// Go's `io.ReadAll`: the rest of the body. Each byte is copied once,
     /// from the stream's chunk into the returned Vec.
     pub async fn bytes(&self) -> Result<Vec<u8>, Error> {

@@ -168,7 +168,7 @@ pub struct Cookie {
 }
 
 fn valid_cookie_value_byte(b: u8) -> bool {
-    0x20 <= b && b < 0x7f && b != b'"' && b != b';' && b != b'\\'
+    (0x20..0x7f).contains(&b) && b != b'"' && b != b';' && b != b'\\'
 }
 
 /// Go's `readCookies`: "a=1; b=\"2\"" from every Cookie line; malformed

@@ -157,6 +157,16 @@ fn copy_out(v: &JsValue, buf: &mut [u8]) -> (usize, Vec<u8>) {
     (n, rest)
 }
 
+/// How many bytes a read binding returned (a Uint8Array or an Array of them).
+fn js_len(v: &JsValue) -> usize {
+    let len = |c: &JsValue| c.unchecked_ref::<Uint8Array>().length() as usize;
+    if Array::is_array(v) {
+        Array::from(v).iter().map(|c| len(&c)).sum()
+    } else {
+        len(v)
+    }
+}
+
 /// The count a write binding returned (a JS number).
 fn byte_count(v: &JsValue) -> usize {
     v.as_f64().unwrap_or(0.0) as usize
@@ -239,14 +249,42 @@ impl Conn {
         if n > 0 {
             return Ok(n);
         }
-        let v = js::ws_read(self.handle, buf.len().min(u32::MAX as usize) as u32)
-            .map_err(|e| self.op_error("read", js_error(e)))?;
-        let v = settle(self.handle, v)
-            .await
-            .map_err(|e| self.op_error("read", js_error(e)))?;
+        let v = self.read_js(buf.len()).await?;
         let (n, rest) = copy_out(&v, buf);
         debug_assert!(rest.is_empty(), "JS returned more than asked for");
         Ok(n)
+    }
+
+    /// Go's `Read` into a new buffer of at most `max` bytes, sized to what
+    /// arrived: for hosts that copy into their own memory anyway (one copy
+    /// from JS, no buffer of `max` bytes allocated up front).
+    pub async fn read_vec(&self, max: usize) -> Result<Vec<u8>, Error> {
+        if self.closed.get() {
+            return Err(self.op_error("read", Error::Closed));
+        }
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        {
+            let mut left = self.leftover.borrow_mut();
+            if !left.is_empty() {
+                let n = left.len().min(max);
+                return Ok(left.drain(..n).collect());
+            }
+        }
+        let v = self.read_js(max).await?;
+        let mut out = vec![0; js_len(&v).min(max)];
+        copy_out(&v, &mut out);
+        Ok(out)
+    }
+
+    /// Starts a read of up to `max` bytes in the table and waits for it.
+    async fn read_js(&self, max: usize) -> Result<JsValue, Error> {
+        let v = js::ws_read(self.handle, max.min(u32::MAX as usize) as u32)
+            .map_err(|e| self.op_error("read", js_error(e)))?;
+        settle(self.handle, v)
+            .await
+            .map_err(|e| self.op_error("read", js_error(e)))
     }
 
     /// Go's `Write`: sends `buf` as binary messages. Returns `buf.len()`, or

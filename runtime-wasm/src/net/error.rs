@@ -203,6 +203,38 @@ impl Error {
         }
     }
 
+    /// The Go sentinel this error matches with `errors.Is`, looking through
+    /// `OpError` / `UrlError`: "net.ErrClosed", "os.ErrDeadlineExceeded",
+    /// "io.EOF", "errors.ErrUnsupported", "context.Canceled",
+    /// "context.DeadlineExceeded" (which Go's Client.Timeout error also
+    /// matches). For VMs that rebuild Go's error values.
+    pub fn sentinel(&self) -> Option<&'static str> {
+        match self.root() {
+            Error::Closed => Some("net.ErrClosed"),
+            Error::Timeout => Some("os.ErrDeadlineExceeded"),
+            Error::Eof => Some("io.EOF"),
+            Error::Unsupported { .. } => Some("errors.ErrUnsupported"),
+            Error::ContextCanceled => Some("context.Canceled"),
+            Error::Deadline { .. } => Some("context.DeadlineExceeded"),
+            _ => None,
+        }
+    }
+
+    /// The error value of a Go sentinel named as `sentinel()` names them.
+    pub fn from_sentinel(name: &str) -> Option<Error> {
+        Some(match name {
+            "net.ErrClosed" => Error::Closed,
+            "os.ErrDeadlineExceeded" => Error::Timeout,
+            "io.EOF" => Error::Eof,
+            "errors.ErrUnsupported" => Error::unsupported("unsupported operation"),
+            "context.Canceled" => Error::ContextCanceled,
+            "context.DeadlineExceeded" => Error::Deadline {
+                message: "context deadline exceeded".into(),
+            },
+            _ => return None,
+        })
+    }
+
     /// The innermost error, through any `OpError` / `UrlError` layers (Go's
     /// `errors.Unwrap` loop), for matching on `Closed`, `Eof`, `Timeout`.
     pub fn root(&self) -> &Error {

@@ -1,0 +1,227 @@
+//! Pending extern calls: a tiny single-threaded executor keyed by token.
+//!
+//! A call's future is polled once when the extern is invoked; if it is not
+//! done it is kept here under a token, and its waker re-polls it (from a
+//! microtask in the browser). The result waits here until the re-invoked
+//! extern takes it. Cancelling drops the future, which cancels the JS
+//! operation underneath (see `crate::pending`).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use super::{ExternError, ExternFuture, Value};
+
+/// Identifies one pending call. Never 0.
+pub type Token = u32;
+
+enum State {
+    /// The future; `None` while it is being polled.
+    Running(Option<ExternFuture>),
+    Done(Vec<Value>),
+}
+
+struct Task {
+    owner: &'static str,
+    state: State,
+    waiters: Vec<Waker>,
+}
+
+thread_local! {
+    static TASKS: RefCell<HashMap<Token, Task>> = RefCell::new(HashMap::new());
+    static NEXT: Cell<Token> = const { Cell::new(1) };
+    static READY: RefCell<Vec<Token>> = const { RefCell::new(Vec::new()) };
+    static FLUSH_QUEUED: Cell<bool> = const { Cell::new(false) };
+}
+
+struct TaskWaker(Token);
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        READY.with(|r| r.borrow_mut().push(self.0));
+        if !FLUSH_QUEUED.with(|f| f.replace(true)) {
+            queue_flush();
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn queue_flush() {
+    // spawn_local runs its future from a microtask, outside the caller's
+    // stack, so a wake from inside a poll never re-enters it.
+    wasm_bindgen_futures::spawn_local(async { run_ready() });
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn queue_flush() {
+    // No event loop natively: the host calls `run_ready` (nothing here waits
+    // on the browser, so natively futures finish on their first poll).
+}
+
+/// Polls every call whose waker fired. The browser build does this by
+/// itself from a microtask; natively a host loop calls it.
+pub fn run_ready() {
+    FLUSH_QUEUED.with(|f| f.set(false));
+    loop {
+        let Some(token) = READY.with(|r| r.borrow_mut().pop()) else {
+            return;
+        };
+        poll(token);
+    }
+}
+
+fn new_token() -> Token {
+    TASKS.with(|tasks| {
+        let tasks = tasks.borrow();
+        loop {
+            let t = NEXT.with(|n| {
+                let t = n.get();
+                n.set(t.checked_add(1).unwrap_or(1));
+                t
+            });
+            if !tasks.contains_key(&t) {
+                return t;
+            }
+        }
+    })
+}
+
+/// Starts a call: `Ok(results)` when it finished on its first poll, else
+/// `Err(token)`.
+pub(crate) fn spawn(owner: &'static str, fut: ExternFuture) -> Result<Vec<Value>, Token> {
+    let token = new_token();
+    TASKS.with(|t| {
+        t.borrow_mut().insert(
+            token,
+            Task {
+                owner,
+                state: State::Running(Some(fut)),
+                waiters: Vec::new(),
+            },
+        )
+    });
+    poll(token);
+    let done = TASKS.with(|t| {
+        let mut tasks = t.borrow_mut();
+        match tasks.get(&token).map(|task| &task.state) {
+            Some(State::Done(_)) => tasks.remove(&token),
+            _ => None,
+        }
+    });
+    match done {
+        Some(Task {
+            state: State::Done(values),
+            ..
+        }) => Ok(values),
+        _ => Err(token),
+    }
+}
+
+fn poll(token: Token) {
+    let fut = TASKS.with(|t| match t.borrow_mut().get_mut(&token) {
+        Some(Task {
+            state: State::Running(f),
+            ..
+        }) => f.take(),
+        _ => None,
+    });
+    // Done, cancelled, or already being polled further up the stack.
+    let Some(mut fut) = fut else { return };
+    let waker = Waker::from(Arc::new(TaskWaker(token)));
+    let polled = fut.as_mut().poll(&mut Context::from_waker(&waker));
+    // Whatever is dropped here (a cancelled call's future) is dropped after
+    // the table is released, since dropping may call into JS.
+    let mut orphan: Option<ExternFuture> = None;
+    let waiters = TASKS.with(|t| {
+        let mut tasks = t.borrow_mut();
+        let Some(task) = tasks.get_mut(&token) else {
+            orphan = Some(fut);
+            return Vec::new();
+        };
+        match polled {
+            Poll::Ready(values) => {
+                task.state = State::Done(values);
+                std::mem::take(&mut task.waiters)
+            }
+            Poll::Pending => {
+                task.state = State::Running(Some(fut));
+                Vec::new()
+            }
+        }
+    });
+    drop(orphan);
+    waiters.into_iter().for_each(Waker::wake);
+}
+
+/// The result of a finished call, removing it: `Ok(None)` while it is still
+/// running. A token that is unknown, cancelled, already collected or
+/// belongs to another extern is an error.
+pub(crate) fn take(token: Token, owner: &'static str) -> Result<Option<Vec<Value>>, ExternError> {
+    TASKS.with(|t| {
+        let mut tasks = t.borrow_mut();
+        match tasks.get(&token) {
+            None => Err(ExternError(format!(
+                "{owner}: no pending call with token {token} (already collected, cancelled, or never issued)"
+            ))),
+            Some(task) if task.owner != owner => Err(ExternError(format!(
+                "{owner}: token {token} belongs to a pending {} call",
+                task.owner
+            ))),
+            Some(Task {
+                state: State::Running(_),
+                ..
+            }) => Ok(None),
+            Some(_) => match tasks.remove(&token) {
+                Some(Task {
+                    state: State::Done(values),
+                    ..
+                }) => Ok(Some(values)),
+                _ => Ok(None),
+            },
+        }
+    })
+}
+
+/// `Some(true)` when the call is done (re-invoke to collect), `Some(false)`
+/// while it runs, `None` for a token with no call behind it.
+pub fn is_ready(token: Token) -> Option<bool> {
+    TASKS.with(|t| {
+        t.borrow()
+            .get(&token)
+            .map(|task| matches!(task.state, State::Done(_)))
+    })
+}
+
+/// Resolves when the call is done (or cancelled, or the token is unknown):
+/// then re-invoke the extern with `ExternCall::resume(token)`.
+pub fn wait(token: Token) -> impl Future<Output = ()> {
+    std::future::poll_fn(move |cx| {
+        TASKS.with(|t| match t.borrow_mut().get_mut(&token) {
+            Some(task) if matches!(task.state, State::Running(_)) => {
+                if !task.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                    task.waiters.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            _ => Poll::Ready(()),
+        })
+    })
+}
+
+/// Abandons a call: its future is dropped (which cancels the browser
+/// operation) and its result, if any, discarded. False if the token had no
+/// call behind it.
+pub fn cancel(token: Token) -> bool {
+    let task = TASKS.with(|t| t.borrow_mut().remove(&token));
+    let Some(task) = task else { return false };
+    task.waiters.iter().for_each(Waker::wake_by_ref);
+    drop(task);
+    true
+}
+
+/// Calls started and not yet collected or cancelled (for leak checks).
+pub fn pending_count() -> usize {
+    TASKS.with(|t| t.borrow().len())
+}
