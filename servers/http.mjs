@@ -61,7 +61,13 @@ function cors(req, res) {
 async function pump(res, chunks) {
   for (const c of chunks) {
     if (res.destroyed) return;
-    if (!res.write(c)) await new Promise((ok) => res.once("drain", ok).once("close", ok));
+    if (!res.write(c)) {
+      // Both listeners go once either fires (else "close" ones pile up).
+      await new Promise((ok) => {
+        const done = () => (res.off("drain", done).off("close", done), ok());
+        res.on("drain", done).on("close", done);
+      });
+    }
   }
   res.end();
 }

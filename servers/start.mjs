@@ -50,7 +50,8 @@ async function refusedPort() {
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export async function startAll({ port = 0 } = {}) {
-  const web = await startStatic({ "/": join(root, "www"), "/pkg/": join(root, "pkg") }, port);
+  const routes = {};
+  const web = await startStatic({ "/": join(root, "www"), "/pkg/": join(root, "pkg") }, port, routes);
   const echo = await startWsEcho();
   const blackhole = await startBlackhole();
   const doh = await startDoh();
@@ -63,6 +64,8 @@ export async function startAll({ port = 0 } = {}) {
     doh: doh.url,
     http: http.url,
   };
+  // The demo page reads where its peers are.
+  routes["/peers.json"] = () => JSON.stringify(urls);
   const closeWeb = () => new Promise((ok) => web.close(() => ok()));
   return { urls, close: () => Promise.all([closeWeb(), echo.close(), blackhole.close(), doh.close(), http.close()]).then(() => undefined) };
 }

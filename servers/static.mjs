@@ -15,11 +15,18 @@ const TYPES = {
   ".png": "image/png",
 };
 
-/** Serves `mounts` ({"/": dir, "/pkg/": dir}) and resolves to the server. */
-export function startStatic(mounts, port = 0) {
+/**
+ * Serves `mounts` ({"/": dir, "/pkg/": dir}) and resolves to the server.
+ * `routes` ({"/peers.json": () => text}) answer generated JSON; the caller may
+ * fill it after the server started.
+ */
+export function startStatic(mounts, port = 0, routes = {}) {
   const roots = Object.entries(mounts).sort((a, b) => b[0].length - a[0].length);
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    if (routes[path]) {
+      return void res.writeHead(200, { "content-type": TYPES[".json"], "cache-control": "no-store" }).end(routes[path]());
+    }
     const mount = roots.find(([prefix]) => path.startsWith(prefix));
     if (!mount) return void res.writeHead(404).end("not found");
     const root = resolve(mount[1]);

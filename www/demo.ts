@@ -1,57 +1,205 @@
-// The demo page's program: loads the wasm module and runs the Go address
-// functions on each input line. Results are also left on
-// `window.demoResults` for the page test.
+// The demo page's programs, run in the browser against the local peers that
+// servers/start.mjs starts (their URLs come from /peers.json):
+//   1. a networking program that talks to the externs exactly as a VM written
+//      in JS would (callExtern): resolve a name over DoH, dial the WebSocket
+//      echo and echo with a deadline, http.Get with a streamed body, and the
+//      error of Listen("tcp", ":8080");
+//   2. the address layer (ParseIP, ParseCIDR, SplitHostPort) on typed input.
+// Results are also left on `window.demoProgram` / `window.demoResults` for the
+// page test; a person reads the steps and the live log.
 import { init } from "../js/index.js";
 
+type Wasm = Awaited<ReturnType<typeof init>>;
+type GoError = { code: string; message: string; timeout: boolean; sentinel?: string } | null;
+type Step = { ok: boolean; text: string; [k: string]: unknown };
 type Cell = { ok: boolean; text: string };
 type Row = { input: string; parseIP: Cell; parseCIDR: Cell; splitHostPort: Cell };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const logEl = $("log");
-function log(line: string) {
-  logEl.textContent += `${new Date().toISOString().slice(11, 23)}  ${line}\n`;
+function log(line: string, cls = "") {
+  const div = document.createElement("div");
+  div.textContent = `${new Date().toISOString().slice(11, 23)}  ${line}`;
+  if (cls) div.className = cls;
+  logEl.append(div);
+  logEl.scrollTop = logEl.scrollHeight;
 }
 
-function cell(r: { ok: boolean; value?: unknown; error?: { message: string } }, show: (v: any) => string): Cell {
-  return r.ok ? { ok: true, text: show(r.value) } : { ok: false, text: r.error!.message };
+function show(id: string, step: Step) {
+  const el = $(id);
+  el.textContent = step.text;
+  el.className = step.ok ? "ok" : "err";
+}
+
+const hex = (b: ArrayBuffer) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
+const nowNs = (plusMs: number) => BigInt(Date.now() + plusMs) * 1_000_000n;
+
+/** The networking program: what a Go program does, through the externs. */
+async function runProgram(wasm: Wasm, peers: Record<string, string>) {
+  const call = async (name: string, ...args: unknown[]) => {
+    const out = (await wasm.callExtern(name, args)) as unknown[];
+    log(`${name}(${args.map((a) => (a instanceof Uint8Array ? `[${a.length} bytes]` : JSON.stringify(a, (_, v) => (typeof v === "bigint" ? `${v}` : v)))).join(", ")})`);
+    return out;
+  };
+  const program: Record<string, Step> = {};
+  const done = (key: string, step: Step) => {
+    program[key] = step;
+    show(key, step);
+    log(`  → ${step.text}`, step.ok ? "ok" : "err");
+  };
+
+  // 1. net.LookupHost over DNS-over-HTTPS (the local dnsdist + dnsmasq).
+  {
+    const [addrs, err] = (await call("net_lookupHost", "dual.test.example")) as [string[], GoError];
+    done("lookup", err ? { ok: false, text: err.message } : { ok: true, text: addrs.join(", "), addrs });
+  }
+
+  // 2. net.Dial("ws", echo), Write/Read, a read deadline that expires
+  //    without killing the Conn, then Read again and Close.
+  {
+    const [conn, derr] = (await call("net_dial", "ws", peers.wsEcho)) as [number, GoError];
+    if (derr) {
+      done("echo", { ok: false, text: derr.message });
+    } else {
+      await call("net_connSetDeadline", conn, nowNs(5000));
+      const msg = new TextEncoder().encode("hello from the page");
+      await call("net_connWrite", conn, msg);
+      let got = "";
+      while (got.length < msg.length) {
+        const [chunk, rerr] = (await call("net_connRead", conn, 1024)) as [Uint8Array, GoError];
+        if (rerr) throw new Error(rerr.message);
+        got += new TextDecoder().decode(chunk);
+      }
+      done("echo", { ok: got === "hello from the page", text: `echoed "${got}"`, echoed: got });
+
+      await call("net_connSetReadDeadline", conn, nowNs(300));
+      const t0 = performance.now();
+      const [, terr] = (await call("net_connRead", conn, 1024)) as [Uint8Array, GoError];
+      const waited = Math.round(performance.now() - t0);
+      await call("net_connSetReadDeadline", conn, 0);
+      await call("net_connWrite", conn, new TextEncoder().encode("still alive"));
+      const [again] = (await call("net_connRead", conn, 1024)) as [Uint8Array, GoError];
+      const after = new TextDecoder().decode(again);
+      const [cerr] = (await call("net_connClose", conn)) as [GoError];
+      done("deadline", {
+        ok: !!terr?.timeout && after === "still alive" && cerr === null,
+        text: `Read after ${waited} ms: "${terr?.message}" (timeout: ${terr?.timeout}); then Read gave "${after}"`,
+        error: terr?.message,
+        timeout: terr?.timeout,
+        after,
+      });
+    }
+  }
+
+  // 3. http.Get with the body streamed in 64 KiB reads and checked against
+  //    the server's SHA-256.
+  {
+    const url = `${peers.http}/bytes?n=4194304&seed=9`;
+    const [req, cerr] = (await call("net_http_requestCreate", "GET", url, [], null, 10_000_000_000)) as [number, GoError];
+    const [status, statusText, , header, length, err] = (await call("net_http_requestPerformStream", req)) as [
+      number, string, string, string[], number, GoError,
+    ];
+    if (cerr || err) {
+      done("http", { ok: false, text: (cerr ?? err)!.message });
+    } else {
+      const parts: Uint8Array[] = [];
+      let total = 0;
+      let reads = 0;
+      for (;;) {
+        const [chunk, rerr] = (await wasm.callExtern("net_http_bodyRead", [req, 65536])) as [Uint8Array, GoError];
+        if (rerr) {
+          if (rerr.sentinel !== "io.EOF") throw new Error(rerr.message);
+          break;
+        }
+        parts.push(chunk);
+        total += chunk.length;
+        if (++reads % 16 === 0) log(`  … ${total} bytes`);
+      }
+      await call("net_http_requestRelease", req);
+      const body = new Uint8Array(total);
+      parts.reduce((at, p) => (body.set(p, at), at + p.length), 0);
+      const sum = hex(await crypto.subtle.digest("SHA-256", body));
+      const want = header.find((h) => h.startsWith("X-Sha256: "))?.slice(10);
+      done("http", {
+        ok: status === 200 && total === length && sum === want,
+        text: `${statusText}, ${total} bytes in ${reads} reads, SHA-256 ${sum === want ? "matches" : "DIFFERS"}`,
+        status,
+        total,
+        reads,
+        hashMatches: sum === want,
+      });
+    }
+  }
+
+  // 4. net.Listen("tcp", ":8080"): what a page cannot do, said clearly.
+  {
+    const [, err] = (await call("net_listen", "tcp", ":8080")) as [number, GoError];
+    done("listen", { ok: err !== null, text: err?.message ?? "unexpected success", sentinel: err?.sentinel });
+  }
+  return program;
+}
+
+function runAddresses(wasm: Wasm) {
+  const cell = (r: { ok: boolean; value?: any; error?: { message: string } }, f: (v: any) => string): Cell =>
+    r.ok ? { ok: true, text: f(r.value) } : { ok: false, text: r.error!.message };
+  const rows: Row[] = [];
+  const body = $("results").querySelector("tbody")!;
+  body.replaceChildren();
+  for (const input of $<HTMLTextAreaElement>("input").value.split("\n").map((s) => s.trim()).filter(Boolean)) {
+    const ip = wasm.parseIP(input);
+    const row: Row = {
+      input,
+      parseIP: ip === undefined || ip === null ? { ok: false, text: "<nil>" } : { ok: true, text: ip },
+      parseCIDR: cell(wasm.parseCIDR(input), (v) => `${v.ip}  net ${v.net}`),
+      splitHostPort: cell(wasm.splitHostPort(input), (v) => `host "${v[0]}" port "${v[1]}"`),
+    };
+    rows.push(row);
+    const tr = document.createElement("tr");
+    for (const c of [{ ok: true, text: input }, row.parseIP, row.parseCIDR, row.splitHostPort]) {
+      const td = document.createElement("td");
+      td.textContent = c.text;
+      td.className = c.ok ? "ok" : "err";
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  (window as any).demoResults = rows;
+  $("status").textContent = `ran ${rows.length} inputs`;
 }
 
 async function main() {
-  const wasm = await init({ wasm: new URL("../pkg/runtime_wasm_bg.wasm", import.meta.url) });
-  $("status").textContent = "ready";
-  log("wasm module loaded, bindings installed");
-  const run = () => {
-    const rows: Row[] = [];
-    const body = $("results").querySelector("tbody")!;
-    body.replaceChildren();
-    for (const input of $<HTMLTextAreaElement>("input").value.split("\n").map((s) => s.trim()).filter(Boolean)) {
-      const ip = wasm.parseIP(input);
-      const row: Row = {
-        input,
-        parseIP: ip === undefined || ip === null ? { ok: false, text: "<nil>" } : { ok: true, text: ip },
-        parseCIDR: cell(wasm.parseCIDR(input), (v) => `${v.ip}  net ${v.net}`),
-        splitHostPort: cell(wasm.splitHostPort(input), (v) => `host "${v[0]}" port "${v[1]}"`),
-      };
-      rows.push(row);
-      const tr = document.createElement("tr");
-      for (const c of [{ ok: true, text: input }, row.parseIP, row.parseCIDR, row.splitHostPort]) {
-        const td = document.createElement("td");
-        td.textContent = c.text;
-        td.className = c.ok ? "ok" : "err";
-        tr.append(td);
-      }
-      body.append(tr);
-      log(`${input} → ParseIP ${row.parseIP.text}`);
+  const peers = (await (await fetch("./peers.json")).json()) as Record<string, string>;
+  const wasm = await init({
+    wasm: new URL("../pkg/runtime_wasm_bg.wasm", import.meta.url),
+    dns: { servers: [peers.doh] },
+  });
+  log(`wasm module loaded; peers: echo ${peers.wsEcho}, DoH ${peers.doh}, HTTP ${peers.http}`);
+  $("run").addEventListener("click", () => runAddresses(wasm));
+  runAddresses(wasm);
+
+  const go = async () => {
+    $("program-status").textContent = "running…";
+    $<HTMLButtonElement>("rerun").disabled = true;
+    try {
+      (window as any).demoProgram = await runProgram(wasm, peers);
+      const counts = wasm.externCounts();
+      log(`handles left: ${JSON.stringify(counts)}`);
+      (window as any).demoCounts = counts;
+      $("program-status").textContent = "done";
+    } catch (e) {
+      $("program-status").textContent = `failed: ${e}`;
+      log(`error: ${e}`, "err");
+      (window as any).demoError = String(e);
+    } finally {
+      $<HTMLButtonElement>("rerun").disabled = false;
     }
-    (window as any).demoResults = rows;
-    $("status").textContent = `ran ${rows.length} inputs`;
   };
-  $("run").addEventListener("click", run);
-  run();
+  $("rerun").addEventListener("click", go);
+  await go();
 }
 
 main().catch((e) => {
   $("status").textContent = `failed: ${e}`;
-  log(`error: ${e}`);
+  log(`error: ${e}`, "err");
   (window as any).demoError = String(e);
 });
