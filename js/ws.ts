@@ -104,8 +104,12 @@ interface Transport {
   readonly pausable: boolean;
   /** Bytes accepted by send() but not yet on the network. */
   buffered(): number;
-  /** Hands `chunk` over; it may be a view into wasm memory, so copy if needed later. */
-  send(chunk: Uint8Array): void;
+  /**
+   * Hands `chunk` over. Unless `owned`, it may be a view into wasm memory,
+   * so a transport that writes later must copy it; an owned chunk is ours
+   * already (never copy a byte twice).
+   */
+  send(chunk: Uint8Array, owned: boolean): void;
   /** Stops or resumes reading from the socket (pausable transports only). */
   setReading(on: boolean): void;
   close(code: number, reason: string): void;
@@ -143,7 +147,7 @@ class ClassicTransport implements Transport {
   buffered() {
     return this.ws.bufferedAmount;
   }
-  send(chunk: Uint8Array) {
+  send(chunk: Uint8Array, _owned: boolean) {
     this.ws.send(chunk); // copies synchronously
   }
   setReading() {}
@@ -205,8 +209,9 @@ class StreamTransport implements Transport {
   buffered() {
     return this.inflight;
   }
-  send(chunk: Uint8Array) {
-    const copy = chunk.slice(); // written later, so it cannot stay a view into wasm memory
+  send(chunk: Uint8Array, owned: boolean) {
+    // Written later, so a view into wasm memory must be copied; ours need not.
+    const copy = owned ? chunk : chunk.slice();
     this.inflight += copy.length;
     this.lastWrite = this.writer!.write(copy).then(
       () => (this.inflight -= copy.length),
@@ -445,7 +450,7 @@ class WsConn {
     if (this.writeErr) throw this.writeErr;
     if (!this.t.open) throw other("websocket is not open");
     let sent = 0;
-    if (this.writers.length === 0) sent = this.sendWhileRoom(data, 0);
+    if (this.writers.length === 0) sent = this.sendWhileRoom(data, 0, false);
     if (sent === data.length) return data.length;
     const w = waiter<number, { data: Uint8Array; sent: number }>({ data: data.slice(sent), sent });
     this.writers.push(w);
@@ -454,12 +459,15 @@ class WsConn {
     return w.promise;
   }
 
-  /** Sends messages from data[off:] while bufferedAmount allows; returns the new offset. */
-  private sendWhileRoom(data: Uint8Array, off: number): number {
+  /**
+   * Sends messages from data[off:] while bufferedAmount allows; returns the
+   * new offset. `owned`: data is our copy, not a view into wasm memory.
+   */
+  private sendWhileRoom(data: Uint8Array, off: number, owned: boolean): number {
     const { maxMessageBytes, writeHighWaterBytes } = this.opts;
     while (off < data.length && this.t.open && this.t.buffered() <= writeHighWaterBytes) {
       const end = Math.min(data.length, off + maxMessageBytes);
-      this.t.send(data.subarray(off, end));
+      this.t.send(data.subarray(off, end), owned);
       off = end;
     }
     return off;
@@ -476,7 +484,7 @@ class WsConn {
   private drain() {
     while (this.writers.length > 0) {
       const w = this.writers[0];
-      const off = this.sendWhileRoom(w.data, 0);
+      const off = this.sendWhileRoom(w.data, 0, true);
       w.sent += off;
       w.data = w.data.subarray(off);
       if (w.data.length > 0) break;

@@ -3,7 +3,8 @@
 #   1. native   cargo test (Go's tables, property tests, error model)
 #   2. wasm     the same Rust tests compiled to wasm32, in headless Chromium
 #   3. vitest   the JS glue in Node (against the compiled wasm, mocked APIs)
-#   4. page     the demo page in headless Chromium via playwright-core
+#   4. page     the demo page and a small benchmark run in headless Chromium
+#               via playwright-core (no timing asserted)
 # A layer that ran zero tests fails the run. The last line is
 # "N passed, N failed" summed over all layers.
 set -uo pipefail
@@ -34,7 +35,7 @@ vitest_counts() {
 }
 
 echo "== 1/4 native: cargo test"
-cargo test --workspace --color never 2>&1 | tee "$LOGS/native.log"; st=${PIPESTATUS[0]}
+cargo test --color never 2>&1 | tee "$LOGS/native.log"; st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/native.log"); record native "$p" "$f" "$st"
 
 # Peers for the browser layers (WebSocket echo, DoH, blackhole, refused port), on
@@ -59,7 +60,7 @@ st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/wasm.log"); record wasm "$p" "$f" "$st"
 
 echo "== build: wasm-pack + esbuild, then tsc"
-if bash scripts/build.sh && npx tsc --noEmit -p .; then
+if bash scripts/build.sh && bash scripts/build-bench.sh && npx tsc --noEmit -p .; then
   echo "== 3/4 vitest (Node)"
   rm -f "$LOGS/vitest.json"
   npx vitest run --reporter=default --reporter=json --outputFile="$LOGS/vitest.json"; st=$?

@@ -18,14 +18,14 @@ const TYPES = {
 /**
  * Serves `mounts` ({"/": dir, "/pkg/": dir}) and resolves to the server.
  * `routes` ({"/peers.json": () => text}) answer generated JSON; the caller may
- * fill it after the server started.
+ * fill it after the server started. `headers` go on every response.
  */
-export function startStatic(mounts, port = 0, routes = {}) {
+export function startStatic(mounts, port = 0, routes = {}, headers = {}) {
   const roots = Object.entries(mounts).sort((a, b) => b[0].length - a[0].length);
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     if (routes[path]) {
-      return void res.writeHead(200, { "content-type": TYPES[".json"], "cache-control": "no-store" }).end(routes[path]());
+      return void res.writeHead(200, { ...headers, "content-type": TYPES[".json"], "cache-control": "no-store" }).end(routes[path]());
     }
     const mount = roots.find(([prefix]) => path.startsWith(prefix));
     if (!mount) return void res.writeHead(404).end("not found");
@@ -35,7 +35,7 @@ export function startStatic(mounts, port = 0, routes = {}) {
     if (path.endsWith("/")) file = join(file, "index.html");
     try {
       const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
       res.end(body);
     } catch {
       res.writeHead(404).end("not found");

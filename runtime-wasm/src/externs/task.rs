@@ -61,7 +61,8 @@ fn queue_flush() {
 }
 
 /// Polls every call whose waker fired. The browser build does this by
-/// itself from a microtask; natively a host loop calls it.
+/// itself from a microtask; natively a host loop calls it, and a host that
+/// wants woken calls to progress before its next await may call it too.
 pub fn run_ready() {
     FLUSH_QUEUED.with(|f| f.set(false));
     loop {

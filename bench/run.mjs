@@ -1,0 +1,140 @@
+// Runs the benchmark page (bench/www) in headless Chromium against the local
+// peers, prints a table and writes target/bench/results.json. Every figure
+// that has a target is a ratio of two columns measured in the same page and
+// run; a missed target is reported (with by how much), never a failure.
+//   node bench/run.mjs   (after scripts/bench.sh built bench/pkg and bench.js)
+// Knobs (environment): BENCH_MIB (64), BENCH_REPS (3), BENCH_PINGS (2000),
+// BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { startAll } from "../servers/start.mjs";
+import { startStatic } from "../servers/static.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const num = (name, dflt) => Number(process.env[name] ?? dflt);
+const opts = {
+  mib: num("BENCH_MIB", 64),
+  reps: num("BENCH_REPS", 3),
+  pings: num("BENCH_PINGS", 2000),
+  cycles: num("BENCH_CYCLES", 10000),
+  dohIterations: num("BENCH_DOH_ITERATIONS", 10000),
+};
+
+const servers = await startAll();
+const routes = {};
+// Cross-origin isolated (COEP credentialless keeps CORS fetches to the peers
+// working), so performance.now() has 5 µs resolution instead of 100 µs.
+const isolation = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "credentialless" };
+const web = await startStatic({ "/": join(root, "bench/www"), "/pkg/": join(root, "bench/pkg") }, 0, routes, isolation);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--js-flags=--expose-gc",
+    "--enable-precise-memory-info",
+  ],
+});
+
+let results;
+try {
+  const page = await browser.newPage();
+  page.on("console", (m) => m.text().startsWith("[bench]") && console.error(m.text()));
+  page.on("pageerror", (e) => console.error(`page error: ${e}`));
+  await page.goto(`http://127.0.0.1:${web.address().port}/`);
+  await page.waitForFunction(() => window.benchReady, null, { timeout: 30_000 });
+  const raw = await page.evaluate((o) => window.runBenchmarks(o), { ...opts, peers: servers.urls });
+  results = report(raw, await browser.version());
+} finally {
+  await browser.close();
+  await servers.close();
+  web.close();
+}
+
+const outDir = join(root, "target/bench");
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+printTable(results);
+console.log(`\nJSON: ${join(outDir, "results.json")}`);
+
+/** One row: a value with its target; `missedBy` says how far off a missed target is. */
+function metric(id, what, unit, columns, value, target, higherIsBetter) {
+  const met = higherIsBetter ? value >= target : value <= target;
+  const missedBy = met ? null : round(higherIsBetter ? target - value : value - target);
+  return { id, what, unit, ...columns, value: round(value), target: `${higherIsBetter ? ">=" : "<="} ${target}`, met, missedBy };
+}
+
+function round(x, d = 3) {
+  return x === null || x === undefined ? x : Math.round(x * 10 ** d) / 10 ** d;
+}
+
+function report(r, chromiumVersion) {
+  const metrics = [];
+  for (const [size, e] of Object.entries(r.echo)) {
+    metrics.push(
+      metric(`echo_${size}`, `Conn echo ${r.options.mib} MiB in ${size} writes: Rust / raw WebSocket`, "ratio",
+        { raw: round(e.raw, 1), rust: round(e.rust, 1), gloo: round(e.gloo, 1), columnsUnit: "MiB/s" },
+        e.rust / e.raw, 0.9, true),
+    );
+    metrics.push(
+      metric(`echo_${size}_gloo`, `gloo-net echo in ${size} writes / raw WebSocket (peer crate, for comparison)`, "ratio",
+        {}, e.gloo / e.raw, 0.9, true),
+    );
+  }
+  const pp = r.pingPong;
+  metrics.push(
+    metric("ping_p50", "1-byte round trip p50: Rust / raw", "ratio",
+      { raw: round(pp.raw.p50), rust: round(pp.rust.p50), columnsUnit: "ms" }, pp.rust.p50 / pp.raw.p50, 1.1, false),
+  );
+  metrics.push({
+    id: "ping_p99", what: "1-byte round trip p99 (no target)", unit: "ms",
+    raw: round(pp.raw.p99), rust: round(pp.rust.p99), columnsUnit: "ms", value: round(pp.rust.p99 / pp.raw.p99), target: null, met: null, missedBy: null,
+  });
+  metrics.push(
+    metric("http_get", `http.Get streaming ${r.options.mib} MiB: Rust / raw fetch reader`, "ratio",
+      { raw: round(r.http.raw, 1), rust: round(r.http.rust, 1), columnsUnit: "MiB/s" }, r.http.rust / r.http.raw, 0.9, true),
+  );
+  metrics.push(metric("doh_cached_us", "DoH cached LookupHost from Rust", "µs", {}, r.doh.cachedUs, 50, false));
+  metrics.push(metric("doh_uncached_queries", "DoH queries for one uncached LookupIP(\"ip\") (A + AAAA)", "queries", {}, r.doh.uncachedQueries, r.doh.recordTypes, false));
+  const l = r.leaks;
+  metrics.push(metric("leak_dial_conns", `open Conns after ${l.cycles} Dial/Close`, "handles", {}, l.dialClose.openConnsAfter, 0, false));
+  metrics.push(metric("leak_http_requests", `open requests after ${l.cycles} http.Get`, "handles", {}, l.httpGet.openRequestsAfter, 0, false));
+  if (l.dialClose.heapGrowthBytes !== null) {
+    metrics.push(metric("leak_dial_heap_mib", `JS heap growth after ${l.cycles} Dial/Close + GC`, "MiB", {}, l.dialClose.heapGrowthBytes / (1 << 20), 1, false));
+    metrics.push(metric("leak_http_heap_mib", `JS heap growth after ${l.cycles} http.Get + GC`, "MiB", {}, l.httpGet.heapGrowthBytes / (1 << 20), 1, false));
+  }
+  const c = r.copies;
+  metrics.push(metric("copies_ws_write", "copies per byte, Conn.Write (WebSocketStream / classic)", "copies", { stream: round(c.wsWrite.stream), classic: round(c.wsWrite.classic) }, Math.max(c.wsWrite.stream, c.wsWrite.classic), 1, false));
+  metrics.push(metric("copies_ws_read", "copies per byte, Conn.Read (WebSocketStream / classic)", "copies", { stream: round(c.wsRead.stream), classic: round(c.wsRead.classic) }, Math.max(c.wsRead.stream, c.wsRead.classic), 1, false));
+  metrics.push(metric("copies_http_read", "copies per byte, Response body read", "copies", {}, c.httpRead, 1, false));
+  return {
+    date: new Date().toISOString(),
+    chromium: chromiumVersion,
+    userAgent: r.userAgent,
+    options: r.options,
+    metrics,
+    missed: metrics.filter((m) => m.met === false).map((m) => ({ id: m.id, value: m.value, target: m.target, missedBy: m.missedBy })),
+    raw: r,
+  };
+}
+
+function printTable(res) {
+  const rows = res.metrics.map((m) => {
+    const cols = ["raw", "rust", "gloo", "stream", "classic"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
+    const status = m.met === null ? "" : m.met ? "ok" : `MISSED by ${m.missedBy}`;
+    return [m.what, `${m.value} ${m.unit}`, m.target ?? "", status, cols + (m.columnsUnit ? ` (${m.columnsUnit})` : "")];
+  });
+  const head = ["benchmark", "value", "target", "", "columns"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd();
+  console.log(`Chromium ${res.chromium}; ${res.options.mib} MiB, ${res.options.reps} reps (medians), ${res.options.cycles} cycles`);
+  console.log(line(head));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  rows.forEach((r) => console.log(line(r)));
+}

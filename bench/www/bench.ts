@@ -1,0 +1,229 @@
+// The benchmark page: every workload runs here side by side, in the same
+// page and the same run: the Rust stack (bench crate, through js/net.ts),
+// the raw browser API doing the same work, and gloo-net for the WebSocket
+// echo. Repetitions are interleaved and the median taken, so a noisy moment
+// hits every column alike. bench/run.mjs drives it and prints the table.
+import initBench, * as rs from "../pkg/runtime_wasm_bench.js";
+import { registerNetBindings } from "../../js/net.js";
+
+export interface BenchOptions {
+  peers: Record<string, string>;
+  mib: number; // echo and HTTP volume
+  reps: number;
+  pings: number;
+  cycles: number; // Dial/Close and http.Get cycles for the leak check
+  dohIterations: number;
+}
+
+const MiB = 1 << 20;
+const log = (s: string) => console.log(`[bench] ${s}`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+function pattern(n: number) {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = i & 255;
+  return b;
+}
+
+function openWs(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  ws.binaryType = "arraybuffer";
+  return new Promise((ok, fail) => {
+    ws.onopen = () => ok(ws);
+    ws.onerror = () => fail(new Error(`cannot open ${url}`));
+  });
+}
+
+/** Raw WebSocket: every chunk sent at once (the browser buffers), echo counted. */
+async function rawEcho(url: string, total: number, chunk: number) {
+  const ws = await openWs(url);
+  const data = pattern(chunk);
+  const t0 = performance.now();
+  const done = new Promise<void>((ok) => {
+    let got = 0;
+    ws.onmessage = (e) => {
+      got += (e.data as ArrayBuffer).byteLength;
+      if (got >= total) ok();
+    };
+  });
+  for (let sent = 0; sent < total; sent += chunk) ws.send(data.subarray(0, Math.min(chunk, total - sent)));
+  await done;
+  const ms = performance.now() - t0;
+  ws.close();
+  return ms;
+}
+
+async function rawPingPong(url: string, n: number) {
+  const ws = await openWs(url);
+  let resolve: (v: ArrayBuffer) => void = () => {};
+  ws.onmessage = (e) => resolve(e.data as ArrayBuffer);
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const reply = new Promise<ArrayBuffer>((r) => (resolve = r));
+    ws.send(new Uint8Array([i & 255]));
+    const b = await reply;
+    times.push(performance.now() - t0);
+    if (new Uint8Array(b)[0] !== (i & 255)) throw new Error(`raw round trip ${i}: wrong byte`);
+  }
+  ws.close();
+  return times;
+}
+
+async function rawFetch(url: string) {
+  const t0 = performance.now();
+  const resp = await fetch(url);
+  const reader = resp.body!.getReader();
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+  }
+  return [performance.now() - t0, total];
+}
+
+const mbps = (bytes: number, ms: number) => bytes / MiB / (ms / 1000);
+
+function heap() {
+  const g = globalThis as any;
+  for (let i = 0; i < 3; i++) g.gc?.();
+  return (performance as any).memory?.usedJSHeapSize as number | undefined;
+}
+
+/**
+ * Bytes copied by JS/wasm glue per payload byte, counted by wrapping the two
+ * ways the glue copies (Uint8Array.prototype.set: wasm-bindgen's copy_to and
+ * to_vec; .slice: js/ws.ts and js/http.ts copying out of wasm memory). The
+ * browser's own copies (inside WebSocket.send, fetch) are not visible here
+ * and are the same for the raw API.
+ */
+async function countCopies<T>(f: () => Promise<T>) {
+  const proto = Uint8Array.prototype as any;
+  const set = proto.set;
+  const slice = proto.slice;
+  const c = { set: 0, slice: 0 };
+  proto.set = function (src: ArrayLike<number>, off?: number) {
+    c.set += src.length;
+    return set.call(this, src, off);
+  };
+  proto.slice = function (a?: number, b?: number) {
+    const r = slice.call(this, a, b);
+    c.slice += r.length;
+    return r;
+  };
+  try {
+    await f();
+  } finally {
+    proto.set = set;
+    proto.slice = slice;
+  }
+  return c;
+}
+
+export async function runBenchmarks(o: BenchOptions) {
+  await initBench({ module_or_path: new URL("../pkg/runtime_wasm_bench_bg.wasm", import.meta.url) });
+  registerNetBindings({ dns: { servers: [o.peers.doh] } });
+  const echo = o.peers.wsEcho;
+  const total = o.mib * MiB;
+  const out: any = { options: { mib: o.mib, reps: o.reps, pings: o.pings, cycles: o.cycles, dohIterations: o.dohIterations } };
+
+  // 1. Echo throughput, 16 KiB and 64 KiB writes: raw / Rust / gloo-net, interleaved.
+  out.echo = {};
+  for (const chunk of [16 * 1024, 64 * 1024]) {
+    const runs: Record<string, number[]> = { raw: [], rust: [], gloo: [] };
+    for (let r = 0; r < o.reps; r++) {
+      runs.raw.push(mbps(total, await rawEcho(echo, total, chunk)));
+      runs.rust.push(mbps(total, await rs.rustEcho(echo, total, chunk)));
+      runs.gloo.push(mbps(total, await rs.glooEcho(echo, total, chunk)));
+      log(`echo ${chunk / 1024} KiB rep ${r + 1}: raw ${runs.raw[r].toFixed(0)} MiB/s, rust ${runs.rust[r].toFixed(0)}, gloo ${runs.gloo[r].toFixed(0)}`);
+    }
+    out.echo[`${chunk / 1024}KiB`] = { raw: median(runs.raw), rust: median(runs.rust), gloo: median(runs.gloo), runs };
+  }
+
+  // 2. One-byte round trips.
+  {
+    const raw: number[] = [];
+    const rust: number[] = [];
+    const half = Math.max(1, Math.floor(o.pings / 2));
+    for (let r = 0; r < 2; r++) {
+      raw.push(...(await rawPingPong(echo, half)));
+      rust.push(...Array.from(await rs.rustPingPong(echo, half)));
+    }
+    out.pingPong = {
+      raw: { p50: pct(raw, 50), p99: pct(raw, 99) },
+      rust: { p50: pct(rust, 50), p99: pct(rust, 99) },
+      samples: raw.length,
+    };
+    log(`ping-pong p50 raw ${out.pingPong.raw.p50.toFixed(3)} ms, rust ${out.pingPong.rust.p50.toFixed(3)} ms`);
+  }
+
+  // 3. http.Get streaming a large body vs a raw fetch reader loop.
+  {
+    const url = `${o.peers.http}/bytes?n=${total}&seed=3`;
+    const runs: Record<string, number[]> = { raw: [], rust: [] };
+    for (let r = 0; r < o.reps; r++) {
+      const [rawMs, rawBytes] = await rawFetch(url);
+      const [rustMs, rustBytes] = Array.from(await rs.rustHttpGet(url));
+      if (rawBytes !== total || rustBytes !== total) throw new Error(`http: got ${rawBytes} / ${rustBytes} bytes`);
+      runs.raw.push(mbps(total, rawMs));
+      runs.rust.push(mbps(total, rustMs));
+      log(`http rep ${r + 1}: raw ${runs.raw[r].toFixed(0)} MiB/s, rust ${runs.rust[r].toFixed(0)}`);
+    }
+    out.http = { raw: median(runs.raw), rust: median(runs.rust), runs };
+  }
+
+  // 4. DoH: cost of a cached lookup; queries an uncached one sends.
+  {
+    const [queries, cachedUs, answers] = Array.from(await rs.rustDoh(o.peers.doh, "dual.test.example", o.dohIterations));
+    out.doh = { uncachedQueries: queries, recordTypes: 2, answers, cachedUs };
+    log(`doh: uncached ${queries} queries, cached ${cachedUs.toFixed(2)} µs`);
+  }
+
+  // 5. Copies per byte across the JS/wasm boundary (a counting run, untimed).
+  {
+    const n = 4 * MiB;
+    const wsStream = await countCopies(() => rs.rustEcho(echo, n, 64 * 1024));
+    registerNetBindings({ ws: { transport: "classic" } });
+    const wsClassic = await countCopies(() => rs.rustEcho(echo, n, 64 * 1024));
+    registerNetBindings({ ws: { transport: "auto" } });
+    const http = await countCopies(() => rs.rustHttpGet(`${o.peers.http}/bytes?n=${n}&seed=4`));
+    out.copies = {
+      wsWrite: { stream: wsStream.slice / n, classic: wsClassic.slice / n },
+      wsRead: { stream: wsStream.set / n, classic: wsClassic.set / n },
+      httpRead: http.set / n,
+      method: "bytes passed to Uint8Array.prototype.set (reads) and .slice (writes) per payload byte, 4 MiB each",
+    };
+  }
+
+  // 6. Leaks: handle tables back to zero, JS heap growth after GC.
+  {
+    await rs.rustDialCloseCycles(echo, 50); // warm up
+    await rs.rustHttpGetCycles(`${o.peers.http}/hello`, 50);
+    const heap0 = heap();
+    const wasm0 = rs.wasmMemoryBytes();
+    const [dialMs, openConns] = Array.from(await rs.rustDialCloseCycles(echo, o.cycles));
+    log(`${o.cycles} dial/close cycles in ${dialMs.toFixed(0)} ms; open conns ${openConns}`);
+    const heap1 = heap();
+    const [getMs, openRequests] = Array.from(await rs.rustHttpGetCycles(`${o.peers.http}/hello`, o.cycles));
+    log(`${o.cycles} http.Get calls in ${getMs.toFixed(0)} ms; open requests ${openRequests}`);
+    const heap2 = heap();
+    out.leaks = {
+      cycles: o.cycles,
+      dialClose: { ms: dialMs, openConnsAfter: openConns, heapGrowthBytes: heap0 && heap1 ? heap1 - heap0 : null },
+      httpGet: { ms: getMs, openRequestsAfter: openRequests, heapGrowthBytes: heap1 && heap2 ? heap2 - heap1 : null },
+      wasmMemoryGrowthBytes: rs.wasmMemoryBytes() - wasm0,
+      gcExposed: typeof (globalThis as any).gc === "function",
+    };
+  }
+  out.userAgent = navigator.userAgent;
+  out.crossOriginIsolated = crossOriginIsolated;
+  return out;
+}
+
+(window as any).runBenchmarks = runBenchmarks;
+(window as any).benchReady = true;

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the benchmark crate (bench/, release, as users ship it) into
+# bench/pkg and bundles the benchmark page's script. Expects setup.sh to
+# have run. Used by scripts/bench.sh and by the test command's page layer.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck disable=SC1091
+source "${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/env.sh"
+cd "$ROOT"
+# wasm-opt is off (its download fails here), as for the library.
+wasm-pack --quiet build bench --target web --out-dir pkg --out-name runtime_wasm_bench \
+  --mode no-install --release --no-pack >&2
+npx esbuild bench/www/bench.ts --bundle --format=esm --target=es2022 --log-level=warning \
+  --outfile=bench/www/bench.js

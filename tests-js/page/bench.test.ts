@@ -1,0 +1,41 @@
+// The benchmark command, run small: it must keep working, and the figures
+// that do not depend on timing must hold (handle tables back to zero, at most
+// one copy per byte, one DoH query per record type, a cached lookup sending
+// nothing). Speed itself is never asserted here: that is the benchmark's job
+// (scripts/bench.sh), side by side with the raw APIs, not CI's.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { expect, it } from "vitest";
+
+it("bench/run.mjs runs every workload and reports every metric", () => {
+  execFileSync("node", ["bench/run.mjs"], {
+    env: { ...process.env, BENCH_MIB: "2", BENCH_REPS: "1", BENCH_PINGS: "50", BENCH_CYCLES: "50", BENCH_DOH_ITERATIONS: "200" },
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 240_000,
+  });
+  const res = JSON.parse(readFileSync("target/bench/results.json", "utf8"));
+  const by = Object.fromEntries(res.metrics.map((m: any) => [m.id, m]));
+  for (const id of [
+    "echo_16KiB", "echo_64KiB", "echo_16KiB_gloo", "echo_64KiB_gloo", "ping_p50", "ping_p99", "http_get",
+    "doh_cached_us", "doh_uncached_queries", "leak_dial_conns", "leak_http_requests",
+    "leak_dial_heap_mib", "leak_http_heap_mib", "copies_ws_write", "copies_ws_read", "copies_http_read",
+  ]) {
+    expect(by[id], id).toBeDefined();
+  }
+  for (const id of ["echo_16KiB", "echo_64KiB", "http_get"]) {
+    expect(by[id].raw, id).toBeGreaterThan(0);
+    expect(by[id].rust, id).toBeGreaterThan(0);
+  }
+  expect(by.echo_64KiB.gloo).toBeGreaterThan(0);
+  // Not timing: these hold on any machine.
+  expect(by.doh_uncached_queries.value).toBe(2);
+  expect(by.leak_dial_conns.value).toBe(0);
+  expect(by.leak_http_requests.value).toBe(0);
+  expect(by.copies_ws_write.value).toBeLessThanOrEqual(1);
+  expect(by.copies_ws_read.value).toBeLessThanOrEqual(1);
+  expect(by.copies_http_read.value).toBeLessThanOrEqual(1);
+  expect(res.raw.crossOriginIsolated).toBe(true);
+  expect(res.raw.leaks.gcExposed).toBe(true);
+  // A missed target is data, with the distance to it.
+  for (const m of res.missed) expect(m.missedBy).toBeGreaterThan(0);
+}, 300_000);
