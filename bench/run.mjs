@@ -89,12 +89,16 @@ function report(r, chromiumVersion) {
   }
   const pp = r.pingPong;
   metrics.push(
-    metric("ping_p50", "1-byte round trip p50: Rust / raw", "ratio",
-      { raw: round(pp.raw.p50), rust: round(pp.rust.p50), columnsUnit: "ms" }, pp.rust.p50 / pp.raw.p50, 1.1, false),
+    metric("ping_p50", "1-byte round trip p50: Rust (default transport) / raw", "ratio",
+      { raw: round(pp.raw.p50), rawStream: round(pp.rawStream.p50), rust: round(pp.rust.p50), classic: round(pp.rustClassic.p50), columnsUnit: "ms" }, pp.rust.p50 / pp.raw.p50, 1.1, false),
+  );
+  metrics.push(
+    metric("ping_p50_classic", "1-byte round trip p50: Rust (classic transport) / raw", "ratio",
+      {}, pp.rustClassic.p50 / pp.raw.p50, 1.1, false),
   );
   metrics.push({
-    id: "ping_p99", what: "1-byte round trip p99 (no target)", unit: "ms",
-    raw: round(pp.raw.p99), rust: round(pp.rust.p99), columnsUnit: "ms", value: round(pp.rust.p99 / pp.raw.p99), target: null, met: null, missedBy: null,
+    id: "ping_p99", what: "1-byte round trip p99: Rust / raw (no target)", unit: "ratio",
+    raw: round(pp.raw.p99), rust: round(pp.rust.p99), classic: round(pp.rustClassic.p99), columnsUnit: "ms", value: round(pp.rust.p99 / pp.raw.p99), target: null, met: null, missedBy: null,
   });
   metrics.push(
     metric("http_get", `http.Get streaming ${r.options.mib} MiB: Rust / raw fetch reader`, "ratio",
@@ -126,7 +130,7 @@ function report(r, chromiumVersion) {
 
 function printTable(res) {
   const rows = res.metrics.map((m) => {
-    const cols = ["raw", "rust", "gloo", "stream", "classic"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
+    const cols = ["raw", "rawStream", "rust", "gloo", "stream", "classic"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
     const status = m.met === null ? "" : m.met ? "ok" : `MISSED by ${m.missedBy}`;
     return [m.what, `${m.value} ${m.unit}`, m.target ?? "", status, cols + (m.columnsUnit ? ` (${m.columnsUnit})` : "")];
   });

@@ -74,6 +74,26 @@ async function rawPingPong(url: string, n: number) {
   return times;
 }
 
+/** The same over WebSocketStream, the API the default transport uses in Chromium. */
+async function rawStreamPingPong(url: string, n: number) {
+  const WSS = (globalThis as any).WebSocketStream;
+  if (!WSS) return [];
+  const wss = new WSS(url);
+  const { readable, writable } = await wss.opened;
+  const reader = readable.getReader();
+  const writer = writable.getWriter();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await writer.write(new Uint8Array([i & 255]));
+    const { value } = await reader.read();
+    times.push(performance.now() - t0);
+    if (new Uint8Array(value)[0] !== (i & 255)) throw new Error(`raw stream round trip ${i}: wrong byte`);
+  }
+  wss.close();
+  return times;
+}
+
 async function rawFetch(url: string) {
   const t0 = performance.now();
   const resp = await fetch(url);
@@ -147,19 +167,27 @@ export async function runBenchmarks(o: BenchOptions) {
 
   // 2. One-byte round trips.
   {
+    // The default transport (WebSocketStream in Chromium) and the classic
+    // WebSocket one, which the raw baseline uses.
     const raw: number[] = [];
     const rust: number[] = [];
-    const half = Math.max(1, Math.floor(o.pings / 2));
-    for (let r = 0; r < 2; r++) {
+    const classic: number[] = [];
+    const rawStream: number[] = [];
+    // Ten interleaved rounds, so drift (JIT, GC, the machine) hits all alike.
+    const rounds = 10;
+    const half = Math.max(1, Math.floor(o.pings / rounds));
+    for (let r = 0; r < rounds; r++) {
       raw.push(...(await rawPingPong(echo, half)));
+      rawStream.push(...(await rawStreamPingPong(echo, half)));
       rust.push(...Array.from(await rs.rustPingPong(echo, half)));
+      registerNetBindings({ ws: { transport: "classic" } });
+      classic.push(...Array.from(await rs.rustPingPong(echo, half)));
+      registerNetBindings({ ws: { transport: "auto" } });
     }
-    out.pingPong = {
-      raw: { p50: pct(raw, 50), p99: pct(raw, 99) },
-      rust: { p50: pct(rust, 50), p99: pct(rust, 99) },
-      samples: raw.length,
-    };
-    log(`ping-pong p50 raw ${out.pingPong.raw.p50.toFixed(3)} ms, rust ${out.pingPong.rust.p50.toFixed(3)} ms`);
+    const stats = (xs: number[]) => ({ p50: pct(xs, 50), p99: pct(xs, 99) });
+    out.pingPong = { raw: stats(raw), rawStream: stats(rawStream), rust: stats(rust), rustClassic: stats(classic), samples: raw.length };
+    const p = out.pingPong;
+    log(`ping-pong p50 raw ${p.raw.p50.toFixed(3)} ms, raw WebSocketStream ${p.rawStream.p50?.toFixed(3)}, rust ${p.rust.p50.toFixed(3)}, rust classic ${p.rustClassic.p50.toFixed(3)}`);
   }
 
   // 3. http.Get streaming a large body vs a raw fetch reader loop.
