@@ -69,7 +69,9 @@ pub async fn gloo_echo(url: String, total: usize, chunk: usize) -> Result<f64, J
         let mut sent = 0;
         while sent < total {
             let n = chunk.min(total - sent);
-            sink.send(Message::Bytes(data[..n].to_vec())).await.map_err(js_err)?;
+            sink.send(Message::Bytes(data[..n].to_vec()))
+                .await
+                .map_err(js_err)?;
             sent += n;
         }
         Ok::<(), JsValue>(())
@@ -104,7 +106,10 @@ pub async fn rust_ping_pong(url: String, n: usize) -> Result<Float64Array, JsVal
         let got = conn.read(&mut b).await.map_err(js_err)?;
         times.push(perf_now() - t0);
         if got != 1 || b[0] != i as u8 {
-            return Err(js_err(format!("round trip {i}: got {got} byte(s), {:?}", b[0])));
+            return Err(js_err(format!(
+                "round trip {i}: got {got} byte(s), {:?}",
+                b[0]
+            )));
         }
     }
     conn.close().await.map_err(js_err)?;
@@ -126,14 +131,20 @@ pub async fn rust_http_get(url: String) -> Result<Float64Array, JsValue> {
             Err(e) => return Err(js_err(e)),
         }
     }
-    Ok(Float64Array::from([perf_now() - t0, total as f64].as_slice()))
+    Ok(Float64Array::from(
+        [perf_now() - t0, total as f64].as_slice(),
+    ))
 }
 
 /// DoH: one uncached `LookupIP("ip")` (resolves the DoH queries it cost),
 /// then `iterations` cached `LookupHost`s; resolves to
 /// `[uncached queries, cached µs per lookup, A+AAAA answers]`.
 #[wasm_bindgen(js_name = rustDoh)]
-pub async fn rust_doh(server: String, name: String, iterations: u32) -> Result<Float64Array, JsValue> {
+pub async fn rust_doh(
+    server: String,
+    name: String,
+    iterations: u32,
+) -> Result<Float64Array, JsValue> {
     net::set_default_resolver(Resolver::with_servers([server]));
     net::dns_clear_cache().map_err(js_err)?;
     let q0 = net::dns_stats().map_err(js_err)?.queries;
@@ -147,9 +158,14 @@ pub async fn rust_doh(server: String, name: String, iterations: u32) -> Result<F
     let us = (perf_now() - t0) * 1000.0 / f64::from(iterations.max(1));
     let q1 = net::dns_stats().map_err(js_err)?.queries;
     if q1 != q0 + uncached {
-        return Err(js_err(format!("cached lookups sent {} queries", q1 - q0 - uncached)));
+        return Err(js_err(format!(
+            "cached lookups sent {} queries",
+            q1 - q0 - uncached
+        )));
     }
-    Ok(Float64Array::from([uncached as f64, us, ips.len() as f64].as_slice()))
+    Ok(Float64Array::from(
+        [uncached as f64, us, ips.len() as f64].as_slice(),
+    ))
 }
 
 /// `n` Dial + Close cycles; resolves to `[ms, open Conns after]`.
@@ -161,7 +177,9 @@ pub async fn rust_dial_close_cycles(url: String, n: u32) -> Result<Float64Array,
         c.close().await.map_err(js_err)?;
     }
     let open = net::open_conn_count().map_err(js_err)?;
-    Ok(Float64Array::from([perf_now() - t0, f64::from(open)].as_slice()))
+    Ok(Float64Array::from(
+        [perf_now() - t0, f64::from(open)].as_slice(),
+    ))
 }
 
 /// `n` http.Get calls, each body read to the end; resolves to `[ms, open
@@ -174,7 +192,9 @@ pub async fn rust_http_get_cycles(url: String, n: u32) -> Result<Float64Array, J
         resp.body.bytes().await.map_err(js_err)?;
     }
     let open = http::open_request_count().map_err(js_err)?;
-    Ok(Float64Array::from([perf_now() - t0, f64::from(open)].as_slice()))
+    Ok(Float64Array::from(
+        [perf_now() - t0, f64::from(open)].as_slice(),
+    ))
 }
 
 /// The wasm linear memory's size in bytes (it only grows).

@@ -152,6 +152,13 @@ export async function runBenchmarks(o: BenchOptions) {
   const total = o.mib * MiB;
   const out: any = { options: { mib: o.mib, reps: o.reps, pings: o.pings, cycles: o.cycles, dohIterations: o.dohIterations } };
 
+  // Warm-up (JIT, connection setup paths) so the first measured rep is not an outlier.
+  await rawEcho(echo, MiB, 64 * 1024);
+  await rs.rustEcho(echo, MiB, 64 * 1024);
+  await rs.glooEcho(echo, MiB, 64 * 1024);
+  await rawFetch(`${o.peers.http}/bytes?n=${MiB}&seed=2`);
+  await rs.rustHttpGet(`${o.peers.http}/bytes?n=${MiB}&seed=2`);
+
   // 1. Echo throughput, 16 KiB and 64 KiB writes: raw / Rust / gloo-net, interleaved.
   out.echo = {};
   for (const chunk of [16 * 1024, 64 * 1024]) {

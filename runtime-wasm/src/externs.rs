@@ -98,7 +98,9 @@ impl Kind {
     fn admits(self, v: &Value) -> bool {
         let all = |items: &[Value], f: fn(&Value) -> bool| items.iter().all(f);
         match (self, v) {
-            (Kind::Bool, Value::Bool(_)) | (Kind::Int, Value::Int(_)) | (Kind::Str, Value::Str(_)) => true,
+            (Kind::Bool, Value::Bool(_))
+            | (Kind::Int, Value::Int(_))
+            | (Kind::Str, Value::Str(_)) => true,
             (Kind::Bytes | Kind::Strings | Kind::BytesList, Value::Nil) => true,
             (Kind::Bytes, Value::Bytes(_)) => true,
             (Kind::Strings, Value::List(l)) => all(l, |x| matches!(x, Value::Str(_))),
@@ -343,7 +345,11 @@ impl Registry {
         self.by_id.get(id).copied().flatten()
     }
     pub fn get(&self, name: &str) -> Option<&'static Extern> {
-        self.by_id.iter().flatten().find(|e| e.name == name).copied()
+        self.by_id
+            .iter()
+            .flatten()
+            .find(|e| e.name == name)
+            .copied()
     }
     pub fn len(&self) -> usize {
         self.by_id.iter().flatten().count()
@@ -446,7 +452,9 @@ impl Drop for CancelOnDrop {
 /// Every extern this crate provides (net's, then net/http's).
 #[cfg(target_arch = "wasm32")]
 pub fn all() -> impl Iterator<Item = &'static Extern> {
-    crate::net::EXTERNS.iter().chain(crate::http::EXTERNS.iter())
+    crate::net::EXTERNS
+        .iter()
+        .chain(crate::http::EXTERNS.iter())
 }
 
 /// The extern of that name, if this crate provides it.

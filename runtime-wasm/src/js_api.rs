@@ -136,7 +136,9 @@ fn value_from_js(v: &JsValue, at: &str) -> Result<Value, String> {
     }
     if let Some(n) = v.as_f64() {
         if n.fract() != 0.0 || n.abs() > MAX_SAFE_INTEGER {
-            return Err(format!("{at}: {n} is not an integer (pass a BigInt for large values)"));
+            return Err(format!(
+                "{at}: {n} is not an integer (pass a BigInt for large values)"
+            ));
         }
         return Ok(Value::Int(n as i64));
     }
@@ -230,7 +232,9 @@ pub fn extern_invoke(name: &str, args: JsValue, resume: Option<u32>) -> Result<J
     let out = Object::new();
     let set = |k: &str, v: JsValue| Reflect::set(&out, &k.into(), &v).map(|_| ());
     let r = match call.0.call(call.1) {
-        ExternResult::Done(values) => set("done", true.into()).and(set("values", values_to_js(values).into())),
+        ExternResult::Done(values) => {
+            set("done", true.into()).and(set("values", values_to_js(values).into()))
+        }
         ExternResult::Pending(token) => set("done", false.into()).and(set("token", token.into())),
         ExternResult::Fail(e) => return Err(JsError::new(&e.to_string())),
     };

@@ -14,7 +14,9 @@ use common::browser::*;
 /// Calls an extern by name to completion (the async adapter).
 async fn call(name: &str, args: Vec<Value>) -> Vec<Value> {
     let ext = externs::find(name).unwrap_or_else(|| panic!("no extern {name}"));
-    externs::call(ext, args).await.unwrap_or_else(|e| panic!("{name}: {e}"))
+    externs::call(ext, args)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn s(v: &str) -> Value {
@@ -57,7 +59,9 @@ fn error(v: &Value) -> &Error {
 
 fn unix_nanos_in(ms: i64) -> i64 {
     let t = in_ms(ms).expect("time");
-    t.duration_since(net::SystemTime::UNIX_EPOCH).expect("after 1970").as_nanos() as i64
+    t.duration_since(net::SystemTime::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_nanos() as i64
 }
 
 /// Leak check: what the externs and the JS tables hold.
@@ -91,16 +95,28 @@ fn register_externs_takes_what_the_module_declares() {
     ];
     let mut reg = Registry::new();
     let e = net::register_externs(&mut reg, &declared).expect_err("net_frobnicate is unknown");
-    assert_eq!(e.unknown, ["net_frobnicate"], "net_http_* and net_url_* are not net's");
+    assert_eq!(
+        e.unknown,
+        ["net_frobnicate"],
+        "net_http_* and net_url_* are not net's"
+    );
     assert!(e.to_string().starts_with("net: the module declares 1 extern(s) this version of runtime-wasm does not provide: net_frobnicate"));
     let e = http::register_externs(&mut reg, &declared).expect_err("net_http_teleport is unknown");
-    assert_eq!((e.package, e.unknown.as_slice()), ("net/http", ["net_http_teleport".to_string()].as_slice()));
+    assert_eq!(
+        (e.package, e.unknown.as_slice()),
+        ("net/http", ["net_http_teleport".to_string()].as_slice())
+    );
     let names: Vec<(usize, &str)> = (0..declared.len())
         .filter_map(|i| reg.by_id(i).map(|e| (i, e.name)))
         .collect();
     assert_eq!(
         names,
-        [(1, "net_dial"), (2, "net_http_requestPerform"), (3, "net_connRead"), (6, "net_http_requestCreate")]
+        [
+            (1, "net_dial"),
+            (2, "net_http_requestPerform"),
+            (3, "net_connRead"),
+            (6, "net_http_requestCreate")
+        ]
     );
 
     // Every extern is registered by its own package's call and no other.
@@ -128,7 +144,10 @@ fn the_readme_table_lists_exactly_the_externs() {
     let mut have: Vec<&str> = externs::all().map(|e| e.name).collect();
     listed.sort();
     have.sort();
-    assert_eq!(listed, have, "README's Externs table and the extern tables differ");
+    assert_eq!(
+        listed, have,
+        "README's Externs table and the extern tables differ"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -141,7 +160,11 @@ async fn dial_echo_with_deadlines_and_close() {
     assert_eq!(remote, vec![s("ws"), s(&echo_url(""))]);
 
     // A read deadline in the past: i/o timeout, and the Conn is still usable.
-    let out = call("net_connSetReadDeadline", vec![c.clone(), Value::Int(unix_nanos_in(-1000))]).await;
+    let out = call(
+        "net_connSetReadDeadline",
+        vec![c.clone(), Value::Int(unix_nanos_in(-1000))],
+    )
+    .await;
     assert_eq!(out, vec![Value::Nil]);
     let out = call("net_connRead", vec![c.clone(), Value::Int(64)]).await;
     let e = error(&out[1]);
@@ -151,18 +174,28 @@ async fn dial_echo_with_deadlines_and_close() {
 
     // Deadline cleared (0 = Go's zero Time): the echo comes back.
     call("net_connSetDeadline", vec![c.clone(), Value::Int(0)]).await;
-    let out = call("net_connWrite", vec![c.clone(), Value::Bytes(b"ping over an extern".to_vec())]).await;
+    let out = call(
+        "net_connWrite",
+        vec![c.clone(), Value::Bytes(b"ping over an extern".to_vec())],
+    )
+    .await;
     assert_eq!(out, vec![Value::Int(19), Value::Nil]);
     let mut got = Vec::new();
     while got.len() < 19 {
         let out = call("net_connRead", vec![c.clone(), Value::Int(7)]).await;
         assert_eq!(out[1], Value::Nil);
-        assert!(bytes(&out[0]).len() <= 7, "a read never returns more than asked");
+        assert!(
+            bytes(&out[0]).len() <= 7,
+            "a read never returns more than asked"
+        );
         got.extend_from_slice(bytes(&out[0]));
     }
     assert_eq!(got, b"ping over an extern");
 
-    assert_eq!(call("net_connClose", vec![c.clone()]).await, vec![Value::Nil]);
+    assert_eq!(
+        call("net_connClose", vec![c.clone()]).await,
+        vec![Value::Nil]
+    );
     // After Close: Go's ErrClosed, for every operation and a second Close.
     for (name, args) in [
         ("net_connClose", vec![c.clone()]),
@@ -180,17 +213,24 @@ async fn dial_echo_with_deadlines_and_close() {
 #[wasm_bindgen_test]
 async fn the_pending_token_model_step_by_step() {
     let base = setup();
-    let c = Value::Int(int(&call("net_dial", vec![s("ws"), s(&echo_url(""))]).await[0]));
+    let c = Value::Int(int(
+        &call("net_dial", vec![s("ws"), s(&echo_url(""))]).await[0]
+    ));
     let read = externs::find("net_connRead").expect("read");
 
     // Nothing to read yet: a token, not a blocked page.
-    let ExternResult::Pending(t) = read.call(ExternCall::new(vec![c.clone(), Value::Int(100)])) else {
+    let ExternResult::Pending(t) = read.call(ExternCall::new(vec![c.clone(), Value::Int(100)]))
+    else {
         panic!("read with no data must be pending");
     };
     assert_eq!(externs::is_ready(t), Some(false));
     assert!(matches!(read.call(ExternCall::resume(t)), ExternResult::Pending(t2) if t2 == t));
 
-    call("net_connWrite", vec![c.clone(), Value::Bytes(b"woken".to_vec())]).await;
+    call(
+        "net_connWrite",
+        vec![c.clone(), Value::Bytes(b"woken".to_vec())],
+    )
+    .await;
     externs::wait(t).await;
     assert_eq!(externs::is_ready(t), Some(true));
     match read.call(ExternCall::resume(t)) {
@@ -199,11 +239,16 @@ async fn the_pending_token_model_step_by_step() {
     }
 
     // A cancelled read loses nothing: the bytes go to the next read.
-    let ExternResult::Pending(t) = read.call(ExternCall::new(vec![c.clone(), Value::Int(100)])) else {
+    let ExternResult::Pending(t) = read.call(ExternCall::new(vec![c.clone(), Value::Int(100)]))
+    else {
         panic!("pending");
     };
     assert!(externs::cancel(t));
-    call("net_connWrite", vec![c.clone(), Value::Bytes(b"kept".to_vec())]).await;
+    call(
+        "net_connWrite",
+        vec![c.clone(), Value::Bytes(b"kept".to_vec())],
+    )
+    .await;
     assert_eq!(
         call("net_connRead", vec![c.clone(), Value::Int(100)]).await,
         vec![Value::Bytes(b"kept".to_vec()), Value::Nil]
@@ -246,15 +291,36 @@ async fn what_a_page_cannot_do_says_so() {
     assert_eq!(error(e).sentinel(), Some("errors.ErrUnsupported"));
     for (name, args) in [
         ("net_listenerClose", vec![Value::Int(3)]),
-        ("net_packetConnReadFrom", vec![Value::Int(3), Value::Int(10)]),
-        ("net_packetConnWriteTo", vec![Value::Int(3), Value::Bytes(vec![1]), s("udp"), s("1.2.3.4:5")]),
+        (
+            "net_packetConnReadFrom",
+            vec![Value::Int(3), Value::Int(10)],
+        ),
+        (
+            "net_packetConnWriteTo",
+            vec![
+                Value::Int(3),
+                Value::Bytes(vec![1]),
+                s("udp"),
+                s("1.2.3.4:5"),
+            ],
+        ),
         ("net_packetConnClose", vec![Value::Int(3)]),
     ] {
         let out = call(name, args).await;
-        assert_eq!(error(out.last().expect("error")).sentinel(), Some("errors.ErrUnsupported"), "{name}");
+        assert_eq!(
+            error(out.last().expect("error")).sentinel(),
+            Some("errors.ErrUnsupported"),
+            "{name}"
+        );
     }
-    assert_eq!(call("net_sentinelError", vec![s("io.EOF")]).await, vec![Value::Error(Error::Eof), Value::Bool(true)]);
-    assert_eq!(call("net_sentinelError", vec![s("io.Nope")]).await, vec![Value::Nil, Value::Bool(false)]);
+    assert_eq!(
+        call("net_sentinelError", vec![s("io.EOF")]).await,
+        vec![Value::Error(Error::Eof), Value::Bool(true)]
+    );
+    assert_eq!(
+        call("net_sentinelError", vec![s("io.Nope")]).await,
+        vec![Value::Nil, Value::Bool(false)]
+    );
     assert_eq!(counts(), base);
 }
 
@@ -266,10 +332,19 @@ async fn misuse_is_an_error_never_a_panic() {
         other => panic!("{other:?}"),
     };
     assert_eq!(fail(vec![s("ws")]), "net_dial: want 2 argument(s), got 1 (signature: net_dial(network string, address string) (int, error))");
-    assert_eq!(fail(vec![s("ws"), Value::Int(5)]), "net_dial: argument 2 (address) must be string, got int");
+    assert_eq!(
+        fail(vec![s("ws"), Value::Int(5)]),
+        "net_dial: argument 2 (address) must be string, got int"
+    );
     let write = externs::find("net_connWrite").expect("write");
-    match write.call(ExternCall::new(vec![Value::Int(1), Value::List(vec![s("x")])])) {
-        ExternResult::Fail(e) => assert_eq!(e.0, "net_connWrite: argument 2 (data) must be []byte, got list"),
+    match write.call(ExternCall::new(vec![
+        Value::Int(1),
+        Value::List(vec![s("x")]),
+    ])) {
+        ExternResult::Fail(e) => assert_eq!(
+            e.0,
+            "net_connWrite: argument 2 (data) must be []byte, got list"
+        ),
         other => panic!("{other:?}"),
     }
     // A resume token nobody issued.
@@ -279,36 +354,90 @@ async fn misuse_is_an_error_never_a_panic() {
     }
     // Handles that were never issued are Go errors, not crashes.
     let out = call("net_connRead", vec![Value::Int(424_242), Value::Int(10)]).await;
-    assert_eq!(error(&out[1]).to_string(), "read: use of closed network connection");
-    assert_eq!(call("net_connLocalAddr", vec![Value::Int(424_242)]).await, vec![s(""), s("")]);
+    assert_eq!(
+        error(&out[1]).to_string(),
+        "read: use of closed network connection"
+    );
+    assert_eq!(
+        call("net_connLocalAddr", vec![Value::Int(424_242)]).await,
+        vec![s(""), s("")]
+    );
 }
 
 #[wasm_bindgen_test]
 async fn resolve_and_lookup_through_doh() {
     let base = setup();
-    let out = call("net_resolveTCPAddr", vec![s("tcp"), s("dual.test.example:https")]).await;
-    assert_eq!(out, vec![Value::Bytes(vec![10, 9, 8, 7]), Value::Int(443), s(""), Value::Nil], "IPv4 preferred");
-    let out = call("net_resolveTCPAddr", vec![s("tcp6"), s("dual.test.example:80")]).await;
+    let out = call(
+        "net_resolveTCPAddr",
+        vec![s("tcp"), s("dual.test.example:https")],
+    )
+    .await;
+    assert_eq!(
+        out,
+        vec![
+            Value::Bytes(vec![10, 9, 8, 7]),
+            Value::Int(443),
+            s(""),
+            Value::Nil
+        ],
+        "IPv4 preferred"
+    );
+    let out = call(
+        "net_resolveTCPAddr",
+        vec![s("tcp6"), s("dual.test.example:80")],
+    )
+    .await;
     let fd00_7 = net::parse_ip("fd00::7").expect("ip");
     assert_eq!(out[0], Value::Bytes(fd00_7.as_bytes().to_vec()));
-    let out = call("net_resolveUDPAddr", vec![s("udp"), s("a.test.example:domain")]).await;
-    assert_eq!(out, vec![Value::Bytes(vec![10, 1, 2, 3]), Value::Int(53), s(""), Value::Nil]);
-    let out = call("net_resolveTCPAddr", vec![s("tcp"), s("missing.test.example:80")]).await;
+    let out = call(
+        "net_resolveUDPAddr",
+        vec![s("udp"), s("a.test.example:domain")],
+    )
+    .await;
+    assert_eq!(
+        out,
+        vec![
+            Value::Bytes(vec![10, 1, 2, 3]),
+            Value::Int(53),
+            s(""),
+            Value::Nil
+        ]
+    );
+    let out = call(
+        "net_resolveTCPAddr",
+        vec![s("tcp"), s("missing.test.example:80")],
+    )
+    .await;
     assert!(error(&out[3]).is_not_found(), "{:?}", out[3]);
     let out = call("net_resolveUnixAddr", vec![s("unixgram"), s("/tmp/s")]).await;
     assert_eq!(out, vec![s("unixgram"), s("/tmp/s"), Value::Nil]);
 
     let out = call("net_lookupHost", vec![s("chain.test.example")]).await;
-    assert_eq!((strings(&out[0]), &out[1]), (vec!["10.9.8.7".to_string(), "fd00::7".to_string()], &Value::Nil));
+    assert_eq!(
+        (strings(&out[0]), &out[1]),
+        (
+            vec!["10.9.8.7".to_string(), "fd00::7".to_string()],
+            &Value::Nil
+        )
+    );
     let out = call("net_lookupIP", vec![s("ip4"), s("dual.test.example")]).await;
-    assert_eq!(out, vec![Value::List(vec![Value::Bytes(vec![10, 9, 8, 7])]), Value::Nil]);
+    assert_eq!(
+        out,
+        vec![
+            Value::List(vec![Value::Bytes(vec![10, 9, 8, 7])]),
+            Value::Nil
+        ]
+    );
     let out = call("net_lookupAddr", vec![s("10.9.8.7")]).await;
     assert_eq!(strings(&out[0]), ["dual.test.example."]);
     let out = call("net_lookupPort", vec![s("tcp"), s("https")]).await;
     assert_eq!(out, vec![Value::Int(443), Value::Nil]);
     let out = call("net_lookupHost", vec![s("nowhere.test.example")]).await;
     let e = error(&out[1]);
-    assert!(e.is_not_found() && e.to_string().starts_with("lookup nowhere.test.example on "), "{e}");
+    assert!(
+        e.is_not_found() && e.to_string().starts_with("lookup nowhere.test.example on "),
+        "{e}"
+    );
     assert_eq!(counts(), base);
 }
 
@@ -318,7 +447,9 @@ fn hex(d: &[u8]) -> String {
 
 fn header(lines: &[String], key: &str) -> Option<String> {
     let prefix = format!("{key}: ");
-    lines.iter().find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
 }
 
 async fn create(method: &str, url: &str, header: &[&str], body: &[u8], timeout_ns: i64) -> Value {
@@ -341,21 +472,42 @@ async fn create(method: &str, url: &str, header: &[&str], body: &[u8], timeout_n
 async fn http_perform_whole_and_streamed() {
     let base = setup();
     // Whole: POST with headers and a body, echoed back as JSON.
-    let req = create("POST", &http_url("/echo"), &["Content-Type: text/plain", "X-Trace: 7"], b"from the VM", 0).await;
+    let req = create(
+        "POST",
+        &http_url("/echo"),
+        &["Content-Type: text/plain", "X-Trace: 7"],
+        b"from the VM",
+        0,
+    )
+    .await;
     let out = call("net_http_requestPerform", vec![req.clone()]).await;
     assert_eq!(out[5], Value::Nil, "{:?}", out[5]);
-    assert_eq!((int(&out[0]), &out[1], &out[2]), (200, &s("200 OK"), &s("HTTP/1.1")));
+    assert_eq!(
+        (int(&out[0]), &out[1], &out[2]),
+        (200, &s("200 OK"), &s("HTTP/1.1"))
+    );
     let echo = String::from_utf8(bytes(&out[4]).to_vec()).expect("utf8");
-    assert!(echo.contains("\"method\":\"POST\"") && echo.contains("from the VM") && echo.contains("\"x-trace\":\"7\""), "{echo}");
+    assert!(
+        echo.contains("\"method\":\"POST\"")
+            && echo.contains("from the VM")
+            && echo.contains("\"x-trace\":\"7\""),
+        "{echo}"
+    );
     // Performing twice is a clear error.
     let again = call("net_http_requestPerform", vec![req.clone()]).await;
-    assert_eq!(error(&again[5]).to_string(), format!("net/http: request {} was already performed", int(&req)));
+    assert_eq!(
+        error(&again[5]).to_string(),
+        format!("net/http: request {} was already performed", int(&req))
+    );
     call("net_http_requestRelease", vec![req]).await;
 
     // Streamed: 3 MiB read in pieces and verified against the server's hash.
     let req = create("GET", &http_url("/bytes?n=3145728&seed=5"), &[], &[], 0).await;
     let out = call("net_http_requestPerformStream", vec![req.clone()]).await;
-    assert_eq!((int(&out[0]), int(&out[4]), &out[5]), (200, 3_145_728, &Value::Nil));
+    assert_eq!(
+        (int(&out[0]), int(&out[4]), &out[5]),
+        (200, 3_145_728, &Value::Nil)
+    );
     let want = header(&strings(&out[3]), "X-Sha256").expect("x-sha256 header");
     let mut hash = Sha256::new();
     let (mut total, mut reads) = (0, 0);
@@ -372,16 +524,28 @@ async fn http_perform_whole_and_streamed() {
     assert_eq!(total, 3_145_728);
     assert!(reads >= 3, "streamed in pieces ({reads} reads)");
     assert_eq!(hex(&hash.finalize()), want);
-    assert_eq!(call("net_http_bodyClose", vec![req.clone()]).await, vec![Value::Nil]);
+    assert_eq!(
+        call("net_http_bodyClose", vec![req.clone()]).await,
+        vec![Value::Nil]
+    );
     call("net_http_requestRelease", vec![req]).await;
 
     // Vo's one-shot form releases by itself.
     let out = call(
         "net_http_nativeHttpsRequest",
-        vec![s("GET"), s(&http_url("/hello")), Value::Nil, Value::Nil, Value::Int(0)],
+        vec![
+            s("GET"),
+            s(&http_url("/hello")),
+            Value::Nil,
+            Value::Nil,
+            Value::Int(0),
+        ],
     )
     .await;
-    assert_eq!((int(&out[0]), bytes(&out[4]), &out[5]), (200, b"hello\n".as_slice(), &Value::Nil));
+    assert_eq!(
+        (int(&out[0]), bytes(&out[4]), &out[5]),
+        (200, b"hello\n".as_slice(), &Value::Nil)
+    );
     assert_eq!(counts(), base, "handles left behind");
 }
 
@@ -399,18 +563,63 @@ async fn http_cancel_timeout_and_bad_input() {
     call("net_http_requestRelease", vec![req]).await;
 
     // Client.Timeout while awaiting headers.
-    let req = create("GET", &http_url("/slow-headers?ms=5000"), &[], &[], 100_000_000).await;
+    let req = create(
+        "GET",
+        &http_url("/slow-headers?ms=5000"),
+        &[],
+        &[],
+        100_000_000,
+    )
+    .await;
     let out = call("net_http_requestPerform", vec![req.clone()]).await;
     let e = error(&out[5]);
-    assert!(e.is_timeout() && e.to_string().contains("Client.Timeout exceeded while awaiting headers"), "{e}");
+    assert!(
+        e.is_timeout()
+            && e.to_string()
+                .contains("Client.Timeout exceeded while awaiting headers"),
+        "{e}"
+    );
     call("net_http_requestRelease", vec![req]).await;
 
     // Bad input fails at create with Go's errors.
-    let out = call("net_http_requestCreate", vec![s("GET"), s("http://[::1"), Value::Nil, Value::Nil, Value::Int(0)]).await;
-    assert_eq!(error(&out[1]).to_string(), "parse \"http://[::1\": missing ']' in host");
-    let out = call("net_http_requestCreate", vec![s("GET"), s(&http_url("/hello")), Value::strings(["NoColon".to_string()]), Value::Nil, Value::Int(0)]).await;
-    assert_eq!(error(&out[1]).to_string(), "net/http: malformed header line \"NoColon\" (want \"Key: Value\")");
-    let out = call("net_http_bodyRead", vec![Value::Int(99_999), Value::Int(10)]).await;
-    assert_eq!(error(&out[1]).to_string(), "net/http: no request with handle 99999 (released, or never created)");
+    let out = call(
+        "net_http_requestCreate",
+        vec![
+            s("GET"),
+            s("http://[::1"),
+            Value::Nil,
+            Value::Nil,
+            Value::Int(0),
+        ],
+    )
+    .await;
+    assert_eq!(
+        error(&out[1]).to_string(),
+        "parse \"http://[::1\": missing ']' in host"
+    );
+    let out = call(
+        "net_http_requestCreate",
+        vec![
+            s("GET"),
+            s(&http_url("/hello")),
+            Value::strings(["NoColon".to_string()]),
+            Value::Nil,
+            Value::Int(0),
+        ],
+    )
+    .await;
+    assert_eq!(
+        error(&out[1]).to_string(),
+        "net/http: malformed header line \"NoColon\" (want \"Key: Value\")"
+    );
+    let out = call(
+        "net_http_bodyRead",
+        vec![Value::Int(99_999), Value::Int(10)],
+    )
+    .await;
+    assert_eq!(
+        error(&out[1]).to_string(),
+        "net/http: no request with handle 99999 (released, or never created)"
+    );
     assert_eq!(counts(), base, "handles left behind");
 }

@@ -70,9 +70,27 @@ fn instant(a: Args) -> ExternFuture {
 }
 
 static TABLE: [Extern; 3] = [
-    Extern::now("t_add", "t.Add", &[("a", Kind::Int), ("b", Kind::Int)], &[Kind::Int, Kind::Error], add),
-    Extern::wait("t_gated", "t.Gated", &[("base", Kind::Int)], &[Kind::Int], gated),
-    Extern::wait("t_instant", "t.Instant", &[("s", Kind::Str)], &[Kind::Str, Kind::Error], instant),
+    Extern::now(
+        "t_add",
+        "t.Add",
+        &[("a", Kind::Int), ("b", Kind::Int)],
+        &[Kind::Int, Kind::Error],
+        add,
+    ),
+    Extern::wait(
+        "t_gated",
+        "t.Gated",
+        &[("base", Kind::Int)],
+        &[Kind::Int],
+        gated,
+    ),
+    Extern::wait(
+        "t_instant",
+        "t.Instant",
+        &[("s", Kind::Str)],
+        &[Kind::Str, Kind::Error],
+        instant,
+    ),
 ];
 
 fn done(r: ExternResult) -> Vec<Value> {

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use super::{new_request, Body, Client, Context, Request, Response, ResponseBody};
 use crate::externs::Kind::{self, Bytes, Int, Str, Strings};
-use crate::externs::{register_table, Args, Extern, ExternFuture, ExternRegistry, RegisterError, Value};
+use crate::externs::{
+    register_table, Args, Extern, ExternFuture, ExternRegistry, RegisterError, Value,
+};
 use crate::net::Error;
 
 /// Go's `error` result kind (named so it cannot be confused with `Error`).
@@ -43,7 +45,9 @@ fn boxed(f: impl std::future::Future<Output = Vec<Value>> + 'static) -> ExternFu
 }
 
 fn unknown(id: i64) -> Error {
-    Error::other(format!("net/http: no request with handle {id} (released, or never created)"))
+    Error::other(format!(
+        "net/http: no request with handle {id} (released, or never created)"
+    ))
 }
 
 /// "Key: Value" lines into the request's header.
@@ -59,8 +63,18 @@ fn parse_header_lines(req: &mut Request, lines: &[String]) -> Result<(), Error> 
     Ok(())
 }
 
-fn create(method: &str, url: &str, lines: &[String], body: Vec<u8>, timeout_ns: i64) -> Result<i64, Error> {
-    let body = if body.is_empty() { Body::Empty } else { Body::Bytes(body) };
+fn create(
+    method: &str,
+    url: &str,
+    lines: &[String],
+    body: Vec<u8>,
+    timeout_ns: i64,
+) -> Result<i64, Error> {
+    let body = if body.is_empty() {
+        Body::Empty
+    } else {
+        Body::Bytes(body)
+    };
     let mut req = new_request(method, url, body)?;
     parse_header_lines(&mut req, lines)?;
     let ctx = Context::new();
@@ -211,7 +225,13 @@ pub static EXTERNS: [Extern; 8] = [
     Extern::now(
         "net_http_requestCreate",
         "http.NewRequest + Client{Timeout}",
-        &[("method", Str), ("url", Str), ("header", Strings), ("body", Bytes), ("timeoutNs", Int)],
+        &[
+            ("method", Str),
+            ("url", Str),
+            ("header", Strings),
+            ("body", Bytes),
+            ("timeoutNs", Int),
+        ],
         &[Int, ERROR],
         create_ext,
     ),
@@ -229,29 +249,57 @@ pub static EXTERNS: [Extern; 8] = [
         &[Int, Str, Str, Strings, Int, ERROR],
         perform_stream_ext,
     ),
-    Extern::wait("net_http_bodyRead", "http.Response.Body.Read", &[("req", Int), ("max", Int)], &[Bytes, ERROR], body_read_ext),
-    Extern::now("net_http_bodyClose", "http.Response.Body.Close", REQ, &[ERROR], |a| {
-        vec![Value::err(body_of(a.int(0)).and_then(|b| b.close()).err())]
-    }),
-    Extern::now("net_http_requestCancel", "context.CancelFunc (the request's context)", REQ, &[], |a| {
-        let ctx = REQUESTS.with(|t| t.borrow().get(&a.int(0)).map(|s| s.ctx.clone()));
-        if let Some(ctx) = ctx {
-            ctx.cancel();
-        }
-        Vec::new()
-    }),
-    Extern::now("net_http_requestRelease", "(end of a request's life: frees its handle)", REQ, &[], |a| {
-        // Dropped outside the table's borrow: dropping a body calls into JS.
-        let slot = REQUESTS.with(|t| t.borrow_mut().remove(&a.int(0)));
-        drop(slot);
-        Vec::new()
-    }),
+    Extern::wait(
+        "net_http_bodyRead",
+        "http.Response.Body.Read",
+        &[("req", Int), ("max", Int)],
+        &[Bytes, ERROR],
+        body_read_ext,
+    ),
+    Extern::now(
+        "net_http_bodyClose",
+        "http.Response.Body.Close",
+        REQ,
+        &[ERROR],
+        |a| vec![Value::err(body_of(a.int(0)).and_then(|b| b.close()).err())],
+    ),
+    Extern::now(
+        "net_http_requestCancel",
+        "context.CancelFunc (the request's context)",
+        REQ,
+        &[],
+        |a| {
+            let ctx = REQUESTS.with(|t| t.borrow().get(&a.int(0)).map(|s| s.ctx.clone()));
+            if let Some(ctx) = ctx {
+                ctx.cancel();
+            }
+            Vec::new()
+        },
+    ),
+    Extern::now(
+        "net_http_requestRelease",
+        "(end of a request's life: frees its handle)",
+        REQ,
+        &[],
+        |a| {
+            // Dropped outside the table's borrow: dropping a body calls into JS.
+            let slot = REQUESTS.with(|t| t.borrow_mut().remove(&a.int(0)));
+            drop(slot);
+            Vec::new()
+        },
+    ),
     // The one extern the Vo web runtime declares today, one-shot: create,
     // perform, release.
     Extern::wait(
         "net_http_nativeHttpsRequest",
         "http.Client.Do (Vo's one-shot form)",
-        &[("method", Str), ("url", Str), ("header", Strings), ("body", Bytes), ("timeoutNs", Int)],
+        &[
+            ("method", Str),
+            ("url", Str),
+            ("header", Strings),
+            ("body", Bytes),
+            ("timeoutNs", Int),
+        ],
         &[Int, Str, Str, Strings, Bytes, ERROR],
         |mut a| {
             let (lines, body) = (a.strings(2), a.bytes(3));

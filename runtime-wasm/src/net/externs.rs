@@ -19,7 +19,9 @@ use super::{
     SystemTime,
 };
 use crate::externs::Kind::{self, Bool, Bytes, BytesList, Int, Str, Strings};
-use crate::externs::{register_table, Args, Extern, ExternFuture, ExternRegistry, RegisterError, Value};
+use crate::externs::{
+    register_table, Args, Extern, ExternFuture, ExternRegistry, RegisterError, Value,
+};
 
 /// Go's `error` result kind (named so it cannot be confused with `Error`).
 const ERROR: Kind = Kind::Error;
@@ -156,7 +158,11 @@ fn conn_close(a: Args) -> ExternFuture {
 /// closed (a VM should keep the addresses it read after Dial).
 fn addr_of(id: i64, local: bool) -> Vec<Value> {
     let (n, s) = conn(id).map_or_else(Default::default, |c| {
-        let a = if local { c.local_addr() } else { c.remote_addr() };
+        let a = if local {
+            c.local_addr()
+        } else {
+            c.remote_addr()
+        };
         (a.network().to_string(), a.to_string())
     });
     vec![Value::Str(n), Value::Str(s)]
@@ -210,8 +216,7 @@ fn strings_result(r: Result<Vec<String>, Error>) -> Vec<Value> {
 }
 
 const NET_ADDR: &[(&str, Kind)] = &[("network", Str), ("address", Str)];
-const DIAL_ADDRS: &[(&str, Kind)] =
-    &[("network", Str), ("laddr", Str), ("raddr", Str)];
+const DIAL_ADDRS: &[(&str, Kind)] = &[("network", Str), ("laddr", Str), ("raddr", Str)];
 const LISTEN_ADDR: &[(&str, Kind)] = &[("network", Str), ("laddr", Str)];
 const CONN: &[(&str, Kind)] = &[("conn", Int)];
 const CONN_TIME: &[(&str, Kind)] = &[("conn", Int), ("unixNano", Int)];
@@ -370,7 +375,15 @@ pub static EXTERNS: [Extern; 33] = [
 /// Names `net` answers for: `net_*`, but not Go's subpackages
 /// (`net_http_*` is `http::register_externs`'s).
 fn owns(name: &str) -> bool {
-    const SUBPACKAGES: &[&str] = &["http_", "mail_", "netip_", "rpc_", "smtp_", "textproto_", "url_"];
+    const SUBPACKAGES: &[&str] = &[
+        "http_",
+        "mail_",
+        "netip_",
+        "rpc_",
+        "smtp_",
+        "textproto_",
+        "url_",
+    ];
     name.strip_prefix("net_")
         .is_some_and(|rest| !SUBPACKAGES.iter().any(|p| rest.starts_with(p)))
 }
