@@ -8,9 +8,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { startAll } from "../servers/start.mjs";
 import { startStatic } from "../servers/static.mjs";
+import { launchChromium } from "../servers/chromium.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const num = (name, dflt) => Number(process.env[name] ?? dflt);
@@ -28,19 +28,8 @@ const routes = {};
 // working), so performance.now() has 5 µs resolution instead of 100 µs.
 const isolation = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "credentialless" };
 const web = await startStatic({ "/": join(root, "bench/www"), "/pkg/": join(root, "bench/pkg") }, 0, routes, isolation);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--js-flags=--expose-gc",
-    "--enable-precise-memory-info",
-  ],
-});
+// --expose-gc and precise memory info for the heap figures.
+const browser = await launchChromium(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
 
 let results;
 try {

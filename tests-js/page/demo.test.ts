@@ -2,28 +2,19 @@
 // the system Chromium), served by servers/start.mjs on 127.0.0.1. Playwright
 // gives each launch a fresh profile directory.
 import { mkdirSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 // @ts-expect-error: plain .mjs module without types
 import { startAll } from "../../servers/start.mjs";
+// @ts-expect-error: plain .mjs module without types
+import { launchChromium } from "../../servers/chromium.mjs";
 
 let browser: Browser;
 let servers: { urls: { page: string }; close(): Promise<void> };
 
 beforeAll(async () => {
   servers = await startAll();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

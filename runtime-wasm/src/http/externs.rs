@@ -134,30 +134,30 @@ fn perform_ext(a: Args) -> ExternFuture {
     boxed(perform_all(a.int(0)))
 }
 
+/// `perform`'s results when it failed.
+fn perform_failed(e: Error) -> Vec<Value> {
+    vec![
+        Value::Int(0),
+        Value::Str(String::new()),
+        Value::Str(String::new()),
+        Value::List(Vec::new()),
+        Value::Bytes(Vec::new()),
+        Value::Error(e),
+    ]
+}
+
 async fn perform_all(id: i64) -> Vec<Value> {
-    {
-        let failed = |e: Error| {
-            vec![
-                Value::Int(0),
-                Value::Str(String::new()),
-                Value::Str(String::new()),
-                Value::List(Vec::new()),
-                Value::Bytes(Vec::new()),
-                Value::Error(e),
-            ]
-        };
-        let resp = match perform(id).await {
-            Ok(r) => r,
-            Err(e) => return failed(e),
-        };
-        match resp.body.bytes().await {
-            Ok(body) => {
-                let mut v = head_values(&resp);
-                v.extend([Value::Bytes(body), Value::Nil]);
-                v
-            }
-            Err(e) => failed(e),
+    let resp = match perform(id).await {
+        Ok(r) => r,
+        Err(e) => return perform_failed(e),
+    };
+    match resp.body.bytes().await {
+        Ok(body) => {
+            let mut v = head_values(&resp);
+            v.extend([Value::Bytes(body), Value::Nil]);
+            v
         }
+        Err(e) => perform_failed(e),
     }
 }
 
@@ -307,16 +307,7 @@ pub static EXTERNS: [Extern; 8] = [
             boxed(async move {
                 let id = match created {
                     Ok(id) => id,
-                    Err(e) => {
-                        return vec![
-                            Value::Int(0),
-                            Value::Str(String::new()),
-                            Value::Str(String::new()),
-                            Value::List(Vec::new()),
-                            Value::Bytes(Vec::new()),
-                            Value::Error(e),
-                        ]
-                    }
+                    Err(e) => return perform_failed(e),
                 };
                 let _release = Release(id);
                 perform_all(id).await
