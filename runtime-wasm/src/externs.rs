@@ -168,6 +168,10 @@ impl Args {
             _ => 0,
         }
     }
+    /// A read size: the int at `i`, clamped to 0..=MAX_READ_BYTES.
+    pub fn read_max(&self, i: usize) -> usize {
+        self.int(i).clamp(0, MAX_READ_BYTES as i64) as usize
+    }
     pub fn str(&self, i: usize) -> &str {
         match self.0.get(i) {
             Some(Value::Str(s)) => s,
@@ -196,6 +200,18 @@ impl Args {
 
 /// The future an async extern returns.
 pub type ExternFuture = Pin<Box<dyn Future<Output = Vec<Value>>>>;
+
+/// An async extern's body as an `ExternFuture`.
+pub fn boxed(f: impl Future<Output = Vec<Value>> + 'static) -> ExternFuture {
+    Box::pin(f)
+}
+
+/// Go's `error` result kind, named so it reads apart from `net::Error`.
+pub const ERROR: Kind = Kind::Error;
+
+/// Go's Read may return fewer bytes than asked: one read extern hands over
+/// at most this much, however large the VM's buffer.
+pub const MAX_READ_BYTES: usize = 1 << 20;
 
 #[derive(Clone, Copy)]
 enum Imp {

@@ -14,12 +14,9 @@ use std::time::Duration;
 use super::{new_request, Body, Client, Context, Request, Response, ResponseBody};
 use crate::externs::Kind::{self, Bytes, Int, Str, Strings};
 use crate::externs::{
-    register_table, Args, Extern, ExternFuture, ExternRegistry, RegisterError, Value,
+    boxed, register_table, Args, Extern, ExternFuture, ExternRegistry, RegisterError, Value, ERROR,
 };
 use crate::net::Error;
-
-/// Go's `error` result kind (named so it cannot be confused with `Error`).
-const ERROR: Kind = Kind::Error;
 
 struct Slot {
     client: Client,
@@ -38,10 +35,6 @@ thread_local! {
 /// Requests the VM holds (for leak checks: 0 once every one is released).
 pub fn extern_request_count() -> usize {
     REQUESTS.with(|t| t.borrow().len())
-}
-
-fn boxed(f: impl std::future::Future<Output = Vec<Value>> + 'static) -> ExternFuture {
-    Box::pin(f)
 }
 
 fn unknown(id: i64) -> Error {
@@ -200,12 +193,8 @@ fn body_of(id: i64) -> Result<Rc<ResponseBody>, Error> {
     })
 }
 
-/// Go's Read may return fewer bytes than asked: one read hands over at most
-/// this much, however large the VM's buffer.
-const MAX_READ: i64 = 1 << 20;
-
 fn body_read_ext(a: Args) -> ExternFuture {
-    let (id, max) = (a.int(0), a.int(1).clamp(0, MAX_READ) as usize);
+    let (id, max) = (a.int(0), a.read_max(1));
     boxed(async move {
         let r = match body_of(id) {
             Ok(b) => b.read_vec(max).await,

@@ -20,11 +20,8 @@ use super::{
 };
 use crate::externs::Kind::{self, Bool, Bytes, BytesList, Int, Str, Strings};
 use crate::externs::{
-    register_table, Args, Extern, ExternFuture, ExternRegistry, RegisterError, Value,
+    boxed, register_table, Args, Extern, ExternFuture, ExternRegistry, RegisterError, Value, ERROR,
 };
-
-/// Go's `error` result kind (named so it cannot be confused with `Error`).
-const ERROR: Kind = Kind::Error;
 
 thread_local! {
     static CONNS: RefCell<HashMap<i64, Rc<Conn>>> = RefCell::new(HashMap::new());
@@ -50,10 +47,6 @@ pub fn extern_conn_count() -> usize {
 /// Go's `ErrClosed` inside an `OpError`.
 fn closed(op: &str) -> Error {
     Error::op(op, "", None, Error::Closed)
-}
-
-fn boxed(f: impl std::future::Future<Output = Vec<Value>> + 'static) -> ExternFuture {
-    Box::pin(f)
 }
 
 /// `(handle, error)` results.
@@ -110,7 +103,7 @@ const UDP: &[&str] = &["udp", "udp4", "udp6"];
 const UNIX: &[&str] = &["unix", "unixgram", "unixpacket"];
 
 fn conn_read(a: Args) -> ExternFuture {
-    let (id, max) = (a.int(0), a.int(1).clamp(0, MAX_READ) as usize);
+    let (id, max) = (a.int(0), a.read_max(1));
     boxed(async move {
         let Some(c) = conn(id) else {
             return vec![Value::Bytes(Vec::new()), Value::Error(closed("read"))];
@@ -121,10 +114,6 @@ fn conn_read(a: Args) -> ExternFuture {
         }
     })
 }
-
-/// Go's Read may return fewer bytes than asked: one read hands over at most
-/// this much, however large the VM's buffer.
-const MAX_READ: i64 = 1 << 20;
 
 fn conn_write(mut a: Args) -> ExternFuture {
     let (id, data) = (a.int(0), a.bytes(1));
