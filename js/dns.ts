@@ -453,7 +453,8 @@ export function createDnsBindings(options: () => DnsOptions, gate?: Gate) {
   const dns = createDns(options, gate);
   return {
     _netLookupHost: (name: string, ov?: DnsOverrides) => dns.lookupIP(name, "ip", ov),
-    _netLookupIP: (name: string, network: string, ov?: DnsOverrides) => dns.lookupIP(name, network, ov),
+    /** Go's argument order: LookupIP(network, host). */
+    _netLookupIP: (network: string, name: string, ov?: DnsOverrides) => dns.lookupIP(name, network, ov),
     _netLookupAddr: (arpa: string, ov?: DnsOverrides) => dns.lookupPTR(arpa, ov),
     _netDnsStats: (): DnsStats => dns.stats(),
     _netDnsClearCache: (): void => dns.clearCache(),

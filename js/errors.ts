@@ -18,6 +18,12 @@ export const NET_ERROR_CODES = [
   "url",
   "deadline",
   "context_canceled",
+  "refused",
+  "reset",
+  "addr_in_use",
+  "addr_not_available",
+  "denied",
+  "request_timeout",
 ] as const;
 
 export type NetErrorCode = (typeof NET_ERROR_CODES)[number];
@@ -37,8 +43,20 @@ export type NetError =
   | { code: "addr"; err: string; addr?: string }
   | { code: "parse"; type: string; text: string }
   | { code: "unknown_network"; net: string }
-  | { code: "closed" | "timeout" | "canceled" | "eof" | "context_canceled" }
-  | { code: "unsupported" | "other" | "deadline"; message: string }
+  | {
+      code:
+        | "closed"
+        | "timeout"
+        | "canceled"
+        | "eof"
+        | "context_canceled"
+        | "refused"
+        | "reset"
+        | "addr_in_use"
+        | "addr_not_available"
+        | "request_timeout";
+    }
+  | { code: "unsupported" | "other" | "deadline" | "denied"; message: string }
   | { code: "url"; op: string; url: string; err: NetError };
 
 /** Go's `OpError` around `err`, e.g. `dial wss wss://h/: <err>`. */

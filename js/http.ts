@@ -12,10 +12,13 @@
 //   `js.fetch:redirect` become fetch options and are not sent. A header the
 //   browser would silently drop (Cookie, Host, Content-Length, Sec-*, ...)
 //   fails the request instead of being lost.
-// - The response body is read chunk by chunk from fetch's ReadableStream:
-//   Read(max) returns a view of what is queued (synchronously when there is
-//   some), null at EOF, or a Promise when it must wait. Never the whole
-//   body at once.
+// - The response body is read chunk by chunk from fetch's ReadableStream,
+//   never whole, with the protocol of js/ws.ts: `_netHttpRead(h, dest)`
+//   copies what is queued into dest and returns the count, or -1 when
+//   nothing is (then `_netHttpReady(h)` settles once a read would not wait);
+//   the end is a thrown `{code: "eof"}`, a stale handle a thrown
+//   `{code: "closed"}`, `_netHttpForget` drops a waiter, `_netHttpRelease`
+//   frees the handle. `_netHttpCancel` is Go's context cancellation.
 // - One deadline per request (Client.Timeout or a context deadline, the
 //   earlier), timer-driven, covering the headers and the body; and an abort
 //   (context cancellation). Both go through an AbortController, and each
@@ -66,7 +69,10 @@ export interface HttpResponseHead {
   headers: [string, string][];
 }
 
-type Chunk = Uint8Array | null; // null: end of body
+const EOF: NetError = { code: "eof" };
+const CLOSED: NetError = { code: "closed" };
+/** setTimeout's largest delay; longer deadlines re-arm when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Fetch's forbidden request headers: a browser drops them without a word. */
 const FORBIDDEN = new Set([
@@ -134,7 +140,8 @@ class HttpRequest {
   private leftover?: Uint8Array;
   private ended = false;
   private readError?: NetError;
-  private pendingRead?: Waiter<Chunk> & { max: number };
+  private readers: Waiter<void>[] = [];
+  private pulling = false;
   // Streamed uploads.
   private uploadChunks: Uint8Array[] = [];
   private uploadBytes = 0;
@@ -185,7 +192,7 @@ class HttpRequest {
     this.redirectMode = init.redirect ?? "follow";
     if (spec.body === "bytes" && body && body.length > 0) init.body = body.slice() as BodyInit; // a copy: the view is into wasm memory
     this.init = init;
-    if (spec.deadline > 0) this.timer = setTimeout(() => this.expire(), Math.max(0, spec.deadline - Date.now()));
+    if (spec.deadline > 0) this.armDeadline();
     if (spec.body !== "stream") this.send();
     else if (this.streaming()) {
       init.body = new ReadableStream<Uint8Array>({
@@ -293,6 +300,12 @@ class HttpRequest {
     }
   }
 
+  private armDeadline(): void {
+    const ms = this.spec.deadline - Date.now();
+    if (ms <= 0) this.expire();
+    else this.timer = setTimeout(() => this.armDeadline(), Math.min(ms, MAX_TIMER_MS));
+  }
+
   private expire(): void {
     const client = this.spec.deadlineKind === "client";
     const message =
@@ -318,8 +331,7 @@ class HttpRequest {
     clearTimeout(this.timer);
     this.head.reject(err);
     this.readError ??= err;
-    this.pendingRead?.reject(err);
-    this.pendingRead = undefined;
+    this.wakeReaders();
     this.uploadRoom?.resolve();
     this.reader?.cancel().catch(() => {});
   }
@@ -369,54 +381,55 @@ class HttpRequest {
 
   // ---- response body ----
 
-  read(max: number): Chunk | Promise<Chunk> {
-    if (this.pendingRead) throw other("net/http: concurrent reads of one response body");
+  /** Copies queued body bytes into dest: the count, or -1 when nothing is
+   *  queued (wait with ready()). Throws eof at the end, or why it failed. */
+  read(dest: Uint8Array): number {
     if (this.failure) throw this.failure; // cancelled or past the deadline: even queued bytes are not served
-    const now = this.take(max);
-    if (now !== undefined) return now;
+    const l = this.leftover;
+    if (l) {
+      const n = Math.min(dest.length, l.length);
+      dest.set(n === l.length ? l : l.subarray(0, n));
+      this.leftover = n === l.length ? undefined : l.subarray(n);
+      return n;
+    }
+    if (this.ended) throw EOF;
     if (this.readError) throw this.readError;
-    const w = Object.assign(waiter<Chunk>(), { max });
-    this.pendingRead = w;
+    return -1;
+  }
+
+  /** Settles when a read would not return -1 (any number of waiters). */
+  ready(): Promise<void> {
+    const w = waiter<void>();
+    this.readers.push(w);
     this.pull();
     return w.promise;
   }
 
-  /** Queued bytes (a view, no copy), null at EOF, undefined when it must wait. */
-  private take(max: number): Chunk | undefined {
-    if (this.leftover) {
-      const l = this.leftover;
-      if (l.length <= max) {
-        this.leftover = undefined;
-        return l;
-      }
-      this.leftover = l.subarray(max);
-      return l.subarray(0, max);
-    }
-    if (this.ended) return null;
-    return undefined;
+  private wakeReaders(): void {
+    const rs = this.readers;
+    this.readers = [];
+    for (const r of rs) r.resolve();
   }
 
+  /** Reads the next chunk from the stream (one read in flight at most). */
   private pull(): void {
-    if (!this.reader) return;
+    if (!this.reader || this.pulling || this.leftover || this.ended || this.readError) return;
+    this.pulling = true;
     this.reader.read().then(
       ({ done, value }) => {
-        if (this.failure) return; // aborted: the waiter was already failed
-        const w = this.pendingRead;
+        this.pulling = false;
+        if (this.failure) return; // aborted: the readers were already woken
         if (done) this.finishBody();
         else if (value && value.length > 0) this.leftover = value;
-        if (!w) return;
-        const got = this.take(w.max);
-        if (got === undefined) return this.pull(); // an empty chunk: read on
-        this.pendingRead = undefined;
-        w.resolve(got);
+        else return this.pull(); // an empty chunk: read on
+        this.wakeReaders();
       },
       (e) => {
-        const err =
+        this.pulling = false;
+        this.readError ??=
           this.failure ??
           other(`unexpected EOF: the body ended early (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})`);
-        this.readError ??= err;
-        this.pendingRead?.reject(err);
-        this.pendingRead = undefined;
+        this.wakeReaders();
       },
     );
   }
@@ -427,9 +440,9 @@ class HttpRequest {
     clearTimeout(this.timer);
   }
 
-  /** Forgets a waiter whose Rust future was dropped (never settles it). */
-  cancel(p: Promise<unknown>): void {
-    if (this.pendingRead?.promise === p) this.pendingRead = undefined;
+  /** Forgets a waiter whose caller went away (never settles it). */
+  forget(p: Promise<unknown>): void {
+    this.readers = this.readers.filter((r) => r.promise !== p);
   }
 
   /** Frees everything: cancels an unfinished download or upload. */
@@ -441,7 +454,7 @@ class HttpRequest {
       this.reader?.cancel().catch(() => {});
     }
     this.phase = "done";
-    this.pendingRead = undefined;
+    this.wakeReaders();
     this.onDone();
   }
 }
@@ -454,12 +467,12 @@ export function createHttpBindings(
   let next = 1;
   const get = (h: number): HttpRequest => {
     const r = table.get(h);
-    if (!r) throw other("net/http: request handle is closed");
+    if (!r) throw CLOSED; // released (or never started)
     return r;
   };
   return {
     /** Starts a request; returns its handle. Throws a NetError for a request fetch would refuse. */
-    _netHttpStart(spec: HttpRequestSpec, body?: Uint8Array): number {
+    _netHttpFetch(spec: HttpRequestSpec, body?: Uint8Array): number {
       const denied = gate(spec.url);
       if (denied) throw denied;
       const h = next++;
@@ -470,11 +483,13 @@ export function createHttpBindings(
     _netHttpResponse: (h: number): Promise<HttpResponseHead> => get(h).responsePromise(),
     _netHttpUploadWrite: (h: number, data: Uint8Array): void | Promise<void> => get(h).uploadWrite(data),
     _netHttpUploadClose: (h: number): void => get(h).uploadClose(),
-    /** Up to `max` body bytes, null at EOF, or a Promise of either. */
-    _netHttpRead: (h: number, max: number): Chunk | Promise<Chunk> => get(h).read(max),
-    _netHttpCancel: (h: number, p: Promise<unknown>): void => table.get(h)?.cancel(p),
+    /** Body bytes copied into dest, or -1: nothing queued (wait with _netHttpReady). Throws eof / errors. */
+    _netHttpRead: (h: number, dest: Uint8Array): number => get(h).read(dest),
+    /** Settles when a read would not return -1. */
+    _netHttpReady: (h: number): Promise<void> => get(h).ready(),
+    _netHttpForget: (h: number, p: Promise<unknown>): void => table.get(h)?.forget(p),
     /** Context cancellation: everything in flight fails with "context canceled". */
-    _netHttpAbort: (h: number): void => table.get(h)?.abort(),
+    _netHttpCancel: (h: number): void => table.get(h)?.abort(),
     _netHttpRelease: (h: number): void => table.get(h)?.release(),
     _netHttpCount: (): number => table.size,
   };

@@ -59,5 +59,5 @@ export function policyDenial(policy: NetPolicy, url: string, open: number): stri
 
 /** The error a denied call gets: Go's wording, plus what was denied. */
 export function deniedError(why: string): NetError {
-  return { code: "other", message: `${DENIED} (${why} not allowed)` };
+  return { code: "denied", message: `${DENIED} (${why} not allowed)` };
 }

@@ -23,12 +23,17 @@
 //   the socket (code 4009) and Read returns the queued bytes, then an error
 //   saying so.
 //
-// Fast paths are synchronous: Read returns bytes (a Uint8Array, or an array
-// of them when it joins messages) when data is queued, and Write returns
-// the count when the socket has room. Only operations that must wait
-// return a Promise; Rust cancels one by passing that Promise to
-// `_netWsCancel`, which forgets the waiter without settling it (so no data
-// is handed to a dropped future).
+// Reading is Go's poller pattern: `_netWsRead(h, dest)` copies queued bytes
+// straight into `dest` (a view of the guest's memory, or a JS VM's own
+// array: one copy per byte) and returns the count, or -1 when nothing is
+// queued; then `_netWsReady(h)` gives a Promise that settles when a read
+// would not wait (data, the end, the read deadline, Close), and the caller
+// tries again. Write returns the count when the socket has room, else a
+// Promise of it. The table's conventions (shared with js/http.ts): the end
+// of the stream is a thrown `{code: "eof"}`, a stale handle a thrown
+// `{code: "closed"}`; `_netWsForget(h, p)` drops a waiter whose caller went
+// away without settling it; `_netWsRelease(h)` frees a handle settling
+// nothing (an abandoned dial, a dropped Conn).
 import type { NetError } from "./errors.js";
 
 export interface WsOptions {
@@ -58,17 +63,16 @@ export const READ_LIMIT_CLOSE_CODE = 4009;
 
 const CLOSED: NetError = { code: "closed" };
 const TIMEOUT: NetError = { code: "timeout" };
-const other = (message: string): NetError => ({ code: "other", message });
+const EOF: NetError = { code: "eof" };
 
-type Bytes = Uint8Array | Uint8Array[];
+/** setTimeout's largest delay; longer deadlines re-arm when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const other = (message: string): NetError => ({ code: "other", message });
 
 interface Waiter<T> {
   promise: Promise<T>;
   resolve(v: T): void;
   reject(e: NetError): void;
-}
-interface PendingRead extends Waiter<Bytes> {
-  max: number;
 }
 interface PendingWrite extends Waiter<number> {
   data: Uint8Array; // a copy: the caller's view into wasm memory is only valid during the call
@@ -288,10 +292,13 @@ function createTransport(url: string, kind: WsOptions["transport"], ev: Transpor
 
 class WsConn {
   private readonly t: Transport;
+  // Received chunks from queue[first] on; consumed slots are dropped in
+  // batches, so draining costs O(1) per message however many are queued.
   private queue: Uint8Array[] = [];
-  private head = 0; // bytes of queue[0] already read
+  private first = 0;
+  private head = 0; // bytes of queue[first] already read
   private queued = 0;
-  private readers: PendingRead[] = [];
+  private readers: Waiter<void>[] = [];
   private writers: PendingWrite[] = [];
   private readDeadline = 0;
   private writeDeadline = 0;
@@ -318,7 +325,7 @@ class WsConn {
       onWritesEnd: (code, reason) => this.endWrites(closeError(code, reason) ?? other(`websocket closed by peer with code ${code}`)),
     });
     this.opened = waiter({});
-    if (timeoutMs > 0) this.dialTimer = setTimeout(() => this.failDial(TIMEOUT), timeoutMs);
+    if (timeoutMs > 0) this.dialTimer = setTimeout(() => this.failDial(TIMEOUT), Math.min(timeoutMs, MAX_TIMER_MS));
   }
 
   openedPromise(): Promise<void> {
@@ -390,57 +397,70 @@ class WsConn {
 
   // ---- reading -----------------------------------------------------------
 
-  read(max: number): Bytes | Promise<Bytes> {
+  /**
+   * Copies up to dest.length queued bytes into dest (splitting a message
+   * across reads, joining several in one); returns the count, or -1 when
+   * nothing is queued (then wait with ready()). Throws at the end of the
+   * stream (eof, or why it ended) and once the read deadline has passed.
+   */
+  read(dest: Uint8Array): number {
     if (expired(this.readDeadline)) throw TIMEOUT;
-    if (this.readers.length === 0) {
-      if (this.queued > 0) return this.take(max);
-      if (this.end) throw this.end.err ?? { code: "eof" };
-    }
-    const r = waiter<Bytes, { max: number }>({ max });
-    this.readers.push(r);
-    this.armReadTimer();
-    return r.promise;
+    if (this.queued > 0) return this.take(dest);
+    if (this.end) throw this.end.err ?? EOF;
+    return -1;
   }
 
-  /** Up to `max` queued bytes as views (no copy); joins chunks if needed. */
-  private take(max: number): Bytes {
-    const parts: Uint8Array[] = [];
-    let want = Math.min(max, this.queued);
-    while (want > 0) {
-      const first = this.queue[0];
-      const n = Math.min(want, first.length - this.head);
-      parts.push(first.subarray(this.head, this.head + n));
-      this.head += n;
-      want -= n;
-      this.queued -= n;
-      if (this.head === first.length) {
-        this.queue.shift();
+  /** Settles when a read would not return -1: data, the end, the read deadline, Close. */
+  ready(): Promise<void> {
+    const w = waiter<void, object>({});
+    this.readers.push(w);
+    this.armReadTimer();
+    return w.promise;
+  }
+
+  private take(dest: Uint8Array): number {
+    let n = 0;
+    while (n < dest.length && this.queued > 0) {
+      const chunk = this.queue[this.first];
+      const k = Math.min(dest.length - n, chunk.length - this.head);
+      dest.set(this.head === 0 && k === chunk.length ? chunk : chunk.subarray(this.head, this.head + k), n);
+      n += k;
+      this.head += k;
+      this.queued -= k;
+      if (this.head === chunk.length) {
         this.head = 0;
+        this.first++;
+        if (this.first === this.queue.length) {
+          this.queue = [];
+          this.first = 0;
+        } else if (this.first >= 1024 && this.first * 2 >= this.queue.length) {
+          this.queue = this.queue.slice(this.first);
+          this.first = 0;
+        }
       }
     }
     if (this.t.pausable && this.queued < this.opts.readLimitBytes) this.t.setReading(true);
-    return parts.length === 1 ? parts[0] : parts;
+    return n;
+  }
+
+  /** Wakes every waiting reader: their next read will not return -1. */
+  private wakeReaders() {
+    const rs = this.readers;
+    this.readers = [];
+    clearTimeout(this.readTimer);
+    for (const r of rs) r.resolve();
   }
 
   private pumpReads() {
-    while (this.readers.length > 0 && (this.queued > 0 || this.end)) {
-      const r = this.readers.shift()!;
-      if (this.queued > 0) r.resolve(this.take(r.max));
-      else r.reject(this.end!.err ?? { code: "eof" });
-    }
-    if (this.readers.length === 0) clearTimeout(this.readTimer);
+    if (this.queued > 0 || this.end) this.wakeReaders();
   }
 
   private armReadTimer() {
     clearTimeout(this.readTimer);
     if (this.readers.length === 0 || this.readDeadline === 0) return;
-    const fire = () => {
-      const rs = this.readers.splice(0);
-      for (const r of rs) r.reject(TIMEOUT);
-    };
     const ms = this.readDeadline - Date.now();
-    if (ms <= 0) fire();
-    else this.readTimer = setTimeout(fire, ms);
+    if (ms <= 0) return this.wakeReaders();
+    this.readTimer = setTimeout(() => this.armReadTimer(), Math.min(ms, MAX_TIMER_MS));
   }
 
   // ---- writing -----------------------------------------------------------
@@ -510,10 +530,9 @@ class WsConn {
   private armWriteTimer() {
     clearTimeout(this.writeTimer);
     if (this.writers.length === 0 || this.writeDeadline === 0) return;
-    const fire = () => this.failWriters(TIMEOUT);
     const ms = this.writeDeadline - Date.now();
-    if (ms <= 0) fire();
-    else this.writeTimer = setTimeout(fire, ms);
+    if (ms <= 0) return this.failWriters(TIMEOUT);
+    this.writeTimer = setTimeout(() => this.armWriteTimer(), Math.min(ms, MAX_TIMER_MS));
   }
 
   // ---- control -----------------------------------------------------------
@@ -529,21 +548,22 @@ class WsConn {
     }
   }
 
-  /** Forgets a waiting operation without settling it (its Rust future was dropped). */
-  cancel(p: Promise<unknown>) {
+  /** Forgets a waiting operation without settling it (its caller went away). */
+  forget(p: Promise<unknown>) {
     this.readers = this.readers.filter((r) => r.promise !== p);
     this.writers = this.writers.filter((w) => w.promise !== p);
     if (this.readers.length === 0) clearTimeout(this.readTimer);
     if (this.writers.length === 0) clearTimeout(this.writeTimer);
   }
 
-  /** Go's Close: code 1000; pending operations fail with ErrClosed. */
+  /** Go's Close: code 1000; pending operations fail with ErrClosed (a
+   *  waiting reader wakes, and its next read finds the handle gone). */
   close() {
     const readers = this.readers.splice(0);
     const writers = this.writers.splice(0);
     const opened = this.opened;
     this.dispose();
-    for (const r of readers) r.reject(CLOSED);
+    for (const r of readers) r.resolve();
     for (const w of writers) this.settleWriter(w, CLOSED);
     opened?.reject(CLOSED);
   }
@@ -556,6 +576,7 @@ class WsConn {
     this.opened = undefined;
     this.t.dispose();
     this.queue = [];
+    this.first = 0;
     this.queued = 0;
     this.forget();
   }
@@ -605,14 +626,17 @@ export function createWsBindings(options: () => WsOptions, gate: (url: string) =
     },
     /** Resolves when the socket is open; rejects (and frees the handle) if it fails. */
     _netWsOpened: (h: number): Promise<void> => get(h).openedPromise(),
-    _netWsRead: (h: number, max: number): Bytes | Promise<Bytes> => get(h).read(max),
+    /** Bytes copied into dest, or -1: nothing queued (wait with _netWsReady). Throws eof / errors. */
+    _netWsRead: (h: number, dest: Uint8Array): number => get(h).read(dest),
+    /** Settles when a read would not return -1. */
+    _netWsReady: (h: number): Promise<void> => get(h).ready(),
     _netWsWrite: (h: number, data: Uint8Array): number | Promise<number> => get(h).write(data),
     /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
     _netWsSetDeadline: (h: number, which: number, at: number): void => get(h).setDeadline(which, at),
-    _netWsCancel: (h: number, p: Promise<unknown>): void => table.get(h)?.cancel(p),
+    _netWsForget: (h: number, p: Promise<unknown>): void => table.get(h)?.forget(p),
     _netWsClose: (h: number): void => get(h).close(),
     /** Abandons a dial or a dropped Conn: frees the handle, settles nothing. */
-    _netWsAbort: (h: number): void => table.get(h)?.dispose(),
+    _netWsRelease: (h: number): void => table.get(h)?.dispose(),
     _netWsCount: (): number => table.size,
   };
 }

@@ -3,7 +3,7 @@
 //! All are `catch`: a missing binding or a JS exception becomes an `Err`,
 //! never an unwinding exception through Rust frames.
 
-use js_sys::Promise;
+use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -12,25 +12,34 @@ use crate::net::Error;
 #[wasm_bindgen]
 extern "C" {
     // ---- WebSocket Conn table (js/ws.ts) ----
+    // The table protocol, shared with the HTTP table: `*Read(h, dest)`
+    // copies queued bytes into dest and returns the count, or -1 when
+    // nothing is queued; `*Ready(h)` is a Promise that settles when a read
+    // would not return -1; the end of a stream is a thrown `{code: "eof"}`,
+    // a stale handle a thrown `{code: "closed"}`; `*Forget(h, promise)`
+    // drops a waiter without settling it; `*Release(h)` frees a handle
+    // without settling anything.
     #[wasm_bindgen(js_name = _netWsConnect, catch)]
     pub fn ws_connect(url: &str, timeout_ms: f64) -> Result<u32, JsValue>;
     #[wasm_bindgen(js_name = _netWsOpened, catch)]
     pub fn ws_opened(h: u32) -> Result<Promise, JsValue>;
-    /// A Uint8Array, an Array of them, or a Promise of either.
+    /// `dest` may be a view into wasm memory (valid during the call only).
     #[wasm_bindgen(js_name = _netWsRead, catch)]
-    pub fn ws_read(h: u32, max: u32) -> Result<JsValue, JsValue>;
-    /// The byte count, or a Promise of it. `data` is a view into wasm memory,
-    /// valid only during the call: JS copies what it cannot send at once.
+    pub fn ws_read(h: u32, dest: &Uint8Array) -> Result<i32, JsValue>;
+    #[wasm_bindgen(js_name = _netWsReady, catch)]
+    pub fn ws_ready(h: u32) -> Result<Promise, JsValue>;
+    /// The byte count, or a Promise of it. `data` may be a view into wasm
+    /// memory, valid only during the call: JS copies what it cannot send at once.
     #[wasm_bindgen(js_name = _netWsWrite, catch)]
-    pub fn ws_write(h: u32, data: &[u8]) -> Result<JsValue, JsValue>;
+    pub fn ws_write(h: u32, data: &Uint8Array) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = _netWsSetDeadline, catch)]
     pub fn ws_set_deadline(h: u32, which: u32, at_ms: f64) -> Result<(), JsValue>;
-    #[wasm_bindgen(js_name = _netWsCancel, catch)]
-    pub fn ws_cancel(h: u32, pending: &Promise) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netWsForget, catch)]
+    pub fn ws_forget(h: u32, pending: &Promise) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netWsClose, catch)]
     pub fn ws_close(h: u32) -> Result<(), JsValue>;
-    #[wasm_bindgen(js_name = _netWsAbort, catch)]
-    pub fn ws_abort(h: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netWsRelease, catch)]
+    pub fn ws_release(h: u32) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netWsCount, catch)]
     pub fn ws_count() -> Result<u32, JsValue>;
 
@@ -41,7 +50,7 @@ extern "C" {
     #[wasm_bindgen(js_name = _netLookupHost, catch)]
     pub fn lookup_host(name: &str, overrides: &JsValue) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = _netLookupIP, catch)]
-    pub fn lookup_ip(name: &str, network: &str, overrides: &JsValue) -> Result<Promise, JsValue>;
+    pub fn lookup_ip(network: &str, name: &str, overrides: &JsValue) -> Result<Promise, JsValue>;
     /// `arpa` is the reverse name (4.3.2.1.in-addr.arpa.); resolves to PTR names.
     #[wasm_bindgen(js_name = _netLookupAddr, catch)]
     pub fn lookup_addr(arpa: &str, overrides: &JsValue) -> Result<Promise, JsValue>;
@@ -50,11 +59,11 @@ extern "C" {
     #[wasm_bindgen(js_name = _netDnsClearCache, catch)]
     pub fn dns_clear_cache() -> Result<(), JsValue>;
 
-    // ---- HTTP client over fetch (js/http.ts) ----
+    // ---- HTTP client over fetch (js/http.ts); the table protocol above ----
     /// Starts a request described by `spec` (js/http.ts HttpRequestSpec);
     /// `body` is used when spec.body is "bytes" (JS copies it). The handle.
-    #[wasm_bindgen(js_name = _netHttpStart, catch)]
-    pub fn http_start(spec: &JsValue, body: &[u8]) -> Result<u32, JsValue>;
+    #[wasm_bindgen(js_name = _netHttpFetch, catch)]
+    pub fn http_fetch(spec: &JsValue, body: &[u8]) -> Result<u32, JsValue>;
     /// Resolves with the status line, final URL and headers.
     #[wasm_bindgen(js_name = _netHttpResponse, catch)]
     pub fn http_response(h: u32) -> Result<Promise, JsValue>;
@@ -63,13 +72,15 @@ extern "C" {
     pub fn http_upload_write(h: u32, data: &[u8]) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = _netHttpUploadClose, catch)]
     pub fn http_upload_close(h: u32) -> Result<(), JsValue>;
-    /// A Uint8Array, null at EOF, or a Promise of either.
     #[wasm_bindgen(js_name = _netHttpRead, catch)]
-    pub fn http_read(h: u32, max: u32) -> Result<JsValue, JsValue>;
+    pub fn http_read(h: u32, dest: &Uint8Array) -> Result<i32, JsValue>;
+    #[wasm_bindgen(js_name = _netHttpReady, catch)]
+    pub fn http_ready(h: u32) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = _netHttpForget, catch)]
+    pub fn http_forget(h: u32, pending: &Promise) -> Result<(), JsValue>;
+    /// Go's context cancellation: everything in flight fails with "context canceled".
     #[wasm_bindgen(js_name = _netHttpCancel, catch)]
-    pub fn http_cancel(h: u32, pending: &Promise) -> Result<(), JsValue>;
-    #[wasm_bindgen(js_name = _netHttpAbort, catch)]
-    pub fn http_abort(h: u32) -> Result<(), JsValue>;
+    pub fn http_cancel(h: u32) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netHttpRelease, catch)]
     pub fn http_release(h: u32) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netHttpCount, catch)]

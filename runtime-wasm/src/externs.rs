@@ -1,23 +1,40 @@
-//! The extern layer a browser-hosted VM links: Go-shaped functions by name
-//! (`net_dial`, `net_http_requestPerform`, ...), taking and returning
-//! [`Value`]s, that never block the page.
+//! The extern layer a browser-hosted VM links: the functions Vo's `net` and
+//! `net/http` packages declare (`net.dial`, `net.blocking_tcpConnRead`,
+//! `net/http.nativeHttpsRequest`, ...), with Vo's exact parameter and
+//! result types, that never block the page.
 //!
-//! The completion model is the Vo runtime's: an extern that must wait
-//! returns [`ExternResult::Pending`] with a token; the host loop waits for
-//! it ([`wait`], or [`is_ready`] from a poll loop, or `externWait` in JS),
-//! wakes the VM, and re-invokes the same extern with
-//! [`ExternCall::resume`], which collects the result. [`call`] runs that
-//! loop for a VM written in async Rust; `callExtern(name, args)` in
-//! `js_api` does it for a VM written in JS.
+//! **Identity.** An extern is the pair (package path, function). A VM may
+//! name it in Vo's canonical encoding (`vo1:3:net:4:dial`), the older flat
+//! form (`net_dial`, `net_http_nativeHttpsRequest`) or as a plain pair
+//! (`("net", "dial")`, or the string `net.dial`): see [`ExternName`].
+//! Registration is by declaration index, as Vo's registry works.
 //!
-//! Go errors are results (`Value::Error`), as in Go. Misuse by the host (an
-//! unknown name, a wrong argument count or type, a stale token) is an
-//! [`ExternError`], which a VM should raise as a panic in the guest.
+//! **Arguments are borrowed** ([`Arg`]): a `[]byte` is the guest's own
+//! slice. `blocking_tcpConnRead(handle, b)` fills `b` in place (one copy
+//! from the browser's chunk into guest memory) and a write sends from `b`.
+//!
+//! **Waiting is Vo's replay model.** An extern that cannot finish at once
+//! returns [`ExternResult::Pending`] with a token; the host waits for it
+//! ([`wait`], or [`is_ready`] from a poll loop, or `externWait` in JS), then
+//! calls the same extern again with the same arguments and the token
+//! ([`ExternCall::replay`]) to collect. Reads follow Go's poller: take
+//! queued bytes straight into the destination; only when nothing is
+//! queued, wait for readiness, and on replay try again. [`call`] runs that
+//! loop for a VM written in async Rust; `callExtern` in `js_api` for one
+//! written in JS.
+//!
+//! Go errors are results (`Value::Error`). A failure that is one of Vo's
+//! sentinels (`getNetErrors()`, `getHttpErrors()`) is returned as that bare
+//! value, so a VM can hand back its cached sentinel (see
+//! `Error::vo_sentinel`). Misuse by the host (an unknown name, a wrong
+//! argument count or type, a stale token) is an [`ExternError`], which a VM
+//! should raise as a panic in the guest.
 //!
 //! The tables live next to what they wrap: `net::externs`, `http::externs`.
 
 mod task;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -26,33 +43,32 @@ use crate::net::Error;
 
 pub use task::{cancel, is_ready, pending_count, run_ready, wait, Token};
 
-/// A value crossing between a VM and an extern. Handles (a Conn, a
-/// request) are `Int`s; a Go `error` is `Nil` or `Error`.
+/// A result crossing from an extern to the VM. Handles (a Conn, a request)
+/// are `Int`s; a Go `error` is `Nil` or `Error`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
     #[default]
     Nil,
-    Bool(bool),
     Int(i64),
     Str(String),
     Bytes(Vec<u8>),
+    /// `[]string` (of `Str`) or `[]IP` (of `Bytes`).
     List(Vec<Value>),
     Error(Error),
+    /// `*TCPAddr` / `*UDPAddr`: `{IP []byte; Port int; Zone string}`
+    /// (`Nil` is the nil pointer).
+    Addr(SockAddr),
+}
+
+/// The fields of Vo's `TCPAddr` and `UDPAddr`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SockAddr {
+    pub ip: Vec<u8>,
+    pub port: i64,
+    pub zone: String,
 }
 
 impl Value {
-    fn type_name(&self) -> &'static str {
-        match self {
-            Value::Nil => "nil",
-            Value::Bool(_) => "bool",
-            Value::Int(_) => "int",
-            Value::Str(_) => "string",
-            Value::Bytes(_) => "[]byte",
-            Value::List(_) => "list",
-            Value::Error(_) => "error",
-        }
-    }
-
     /// A Go `error` result: `Nil` or the error.
     pub fn err(e: Option<Error>) -> Value {
         e.map_or(Value::Nil, Value::Error)
@@ -62,50 +78,129 @@ impl Value {
     pub fn strings(v: impl IntoIterator<Item = String>) -> Value {
         Value::List(v.into_iter().map(Value::Str).collect())
     }
+
+    /// The zero value of a result kind (what Go returns beside an error).
+    pub fn zero(kind: Kind) -> Value {
+        match kind {
+            Kind::Int | Kind::Int64 | Kind::Duration => Value::Int(0),
+            Kind::Str => Value::Str(String::new()),
+            _ => Value::Nil,
+        }
+    }
 }
 
-/// The Go type of a parameter or result, for checking arguments and for the
-/// README's table.
+/// A JS VM's own byte array, read from or filled in place.
+#[cfg(target_arch = "wasm32")]
+pub type JsBytes = js_sys::Uint8Array;
+
+/// An argument as the VM passes it, borrowed from the guest where it can be.
+#[derive(Debug)]
+pub enum Arg<'a> {
+    /// Go's nil (a nil slice).
+    Nil,
+    /// `int`, `int64`, `time.Duration` (nanoseconds).
+    Int(i64),
+    Str(&'a str),
+    /// A `[]byte` the extern only reads (Write's data, a request body).
+    Bytes(&'a [u8]),
+    /// A `[]byte` the extern may fill (Read's destination): the guest's
+    /// memory. Accepted wherever `[]byte` is.
+    Buf(&'a mut [u8]),
+    /// `[]string`.
+    Strings(Vec<&'a str>),
+    /// A JS VM's `Uint8Array`, for any `[]byte`: reads fill it in place.
+    #[cfg(target_arch = "wasm32")]
+    Js(JsBytes),
+}
+
+impl Arg<'_> {
+    fn type_name(&self) -> &'static str {
+        match self {
+            Arg::Nil => "nil",
+            Arg::Int(_) => "int",
+            Arg::Str(_) => "string",
+            Arg::Bytes(_) | Arg::Buf(_) => "[]byte",
+            Arg::Strings(_) => "[]string",
+            #[cfg(target_arch = "wasm32")]
+            Arg::Js(_) => "Uint8Array",
+        }
+    }
+}
+
+/// Owned values as arguments (a `Bytes` becomes a fillable `Buf`), for
+/// hosts and tests that keep arguments as [`Value`]s: after a read, the
+/// bytes are in the `Value::Bytes` passed.
+pub fn args_of(values: &mut [Value]) -> Vec<Arg<'_>> {
+    values
+        .iter_mut()
+        .map(|v| match v {
+            Value::Nil => Arg::Nil,
+            Value::Int(n) => Arg::Int(*n),
+            Value::Str(s) => Arg::Str(s),
+            Value::Bytes(b) => Arg::Buf(b),
+            Value::List(l) => Arg::Strings(
+                l.iter()
+                    .map(|x| match x {
+                        Value::Str(s) => s.as_str(),
+                        _ => "",
+                    })
+                    .collect(),
+            ),
+            // Not argument kinds: the type check reports them.
+            Value::Error(_) | Value::Addr(_) => Arg::Nil,
+        })
+        .collect()
+}
+
+/// The Go type of a parameter or result, as Vo declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    Bool,
     Int,
+    Int64,
+    /// `time.Duration`: nanoseconds, 0 or less = none.
+    Duration,
     Str,
     Bytes,
     /// `[]string`
     Strings,
-    /// `[][]byte`
-    BytesList,
-    /// `error`: `Nil` or `Error`
+    /// `[]IP`: a list of 4- or 16-byte `Bytes`.
+    IPs,
+    /// `*TCPAddr`: `Value::Addr` or nil.
+    TCPAddr,
+    /// `*UDPAddr`: `Value::Addr` or nil.
+    UDPAddr,
+    /// `error`: `Nil` or `Error`.
     Error,
 }
 
 impl Kind {
+    /// Vo's spelling of the type.
     pub fn go_type(self) -> &'static str {
         match self {
-            Kind::Bool => "bool",
             Kind::Int => "int",
+            Kind::Int64 => "int64",
+            Kind::Duration => "time.Duration",
             Kind::Str => "string",
             Kind::Bytes => "[]byte",
             Kind::Strings => "[]string",
-            Kind::BytesList => "[][]byte",
+            Kind::IPs => "[]IP",
+            Kind::TCPAddr => "*TCPAddr",
+            Kind::UDPAddr => "*UDPAddr",
             Kind::Error => "error",
         }
     }
 
-    /// Whether `v` may be passed for this kind (Go's nil slice is allowed
-    /// for slices, an error or nil for `error`).
-    fn admits(self, v: &Value) -> bool {
-        let all = |items: &[Value], f: fn(&Value) -> bool| items.iter().all(f);
-        match (self, v) {
-            (Kind::Bool, Value::Bool(_))
-            | (Kind::Int, Value::Int(_))
-            | (Kind::Str, Value::Str(_)) => true,
-            (Kind::Bytes | Kind::Strings | Kind::BytesList, Value::Nil) => true,
-            (Kind::Bytes, Value::Bytes(_)) => true,
-            (Kind::Strings, Value::List(l)) => all(l, |x| matches!(x, Value::Str(_))),
-            (Kind::BytesList, Value::List(l)) => all(l, |x| matches!(x, Value::Bytes(_))),
-            (Kind::Error, Value::Nil | Value::Error(_)) => true,
+    /// Whether `a` may be passed for a parameter of this kind (Go's nil is
+    /// allowed for slices).
+    fn admits(self, a: &Arg<'_>) -> bool {
+        match (self, a) {
+            (Kind::Int | Kind::Int64 | Kind::Duration, Arg::Int(_)) => true,
+            (Kind::Str, Arg::Str(_)) => true,
+            (Kind::Bytes | Kind::Strings, Arg::Nil) => true,
+            (Kind::Bytes, Arg::Bytes(_) | Arg::Buf(_)) => true,
+            #[cfg(target_arch = "wasm32")]
+            (Kind::Bytes, Arg::Js(_)) => true,
+            (Kind::Strings, Arg::Strings(_)) => true,
             _ => false,
         }
     }
@@ -123,21 +218,22 @@ impl fmt::Display for ExternError {
 
 impl std::error::Error for ExternError {}
 
-/// One invocation: the arguments, or the token of the call being resumed.
+/// One invocation: the arguments, and on a replay the token of the wait.
 #[derive(Debug, Default)]
-pub struct ExternCall {
-    pub args: Vec<Value>,
+pub struct ExternCall<'a> {
+    pub args: Vec<Arg<'a>>,
     pub resume: Option<Token>,
 }
 
-impl ExternCall {
-    pub fn new(args: Vec<Value>) -> ExternCall {
+impl<'a> ExternCall<'a> {
+    pub fn new(args: Vec<Arg<'a>>) -> ExternCall<'a> {
         ExternCall { args, resume: None }
     }
-    /// The re-invocation that collects the result of a pending call.
-    pub fn resume(token: Token) -> ExternCall {
+    /// The call again, with the same arguments, after `token`'s wait ended
+    /// (Vo's `take_resume_host_event_token()` returning `Some(token)`).
+    pub fn replay(args: Vec<Arg<'a>>, token: Token) -> ExternCall<'a> {
         ExternCall {
-            args: Vec::new(),
+            args,
             resume: Some(token),
         }
     }
@@ -148,83 +244,173 @@ impl ExternCall {
 pub enum ExternResult {
     /// The Go results, in order.
     Done(Vec<Value>),
-    /// Wait for the token, then re-invoke with `ExternCall::resume(token)`.
+    /// Wait for the token, then replay the call with the same arguments
+    /// (Vo's `HostEventWaitAndReplay`).
     Pending(Token),
     Fail(ExternError),
 }
 
-/// Checked arguments, taken by position (the checks ran first, so the
-/// accessors cannot see the wrong type; they fall back to zero values).
+/// Checked arguments, by position. The checks ran first, so the accessors
+/// cannot see the wrong type; they fall back to zero values.
 #[derive(Debug)]
-pub struct Args(Vec<Value>);
+pub struct Args<'c, 'a>(&'c mut [Arg<'a>]);
 
-impl Args {
-    fn take(&mut self, i: usize) -> Value {
-        self.0.get_mut(i).map(std::mem::take).unwrap_or_default()
-    }
+impl<'a> Args<'_, 'a> {
     pub fn int(&self, i: usize) -> i64 {
         match self.0.get(i) {
-            Some(Value::Int(n)) => *n,
+            Some(Arg::Int(n)) => *n,
             _ => 0,
         }
     }
-    /// A read size: the int at `i`, clamped to 0..=MAX_READ_BYTES.
-    pub fn read_max(&self, i: usize) -> usize {
-        self.int(i).clamp(0, MAX_READ_BYTES as i64) as usize
-    }
     pub fn str(&self, i: usize) -> &str {
         match self.0.get(i) {
-            Some(Value::Str(s)) => s,
+            Some(Arg::Str(s)) => s,
             _ => "",
         }
     }
-    pub fn bytes(&mut self, i: usize) -> Vec<u8> {
-        match self.take(i) {
-            Value::Bytes(b) => b,
+    pub fn strings(&self, i: usize) -> Vec<String> {
+        match self.0.get(i) {
+            Some(Arg::Strings(l)) => l.iter().map(|s| s.to_string()).collect(),
             _ => Vec::new(),
         }
     }
-    pub fn strings(&mut self, i: usize) -> Vec<String> {
-        match self.take(i) {
-            Value::List(l) => l
-                .into_iter()
-                .filter_map(|v| match v {
-                    Value::Str(s) => Some(s),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
+    /// The `[]byte` at `i`, to read from.
+    pub fn data(&self, i: usize) -> Data<'_> {
+        match self.0.get(i) {
+            Some(Arg::Bytes(b)) => Data::Slice(b),
+            Some(Arg::Buf(b)) => Data::Slice(b),
+            #[cfg(target_arch = "wasm32")]
+            Some(Arg::Js(a)) => Data::Js(a),
+            _ => Data::Slice(&[]),
+        }
+    }
+    /// The `[]byte` at `i`, to fill. A read-only `Bytes` argument cannot be
+    /// filled: it reads as an empty destination.
+    pub fn dest(&mut self, i: usize) -> Dest<'_> {
+        match self.0.get_mut(i) {
+            Some(Arg::Buf(b)) => Dest::Slice(b),
+            #[cfg(target_arch = "wasm32")]
+            Some(Arg::Js(a)) => Dest::Js(a),
+            _ => Dest::Slice(&mut []),
         }
     }
 }
 
-/// The future an async extern returns.
-pub type ExternFuture = Pin<Box<dyn Future<Output = Vec<Value>>>>;
+/// Bytes an extern reads: a slice, or a JS VM's array.
+#[derive(Debug)]
+pub enum Data<'b> {
+    Slice(&'b [u8]),
+    #[cfg(target_arch = "wasm32")]
+    Js(&'b JsBytes),
+}
 
-/// An async extern's body as an `ExternFuture`.
-pub fn boxed(f: impl Future<Output = Vec<Value>> + 'static) -> ExternFuture {
-    Box::pin(f)
+impl Data<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Data::Slice(s) => s.len(),
+            #[cfg(target_arch = "wasm32")]
+            Data::Js(a) => a.length() as usize,
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The bytes from `at` on, as a JS view valid until wasm memory next
+    /// grows: hand it to a binding that copies what it keeps.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn js_from(&self, at: usize) -> JsBytes {
+        match self {
+            // SAFETY: the view is used only for the duration of one binding
+            // call, during which nothing allocates in wasm memory.
+            Data::Slice(s) => unsafe { JsBytes::view(&s[at.min(s.len())..]) },
+            Data::Js(a) => a.subarray(at.min(a.length() as usize) as u32, a.length()),
+        }
+    }
+    /// An owned copy (where the data must outlive the call: request bodies).
+    pub fn to_vec(&self) -> Vec<u8> {
+        match self {
+            Data::Slice(s) => s.to_vec(),
+            #[cfg(target_arch = "wasm32")]
+            Data::Js(a) => a.to_vec(),
+        }
+    }
+}
+
+/// Where an extern writes bytes: the guest's slice, or a JS VM's array.
+#[derive(Debug)]
+pub enum Dest<'b> {
+    Slice(&'b mut [u8]),
+    #[cfg(target_arch = "wasm32")]
+    Js(&'b JsBytes),
+}
+
+impl Dest<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Dest::Slice(s) => s.len(),
+            #[cfg(target_arch = "wasm32")]
+            Dest::Js(a) => a.length() as usize,
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// A JS view onto the destination (see `Data::js_from`).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn js(&mut self) -> JsBytes {
+        match self {
+            // SAFETY: as in `Data::js_from`; JS writes into it during the
+            // one call and keeps no reference.
+            Dest::Slice(s) => unsafe { JsBytes::view_mut_raw(s.as_mut_ptr(), s.len()) },
+            Dest::Js(a) => (*a).clone(),
+        }
+    }
+}
+
+/// What a waiting extern's future ends with.
+#[derive(Debug)]
+pub enum Wake {
+    /// The Go results: the replay collects them.
+    Results(Vec<Value>),
+    /// Ready for another attempt: the replay runs the extern again, passing
+    /// this state (a read: 0; a write: the bytes sent so far).
+    Retry(u64),
+}
+
+/// The future a waiting extern hands over.
+pub type ExternFuture = Pin<Box<dyn Future<Output = Wake>>>;
+
+/// What one attempt of a waiting extern gives.
+pub enum Step {
+    Done(Vec<Value>),
+    Wait(ExternFuture),
+}
+
+/// `Step::Wait` of a future that ends with the results.
+pub fn results(f: impl Future<Output = Vec<Value>> + 'static) -> Step {
+    Step::Wait(Box::pin(async move { Wake::Results(f.await) }))
 }
 
 /// Go's `error` result kind, named so it reads apart from `net::Error`.
 pub const ERROR: Kind = Kind::Error;
 
-/// Go's Read may return fewer bytes than asked: one read extern hands over
-/// at most this much, however large the VM's buffer.
-pub const MAX_READ_BYTES: usize = 1 << 20;
-
 #[derive(Clone, Copy)]
 enum Imp {
-    Now(fn(Args) -> Vec<Value>),
-    Wait(fn(Args) -> ExternFuture),
+    /// Answers at once.
+    Now(fn(&mut Args<'_, '_>) -> Vec<Value>),
+    /// May wait; called again on replay with the state of `Wake::Retry`.
+    Wait(fn(&mut Args<'_, '_>, Option<u64>) -> Step),
 }
 
-/// One extern: its name, the Go function it stands for, its signature and
-/// its implementation. `'static` and `Copy`, so a registry can keep them.
+/// One extern: its package and function, its Vo signature and its
+/// implementation. `'static` and `Copy`, so a registry can keep them.
 #[derive(Clone, Copy)]
 pub struct Extern {
+    /// The package path: "net", "net/http".
+    pub package: &'static str,
+    /// The function as Vo declares it: "dial", "blocking_tcpConnRead".
     pub name: &'static str,
-    /// The Go API this extern implements, e.g. `net.Dial`.
+    /// The Go API it serves, e.g. `net.Conn.Read (TCPConn)`.
     pub go: &'static str,
     pub params: &'static [(&'static str, Kind)],
     pub results: &'static [Kind],
@@ -233,20 +419,22 @@ pub struct Extern {
 
 impl fmt::Debug for Extern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.signature())
+        write!(f, "{}.{}", self.package, self.signature())
     }
 }
 
 impl Extern {
     /// An extern that answers at once.
     pub const fn now(
+        package: &'static str,
         name: &'static str,
         go: &'static str,
         params: &'static [(&'static str, Kind)],
         results: &'static [Kind],
-        f: fn(Args) -> Vec<Value>,
+        f: fn(&mut Args<'_, '_>) -> Vec<Value>,
     ) -> Extern {
         Extern {
+            package,
             name,
             go,
             params,
@@ -255,16 +443,17 @@ impl Extern {
         }
     }
 
-    /// An extern that may wait: its future runs until done; if it does not
-    /// finish on its first poll the caller gets a pending token.
+    /// An extern that may wait (see the module docs).
     pub const fn wait(
+        package: &'static str,
         name: &'static str,
         go: &'static str,
         params: &'static [(&'static str, Kind)],
         results: &'static [Kind],
-        f: fn(Args) -> ExternFuture,
+        f: fn(&mut Args<'_, '_>, Option<u64>) -> Step,
     ) -> Extern {
         Extern {
+            package,
             name,
             go,
             params,
@@ -278,71 +467,215 @@ impl Extern {
         matches!(self.imp, Imp::Wait(_))
     }
 
-    /// `name(a string, b int) (int, error)`, Go style.
+    /// Vo's canonical name: `vo1:3:net:4:dial`.
+    pub fn canonical_name(&self) -> String {
+        canonical_name(self.package, self.name)
+    }
+
+    /// The declaration as Vo writes it, parameters of one type grouped:
+    /// `dial(network, address string, timeout time.Duration) (int, error)`.
     pub fn signature(&self) -> String {
-        let params: Vec<String> = self
-            .params
-            .iter()
-            .map(|(n, k)| format!("{n} {}", k.go_type()))
-            .collect();
+        let mut params = String::new();
+        for (i, (n, k)) in self.params.iter().enumerate() {
+            if i > 0 {
+                params.push_str(", ");
+            }
+            params.push_str(n);
+            if self.params.get(i + 1).is_none_or(|(_, next)| next != k) {
+                params.push(' ');
+                params.push_str(k.go_type());
+            }
+        }
         let results: Vec<&str> = self.results.iter().map(|k| k.go_type()).collect();
         let results = match results.len() {
             0 => String::new(),
             1 => format!(" {}", results[0]),
             _ => format!(" ({})", results.join(", ")),
         };
-        format!("{}({}){results}", self.name, params.join(", "))
+        format!("{}({params}){results}", self.name)
     }
 
-    fn check(&self, args: &[Value]) -> Result<(), ExternError> {
+    /// The results of a failed call: zero values and `e` in the error slot.
+    pub fn failed(&self, e: Error) -> Vec<Value> {
+        let mut e = Some(e);
+        self.results
+            .iter()
+            .map(|k| match k {
+                Kind::Error => Value::err(e.take()),
+                k => Value::zero(*k),
+            })
+            .collect()
+    }
+
+    fn check(&self, args: &[Arg<'_>]) -> Result<(), ExternError> {
         if args.len() != self.params.len() {
             return Err(ExternError(format!(
-                "{}: want {} argument(s), got {} (signature: {})",
+                "{}.{}: want {} argument(s), got {} (signature: {})",
+                self.package,
                 self.name,
                 self.params.len(),
                 args.len(),
                 self.signature()
             )));
         }
-        for (i, ((pname, kind), v)) in self.params.iter().zip(args).enumerate() {
-            if !kind.admits(v) {
+        for (i, ((pname, kind), a)) in self.params.iter().zip(args).enumerate() {
+            if !kind.admits(a) {
                 return Err(ExternError(format!(
-                    "{}: argument {} ({pname}) must be {}, got {}",
+                    "{}.{}: argument {} ({pname}) must be {}, got {}",
+                    self.package,
                     self.name,
                     i + 1,
                     kind.go_type(),
-                    v.type_name()
+                    a.type_name()
                 )));
             }
         }
         Ok(())
     }
 
-    /// Invokes the extern (see the module docs for the pending model).
-    pub fn call(&self, call: ExternCall) -> ExternResult {
-        if let Some(token) = call.resume {
-            return match task::take(token, self.name) {
-                Ok(Some(values)) => ExternResult::Done(values),
-                Ok(None) => ExternResult::Pending(token),
-                Err(e) => ExternResult::Fail(e),
-            };
-        }
+    /// Invokes the extern (see the module docs for the replay model).
+    pub fn call(&'static self, mut call: ExternCall<'_>) -> ExternResult {
         if let Err(e) = self.check(&call.args) {
             return ExternResult::Fail(e);
         }
-        let args = Args(call.args);
-        match self.imp {
-            Imp::Now(f) => ExternResult::Done(f(args)),
-            Imp::Wait(f) => match task::spawn(self.name, f(args)) {
-                Ok(values) => ExternResult::Done(values),
-                Err(token) => ExternResult::Pending(token),
-            },
+        let mut retry = None;
+        if let Some(token) = call.resume {
+            match task::take(token, self) {
+                Ok(None) => return ExternResult::Pending(token),
+                Ok(Some(Wake::Results(values))) => return ExternResult::Done(values),
+                Ok(Some(Wake::Retry(state))) => retry = Some(state),
+                Err(e) => return ExternResult::Fail(e),
+            }
+        }
+        let mut args = Args(&mut call.args);
+        let f = match self.imp {
+            Imp::Now(f) => return ExternResult::Done(f(&mut args)),
+            Imp::Wait(f) => f,
+        };
+        // A wait that is over at once (data arrived meanwhile) is retried
+        // here; should that keep happening, the host gets a token that is
+        // ready after one turn of its loop, so this never spins.
+        for _ in 0..4 {
+            let fut = match f(&mut args, retry) {
+                Step::Done(values) => return ExternResult::Done(values),
+                Step::Wait(fut) => fut,
+            };
+            match task::spawn(self, fut) {
+                Ok(Wake::Results(values)) => return ExternResult::Done(values),
+                Ok(Wake::Retry(state)) => retry = Some(state),
+                Err(token) => return ExternResult::Pending(token),
+            }
+        }
+        ExternResult::Pending(task::spawn_ready(self, Wake::Retry(retry.unwrap_or(0))))
+    }
+}
+
+/// Vo's canonical spelling of (package, function): `vo1:3:net:4:dial`
+/// (lengths in bytes).
+pub fn canonical_name(package: &str, function: &str) -> String {
+    format!(
+        "vo1:{}:{package}:{}:{function}",
+        package.len(),
+        function.len()
+    )
+}
+
+/// Go's `net` subpackages: a flat `net_http_x` is (`net/http`, `x`), not
+/// (`net`, `http_x`).
+const NET_SUBPACKAGES: &[&str] = &["http", "mail", "netip", "rpc", "smtp", "textproto", "url"];
+
+/// An extern's identity: (package path, function).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExternName<'a> {
+    pub package: Cow<'a, str>,
+    pub function: Cow<'a, str>,
+}
+
+impl<'a> ExternName<'a> {
+    /// Reads any spelling a VM has: canonical `vo1:3:net:4:dial`, a plain
+    /// pair written `net.dial` / `net/http.nativeHttpsRequest`, or the flat
+    /// `net_dial` / `net_http_nativeHttpsRequest`. `None` when it is none
+    /// of these (a malformed canonical name, a name without a package).
+    pub fn parse(s: &'a str) -> Option<ExternName<'a>> {
+        if let Some(rest) = s.strip_prefix("vo1:") {
+            let (package, rest) = length_prefixed(rest)?;
+            let (function, rest) = length_prefixed(rest.strip_prefix(':')?)?;
+            return (rest.is_empty() && !package.is_empty() && !function.is_empty())
+                .then(|| ExternName::pair(package, function));
+        }
+        if let Some((package, function)) = s.rsplit_once('.') {
+            return (!package.is_empty() && !function.is_empty() && !function.contains('/'))
+                .then(|| ExternName::pair(package, function));
+        }
+        // Flat: the package path with '/' as '_', then '_', then the function.
+        let (first, rest) = s.split_once('_')?;
+        if first == "net" {
+            if let Some((sub, f)) = rest.split_once('_') {
+                if NET_SUBPACKAGES.contains(&sub) && !f.is_empty() {
+                    return Some(ExternName {
+                        package: Cow::Owned(format!("net/{sub}")),
+                        function: Cow::Borrowed(f),
+                    });
+                }
+            }
+        }
+        (!first.is_empty() && !rest.is_empty()).then(|| ExternName::pair(first, rest))
+    }
+
+    pub fn pair(package: &'a str, function: &'a str) -> ExternName<'a> {
+        ExternName {
+            package: Cow::Borrowed(package),
+            function: Cow::Borrowed(function),
         }
     }
 }
 
-/// Where a VM keeps its externs. `id` is the position of the name in the
-/// module's declaration list (how Vo numbers externs).
+impl fmt::Display for ExternName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.package, self.function)
+    }
+}
+
+/// `N:text` with N the byte length of text: (text, what follows).
+fn length_prefixed(s: &str) -> Option<(&str, &str)> {
+    let (n, rest) = s.split_once(':')?;
+    if n.is_empty() || n.len() > 6 || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: usize = n.parse().ok()?;
+    let text = rest.get(..n)?;
+    Some((text, &rest[n..]))
+}
+
+/// A declared extern as a VM lists it: a name string in any spelling
+/// [`ExternName::parse`] reads, or a `(package, function)` pair.
+pub trait Declared {
+    fn extern_name(&self) -> Option<ExternName<'_>>;
+}
+
+impl Declared for &str {
+    fn extern_name(&self) -> Option<ExternName<'_>> {
+        ExternName::parse(self)
+    }
+}
+impl Declared for String {
+    fn extern_name(&self) -> Option<ExternName<'_>> {
+        ExternName::parse(self)
+    }
+}
+impl Declared for (&str, &str) {
+    fn extern_name(&self) -> Option<ExternName<'_>> {
+        Some(ExternName::pair(self.0, self.1))
+    }
+}
+impl Declared for (String, String) {
+    fn extern_name(&self) -> Option<ExternName<'_>> {
+        Some(ExternName::pair(&self.0, &self.1))
+    }
+}
+
+/// Where a VM keeps its externs. `id` is the position of the declaration
+/// in the module's list (how Vo numbers externs).
 pub trait ExternRegistry {
     fn register(&mut self, id: usize, ext: &'static Extern);
 }
@@ -360,11 +693,13 @@ impl Registry {
     pub fn by_id(&self, id: usize) -> Option<&'static Extern> {
         self.by_id.get(id).copied().flatten()
     }
+    /// The registered extern of that name (any spelling).
     pub fn get(&self, name: &str) -> Option<&'static Extern> {
+        let n = ExternName::parse(name)?;
         self.by_id
             .iter()
             .flatten()
-            .find(|e| e.name == name)
+            .find(|e| e.package == n.package && e.name == n.function)
             .copied()
     }
     pub fn len(&self) -> usize {
@@ -372,6 +707,13 @@ impl Registry {
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+    /// The registered externs in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &'static Extern)> + '_ {
+        self.by_id
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.map(|e| (i, e)))
     }
 }
 
@@ -384,8 +726,8 @@ impl ExternRegistry for Registry {
     }
 }
 
-/// Names a package's `register_externs` was given that belong to it but
-/// that this crate does not provide. The ones it knows were registered.
+/// Declarations of a package a `register_externs` call was given that this
+/// crate does not provide. The ones it knows were registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterError {
     pub package: &'static str,
@@ -406,31 +748,30 @@ impl fmt::Display for RegisterError {
 
 impl std::error::Error for RegisterError {}
 
-/// Registers, for each declared name that `owns` claims, the extern of that
-/// name from `table`; names of other packages are left alone. Returns how
-/// many were registered. `net::register_externs` and
+/// Registers, for each declaration of `package`, the extern of that
+/// function from `table`; other packages' declarations are left alone.
+/// Returns how many were registered. `net::register_externs` and
 /// `http::register_externs` are this with their tables; a runtime can use
 /// it for its own tables of `Extern`s too.
-pub fn register_table<R: ExternRegistry + ?Sized, S: AsRef<str>>(
+pub fn register_table<R: ExternRegistry + ?Sized, D: Declared>(
     package: &'static str,
     table: &'static [Extern],
-    owns: fn(&str) -> bool,
     registry: &mut R,
-    declared: &[S],
+    declared: &[D],
 ) -> Result<usize, RegisterError> {
     let mut unknown = Vec::new();
     let mut count = 0;
-    for (id, name) in declared.iter().enumerate() {
-        let name = name.as_ref();
-        if !owns(name) {
+    for (id, d) in declared.iter().enumerate() {
+        let Some(n) = d.extern_name() else { continue };
+        if n.package != package {
             continue;
         }
-        match table.iter().find(|e| e.name == name) {
+        match table.iter().find(|e| e.name == n.function) {
             Some(ext) => {
                 registry.register(id, ext);
                 count += 1;
             }
-            None => unknown.push(name.to_string()),
+            None => unknown.push(n.to_string()),
         }
     }
     if unknown.is_empty() {
@@ -440,22 +781,43 @@ pub fn register_table<R: ExternRegistry + ?Sized, S: AsRef<str>>(
     }
 }
 
-/// Runs an extern to completion: invoke, wait while pending, resume. For a
+/// Runs an extern to completion: invoke, wait while pending, replay. For a
 /// VM written in async Rust. Dropping the future cancels a pending call.
-pub async fn call(ext: &Extern, args: Vec<Value>) -> Result<Vec<Value>, ExternError> {
-    let mut result = ext.call(ExternCall::new(args));
+/// The arguments are borrowed for the whole call (a read fills its `Buf`).
+pub async fn call(ext: &'static Extern, args: &mut [Arg<'_>]) -> Result<Vec<Value>, ExternError> {
+    let mut resume = None;
     loop {
-        match result {
+        let call = ExternCall {
+            args: reborrow(args),
+            resume,
+        };
+        match ext.call(call) {
             ExternResult::Done(values) => return Ok(values),
             ExternResult::Fail(e) => return Err(e),
             ExternResult::Pending(token) => {
                 let guard = CancelOnDrop(token);
                 wait(token).await;
                 std::mem::forget(guard);
-                result = ext.call(ExternCall::resume(token));
+                resume = Some(token);
             }
         }
     }
+}
+
+/// The same arguments again, for a replay.
+pub fn reborrow<'s>(args: &'s mut [Arg<'_>]) -> Vec<Arg<'s>> {
+    args.iter_mut()
+        .map(|a| match a {
+            Arg::Nil => Arg::Nil,
+            Arg::Int(n) => Arg::Int(*n),
+            Arg::Str(s) => Arg::Str(s),
+            Arg::Bytes(b) => Arg::Bytes(b),
+            Arg::Buf(b) => Arg::Buf(b),
+            Arg::Strings(l) => Arg::Strings(l.clone()),
+            #[cfg(target_arch = "wasm32")]
+            Arg::Js(a) => Arg::Js(a.clone()),
+        })
+        .collect()
 }
 
 struct CancelOnDrop(Token);
@@ -473,8 +835,30 @@ pub fn all() -> impl Iterator<Item = &'static Extern> {
         .chain(crate::http::EXTERNS.iter())
 }
 
-/// The extern of that name, if this crate provides it.
+/// The extern of that name (any spelling [`ExternName::parse`] reads), if
+/// this crate provides it.
 #[cfg(target_arch = "wasm32")]
 pub fn find(name: &str) -> Option<&'static Extern> {
-    all().find(|e| e.name == name)
+    let n = ExternName::parse(name)?;
+    all().find(|e| e.package == n.package && e.name == n.function)
+}
+
+/// Registers every extern of this crate among `declared` (net's and
+/// net/http's): the one call a VM needs. Errors list the declarations of
+/// those packages this crate does not provide.
+#[cfg(target_arch = "wasm32")]
+pub fn register_all<R: ExternRegistry + ?Sized, D: Declared>(
+    registry: &mut R,
+    declared: &[D],
+) -> Result<usize, RegisterError> {
+    let n = crate::net::register_externs(registry, declared);
+    let h = crate::http::register_externs(registry, declared);
+    match (n, h) {
+        (Ok(a), Ok(b)) => Ok(a + b),
+        (Err(mut a), Err(b)) => {
+            a.unknown.extend(b.unknown);
+            Err(a)
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
 }

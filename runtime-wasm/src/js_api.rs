@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::externs::{self, Extern, ExternCall, ExternResult, Value};
+use crate::externs::{self, Arg, Extern, ExternCall, ExternResult, Value};
 use crate::net::{self, Error};
 
 fn to_js<T: Serialize>(v: &T) -> JsValue {
@@ -44,6 +44,16 @@ struct ErrorView {
     not_found: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     sentinel: Option<&'static str>,
+    /// `{package, index}` when the error *is* one of Vo's sentinels
+    /// (`getNetErrors()[index]`, `getHttpErrors()`): return the cached value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vo_sentinel: Option<VoSentinel>,
+}
+
+#[derive(Serialize)]
+struct VoSentinel {
+    package: &'static str,
+    index: usize,
 }
 
 impl From<Error> for ErrorView {
@@ -54,6 +64,9 @@ impl From<Error> for ErrorView {
             temporary: e.is_temporary(),
             not_found: e.is_not_found(),
             sentinel: e.sentinel(),
+            vo_sentinel: e
+                .vo_sentinel()
+                .map(|(package, index)| VoSentinel { package, index }),
             error: e,
         }
     }
@@ -124,15 +137,34 @@ pub fn error_codes() -> Vec<String> {
 
 // ---- Externs, for a VM written in JS (see `crate::externs`). ----
 
-fn value_from_js(v: &JsValue, at: &str) -> Result<Value, String> {
-    if v.is_null() || v.is_undefined() {
-        return Ok(Value::Nil);
+/// An argument from JS, owned for the length of a call (its replays
+/// included). A `Uint8Array` stays the caller's: reads fill it in place.
+enum JsArg {
+    Nil,
+    Int(i64),
+    Str(String),
+    Strings(Vec<String>),
+    Bytes(Uint8Array),
+}
+
+impl JsArg {
+    fn as_arg(&self) -> Arg<'_> {
+        match self {
+            JsArg::Nil => Arg::Nil,
+            JsArg::Int(n) => Arg::Int(*n),
+            JsArg::Str(s) => Arg::Str(s),
+            JsArg::Strings(l) => Arg::Strings(l.iter().map(String::as_str).collect()),
+            JsArg::Bytes(a) => Arg::Js(a.clone()),
+        }
     }
-    if let Some(b) = v.as_bool() {
-        return Ok(Value::Bool(b));
+}
+
+fn arg_from_js(v: &JsValue, at: &str) -> Result<JsArg, String> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(JsArg::Nil);
     }
     if let Some(s) = v.as_string() {
-        return Ok(Value::Str(s));
+        return Ok(JsArg::Str(s));
     }
     if let Some(n) = v.as_f64() {
         if n.fract() != 0.0 || n.abs() > MAX_SAFE_INTEGER {
@@ -140,30 +172,33 @@ fn value_from_js(v: &JsValue, at: &str) -> Result<Value, String> {
                 "{at}: {n} is not an integer (pass a BigInt for large values)"
             ));
         }
-        return Ok(Value::Int(n as i64));
+        return Ok(JsArg::Int(n as i64));
     }
     if v.is_bigint() {
         let b: &BigInt = v.unchecked_ref();
         return i64::try_from(b.clone())
-            .map(Value::Int)
+            .map(JsArg::Int)
             .map_err(|_| format!("{at}: BigInt out of the int64 range"));
     }
     if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
-        return Ok(Value::Bytes(bytes.to_vec()));
+        return Ok(JsArg::Bytes(bytes.clone()));
     }
     if let Some(buf) = v.dyn_ref::<ArrayBuffer>() {
-        return Ok(Value::Bytes(Uint8Array::new(buf).to_vec()));
+        return Ok(JsArg::Bytes(Uint8Array::new(buf)));
     }
     if Array::is_array(v) {
         return Array::from(v)
             .iter()
             .enumerate()
-            .map(|(i, x)| value_from_js(&x, &format!("{at}[{i}]")))
+            .map(|(i, x)| {
+                x.as_string()
+                    .ok_or_else(|| format!("{at}[{i}]: a []string holds strings only"))
+            })
             .collect::<Result<_, _>>()
-            .map(Value::List);
+            .map(JsArg::Strings);
     }
     Err(format!(
-        "{at}: a {} cannot be passed to an extern (use null, boolean, number, BigInt, string, Uint8Array or Array)",
+        "{at}: a {} cannot be passed to an extern (use null, number, BigInt, string, Uint8Array or an Array of strings)",
         v.js_typeof().as_string().unwrap_or_default()
     ))
 }
@@ -173,13 +208,19 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 fn value_to_js(v: Value) -> JsValue {
     match v {
         Value::Nil => JsValue::NULL,
-        Value::Bool(b) => b.into(),
         Value::Int(n) if (n as f64).abs() <= MAX_SAFE_INTEGER => (n as f64).into(),
         Value::Int(n) => BigInt::from(n).into(),
         Value::Str(s) => s.into(),
         Value::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
         Value::List(l) => l.into_iter().map(value_to_js).collect::<Array>().into(),
         Value::Error(e) => to_js(&ErrorView::from(e)),
+        Value::Addr(a) => {
+            let o = Object::new();
+            let _ = Reflect::set(&o, &"IP".into(), &Uint8Array::from(a.ip.as_slice()));
+            let _ = Reflect::set(&o, &"Port".into(), &(a.port as f64).into());
+            let _ = Reflect::set(&o, &"Zone".into(), &a.zone.into());
+            o.into()
+        }
     }
 }
 
@@ -188,50 +229,55 @@ fn values_to_js(v: Vec<Value>) -> Array {
 }
 
 /// The extern and its arguments, or the message of why not.
-fn prepare(name: &str, args: &JsValue) -> Result<(&'static Extern, Vec<Value>), String> {
-    let ext = externs::find(name)
-        .ok_or_else(|| format!("unknown extern {name:?} (externList() lists them)"))?;
-    let args = match value_from_js(args, name)? {
-        Value::List(l) => l,
-        Value::Nil => Vec::new(),
-        _ => return Err(format!("{name}: arguments must be an Array")),
-    };
+fn prepare(name: &str, args: &JsValue) -> Result<(&'static Extern, Vec<JsArg>), String> {
+    let ext = externs::find(name).ok_or_else(|| {
+        format!("unknown extern {name:?} (externList() lists them; names are \"net.dial\", \"vo1:3:net:4:dial\" or \"net_dial\")")
+    })?;
+    if args.is_null() || args.is_undefined() {
+        return Ok((ext, Vec::new()));
+    }
+    if !Array::is_array(args) {
+        return Err(format!("{name}: arguments must be an Array"));
+    }
+    let args = Array::from(args)
+        .iter()
+        .enumerate()
+        .map(|(i, v)| arg_from_js(&v, &format!("{name}: argument {}", i + 1)))
+        .collect::<Result<_, _>>()?;
     Ok((ext, args))
 }
 
 /// Runs an extern to completion: resolves to its results (Go errors are
-/// error objects among them: `{code, message, timeout, sentinel, ...}`),
-/// rejects with an `Error` for misuse (unknown name, wrong arguments).
+/// error objects among them: `{code, message, timeout, sentinel,
+/// voSentinel, ...}`), rejects with an `Error` for misuse (unknown name,
+/// wrong arguments). A `Uint8Array` argument of a read is filled in place.
 #[wasm_bindgen(js_name = callExtern)]
 pub fn call_extern(name: &str, args: JsValue) -> Promise {
     let prepared = prepare(name, &args);
     future_to_promise(async move {
-        let (ext, args) = prepared.map_err(|m| JsValue::from(JsError::new(&m)))?;
-        externs::call(ext, args)
+        let (ext, owned) = prepared.map_err(|m| JsValue::from(JsError::new(&m)))?;
+        let mut args: Vec<Arg<'_>> = owned.iter().map(JsArg::as_arg).collect();
+        externs::call(ext, &mut args)
             .await
             .map(|v| values_to_js(v).into())
             .map_err(|e| JsError::new(&e.to_string()).into())
     })
 }
 
-/// One step of the pending-token model, for a JS VM with its own loop:
-/// `{done: true, values}` or `{done: false, token}`; re-invoke with the
-/// token (args ignored) once `externWait(token)` resolves. Throws for misuse.
+/// One step of the replay model, for a JS VM with its own loop:
+/// `{done: true, values}` or `{done: false, token}`. Once
+/// `externWait(token)` resolves, call again with the same arguments and
+/// the token. Throws for misuse.
 #[wasm_bindgen(js_name = externInvoke)]
 pub fn extern_invoke(name: &str, args: JsValue, resume: Option<u32>) -> Result<JsValue, JsError> {
-    let call = match resume {
-        Some(token) => {
-            let ext = externs::find(name)
-                .ok_or_else(|| JsError::new(&format!("unknown extern {name:?}")))?;
-            (ext, ExternCall::resume(token))
-        }
-        None => prepare(name, &args)
-            .map(|(ext, args)| (ext, ExternCall::new(args)))
-            .map_err(|m| JsError::new(&m))?,
+    let (ext, owned) = prepare(name, &args).map_err(|m| JsError::new(&m))?;
+    let call = ExternCall {
+        args: owned.iter().map(JsArg::as_arg).collect(),
+        resume,
     };
     let out = Object::new();
     let set = |k: &str, v: JsValue| Reflect::set(&out, &k.into(), &v).map(|_| ());
-    let r = match call.0.call(call.1) {
+    let r = match ext.call(call) {
         ExternResult::Done(values) => {
             set("done", true.into()).and(set("values", values_to_js(values).into()))
         }
@@ -257,7 +303,8 @@ pub fn extern_cancel(token: u32) -> bool {
     externs::cancel(token)
 }
 
-/// Every extern: `{name, go, signature, params: [{name, type}], results, canWait}`.
+/// Every extern: `{package, name, canonical, go, signature, params: [{name,
+/// type}], results, canWait}`.
 #[wasm_bindgen(js_name = externList)]
 pub fn extern_list() -> JsValue {
     #[derive(Serialize)]
@@ -269,7 +316,9 @@ pub fn extern_list() -> JsValue {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Entry {
+        package: &'static str,
         name: &'static str,
+        canonical: String,
         go: &'static str,
         signature: String,
         params: Vec<Param>,
@@ -278,7 +327,9 @@ pub fn extern_list() -> JsValue {
     }
     let list: Vec<Entry> = externs::all()
         .map(|e| Entry {
+            package: e.package,
             name: e.name,
+            canonical: e.canonical_name(),
             go: e.go,
             signature: e.signature(),
             params: e

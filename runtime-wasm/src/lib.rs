@@ -16,3 +16,5 @@ mod bindings;
 pub mod js_api;
 #[cfg(target_arch = "wasm32")]
 mod pending;
+#[cfg(target_arch = "wasm32")]
+mod read;

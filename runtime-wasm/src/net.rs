@@ -27,9 +27,11 @@ mod sockaddr;
 #[cfg(target_arch = "wasm32")]
 pub use conn::{dial, dial_timeout, open_conn_count, Addr, Conn, Dialer, SystemTime, WsAddr};
 pub use dial::dial_url;
-pub use error::{AddrError, DNSError, Error, OpError, ParseError, UrlError};
+pub use error::{AddrError, DNSError, Error, OpError, ParseError, UrlError, NET_SENTINELS};
 #[cfg(target_arch = "wasm32")]
 pub use externs::{extern_conn_count, register_externs, EXTERNS};
+#[cfg(target_arch = "wasm32")]
+pub(crate) use externs::vo_error;
 pub use hostport::{join_host_port, split_host_port};
 pub use ip::{
     cidr_mask, ipv4, ipv4_mask, parse_cidr, parse_ip, IPMask, IPNet, IP, IPV4_LEN, IPV6_LEN,

@@ -1,8 +1,7 @@
 //! Waiting on a JS table's Promise from Rust, cancellably. Used by the
 //! WebSocket Conn table and the HTTP request table alike: dropping a
-//! `Pending` before it settles tells the table (through `cancel`) to forget
-//! the waiter without settling it, so no data is handed to a dropped future
-//! and no dropped closure is ever called.
+//! `Pending` before it settles tells the table (through `forget`) to drop
+//! the waiter without settling it, so no dropped closure is ever called.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -14,23 +13,23 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 /// The table's "forget this waiter" binding: `(handle, promise)`.
-pub type Cancel = fn(u32, &Promise) -> Result<(), JsValue>;
+pub type Forget = fn(u32, &Promise) -> Result<(), JsValue>;
 
 pub struct Pending {
     handle: u32,
     promise: Promise,
     fut: JsFuture,
-    cancel: Cancel,
+    forget: Forget,
     done: bool,
 }
 
 impl Pending {
-    pub fn new(handle: u32, promise: Promise, cancel: Cancel) -> Pending {
+    pub fn new(handle: u32, promise: Promise, forget: Forget) -> Pending {
         Pending {
             handle,
             fut: JsFuture::from(promise.clone()),
             promise,
-            cancel,
+            forget,
             done: false,
         }
     }
@@ -50,15 +49,15 @@ impl Future for Pending {
 impl Drop for Pending {
     fn drop(&mut self) {
         if !self.done {
-            let _ = (self.cancel)(self.handle, &self.promise);
+            let _ = (self.forget)(self.handle, &self.promise);
         }
     }
 }
 
 /// A value that may be a Promise: await it (cancellably) or take it as is.
-pub async fn settle(handle: u32, v: JsValue, cancel: Cancel) -> Result<JsValue, JsValue> {
+pub async fn settle(handle: u32, v: JsValue, forget: Forget) -> Result<JsValue, JsValue> {
     match v.dyn_into::<Promise>() {
-        Ok(p) => Pending::new(handle, p, cancel).await,
+        Ok(p) => Pending::new(handle, p, forget).await,
         Err(v) => Ok(v),
     }
 }
@@ -69,7 +68,7 @@ pub async fn settle(handle: u32, v: JsValue, cancel: Cancel) -> Result<JsValue, 
 pub fn poll_op(
     slot: &RefCell<Option<Pending>>,
     handle: u32,
-    cancel: Cancel,
+    forget: Forget,
     cx: &mut Context<'_>,
     start: impl FnOnce() -> Result<JsValue, JsValue>,
 ) -> Poll<Result<JsValue, JsValue>> {
@@ -78,7 +77,7 @@ pub fn poll_op(
         match start().map(|v| v.dyn_into::<Promise>()) {
             Err(e) => return Poll::Ready(Err(e)),
             Ok(Err(v)) => return Poll::Ready(Ok(v)),
-            Ok(Ok(p)) => *slot = Some(Pending::new(handle, p, cancel)),
+            Ok(Ok(p)) => *slot = Some(Pending::new(handle, p, forget)),
         }
     }
     let Some(p) = slot.as_mut() else {

@@ -28,7 +28,7 @@ describe("policyDenial", () => {
   });
 
   it("gives Go's wording and what was denied", () => {
-    expect(deniedError("host h")).toEqual({ code: "other", message: `${DENIED} (host h not allowed)` });
+    expect(deniedError("host h")).toEqual({ code: "denied", message: `${DENIED} (host h not allowed)` });
     expect(DENIED).toBe("permission denied by network policy");
   });
 });

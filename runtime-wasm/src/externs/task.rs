@@ -10,9 +10,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Wake as WakeFn, Waker};
 
-use super::{ExternError, ExternFuture, Value};
+use super::{Extern, ExternError, ExternFuture, Wake};
 
 /// Identifies one pending call. Never 0.
 pub type Token = u32;
@@ -20,11 +20,11 @@ pub type Token = u32;
 enum State {
     /// The future; `None` while it is being polled.
     Running(Option<ExternFuture>),
-    Done(Vec<Value>),
+    Done(Wake),
 }
 
 struct Task {
-    owner: &'static str,
+    owner: &'static Extern,
     state: State,
     waiters: Vec<Waker>,
 }
@@ -38,7 +38,7 @@ thread_local! {
 
 struct TaskWaker(Token);
 
-impl Wake for TaskWaker {
+impl WakeFn for TaskWaker {
     fn wake(self: Arc<Self>) {
         READY.with(|r| r.borrow_mut().push(self.0));
         if !FLUSH_QUEUED.with(|f| f.replace(true)) {
@@ -89,9 +89,26 @@ fn new_token() -> Token {
     })
 }
 
-/// Starts a call: `Ok(results)` when it finished on its first poll, else
+/// A token whose wait is already over, ending with `wake` (the host waits,
+/// which returns at once, and replays).
+pub(crate) fn spawn_ready(owner: &'static Extern, wake: Wake) -> Token {
+    let token = new_token();
+    TASKS.with(|t| {
+        t.borrow_mut().insert(
+            token,
+            Task {
+                owner,
+                state: State::Done(wake),
+                waiters: Vec::new(),
+            },
+        )
+    });
+    token
+}
+
+/// Starts a call: `Ok(wake)` when it finished on its first poll, else
 /// `Err(token)`.
-pub(crate) fn spawn(owner: &'static str, fut: ExternFuture) -> Result<Vec<Value>, Token> {
+pub(crate) fn spawn(owner: &'static Extern, fut: ExternFuture) -> Result<Wake, Token> {
     let token = new_token();
     TASKS.with(|t| {
         t.borrow_mut().insert(
@@ -156,19 +173,20 @@ fn poll(token: Token) {
     waiters.into_iter().for_each(Waker::wake);
 }
 
-/// The result of a finished call, removing it: `Ok(None)` while it is still
+/// How a finished call ended, removing it: `Ok(None)` while it is still
 /// running. A token that is unknown, cancelled, already collected or
 /// belongs to another extern is an error.
-pub(crate) fn take(token: Token, owner: &'static str) -> Result<Option<Vec<Value>>, ExternError> {
+pub(crate) fn take(token: Token, owner: &'static Extern) -> Result<Option<Wake>, ExternError> {
     TASKS.with(|t| {
         let mut tasks = t.borrow_mut();
         match tasks.get(&token) {
             None => Err(ExternError(format!(
-                "{owner}: no pending call with token {token} (already collected, cancelled, or never issued)"
+                "{}.{}: no pending call with token {token} (already collected, cancelled, or never issued)",
+                owner.package, owner.name
             ))),
-            Some(task) if task.owner != owner => Err(ExternError(format!(
-                "{owner}: token {token} belongs to a pending {} call",
-                task.owner
+            Some(task) if !std::ptr::eq(task.owner, owner) => Err(ExternError(format!(
+                "{}.{}: token {token} belongs to a pending {}.{} call",
+                owner.package, owner.name, task.owner.package, task.owner.name
             ))),
             Some(Task {
                 state: State::Running(_),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use js_sys::Uint8Array;
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use web_time::SystemTime;
 
 use super::context::Context;
@@ -23,6 +23,7 @@ use super::url::{self, Values};
 use crate::bindings::{self as js, js_error};
 use crate::net::{Error, UrlError};
 use crate::pending::{self, Pending};
+use crate::read;
 
 /// What js/http.ts `HttpRequestSpec` expects.
 #[derive(Serialize)]
@@ -179,7 +180,7 @@ impl Transport {
             Body::Bytes(b) => b,
             _ => &[],
         };
-        let handle = js::http_start(&spec_js, bytes).map_err(js_error)?;
+        let handle = js::http_fetch(&spec_js, bytes).map_err(js_error)?;
         let mut guard = Guard {
             handle,
             ctx: ctx.clone(),
@@ -192,7 +193,7 @@ impl Transport {
             upload(handle, r).await?;
         }
         let p = js::http_response(handle).map_err(js_error)?;
-        let v = Pending::new(handle, p, js::http_cancel)
+        let v = Pending::new(handle, p, js::http_forget)
             .await
             .map_err(js_error)?;
         let head: Head = serde_wasm_bindgen::from_value(v)
@@ -213,7 +214,7 @@ async fn upload(handle: u32, mut r: Box<dyn futures_io::AsyncRead + Unpin>) -> R
             return js::http_upload_close(handle).map_err(js_error);
         }
         let v = js::http_upload_write(handle, &buf[..n]).map_err(js_error)?;
-        pending::settle(handle, v, js::http_cancel)
+        pending::settle(handle, v, js::http_forget)
             .await
             .map_err(js_error)?;
     }
@@ -364,17 +365,17 @@ pub fn open_request_count() -> Result<u32, Error> {
 /// `read` returns `Err(Error::Eof)` at the end (Go's io.EOF); `AsyncRead`
 /// returns `Ok(0)`. Reading after `close` is Go's `http: read on closed
 /// response body`. Dropping the body cancels the rest of the download.
+/// Reads go through the one read path (`crate::read`): each byte is copied
+/// once, from the stream's chunk into the caller's buffer.
 pub struct ResponseBody {
     handle: u32,
     ctx: Option<Context>,
     closed: Cell<bool>,
     /// The table has let go of the request (EOF, error or close).
     released: Cell<bool>,
-    ended: Cell<bool>,
+    /// How the body ended (EOF or an error), once it has.
+    end: RefCell<Option<Error>>,
     poll_read: RefCell<Option<Pending>>,
-    /// Bytes of a chunk that did not fit the buffer of the poll that got it
-    /// (AsyncRead callers may pass a smaller buffer on a later poll).
-    leftover: RefCell<Vec<u8>>,
 }
 
 impl std::fmt::Debug for ResponseBody {
@@ -393,9 +394,8 @@ impl ResponseBody {
             ctx,
             closed: Cell::new(false),
             released: Cell::new(false),
-            ended: Cell::new(false),
+            end: RefCell::new(None),
             poll_read: RefCell::new(None),
-            leftover: RefCell::new(Vec::new()),
         }
     }
 
@@ -408,51 +408,29 @@ impl ResponseBody {
         }
     }
 
-    /// Ok(n > 0): bytes served from the leftover; Ok(0): go to JS.
-    fn check(&self, buf: &mut [u8]) -> Result<usize, Error> {
+    /// Why a read cannot go to the table: closed, or already ended.
+    fn check(&self) -> Result<(), Error> {
         if self.closed.get() {
             return Err(Error::other("http: read on closed response body"));
         }
-        let mut left = self.leftover.borrow_mut();
-        if !left.is_empty() {
-            let n = left.len().min(buf.len());
-            buf[..n].copy_from_slice(&left[..n]);
-            left.drain(..n);
-            return Ok(n);
+        match &*self.end.borrow() {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
         }
-        if self.ended.get() {
-            return Err(Error::Eof);
-        }
-        Ok(0)
     }
 
-    /// Copies one chunk (or notes EOF) from what `_netHttpRead` gave.
-    fn take(&self, v: Result<JsValue, JsValue>, buf: &mut [u8]) -> Result<usize, Error> {
-        match v {
-            Ok(v) if v.is_null() => {
-                self.ended.set(true);
-                self.release();
-                Err(Error::Eof)
-            }
-            Ok(v) => {
-                let chunk: Uint8Array = v.unchecked_into();
-                let len = chunk.length() as usize;
-                let n = len.min(buf.len());
-                chunk.subarray(0, n as u32).copy_to(&mut buf[..n]);
-                if n < len {
-                    self.leftover
-                        .borrow_mut()
-                        .extend(chunk.subarray(n as u32, len as u32).to_vec());
-                }
-                Ok(n)
-            }
-            Err(e) => {
-                let e = js_error(e);
-                self.ended.set(true);
-                self.release();
-                Err(e)
-            }
-        }
+    /// Maps what the table threw; the end (EOF or an error) releases the
+    /// request and is remembered for later reads.
+    fn ended(&self, e: JsValue) -> Error {
+        let e = js_error(e);
+        let e = match e {
+            // The table lets go of a request once released.
+            Error::Closed => Error::other("http: read on closed response body"),
+            e => e,
+        };
+        *self.end.borrow_mut() = Some(e.clone());
+        self.release();
+        e
     }
 
     /// Reads up to `buf.len()` bytes as they arrive.
@@ -460,49 +438,38 @@ impl ResponseBody {
         if buf.is_empty() {
             return Ok(0);
         }
-        let n = self.check(buf)?;
-        if n > 0 {
-            return Ok(n);
-        }
-        let max = buf.len().min(u32::MAX as usize) as u32;
-        let v = match js::http_read(self.handle, max) {
-            Ok(v) => pending::settle(self.handle, v, js::http_cancel).await,
-            Err(e) => Err(e),
-        };
-        self.take(v, buf)
+        self.check()?;
+        read::HTTP
+            .read(self.handle, buf)
+            .await
+            .map_err(|e| self.ended(e))
     }
 
-    /// `read` into a new buffer of at most `max` bytes, sized to the chunk
-    /// that arrived: for hosts that copy into their own memory anyway (one
-    /// copy from JS, no `max`-sized buffer up front).
-    pub async fn read_vec(&self, max: usize) -> Result<Vec<u8>, Error> {
-        if max == 0 {
-            return Ok(Vec::new());
-        }
-        let left = self.leftover.borrow().len();
-        if left > 0 || self.closed.get() || self.ended.get() {
-            let mut buf = vec![0; left.min(max)];
-            let n = self.check(&mut buf)?;
-            buf.truncate(n);
-            return Ok(buf);
-        }
-        let v = match js::http_read(self.handle, max.min(u32::MAX as usize) as u32) {
-            Ok(v) => pending::settle(self.handle, v, js::http_cancel).await,
-            Err(e) => Err(e),
-        };
-        let len = match &v {
-            Ok(c) if !c.is_null() => c.unchecked_ref::<Uint8Array>().length() as usize,
-            _ => 0,
-        };
-        let mut buf = vec![0; len.min(max)];
-        let n = self.take(v, &mut buf)?;
-        buf.truncate(n);
-        Ok(buf)
+    /// One read attempt into `dest` (a view of the caller's memory, or a JS
+    /// VM's array): `Some(n)`, or `None` when nothing is queued (wait with
+    /// [`ResponseBody::ready`]). For hosts that drive reads themselves.
+    pub fn try_read(&self, dest: &Uint8Array) -> Result<Option<usize>, Error> {
+        self.check()?;
+        read::HTTP
+            .try_read(self.handle, dest)
+            .map_err(|e| self.ended(e))
+    }
+
+    /// Resolves when a read would not find the queue empty.
+    pub async fn ready(&self) -> Result<(), Error> {
+        self.check()?;
+        let wait = read::HTTP.ready(self.handle).map_err(|e| self.ended(e))?;
+        wait.await.map(drop).map_err(|e| self.ended(e))
     }
 
     /// Go's `io.ReadAll`: the rest of the body. Each byte is copied once,
     /// from the stream's chunk into the returned Vec.
     pub async fn bytes(&self) -> Result<Vec<u8>, Error> {
+        self.bytes_at_most(usize::MAX).await
+    }
+
+    /// `bytes`, failing once the body exceeds `max` bytes.
+    pub(crate) async fn bytes_at_most(&self, max: usize) -> Result<Vec<u8>, Error> {
         let mut out = Vec::new();
         loop {
             if out.capacity() - out.len() < 16 * 1024 {
@@ -517,6 +484,12 @@ impl ResponseBody {
                     return Ok(out);
                 }
                 Err(e) => return Err(e),
+            }
+            if out.len() > max {
+                self.close()?;
+                return Err(Error::other(format!(
+                    "net/http: response body larger than the limit of {max} bytes"
+                )));
             }
         }
     }
@@ -552,21 +525,13 @@ impl futures_io::AsyncRead for ResponseBody {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        match this.check(buf) {
+        match this.check() {
             Err(Error::Eof) => return Poll::Ready(Ok(0)),
             Err(e) => return Poll::Ready(Err(e.into())),
-            Ok(n) if n > 0 => return Poll::Ready(Ok(n)),
-            Ok(_) => {}
+            Ok(()) => {}
         }
-        let max = buf.len().min(u32::MAX as usize) as u32;
-        let r = std::task::ready!(pending::poll_op(
-            &this.poll_read,
-            this.handle,
-            js::http_cancel,
-            cx,
-            || { js::http_read(this.handle, max) }
-        ));
-        Poll::Ready(match this.take(r, buf) {
+        let r = std::task::ready!(read::HTTP.poll_read(&this.poll_read, this.handle, cx, buf));
+        Poll::Ready(match r.map_err(|e| this.ended(e)) {
             Ok(n) => Ok(n),
             Err(Error::Eof) => Ok(0),
             Err(e) => Err(e.into()),

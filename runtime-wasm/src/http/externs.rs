@@ -1,10 +1,15 @@
-//! The `net/http` externs a VM's stdlib declares (see `crate::externs` for
-//! the calling model and README "Externs" for the Go-name table).
+//! The `net/http` externs Vo's standard library declares, with Vo's
+//! request-id lifecycle: `nativeNewClientRequest` gives an id,
+//! `nativeHttpsRequest(id, ...)` performs it (the body read whole),
+//! `nativeCancelClientRequest(id)` is the request context's cancel (from
+//! any goroutine: it aborts the fetch in flight, or makes a request not yet
+//! started fail at once), and `nativeReleaseClientRequest(id)` frees
+//! everything, also for an id that never reached fetch.
 //!
-//! A request is a handle: create it (method, URL, headers as "Key: Value"
-//! lines, body, Client.Timeout), perform it whole or streamed, cancel it at
-//! any point (Go's context cancel), release it when done. Releasing drops an
-//! unread body, which cancels its download.
+//! Three additions a VM may adopt to stream bodies instead of reading them
+//! whole: `nativeHttpsRequestStream` (the body stays with the id),
+//! `blocking_responseBodyRead` (the same read path as a Conn's: into the
+//! guest's buffer) and `responseBodyClose`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -12,18 +17,24 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::{new_request, Body, Client, Context, Request, Response, ResponseBody};
-use crate::externs::Kind::{self, Bytes, Int, Str, Strings};
+use crate::externs::Kind::{self, Bytes, Int, Int64, Str, Strings};
 use crate::externs::{
-    boxed, register_table, Args, Extern, ExternFuture, ExternRegistry, RegisterError, Value, ERROR,
+    register_table, results, Args, Declared, Extern, ExternRegistry, RegisterError, Step, Value,
+    Wake, ERROR,
 };
+use crate::net::vo_error;
 use crate::net::Error;
 
+/// Request ids held at once, at most (each costs a table entry until
+/// released; a guest that never releases hits this instead of the heap).
+pub const MAX_REQUESTS: usize = 4096;
+
+#[derive(Default)]
 struct Slot {
-    client: Client,
     ctx: Context,
-    /// Until performed.
-    req: Option<Request>,
-    /// The streamed body, after `requestPerformStream`.
+    /// `nativeHttpsRequest` ran (an id performs once).
+    started: bool,
+    /// The streamed body, after `nativeHttpsRequestStream`.
     body: Option<Rc<ResponseBody>>,
 }
 
@@ -32,84 +43,111 @@ thread_local! {
     static NEXT: Cell<i64> = const { Cell::new(1) };
 }
 
-/// Requests the VM holds (for leak checks: 0 once every one is released).
+/// Request ids the VM holds (for leak checks: 0 once every one is released).
 pub fn extern_request_count() -> usize {
     REQUESTS.with(|t| t.borrow().len())
 }
 
 fn unknown(id: i64) -> Error {
     Error::other(format!(
-        "net/http: no request with handle {id} (released, or never created)"
+        "net/http: unknown request id {id} (released, or never created)"
     ))
 }
 
-/// "Key: Value" lines into the request's header.
+fn new_id() -> Vec<Value> {
+    let id = REQUESTS.with(|t| {
+        let mut t = t.borrow_mut();
+        if t.len() >= MAX_REQUESTS {
+            return None;
+        }
+        let id = NEXT.with(|n| n.replace(n.get() + 1));
+        t.insert(id, Slot::default());
+        Some(id)
+    });
+    match id {
+        Some(id) => vec![Value::Int(id), Value::Nil],
+        None => vec![
+            Value::Int(0),
+            Value::Error(Error::other(format!(
+                "net/http: {MAX_REQUESTS} requests are held; release some (nativeReleaseClientRequest)"
+            ))),
+        ],
+    }
+}
+
+/// "Name: value" lines into the request's header, as Go's textproto
+/// reads them: the name up to the first colon, the value trimmed.
 fn parse_header_lines(req: &mut Request, lines: &[String]) -> Result<(), Error> {
     for line in lines {
-        let Some((k, v)) = line.split_once(':') else {
-            return Err(Error::other(format!(
-                "net/http: malformed header line {line:?} (want \"Key: Value\")"
-            )));
-        };
-        req.header.add(k.trim(), v.trim_start());
+        match line.split_once(':') {
+            Some((k, v)) if !k.trim().is_empty() => req.header.add(k.trim(), v.trim()),
+            _ => {
+                return Err(Error::other(format!(
+                    "net/http: malformed header line {line:?} (want \"Name: value\")"
+                )))
+            }
+        }
     }
     Ok(())
 }
 
-fn create(
-    method: &str,
-    url: &str,
-    lines: &[String],
+/// What one `nativeHttpsRequest` call asks for.
+struct Ask {
+    id: i64,
+    method: String,
+    url: String,
+    lines: Vec<String>,
     body: Vec<u8>,
     timeout_ns: i64,
-) -> Result<i64, Error> {
-    let body = if body.is_empty() {
+}
+
+fn ask(a: &Args<'_, '_>) -> Ask {
+    Ask {
+        id: a.int(0),
+        method: a.str(1).to_string(),
+        url: a.str(2).to_string(),
+        lines: a.strings(3),
+        body: a.data(4).to_vec(),
+        timeout_ns: a.int(5),
+    }
+}
+
+/// Sends the request of id `ask.id` (once).
+async fn perform(ask: Ask) -> Result<Response, Error> {
+    let ctx = REQUESTS.with(|t| {
+        let mut t = t.borrow_mut();
+        let slot = t.get_mut(&ask.id).ok_or_else(|| unknown(ask.id))?;
+        if std::mem::replace(&mut slot.started, true) {
+            return Err(Error::other(format!(
+                "net/http: request id {} was already performed",
+                ask.id
+            )));
+        }
+        Ok(slot.ctx.clone())
+    })?;
+    let body = if ask.body.is_empty() {
         Body::Empty
     } else {
-        Body::Bytes(body)
+        Body::Bytes(ask.body)
     };
-    let mut req = new_request(method, url, body)?;
-    parse_header_lines(&mut req, lines)?;
-    let ctx = Context::new();
-    let client = if timeout_ns > 0 {
-        Client::with_timeout(Duration::from_nanos(timeout_ns as u64))
+    let method = if ask.method.is_empty() { "GET" } else { &ask.method };
+    let mut req = new_request(method, &ask.url, body)?;
+    parse_header_lines(&mut req, &ask.lines)?;
+    let client = if ask.timeout_ns > 0 {
+        Client::with_timeout(Duration::from_nanos(ask.timeout_ns as u64))
     } else {
         Client::new()
     };
-    let id = NEXT.with(|n| n.replace(n.get() + 1));
-    let slot = Slot {
-        client,
-        req: Some(req.with_context(&ctx)),
-        ctx,
-        body: None,
-    };
-    REQUESTS.with(|t| t.borrow_mut().insert(id, slot));
-    Ok(id)
+    client.r#do(req.with_context(&ctx)).await
 }
 
-fn create_ext(mut a: Args) -> Vec<Value> {
-    let lines = a.strings(2);
-    let body = a.bytes(3);
-    match create(a.str(0), a.str(1), &lines, body, a.int(4)) {
-        Ok(id) => vec![Value::Int(id), Value::Nil],
-        Err(e) => vec![Value::Int(0), Value::Error(e)],
+/// Vo's http errors: Client.Timeout is `ErrRequestTimeout` itself (what
+/// `getHttpErrors()` returns), so `errors.Is` holds in the guest.
+fn http_error(e: Error) -> Error {
+    if matches!(e.root(), Error::Deadline { .. }) {
+        return Error::RequestTimeout;
     }
-}
-
-/// Sends the request of handle `id` (once).
-async fn perform(id: i64) -> Result<Response, Error> {
-    let taken = REQUESTS.with(|t| {
-        t.borrow_mut()
-            .get_mut(&id)
-            .map(|s| (s.client.clone(), s.req.take()))
-    });
-    match taken {
-        None => Err(unknown(id)),
-        Some((_, None)) => Err(Error::other(format!(
-            "net/http: request {id} was already performed"
-        ))),
-        Some((client, Some(req))) => client.r#do(req).await,
-    }
+    vo_error(e)
 }
 
 fn head_values(r: &Response) -> Vec<Value> {
@@ -122,44 +160,31 @@ fn head_values(r: &Response) -> Vec<Value> {
     ]
 }
 
-/// (statusCode, status, proto, header, body, err), the whole body read.
-fn perform_ext(a: Args) -> ExternFuture {
-    boxed(perform_all(a.int(0)))
-}
-
-/// `perform`'s results when it failed.
-fn perform_failed(e: Error) -> Vec<Value> {
-    vec![
-        Value::Int(0),
-        Value::Str(String::new()),
-        Value::Str(String::new()),
-        Value::List(Vec::new()),
-        Value::Bytes(Vec::new()),
-        Value::Error(e),
-    ]
-}
-
-async fn perform_all(id: i64) -> Vec<Value> {
-    let resp = match perform(id).await {
-        Ok(r) => r,
-        Err(e) => return perform_failed(e),
-    };
-    match resp.body.bytes().await {
-        Ok(body) => {
-            let mut v = head_values(&resp);
-            v.extend([Value::Bytes(body), Value::Nil]);
-            v
+fn https_request(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
+    let ask = ask(a);
+    results(async move {
+        let ext = &EXTERNS[4];
+        let resp = match perform(ask).await {
+            Ok(r) => r,
+            Err(e) => return ext.failed(http_error(e)),
+        };
+        match resp.body.bytes().await {
+            Ok(body) => {
+                let mut v = head_values(&resp);
+                v.extend([Value::Bytes(body), Value::Nil]);
+                v
+            }
+            Err(e) => ext.failed(http_error(e)),
         }
-        Err(e) => perform_failed(e),
-    }
+    })
 }
 
-/// (statusCode, status, proto, header, contentLength, err); the body stays
-/// with the handle for `bodyRead`.
-fn perform_stream_ext(a: Args) -> ExternFuture {
-    let id = a.int(0);
-    boxed(async move {
-        match perform(id).await {
+fn https_request_stream(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
+    let ask = ask(a);
+    let id = ask.id;
+    results(async move {
+        let ext = &EXTERNS[5];
+        match perform(ask).await {
             Ok(resp) => {
                 let mut v = head_values(&resp);
                 v.extend([Value::Int(resp.content_length), Value::Nil]);
@@ -171,14 +196,11 @@ fn perform_stream_ext(a: Args) -> ExternFuture {
                 });
                 v
             }
-            Err(e) => vec![
-                Value::Int(0),
-                Value::Str(String::new()),
-                Value::Str(String::new()),
-                Value::List(Vec::new()),
-                Value::Int(-1),
-                Value::Error(e),
-            ],
+            Err(e) => {
+                let mut v = ext.failed(http_error(e));
+                v[4] = Value::Int(-1);
+                v
+            }
         }
     })
 }
@@ -187,143 +209,86 @@ fn body_of(id: i64) -> Result<Rc<ResponseBody>, Error> {
     REQUESTS.with(|t| match t.borrow().get(&id) {
         None => Err(unknown(id)),
         Some(Slot { body: None, .. }) => Err(Error::other(format!(
-            "net/http: request {id} has no streamed body (call net_http_requestPerformStream first)"
+            "net/http: request id {id} has no streamed body (call nativeHttpsRequestStream first)"
         ))),
         Some(Slot { body: Some(b), .. }) => Ok(b.clone()),
     })
 }
 
-fn body_read_ext(a: Args) -> ExternFuture {
-    let (id, max) = (a.int(0), a.read_max(1));
-    boxed(async move {
-        let r = match body_of(id) {
-            Ok(b) => b.read_vec(max).await,
-            Err(e) => Err(e),
-        };
-        match r {
-            Ok(b) => vec![Value::Bytes(b), Value::Nil],
-            Err(e) => vec![Value::Bytes(Vec::new()), Value::Error(e)],
+/// The Conn read path, for a response body.
+fn body_read(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
+    let fail = |e: Error| Step::Done(vec![Value::Int(0), Value::Error(http_error(e))]);
+    let body = match body_of(a.int(0)) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let mut dest = a.dest(1);
+    if dest.is_empty() {
+        return Step::Done(vec![Value::Int(0), Value::Nil]);
+    }
+    match body.try_read(&dest.js()) {
+        Ok(Some(n)) => Step::Done(vec![Value::Int(n as i64), Value::Nil]),
+        Err(e) => fail(e),
+        Ok(None) => Step::Wait(Box::pin(async move {
+            let _ = body.ready().await;
+            Wake::Retry(0)
+        })),
+    }
+}
+
+fn with_slot(id: i64, f: impl FnOnce(&mut Slot)) {
+    REQUESTS.with(|t| {
+        if let Some(s) = t.borrow_mut().get_mut(&id) {
+            f(s)
         }
     })
 }
 
-const REQ: &[(&str, Kind)] = &[("req", Int)];
-
-/// Every `net/http` extern, in README order.
-pub static EXTERNS: [Extern; 8] = [
-    Extern::now(
-        "net_http_requestCreate",
-        "http.NewRequest + Client{Timeout}",
-        &[
-            ("method", Str),
-            ("url", Str),
-            ("header", Strings),
-            ("body", Bytes),
-            ("timeoutNs", Int),
-        ],
-        &[Int, ERROR],
-        create_ext,
-    ),
-    Extern::wait(
-        "net_http_requestPerform",
-        "http.Client.Do + io.ReadAll(resp.Body)",
-        REQ,
-        &[Int, Str, Str, Strings, Bytes, ERROR],
-        perform_ext,
-    ),
-    Extern::wait(
-        "net_http_requestPerformStream",
-        "http.Client.Do (body left to read)",
-        REQ,
-        &[Int, Str, Str, Strings, Int, ERROR],
-        perform_stream_ext,
-    ),
-    Extern::wait(
-        "net_http_bodyRead",
-        "http.Response.Body.Read",
-        &[("req", Int), ("max", Int)],
-        &[Bytes, ERROR],
-        body_read_ext,
-    ),
-    Extern::now(
-        "net_http_bodyClose",
-        "http.Response.Body.Close",
-        REQ,
-        &[ERROR],
-        |a| vec![Value::err(body_of(a.int(0)).and_then(|b| b.close()).err())],
-    ),
-    Extern::now(
-        "net_http_requestCancel",
-        "context.CancelFunc (the request's context)",
-        REQ,
-        &[],
-        |a| {
-            let ctx = REQUESTS.with(|t| t.borrow().get(&a.int(0)).map(|s| s.ctx.clone()));
-            if let Some(ctx) = ctx {
-                ctx.cancel();
-            }
-            Vec::new()
-        },
-    ),
-    Extern::now(
-        "net_http_requestRelease",
-        "(end of a request's life: frees its handle)",
-        REQ,
-        &[],
-        |a| {
-            // Dropped outside the table's borrow: dropping a body calls into JS.
-            let slot = REQUESTS.with(|t| t.borrow_mut().remove(&a.int(0)));
-            drop(slot);
-            Vec::new()
-        },
-    ),
-    // The one extern the Vo web runtime declares today, one-shot: create,
-    // perform, release.
-    Extern::wait(
-        "net_http_nativeHttpsRequest",
-        "http.Client.Do (Vo's one-shot form)",
-        &[
-            ("method", Str),
-            ("url", Str),
-            ("header", Strings),
-            ("body", Bytes),
-            ("timeoutNs", Int),
-        ],
-        &[Int, Str, Str, Strings, Bytes, ERROR],
-        |mut a| {
-            let (lines, body) = (a.strings(2), a.bytes(3));
-            let created = create(a.str(0), a.str(1), &lines, body, a.int(4));
-            boxed(async move {
-                let id = match created {
-                    Ok(id) => id,
-                    Err(e) => return perform_failed(e),
-                };
-                let _release = Release(id);
-                perform_all(id).await
-            })
-        },
-    ),
+const ID: &[(&str, Kind)] = &[("requestID", Int64)];
+const REQUEST: &[(&str, Kind)] = &[
+    ("requestID", Int64),
+    ("method", Str),
+    ("url", Str),
+    ("headers", Strings),
+    ("body", Bytes),
+    ("timeoutNs", Int64),
 ];
 
-/// Releases a request when the call ends (or is cancelled).
-struct Release(i64);
-impl Drop for Release {
-    fn drop(&mut self) {
-        let slot = REQUESTS.with(|t| t.borrow_mut().remove(&self.0));
+/// Every `net/http` extern: Vo's five in declaration order, then the
+/// streaming additions.
+pub static EXTERNS: [Extern; 8] = [
+    Extern::now("net/http", "getHttpErrors", "http.ErrRequestTimeout", &[], &[ERROR], |_| {
+        vec![Value::Error(Error::RequestTimeout)]
+    }),
+    Extern::now("net/http", "nativeNewClientRequest", "http.Client.Do (a request id)", &[], &[Int64, ERROR], |_| new_id()),
+    Extern::now("net/http", "nativeCancelClientRequest", "the request context's cancel", ID, &[], |a| {
+        with_slot(a.int(0), |s| s.ctx.cancel());
+        Vec::new()
+    }),
+    Extern::now("net/http", "nativeReleaseClientRequest", "end of http.Client.Do (frees the id)", ID, &[], |a| {
+        // Cancelled first (a perform still running on another goroutine
+        // stops), dropped outside the table's borrow (dropping a body
+        // calls into JS).
+        let slot = REQUESTS.with(|t| t.borrow_mut().remove(&a.int(0)));
+        if let Some(s) = &slot {
+            s.ctx.cancel();
+        }
         drop(slot);
-    }
-}
-
-/// Names `net/http` answers for: `net_http_*`.
-fn owns(name: &str) -> bool {
-    name.starts_with("net_http_")
-}
+        Vec::new()
+    }),
+    Extern::wait("net/http", "nativeHttpsRequest", "http.Client.Do + io.ReadAll(resp.Body)", REQUEST, &[Int, Str, Str, Strings, Bytes, ERROR], https_request),
+    Extern::wait("net/http", "nativeHttpsRequestStream", "http.Client.Do (body left to read)", REQUEST, &[Int, Str, Str, Strings, Int64, ERROR], https_request_stream),
+    Extern::wait("net/http", "blocking_responseBodyRead", "http.Response.Body.Read", &[("requestID", Int64), ("b", Bytes)], &[Int, ERROR], body_read),
+    Extern::now("net/http", "responseBodyClose", "http.Response.Body.Close", ID, &[ERROR], |a| {
+        vec![Value::err(body_of(a.int(0)).and_then(|b| b.close()).err())]
+    }),
+];
 
 /// Registers the `net/http` externs among `declared` (see
 /// `net::register_externs`).
-pub fn register_externs<R: ExternRegistry + ?Sized, S: AsRef<str>>(
+pub fn register_externs<R: ExternRegistry + ?Sized, D: Declared>(
     registry: &mut R,
-    declared: &[S],
+    declared: &[D],
 ) -> Result<usize, RegisterError> {
-    register_table("net/http", &EXTERNS, owns, registry, declared)
+    register_table("net/http", &EXTERNS, registry, declared)
 }

@@ -10,8 +10,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use js_sys::{Array, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Uint8Array;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 pub use web_time::SystemTime;
 
@@ -19,6 +19,7 @@ use super::dial::dial_url;
 use super::error::{Error, OpError};
 use crate::bindings::{self as js, js_error};
 use crate::pending::{self, Pending};
+use crate::read;
 
 /// Go's `net.Addr`: a network name and an address string.
 pub trait Addr: fmt::Display {
@@ -80,7 +81,7 @@ impl Dialer {
         let handle = js::ws_connect(&url, timeout_ms).map_err(|e| fail(js_error(e)))?;
         let opened = js::ws_opened(handle).map_err(|e| fail(js_error(e)))?;
         // Until the dial completes, dropping this future abandons the socket.
-        let guard = AbortOnDrop(Some(handle));
+        let guard = ReleaseOnDrop(handle);
         JsFuture::from(opened)
             .await
             .map_err(|e| fail(js_error(e)))?;
@@ -89,12 +90,10 @@ impl Dialer {
     }
 }
 
-struct AbortOnDrop(Option<u32>);
-impl Drop for AbortOnDrop {
+struct ReleaseOnDrop(u32);
+impl Drop for ReleaseOnDrop {
     fn drop(&mut self) {
-        if let Some(h) = self.0 {
-            let _ = js::ws_abort(h);
-        }
+        let _ = js::ws_release(self.0);
     }
 }
 
@@ -122,49 +121,7 @@ pub fn open_conn_count() -> Result<u32, Error> {
 /// Awaits a value that may be a Promise; dropping the wait tells the Conn
 /// table to forget the waiter (see `crate::pending`).
 async fn settle(handle: u32, v: JsValue) -> Result<JsValue, JsValue> {
-    pending::settle(handle, v, js::ws_cancel).await
-}
-
-/// One poll-API operation on the Conn table (see `crate::pending::poll_op`).
-fn poll_op(
-    slot: &RefCell<Option<Pending>>,
-    handle: u32,
-    cx: &mut Context<'_>,
-    start: impl FnOnce() -> Result<JsValue, JsValue>,
-) -> Poll<Result<JsValue, JsValue>> {
-    pending::poll_op(slot, handle, js::ws_cancel, cx, start)
-}
-
-/// Copies read bytes (a Uint8Array or an Array of them) into `buf`; any part
-/// that does not fit is returned (only the poll API can hit that).
-fn copy_out(v: &JsValue, buf: &mut [u8]) -> (usize, Vec<u8>) {
-    let mut n = 0;
-    let mut rest = Vec::new();
-    let mut put = |chunk: Uint8Array| {
-        let len = chunk.length() as usize;
-        let fit = len.min(buf.len() - n);
-        chunk.subarray(0, fit as u32).copy_to(&mut buf[n..n + fit]);
-        n += fit;
-        if fit < len {
-            rest.extend(chunk.subarray(fit as u32, len as u32).to_vec());
-        }
-    };
-    if Array::is_array(v) {
-        Array::from(v).iter().for_each(|c| put(c.unchecked_into()));
-    } else {
-        put(v.clone().unchecked_into());
-    }
-    (n, rest)
-}
-
-/// How many bytes a read binding returned (a Uint8Array or an Array of them).
-fn js_len(v: &JsValue) -> usize {
-    let len = |c: &JsValue| c.unchecked_ref::<Uint8Array>().length() as usize;
-    if Array::is_array(v) {
-        Array::from(v).iter().map(|c| len(&c)).sum()
-    } else {
-        len(v)
-    }
+    pending::settle(handle, v, js::ws_forget).await
 }
 
 /// The count a write binding returned (a JS number).
@@ -184,7 +141,6 @@ pub struct Conn {
     // State for the futures::io poll API.
     poll_read: RefCell<Option<Pending>>,
     poll_write: RefCell<Option<Pending>>,
-    leftover: RefCell<Vec<u8>>,
 }
 
 impl fmt::Debug for Conn {
@@ -208,7 +164,6 @@ impl Conn {
             closed: Cell::new(false),
             poll_read: RefCell::new(None),
             poll_write: RefCell::new(None),
-            leftover: RefCell::new(Vec::new()),
         }
     }
 
@@ -227,15 +182,6 @@ impl Conn {
         })
     }
 
-    /// Moves bytes kept from an earlier poll-API read into `buf`.
-    fn take_leftover(&self, buf: &mut [u8]) -> usize {
-        let mut left = self.leftover.borrow_mut();
-        let n = left.len().min(buf.len());
-        buf[..n].copy_from_slice(&left[..n]);
-        left.drain(..n);
-        n
-    }
-
     /// Go's `Read`: waits for data, returns up to `buf.len()` bytes; Err(Eof)
     /// after a clean close once the queue is drained.
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize, Error> {
@@ -245,45 +191,33 @@ impl Conn {
         if buf.is_empty() {
             return Ok(0);
         }
-        let n = self.take_leftover(buf);
-        if n > 0 {
-            return Ok(n);
-        }
-        let v = self.read_js(buf.len()).await?;
-        let (n, rest) = copy_out(&v, buf);
-        debug_assert!(rest.is_empty(), "JS returned more than asked for");
-        Ok(n)
+        read::WS
+            .read(self.handle, buf)
+            .await
+            .map_err(|e| self.op_error("read", js_error(e)))
     }
 
-    /// Go's `Read` into a new buffer of at most `max` bytes, sized to what
-    /// arrived: for hosts that copy into their own memory anyway (one copy
-    /// from JS, no buffer of `max` bytes allocated up front).
-    pub async fn read_vec(&self, max: usize) -> Result<Vec<u8>, Error> {
+    /// One read attempt into `dest` (a view of the caller's memory, or a JS
+    /// VM's array): `Some(n)`, or `None` when nothing is queued (wait with
+    /// [`Conn::ready`], then try again). For hosts that drive reads
+    /// themselves, as the read externs do.
+    pub fn try_read(&self, dest: &Uint8Array) -> Result<Option<usize>, Error> {
         if self.closed.get() {
             return Err(self.op_error("read", Error::Closed));
         }
-        if max == 0 {
-            return Ok(Vec::new());
-        }
-        {
-            let mut left = self.leftover.borrow_mut();
-            if !left.is_empty() {
-                let n = left.len().min(max);
-                return Ok(left.drain(..n).collect());
-            }
-        }
-        let v = self.read_js(max).await?;
-        let mut out = vec![0; js_len(&v).min(max)];
-        copy_out(&v, &mut out);
-        Ok(out)
+        read::WS
+            .try_read(self.handle, dest)
+            .map_err(|e| self.op_error("read", js_error(e)))
     }
 
-    /// Starts a read of up to `max` bytes in the table and waits for it.
-    async fn read_js(&self, max: usize) -> Result<JsValue, Error> {
-        let v = js::ws_read(self.handle, max.min(u32::MAX as usize) as u32)
+    /// Resolves when a read would not find the queue empty (data, the end,
+    /// the read deadline, Close). Dropping it loses nothing.
+    pub async fn ready(&self) -> Result<(), Error> {
+        let wait = read::WS
+            .ready(self.handle)
             .map_err(|e| self.op_error("read", js_error(e)))?;
-        settle(self.handle, v)
-            .await
+        wait.await
+            .map(drop)
             .map_err(|e| self.op_error("read", js_error(e)))
     }
 
@@ -291,10 +225,23 @@ impl Conn {
     /// fewer bytes when a deadline or close interrupted it after some were
     /// sent (the next call then returns the error), as `io::Write` does.
     pub async fn write(&self, buf: &[u8]) -> Result<usize, Error> {
+        // SAFETY (the view): JS copies what it keeps before returning.
+        let v = self.start_write(&unsafe { Uint8Array::view(buf) })?;
+        self.finish_write(v).await
+    }
+
+    /// Hands `data` (a view, or a JS VM's array) to the table: the count
+    /// sent at once, or a Promise of it ([`Conn::finish_write`]). JS copies
+    /// what it cannot send now, so `data` need not outlive the call.
+    pub(crate) fn start_write(&self, data: &Uint8Array) -> Result<JsValue, Error> {
         if self.closed.get() {
             return Err(self.op_error("write", Error::Closed));
         }
-        let v = js::ws_write(self.handle, buf).map_err(|e| self.op_error("write", js_error(e)))?;
+        js::ws_write(self.handle, data).map_err(|e| self.op_error("write", js_error(e)))
+    }
+
+    /// The count of a write started with [`Conn::start_write`].
+    pub(crate) async fn finish_write(&self, v: JsValue) -> Result<usize, Error> {
         let v = settle(self.handle, v)
             .await
             .map_err(|e| self.op_error("write", js_error(e)))?;
@@ -313,7 +260,14 @@ impl Conn {
     /// Go's `Close`: closes with code 1000; pending and later operations fail
     /// with `use of closed network connection`, and so does a second Close.
     pub async fn close(&self) -> Result<(), Error> {
-        self.closed.set(true);
+        self.close_now()
+    }
+
+    /// `close` without a future (it never waits): for the Close extern.
+    pub(crate) fn close_now(&self) -> Result<(), Error> {
+        if self.closed.replace(true) {
+            return Err(self.op_error("close", Error::Closed));
+        }
         js::ws_close(self.handle).map_err(|e| self.op_error("close", js_error(e)))
     }
 
@@ -365,7 +319,7 @@ impl Drop for Conn {
         self.poll_read.get_mut().take();
         self.poll_write.get_mut().take();
         if !self.closed.get() {
-            let _ = js::ws_abort(self.handle);
+            let _ = js::ws_release(self.handle);
         }
     }
 }
@@ -382,23 +336,12 @@ impl futures_io::AsyncRead for Conn {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let n = this.take_leftover(buf);
-        if n > 0 {
-            return Poll::Ready(Ok(n));
+        if this.closed.get() {
+            return Poll::Ready(Err(this.op_error("read", Error::Closed).into()));
         }
-        let max = buf.len().min(u32::MAX as usize) as u32;
-        let r = std::task::ready!(poll_op(&this.poll_read, this.handle, cx, || js::ws_read(
-            this.handle,
-            max
-        )));
+        let r = std::task::ready!(read::WS.poll_read(&this.poll_read, this.handle, cx, buf));
         Poll::Ready(match r {
-            Ok(v) => {
-                // A Promise started by an earlier poll may carry more than
-                // this (smaller) buffer holds: keep the rest for next time.
-                let (n, rest) = copy_out(&v, buf);
-                this.leftover.borrow_mut().extend(rest);
-                Ok(n)
-            }
+            Ok(n) => Ok(n),
             Err(e) => match js_error(e) {
                 Error::Eof => Ok(0),
                 e => Err(this.op_error("read", e).into()),
@@ -416,10 +359,14 @@ impl futures_io::AsyncWrite for Conn {
         let this: &Conn = &self;
         // Once handed to JS, the bytes are JS's (it copied them): a later poll
         // only collects the count.
-        let r = std::task::ready!(poll_op(&this.poll_write, this.handle, cx, || js::ws_write(
+        let r = std::task::ready!(pending::poll_op(
+            &this.poll_write,
             this.handle,
-            buf
-        )));
+            js::ws_forget,
+            cx,
+            // SAFETY (the view): JS copies what it keeps before returning.
+            || js::ws_write(this.handle, &unsafe { Uint8Array::view(buf) })
+        ));
         Poll::Ready(match r {
             Ok(v) => Ok(byte_count(&v)),
             Err(e) => Err(this.op_error("write", js_error(e)).into()),

@@ -106,7 +106,35 @@ pub enum Error {
     },
     /// Go's `context.Canceled`: the caller cancelled the request.
     ContextCanceled,
+    /// `connection refused` (Vo's `net.ErrConnectionRefused`).
+    Refused,
+    /// `connection reset by peer` (Vo's `net.ErrConnectionReset`).
+    Reset,
+    /// `address already in use` (Vo's `net.ErrAddressInUse`).
+    AddrInUse,
+    /// `address not available` (Vo's `net.ErrAddressNotAvailable`).
+    AddrNotAvailable,
+    /// The host's capability policy refused the operation; the message says
+    /// what was denied (`permission denied by network policy (host h not
+    /// allowed)`).
+    Denied {
+        message: String,
+    },
+    /// `request timeout` (Vo's `http.ErrRequestTimeout`): what Vo's
+    /// `nativeHttpsRequest` returns when Client.Timeout expires.
+    RequestTimeout,
 }
+
+/// Vo's `getNetErrors()`, in its order: the errors an extern returns as
+/// these very values, so `errors.Is` holds in the guest.
+pub const NET_SENTINELS: [Error; 6] = [
+    Error::Closed,
+    Error::Timeout,
+    Error::Refused,
+    Error::Reset,
+    Error::AddrInUse,
+    Error::AddrNotAvailable,
+];
 
 impl Error {
     /// The stable code of this kind of error (also its serde `code` tag).
@@ -126,11 +154,17 @@ impl Error {
             Error::Url(_) => "url",
             Error::Deadline { .. } => "deadline",
             Error::ContextCanceled => "context_canceled",
+            Error::Refused => "refused",
+            Error::Reset => "reset",
+            Error::AddrInUse => "addr_in_use",
+            Error::AddrNotAvailable => "addr_not_available",
+            Error::Denied { .. } => "denied",
+            Error::RequestTimeout => "request_timeout",
         }
     }
 
     /// Every code, in declaration order (the JS side keeps the same list).
-    pub const CODES: [&'static str; 14] = [
+    pub const CODES: [&'static str; 20] = [
         "op",
         "dns",
         "addr",
@@ -145,6 +179,12 @@ impl Error {
         "url",
         "deadline",
         "context_canceled",
+        "refused",
+        "reset",
+        "addr_in_use",
+        "addr_not_available",
+        "denied",
+        "request_timeout",
     ];
 
     /// Wraps `err` as Go's `OpError{Op: op, Net: net, Addr: addr}`.
@@ -174,7 +214,7 @@ impl Error {
     /// `OpError` wrapping one.
     pub fn is_timeout(&self) -> bool {
         match self {
-            Error::Timeout | Error::Deadline { .. } => true,
+            Error::Timeout | Error::Deadline { .. } | Error::RequestTimeout => true,
             Error::Dns(e) => e.is_timeout,
             Error::Op(e) => e.err.is_timeout(),
             Error::Url(e) => e.err.is_timeout(),
@@ -185,7 +225,7 @@ impl Error {
     /// Go's `Temporary()` (deprecated in Go, kept for DNSError's sake).
     pub fn is_temporary(&self) -> bool {
         match self {
-            Error::Timeout | Error::Deadline { .. } => true,
+            Error::Timeout | Error::Deadline { .. } | Error::RequestTimeout => true,
             Error::Dns(e) => e.is_timeout || e.is_temporary,
             Error::Op(e) => e.err.is_temporary(),
             Error::Url(e) => e.err.is_temporary(),
@@ -216,8 +256,27 @@ impl Error {
             Error::Unsupported { .. } => Some("errors.ErrUnsupported"),
             Error::ContextCanceled => Some("context.Canceled"),
             Error::Deadline { .. } => Some("context.DeadlineExceeded"),
+            Error::Refused => Some("net.ErrConnectionRefused"),
+            Error::Reset => Some("net.ErrConnectionReset"),
+            Error::AddrInUse => Some("net.ErrAddressInUse"),
+            Error::AddrNotAvailable => Some("net.ErrAddressNotAvailable"),
+            Error::RequestTimeout => Some("http.ErrRequestTimeout"),
             _ => None,
         }
+    }
+
+    /// Where this error sits among Vo's sentinel lists when it *is* one
+    /// (not merely wraps one): `("net", i)` for `getNetErrors()`'s i-th
+    /// result, `("net/http", 0)` for `getHttpErrors()`. A VM returns its
+    /// cached sentinel value for these, so `errors.Is` works by identity.
+    pub fn vo_sentinel(&self) -> Option<(&'static str, usize)> {
+        if *self == Error::RequestTimeout {
+            return Some(("net/http", 0));
+        }
+        NET_SENTINELS
+            .iter()
+            .position(|s| s == self)
+            .map(|i| ("net", i))
     }
 
     /// The error value of a Go sentinel named as `sentinel()` names them.
@@ -231,6 +290,11 @@ impl Error {
             "context.DeadlineExceeded" => Error::Deadline {
                 message: "context deadline exceeded".into(),
             },
+            "net.ErrConnectionRefused" => Error::Refused,
+            "net.ErrConnectionReset" => Error::Reset,
+            "net.ErrAddressInUse" => Error::AddrInUse,
+            "net.ErrAddressNotAvailable" => Error::AddrNotAvailable,
+            "http.ErrRequestTimeout" => Error::RequestTimeout,
             _ => return None,
         })
     }
@@ -279,7 +343,13 @@ impl fmt::Display for Error {
             Error::Canceled => f.write_str("operation was canceled"),
             Error::Unsupported { message }
             | Error::Other { message }
+            | Error::Denied { message }
             | Error::Deadline { message } => f.write_str(message),
+            Error::Refused => f.write_str("connection refused"),
+            Error::Reset => f.write_str("connection reset by peer"),
+            Error::AddrInUse => f.write_str("address already in use"),
+            Error::AddrNotAvailable => f.write_str("address not available"),
+            Error::RequestTimeout => f.write_str("request timeout"),
             Error::Url(e) => write!(f, "{} \"{}\": {}", e.op, e.url, e.err),
             Error::ContextCanceled => f.write_str("context canceled"),
             Error::Eof => f.write_str("EOF"),
@@ -304,8 +374,13 @@ impl From<Error> for std::io::Error {
     fn from(e: Error) -> Self {
         use std::io::ErrorKind as K;
         let kind = match e.root() {
-            Error::Timeout | Error::Deadline { .. } => K::TimedOut,
+            Error::Timeout | Error::Deadline { .. } | Error::RequestTimeout => K::TimedOut,
             Error::Eof => K::UnexpectedEof,
+            Error::Refused => K::ConnectionRefused,
+            Error::Reset => K::ConnectionReset,
+            Error::AddrInUse => K::AddrInUse,
+            Error::AddrNotAvailable => K::AddrNotAvailable,
+            Error::Denied { .. } => K::PermissionDenied,
             Error::Closed => K::NotConnected,
             Error::Unsupported { .. } => K::Unsupported,
             Error::Addr(_) | Error::Parse(_) | Error::UnknownNetwork { .. } => K::InvalidInput,

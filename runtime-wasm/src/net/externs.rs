@@ -1,26 +1,30 @@
-//! The `net` externs a VM's stdlib declares (see `crate::externs` for the
-//! calling model and README "Externs" for the Go-name table).
+//! The `net` externs Vo's standard library declares (lang/stdlib/net/net.vo
+//! at volang c7e9e522; the copy is testdata/vo-externs.txt), with Vo's
+//! exact names and types. See `crate::externs` for the calling model and
+//! the README's extern table.
 //!
-//! Conns are handles (ints) into a table here; Close removes the handle.
-//! Everything a page cannot do (TCP, UDP, unix sockets, listening) answers
-//! with Go's error saying so and what to use instead; since `net_listen`
-//! never succeeds, every listener and packet-conn handle is invalid and its
-//! methods say why.
+//! Stream Conns are handles (ints, never 0) into one table here: `dial`
+//! fills it (WebSocket today; the relay's TCP later) and every
+//! `tcpConn*` extern drives whatever stream is behind the handle, so a Vo
+//! `TCPConn` works over either. Close removes the handle; later calls on it
+//! return `ErrClosed`. What a page cannot do (listening, unix sockets, UDP
+//! without a relay) answers with Go's error saying so and what to use.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::dial::{is_socket_network, unsupported_network};
+use super::dial::unsupported_network;
+use super::error::NET_SENTINELS;
 use super::{
-    dial, dial_timeout, listen, listen_packet, lookup_addr, lookup_host, lookup_ip, lookup_port,
-    resolve_tcp_addr, resolve_udp_addr, resolve_unix_addr, Addr, Conn, Error, IPEndpoint,
-    SystemTime,
+    dial, dial_timeout, listen, listen_packet, lookup_addr, lookup_host, lookup_ip,
+    resolve_tcp_addr, resolve_udp_addr, Conn, Error, IPEndpoint, SystemTime,
 };
-use crate::externs::Kind::{self, Bool, Bytes, BytesList, Int, Str, Strings};
+use crate::externs::Kind::{self, Bytes, Duration as Dur, Int, Int64, Str, Strings, IPs, TCPAddr, UDPAddr};
 use crate::externs::{
-    boxed, register_table, Args, Extern, ExternFuture, ExternRegistry, RegisterError, Value, ERROR,
+    register_table, results, Args, Declared, Extern, ExternRegistry, RegisterError, SockAddr, Step,
+    Value, Wake, ERROR,
 };
 
 thread_local! {
@@ -43,34 +47,37 @@ pub fn extern_conn_count() -> usize {
     CONNS.with(|t| t.borrow().len())
 }
 
-/// The error for an op on a handle that is closed or was never issued:
-/// Go's `ErrClosed` inside an `OpError`.
-fn closed(op: &str) -> Error {
-    Error::op(op, "", None, Error::Closed)
+/// Vo's rule for errors: a failure that is one of `getNetErrors()` (or
+/// io.EOF) is returned as that bare value, so `errors.Is` holds by
+/// identity in the guest; anything else keeps Go's `OpError` text.
+pub(crate) fn vo_error(e: Error) -> Error {
+    let root = e.root();
+    if *root == Error::Eof || root.vo_sentinel().is_some() {
+        return root.clone();
+    }
+    e
 }
 
-/// `(handle, error)` results.
 fn handle_result(r: Result<i64, Error>) -> Vec<Value> {
     match r {
         Ok(id) => vec![Value::Int(id), Value::Nil],
-        Err(e) => vec![Value::Int(0), Value::Error(e)],
+        Err(e) => vec![Value::Int(0), Value::Error(vo_error(e))],
     }
 }
 
+fn count_result(n: usize, e: Option<Error>) -> Vec<Value> {
+    vec![Value::Int(n as i64), Value::err(e.map(vo_error))]
+}
+
 fn error_result(r: Result<(), Error>) -> Vec<Value> {
-    vec![Value::err(r.err())]
+    vec![Value::err(r.err().map(vo_error))]
 }
 
-fn dial_ext(a: Args) -> ExternFuture {
+fn dial_ext(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
     let (network, address) = (a.str(0).to_string(), a.str(1).to_string());
-    boxed(async move { handle_result(dial(&network, &address).await.map(add_conn)) })
-}
-
-fn dial_timeout_ext(a: Args) -> ExternFuture {
-    let (network, address) = (a.str(0).to_string(), a.str(1).to_string());
-    // Go: a zero or negative timeout means none.
+    // time.Duration: 0 or less is no timeout.
     let timeout = Duration::from_nanos(a.int(2).max(0) as u64);
-    boxed(async move {
+    results(async move {
         let r = if timeout.is_zero() {
             dial(&network, &address).await
         } else {
@@ -80,310 +87,232 @@ fn dial_timeout_ext(a: Args) -> ExternFuture {
     })
 }
 
-/// DialTCP / DialUDP / DialUnix and their Listen twins: Go's network check,
-/// then the browser's answer.
-fn socket_op(op: &str, family: &[&str], network: &str, address: &str) -> Vec<Value> {
-    let e = if family.contains(&network) && is_socket_network(network) {
-        unsupported_network(op, network, address)
-    } else {
-        Error::op(
-            op,
-            network,
-            None,
-            Error::UnknownNetwork {
-                net: network.into(),
-            },
-        )
+/// `blocking_tcpConnRead(handle, b)`: Go's poller pattern. Queued bytes go
+/// straight into `b` (the guest's memory); when none are queued the call
+/// waits for readiness and, replayed, tries again.
+fn stream_read(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
+    let Some(c) = conn(a.int(0)) else {
+        return Step::Done(count_result(0, Some(Error::Closed)));
     };
-    handle_result(Err(e))
+    let mut dest = a.dest(1);
+    if dest.is_empty() {
+        return Step::Done(count_result(0, None));
+    }
+    match c.try_read(&dest.js()) {
+        Ok(Some(n)) => Step::Done(count_result(n, None)),
+        Err(e) => Step::Done(count_result(0, Some(e))),
+        Ok(None) => Step::Wait(Box::pin(async move {
+            // Whatever ended the wait (data, the end, a deadline, Close),
+            // the replay's attempt reports it.
+            let _ = c.ready().await;
+            Wake::Retry(0)
+        })),
+    }
 }
 
-const TCP: &[&str] = &["tcp", "tcp4", "tcp6"];
-const UDP: &[&str] = &["udp", "udp4", "udp6"];
-const UNIX: &[&str] = &["unix", "unixgram", "unixpacket"];
-
-fn conn_read(a: Args) -> ExternFuture {
-    let (id, max) = (a.int(0), a.read_max(1));
-    boxed(async move {
-        let Some(c) = conn(id) else {
-            return vec![Value::Bytes(Vec::new()), Value::Error(closed("read"))];
-        };
-        match c.read_vec(max).await {
-            Ok(b) => vec![Value::Bytes(b), Value::Nil],
-            Err(e) => vec![Value::Bytes(Vec::new()), Value::Error(e)],
-        }
-    })
-}
-
-fn conn_write(mut a: Args) -> ExternFuture {
-    let (id, data) = (a.int(0), a.bytes(1));
-    boxed(async move {
-        let Some(c) = conn(id) else {
-            return vec![Value::Int(0), Value::Error(closed("write"))];
-        };
-        // Go's Write: all of it, or the count so far and the error.
-        let mut sent = 0;
-        while sent < data.len() {
-            match c.write(&data[sent..]).await {
-                Ok(n) => sent += n,
-                Err(e) => return vec![Value::Int(sent as i64), Value::Error(e)],
+/// `blocking_tcpConnWrite(handle, b)`: Go's Write, all of `b` or the count
+/// and the error. What the socket cannot take now is copied by the table;
+/// the replay carries how much was sent.
+fn stream_write(a: &mut Args<'_, '_>, sent: Option<u64>) -> Step {
+    let sent = sent.unwrap_or(0) as usize;
+    let data = a.data(1);
+    let Some(c) = conn(a.int(0)) else {
+        return Step::Done(count_result(sent, Some(Error::Closed)));
+    };
+    if sent >= data.len() {
+        return Step::Done(count_result(data.len(), None));
+    }
+    match c.start_write(&data.js_from(sent)) {
+        Err(e) => Step::Done(count_result(sent, Some(e))),
+        Ok(v) => Step::Wait(Box::pin(async move {
+            match c.finish_write(v).await {
+                Ok(n) => Wake::Retry((sent + n) as u64),
+                Err(e) => Wake::Results(count_result(sent, Some(e))),
             }
-        }
-        vec![Value::Int(sent as i64), Value::Nil]
-    })
+        })),
+    }
 }
 
-fn conn_close(a: Args) -> ExternFuture {
-    let id = a.int(0);
-    boxed(async move {
-        let Some(c) = CONNS.with(|t| t.borrow_mut().remove(&id)) else {
-            return vec![Value::Error(closed("close"))];
-        };
-        error_result(c.close().await)
-    })
+fn stream_close(a: &mut Args<'_, '_>) -> Vec<Value> {
+    match CONNS.with(|t| t.borrow_mut().remove(&a.int(0))) {
+        Some(c) => error_result(c.close_now()),
+        None => error_result(Err(Error::Closed)),
+    }
 }
 
-/// `(network, address)` of one end; empty strings once the handle is
-/// closed (a VM should keep the addresses it read after Dial).
-fn addr_of(id: i64, local: bool) -> Vec<Value> {
-    let (n, s) = conn(id).map_or_else(Default::default, |c| {
-        let a = if local {
-            c.local_addr()
+/// One end's address; "" once the handle is closed (a VM that needs it
+/// after Close should keep what it read).
+fn addr_of(a: &mut Args<'_, '_>, local: bool) -> Vec<Value> {
+    let s = conn(a.int(0)).map_or_else(String::new, |c| {
+        if local {
+            c.local_addr().to_string()
         } else {
-            c.remote_addr()
-        };
-        (a.network().to_string(), a.to_string())
+            c.remote_addr().to_string()
+        }
     });
-    vec![Value::Str(n), Value::Str(s)]
+    vec![Value::Str(s)]
 }
 
-/// Go's deadline as Unix nanoseconds; 0 is Go's zero Time (no deadline).
+/// A deadline as Unix nanoseconds; 0 or less is no deadline.
 fn deadline(ns: i64) -> Option<SystemTime> {
-    (ns != 0).then(|| SystemTime::UNIX_EPOCH + Duration::from_nanos(ns.max(0) as u64))
+    (ns > 0).then(|| SystemTime::UNIX_EPOCH + Duration::from_nanos(ns as u64))
 }
 
-fn set_deadline(a: Args, which: fn(&Conn, Option<SystemTime>) -> Result<(), Error>) -> Vec<Value> {
+fn set_deadline(a: &Args<'_, '_>, which: fn(&Conn, Option<SystemTime>) -> Result<(), Error>) -> Vec<Value> {
     error_result(match conn(a.int(0)) {
         Some(c) => which(&c, deadline(a.int(1))),
-        None => Err(closed("set")),
+        None => Err(Error::Closed),
     })
 }
 
-fn no_listener(op: &str) -> Error {
+/// Errors of the handle kinds no call can create in a page (listeners, UDP
+/// and unix sockets): Go's OpError saying why no such handle exists.
+fn no_handle(op: &str, net: &str, what: &str) -> Error {
     Error::op(
         op,
-        "",
+        net,
         None,
-        Error::unsupported(
-            "listening sockets are not available in browser WebAssembly, so no Listener or PacketConn handle is valid (net_listen always fails)",
-        ),
+        Error::unsupported(format!(
+            "{what} are not available in browser WebAssembly, so no such handle exists"
+        )),
     )
 }
 
-fn endpoint_result(r: Result<IPEndpoint, Error>) -> Vec<Value> {
+fn listener_err(op: &str, net: &str) -> Error {
+    no_handle(op, net, "listening sockets")
+}
+fn udp_err(op: &str) -> Error {
+    no_handle(op, "udp", "UDP sockets")
+}
+fn unix_err(op: &str) -> Error {
+    no_handle(op, "unix", "unix sockets")
+}
+
+/// `*TCPAddr` / `*UDPAddr`: the record, or nil with the error.
+fn addr_result(r: Result<IPEndpoint, Error>) -> Vec<Value> {
     match r {
         Ok(a) => vec![
-            Value::Bytes(a.ip.map(|ip| ip.as_bytes().to_vec()).unwrap_or_default()),
-            Value::Int(a.port.into()),
-            Value::Str(a.zone),
+            Value::Addr(SockAddr {
+                ip: a.ip.map(|ip| ip.as_bytes().to_vec()).unwrap_or_default(),
+                port: a.port.into(),
+                zone: a.zone,
+            }),
             Value::Nil,
         ],
-        Err(e) => vec![
-            Value::Bytes(Vec::new()),
-            Value::Int(0),
-            Value::Str(String::new()),
-            Value::Error(e),
-        ],
+        Err(e) => vec![Value::Nil, Value::Error(vo_error(e))],
     }
 }
 
 fn strings_result(r: Result<Vec<String>, Error>) -> Vec<Value> {
     match r {
         Ok(v) => vec![Value::strings(v), Value::Nil],
-        Err(e) => vec![Value::List(Vec::new()), Value::Error(e)],
+        Err(e) => vec![Value::Nil, Value::Error(vo_error(e))],
     }
 }
 
 const NET_ADDR: &[(&str, Kind)] = &[("network", Str), ("address", Str)];
-const DIAL_ADDRS: &[(&str, Kind)] = &[("network", Str), ("laddr", Str), ("raddr", Str)];
-const LISTEN_ADDR: &[(&str, Kind)] = &[("network", Str), ("laddr", Str)];
-const CONN: &[(&str, Kind)] = &[("conn", Int)];
-const CONN_TIME: &[(&str, Kind)] = &[("conn", Int), ("unixNano", Int)];
-const LISTENER: &[(&str, Kind)] = &[("listener", Int)];
+const HANDLE: &[(&str, Kind)] = &[("handle", Int)];
+const HANDLE_B: &[(&str, Kind)] = &[("handle", Int), ("b", Bytes)];
+const HANDLE_P: &[(&str, Kind)] = &[("handle", Int), ("p", Bytes)];
+const HANDLE_NS: &[(&str, Kind)] = &[("handle", Int), ("deadlineNs", Int64)];
+const ADDRESS: &[(&str, Kind)] = &[("address", Str)];
+const INT_ERR: &[Kind] = &[Int, ERROR];
+const ERR: &[Kind] = &[ERROR];
+const STR: &[Kind] = &[Str];
 
-/// Every `net` extern, in README order.
-pub static EXTERNS: [Extern; 33] = [
-    Extern::wait("net_dial", "net.Dial", NET_ADDR, &[Int, ERROR], dial_ext),
-    Extern::wait(
-        "net_dialTimeout",
-        "net.DialTimeout",
-        &[("network", Str), ("address", Str), ("timeoutNs", Int)],
-        &[Int, ERROR],
-        dial_timeout_ext,
-    ),
-    Extern::now("net_dialTCP", "net.DialTCP", DIAL_ADDRS, &[Int, ERROR], |a| {
-        socket_op("dial", TCP, a.str(0), a.str(2))
-    }),
-    Extern::now("net_dialUDP", "net.DialUDP", DIAL_ADDRS, &[Int, ERROR], |a| {
-        socket_op("dial", UDP, a.str(0), a.str(2))
-    }),
-    Extern::now("net_dialUnix", "net.DialUnix", DIAL_ADDRS, &[Int, ERROR], |a| {
-        socket_op("dial", UNIX, a.str(0), a.str(2))
-    }),
-    Extern::now("net_listen", "net.Listen", NET_ADDR, &[Int, ERROR], |a| {
-        handle_result(listen(a.str(0), a.str(1)).map(|l| match l {}))
-    }),
-    Extern::now("net_listenPacket", "net.ListenPacket", NET_ADDR, &[Int, ERROR], |a| {
-        handle_result(listen_packet(a.str(0), a.str(1)).map(|p| match p {}))
-    }),
-    Extern::now("net_listenTCP", "net.ListenTCP", LISTEN_ADDR, &[Int, ERROR], |a| {
-        socket_op("listen", TCP, a.str(0), a.str(1))
-    }),
-    Extern::now("net_listenUDP", "net.ListenUDP", LISTEN_ADDR, &[Int, ERROR], |a| {
-        socket_op("listen", UDP, a.str(0), a.str(1))
-    }),
-    Extern::now("net_listenUnix", "net.ListenUnix", LISTEN_ADDR, &[Int, ERROR], |a| {
-        socket_op("listen", &["unix", "unixpacket"], a.str(0), a.str(1))
-    }),
-    Extern::now("net_listenUnixgram", "net.ListenUnixgram", LISTEN_ADDR, &[Int, ERROR], |a| {
-        socket_op("listen", &["unixgram"], a.str(0), a.str(1))
-    }),
-    Extern::wait("net_connRead", "net.Conn.Read", &[("conn", Int), ("max", Int)], &[Bytes, ERROR], conn_read),
-    Extern::wait("net_connWrite", "net.Conn.Write", &[("conn", Int), ("data", Bytes)], &[Int, ERROR], conn_write),
-    Extern::wait("net_connClose", "net.Conn.Close", CONN, &[ERROR], conn_close),
-    Extern::now("net_connLocalAddr", "net.Conn.LocalAddr", CONN, &[Str, Str], |a| addr_of(a.int(0), true)),
-    Extern::now("net_connRemoteAddr", "net.Conn.RemoteAddr", CONN, &[Str, Str], |a| addr_of(a.int(0), false)),
-    Extern::now("net_connSetDeadline", "net.Conn.SetDeadline", CONN_TIME, &[ERROR], |a| {
-        set_deadline(a, Conn::set_deadline)
-    }),
-    Extern::now("net_connSetReadDeadline", "net.Conn.SetReadDeadline", CONN_TIME, &[ERROR], |a| {
-        set_deadline(a, Conn::set_read_deadline)
-    }),
-    Extern::now("net_connSetWriteDeadline", "net.Conn.SetWriteDeadline", CONN_TIME, &[ERROR], |a| {
-        set_deadline(a, Conn::set_write_deadline)
-    }),
-    Extern::now("net_listenerAccept", "net.Listener.Accept", LISTENER, &[Int, ERROR], |_| {
-        handle_result(Err(no_listener("accept")))
-    }),
-    Extern::now("net_listenerClose", "net.Listener.Close", LISTENER, &[ERROR], |_| {
-        vec![Value::Error(no_listener("close"))]
-    }),
-    Extern::now("net_listenerAddr", "net.Listener.Addr", LISTENER, &[Str, Str], |_| {
-        vec![Value::Str(String::new()), Value::Str(String::new())]
-    }),
-    Extern::now(
-        "net_packetConnReadFrom",
-        "net.PacketConn.ReadFrom",
-        &[("conn", Int), ("max", Int)],
-        &[Bytes, Str, Str, ERROR],
-        |_| {
-            let e = Value::Error(no_listener("read"));
-            vec![Value::Bytes(Vec::new()), Value::Str(String::new()), Value::Str(String::new()), e]
-        },
-    ),
-    Extern::now(
-        "net_packetConnWriteTo",
-        "net.PacketConn.WriteTo",
-        &[("conn", Int), ("data", Bytes), ("network", Str), ("address", Str)],
-        &[Int, ERROR],
-        |_| vec![Value::Int(0), Value::Error(no_listener("write"))],
-    ),
-    Extern::now("net_packetConnClose", "net.PacketConn.Close", CONN, &[ERROR], |_| {
-        vec![Value::Error(no_listener("close"))]
-    }),
-    Extern::wait("net_resolveTCPAddr", "net.ResolveTCPAddr", NET_ADDR, &[Bytes, Int, Str, ERROR], |a| {
-        let (n, s) = (a.str(0).to_string(), a.str(1).to_string());
-        boxed(async move { endpoint_result(resolve_tcp_addr(&n, &s).await) })
-    }),
-    Extern::wait("net_resolveUDPAddr", "net.ResolveUDPAddr", NET_ADDR, &[Bytes, Int, Str, ERROR], |a| {
-        let (n, s) = (a.str(0).to_string(), a.str(1).to_string());
-        boxed(async move { endpoint_result(resolve_udp_addr(&n, &s).await) })
-    }),
-    Extern::now("net_resolveUnixAddr", "net.ResolveUnixAddr", NET_ADDR, &[Str, Str, ERROR], |a| {
-        match resolve_unix_addr(a.str(0), a.str(1)) {
-            Ok(u) => vec![Value::Str(u.net), Value::Str(u.name), Value::Nil],
-            Err(e) => vec![Value::Str(String::new()), Value::Str(String::new()), Value::Error(e)],
-        }
-    }),
-    Extern::wait("net_lookupHost", "net.LookupHost", &[("host", Str)], &[Strings, ERROR], |a| {
-        let host = a.str(0).to_string();
-        boxed(async move { strings_result(lookup_host(&host).await) })
-    }),
-    Extern::wait(
-        "net_lookupIP",
-        "net.LookupIP (network \"ip\"), net.Resolver.LookupIP",
-        &[("network", Str), ("host", Str)],
-        &[BytesList, ERROR],
-        |a| {
-            let (n, h) = (a.str(0).to_string(), a.str(1).to_string());
-            boxed(async move {
-                match lookup_ip(&n, &h).await {
-                    Ok(ips) => vec![
-                        Value::List(ips.iter().map(|ip| Value::Bytes(ip.as_bytes().to_vec())).collect()),
-                        Value::Nil,
-                    ],
-                    Err(e) => vec![Value::List(Vec::new()), Value::Error(e)],
-                }
-            })
-        },
-    ),
-    Extern::wait("net_lookupAddr", "net.LookupAddr", &[("addr", Str)], &[Strings, ERROR], |a| {
-        let addr = a.str(0).to_string();
-        boxed(async move { strings_result(lookup_addr(&addr).await) })
-    }),
-    Extern::wait(
-        "net_lookupPort",
-        "net.LookupPort",
-        &[("network", Str), ("service", Str)],
-        &[Int, ERROR],
-        |a| {
-            let (n, s) = (a.str(0).to_string(), a.str(1).to_string());
-            boxed(async move {
-                match lookup_port(&n, &s).await {
-                    Ok(p) => vec![Value::Int(p.into()), Value::Nil],
-                    Err(e) => vec![Value::Int(0), Value::Error(e)],
-                }
-            })
-        },
-    ),
-    // The sentinel errors, for a VM that builds Go's values once:
-    // `net_sentinelError("net.ErrClosed")` gives `(error, true)`; every error
-    // an extern returns names the sentinel it matches (`Error::sentinel`).
-    Extern::now(
-        "net_sentinelError",
-        "net.ErrClosed, os.ErrDeadlineExceeded, io.EOF, errors.ErrUnsupported, context.Canceled, context.DeadlineExceeded",
-        &[("name", Str)],
-        &[ERROR, Bool],
-        |a| match Error::from_sentinel(a.str(0)) {
-            Some(e) => vec![Value::Error(e), Value::Bool(true)],
-            None => vec![Value::Nil, Value::Bool(false)],
-        },
-    ),
-];
-
-/// Names `net` answers for: `net_*`, but not Go's subpackages
-/// (`net_http_*` is `http::register_externs`'s).
-fn owns(name: &str) -> bool {
-    const SUBPACKAGES: &[&str] = &[
-        "http_",
-        "mail_",
-        "netip_",
-        "rpc_",
-        "smtp_",
-        "textproto_",
-        "url_",
-    ];
-    name.strip_prefix("net_")
-        .is_some_and(|rest| !SUBPACKAGES.iter().any(|p| rest.starts_with(p)))
+macro_rules! now {
+    ($name:literal, $go:literal, $params:expr, $results:expr, $f:expr) => {
+        Extern::now("net", $name, $go, $params, $results, $f)
+    };
+}
+macro_rules! wait {
+    ($name:literal, $go:literal, $params:expr, $results:expr, $f:expr) => {
+        Extern::wait("net", $name, $go, $params, $results, $f)
+    };
 }
 
-/// Registers the `net` externs among `declared` (a module's extern names, in
-/// declaration order: the id passed to the registry is the position). Names
-/// of other packages are skipped; a `net_` name this crate does not provide
-/// is reported (the others are registered anyway).
-pub fn register_externs<R: ExternRegistry + ?Sized, S: AsRef<str>>(
+/// Every `net` extern, in Vo's declaration order.
+pub static EXTERNS: [Extern; 37] = [
+    now!("getNetErrors", "net.ErrClosed, ErrTimeout, ErrConnectionRefused, ErrConnectionReset, ErrAddressInUse, ErrAddressNotAvailable", &[], &[ERROR; 6], |_| {
+        NET_SENTINELS.iter().cloned().map(Value::Error).collect()
+    }),
+    wait!("dial", "net.Dial, net.DialTimeout", &[("network", Str), ("address", Str), ("timeout", Dur)], INT_ERR, dial_ext),
+    now!("listen", "net.Listen", NET_ADDR, INT_ERR, |a| {
+        handle_result(listen(a.str(0), a.str(1)).map(|l| match l {}))
+    }),
+    now!("listenPacket", "net.ListenPacket", NET_ADDR, INT_ERR, |a| {
+        handle_result(listen_packet(a.str(0), a.str(1)).map(|p| match p {}))
+    }),
+    wait!("blocking_tcpConnRead", "net.TCPConn.Read", HANDLE_B, INT_ERR, stream_read),
+    wait!("blocking_tcpConnWrite", "net.TCPConn.Write", HANDLE_B, INT_ERR, stream_write),
+    now!("tcpConnClose", "net.TCPConn.Close", HANDLE, ERR, stream_close),
+    now!("tcpConnLocalAddr", "net.TCPConn.LocalAddr", HANDLE, STR, |a| addr_of(a, true)),
+    now!("tcpConnRemoteAddr", "net.TCPConn.RemoteAddr", HANDLE, STR, |a| addr_of(a, false)),
+    now!("tcpConnSetDeadline", "net.TCPConn.SetDeadline", HANDLE_NS, ERR, |a| set_deadline(a, Conn::set_deadline)),
+    now!("tcpConnSetReadDeadline", "net.TCPConn.SetReadDeadline", HANDLE_NS, ERR, |a| set_deadline(a, Conn::set_read_deadline)),
+    now!("tcpConnSetWriteDeadline", "net.TCPConn.SetWriteDeadline", HANDLE_NS, ERR, |a| set_deadline(a, Conn::set_write_deadline)),
+    now!("blocking_tcpListenerAccept", "net.TCPListener.Accept", HANDLE, INT_ERR, |_| handle_result(Err(listener_err("accept", "tcp")))),
+    now!("tcpListenerClose", "net.TCPListener.Close", HANDLE, ERR, |_| error_result(Err(listener_err("close", "tcp")))),
+    now!("tcpListenerAddr", "net.TCPListener.Addr", HANDLE, STR, |_| vec![Value::Str(String::new())]),
+    now!("blocking_udpConnReadFrom", "net.UDPConn.ReadFrom", HANDLE_P, &[Int, Str, ERROR], |_| {
+        vec![Value::Int(0), Value::Str(String::new()), Value::Error(udp_err("read"))]
+    }),
+    now!("blocking_udpConnWriteTo", "net.UDPConn.WriteTo", &[("handle", Int), ("p", Bytes), ("addr", Str)], INT_ERR, |_| {
+        count_result(0, Some(udp_err("write")))
+    }),
+    now!("udpConnClose", "net.UDPConn.Close", HANDLE, ERR, |_| error_result(Err(udp_err("close")))),
+    now!("udpConnLocalAddr", "net.UDPConn.LocalAddr", HANDLE, STR, |_| vec![Value::Str(String::new())]),
+    now!("udpConnSetDeadline", "net.UDPConn.SetDeadline", HANDLE_NS, ERR, |_| error_result(Err(udp_err("set")))),
+    now!("udpConnSetReadDeadline", "net.UDPConn.SetReadDeadline", HANDLE_NS, ERR, |_| error_result(Err(udp_err("set")))),
+    now!("udpConnSetWriteDeadline", "net.UDPConn.SetWriteDeadline", HANDLE_NS, ERR, |_| error_result(Err(udp_err("set")))),
+    now!("unixDial", "net.Dial(\"unix\")", ADDRESS, INT_ERR, |a| handle_result(Err(unsupported_network("dial", "unix", a.str(0))))),
+    now!("unixListen", "net.Listen(\"unix\")", ADDRESS, INT_ERR, |a| handle_result(Err(unsupported_network("listen", "unix", a.str(0))))),
+    now!("blocking_unixConnRead", "net.UnixConn.Read", HANDLE_B, INT_ERR, |_| count_result(0, Some(unix_err("read")))),
+    now!("blocking_unixConnWrite", "net.UnixConn.Write", HANDLE_B, INT_ERR, |_| count_result(0, Some(unix_err("write")))),
+    now!("unixConnSetDeadline", "net.UnixConn.SetDeadline", HANDLE_NS, ERR, |_| error_result(Err(unix_err("set")))),
+    now!("unixConnSetReadDeadline", "net.UnixConn.SetReadDeadline", HANDLE_NS, ERR, |_| error_result(Err(unix_err("set")))),
+    now!("unixConnSetWriteDeadline", "net.UnixConn.SetWriteDeadline", HANDLE_NS, ERR, |_| error_result(Err(unix_err("set")))),
+    now!("unixConnClose", "net.UnixConn.Close", HANDLE, ERR, |_| error_result(Err(unix_err("close")))),
+    now!("blocking_unixListenerAccept", "net.UnixListener.Accept", HANDLE, INT_ERR, |_| handle_result(Err(listener_err("accept", "unix")))),
+    now!("unixListenerClose", "net.UnixListener.Close", HANDLE, ERR, |_| error_result(Err(listener_err("close", "unix")))),
+    wait!("resolveTCPAddr", "net.ResolveTCPAddr", NET_ADDR, &[TCPAddr, ERROR], |a, _| {
+        let (n, s) = (a.str(0).to_string(), a.str(1).to_string());
+        results(async move { addr_result(resolve_tcp_addr(&n, &s).await) })
+    }),
+    wait!("resolveUDPAddr", "net.ResolveUDPAddr", NET_ADDR, &[UDPAddr, ERROR], |a, _| {
+        let (n, s) = (a.str(0).to_string(), a.str(1).to_string());
+        results(async move { addr_result(resolve_udp_addr(&n, &s).await) })
+    }),
+    wait!("lookupHost", "net.LookupHost", &[("host", Str)], &[Strings, ERROR], |a, _| {
+        let host = a.str(0).to_string();
+        results(async move { strings_result(lookup_host(&host).await) })
+    }),
+    wait!("lookupIP", "net.LookupIP", &[("host", Str)], &[IPs, ERROR], |a, _| {
+        let host = a.str(0).to_string();
+        results(async move {
+            match lookup_ip("ip", &host).await {
+                Ok(ips) => vec![
+                    Value::List(ips.iter().map(|ip| Value::Bytes(ip.as_bytes().to_vec())).collect()),
+                    Value::Nil,
+                ],
+                Err(e) => vec![Value::Nil, Value::Error(vo_error(e))],
+            }
+        })
+    }),
+    wait!("lookupAddr", "net.LookupAddr", &[("addr", Str)], &[Strings, ERROR], |a, _| {
+        let addr = a.str(0).to_string();
+        results(async move { strings_result(lookup_addr(&addr).await) })
+    }),
+];
+
+/// Registers the `net` externs among `declared` (a module's extern names in
+/// any spelling, or (package, function) pairs, in declaration order: the id
+/// passed to the registry is the position). Other packages' declarations
+/// are skipped; a `net` declaration this crate does not provide is reported
+/// (the others are registered anyway).
+pub fn register_externs<R: ExternRegistry + ?Sized, D: Declared>(
     registry: &mut R,
-    declared: &[S],
+    declared: &[D],
 ) -> Result<usize, RegisterError> {
-    register_table("net", &EXTERNS, owns, registry, declared)
+    register_table("net", &EXTERNS, registry, declared)
 }

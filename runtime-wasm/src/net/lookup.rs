@@ -335,7 +335,7 @@ mod doh {
         strings(js::lookup_host(host, &overrides(r)?)).await
     }
     pub async fn lookup_ip(r: &Resolver, network: &str, host: &str) -> Result<Vec<String>, Error> {
-        strings(js::lookup_ip(host, network, &overrides(r)?)).await
+        strings(js::lookup_ip(network, host, &overrides(r)?)).await
     }
     pub async fn lookup_addr(r: &Resolver, arpa: &str) -> Result<Vec<String>, Error> {
         strings(js::lookup_addr(arpa, &overrides(r)?)).await

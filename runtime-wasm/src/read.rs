@@ -1,0 +1,97 @@
+//! The one read path of every byte stream (WebSocket Conns, HTTP bodies,
+//! and the read externs over them), shaped like Go's poller
+//! (`internal/poll.FD.Read`): try to take queued bytes straight into the
+//! destination; only when nothing is queued, wait for readiness, then try
+//! again. Bytes are copied once, by JS, from the browser's chunk into the
+//! destination (a view of the caller's buffer); nothing is kept in Rust
+//! between reads, so there is no leftover buffer and a dropped wait loses
+//! nothing.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::JsValue;
+
+use crate::bindings as js;
+use crate::pending::{Forget, Pending};
+
+/// A JS handle table's read side (see the protocol in `bindings.rs`).
+pub struct Table {
+    read: fn(u32, &Uint8Array) -> Result<i32, JsValue>,
+    ready: fn(u32) -> Result<Promise, JsValue>,
+    forget: Forget,
+}
+
+/// The WebSocket Conn table (js/ws.ts).
+pub const WS: Table = Table {
+    read: js::ws_read,
+    ready: js::ws_ready,
+    forget: js::ws_forget,
+};
+
+/// The HTTP request table's response bodies (js/http.ts).
+pub const HTTP: Table = Table {
+    read: js::http_read,
+    ready: js::http_ready,
+    forget: js::http_forget,
+};
+
+/// A view of `buf` for one binding call. JS writes into it during the call
+/// and keeps no reference; nothing allocates in wasm memory meanwhile, so
+/// the view cannot be detached by memory growth.
+pub fn view_mut(buf: &mut [u8]) -> Uint8Array {
+    // SAFETY: see above; the view does not outlive the call it is made for.
+    unsafe { Uint8Array::view_mut_raw(buf.as_mut_ptr(), buf.len()) }
+}
+
+impl Table {
+    /// One attempt: `Some(n)` bytes copied into `dest`, `None` when nothing
+    /// is queued. Errors (EOF included) are what the table threw.
+    pub fn try_read(&self, h: u32, dest: &Uint8Array) -> Result<Option<usize>, JsValue> {
+        let n = (self.read)(h, dest)?;
+        Ok((n >= 0).then_some(n as usize))
+    }
+
+    /// Resolves when a read would not find the queue empty (data, the end,
+    /// a deadline, Close). Dropping it makes the table forget the waiter.
+    pub fn ready(&self, h: u32) -> Result<Pending, JsValue> {
+        Ok(Pending::new(h, (self.ready)(h)?, self.forget))
+    }
+
+    /// Reads into `buf` as soon as bytes are there.
+    pub async fn read(&self, h: u32, buf: &mut [u8]) -> Result<usize, JsValue> {
+        loop {
+            if let Some(n) = self.try_read(h, &view_mut(buf))? {
+                return Ok(n);
+            }
+            self.ready(h)?.await?;
+        }
+    }
+
+    /// `read` for the poll API (AsyncRead): the readiness wait lives in
+    /// `slot` between polls; the bytes go to whatever buffer the poll that
+    /// finds them passes.
+    pub fn poll_read(
+        &self,
+        slot: &RefCell<Option<Pending>>,
+        h: u32,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, JsValue>> {
+        let mut slot = slot.borrow_mut();
+        loop {
+            if let Some(p) = slot.as_mut() {
+                let r = std::task::ready!(Pin::new(p).poll(cx));
+                *slot = None;
+                r?;
+            }
+            if let Some(n) = self.try_read(h, &view_mut(buf))? {
+                return Poll::Ready(Ok(n));
+            }
+            *slot = Some(self.ready(h)?);
+        }
+    }
+}
