@@ -55,43 +55,62 @@ impl Drop for Gate {
     }
 }
 
-fn add(a: Args) -> Vec<Value> {
+thread_local! {
+    /// A byte queue the test fills by hand: what a Conn's JS table holds.
+    static QUEUE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+fn add(a: &mut Args<'_, '_>) -> Vec<Value> {
     vec![Value::Int(a.int(0) + a.int(1)), Value::Nil]
 }
 
-fn gated(a: Args) -> ExternFuture {
+fn gated(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
     let base = a.int(0);
-    Box::pin(async move { vec![Value::Int(base + Gate.await)] })
+    results(async move { vec![Value::Int(base + Gate.await)] })
 }
 
-fn instant(a: Args) -> ExternFuture {
+fn instant(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
     let s = a.str(0).to_string();
-    Box::pin(async move { vec![Value::Str(s.to_uppercase()), Value::Error(Error::Eof)] })
+    results(async move { vec![Value::Str(s.to_uppercase()), Value::Error(Error::Eof)] })
 }
 
-static TABLE: [Extern; 3] = [
-    Extern::now(
-        "t_add",
-        "t.Add",
-        &[("a", Kind::Int), ("b", Kind::Int)],
-        &[Kind::Int, Kind::Error],
-        add,
-    ),
-    Extern::wait(
-        "t_gated",
-        "t.Gated",
-        &[("base", Kind::Int)],
-        &[Kind::Int],
-        gated,
-    ),
-    Extern::wait(
-        "t_instant",
-        "t.Instant",
-        &[("s", Kind::Str)],
-        &[Kind::Str, Kind::Error],
-        instant,
-    ),
+/// Go's poller, as the read externs do it: take queued bytes into the
+/// destination; when none are queued, wait for the gate (readiness) and
+/// let the replay try again.
+#[allow(irrefutable_let_patterns)] // refutable in wasm32, where Dest has a JS variant
+fn read(a: &mut Args<'_, '_>, retry: Option<u64>) -> Step {
+    let Dest::Slice(dest) = a.dest(0) else { unreachable!() };
+    let took = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        let n = q.len().min(dest.len());
+        dest[..n].copy_from_slice(&q[..n]);
+        q.drain(..n);
+        n
+    });
+    if took > 0 {
+        return Step::Done(vec![Value::Int(took as i64), Value::Int(retry.map_or(-1, |r| r as i64))]);
+    }
+    Step::Wait(Box::pin(async {
+        Gate.await;
+        Wake::Retry(7)
+    }))
+}
+
+static TABLE: [Extern; 4] = [
+    Extern::now("t", "add", "t.Add", &[("a", Kind::Int), ("b", Kind::Int)], &[Kind::Int, Kind::Error], add),
+    Extern::wait("t", "gated", "t.Gated", &[("base", Kind::Int)], &[Kind::Int], gated),
+    Extern::wait("t", "instant", "t.Instant", &[("s", Kind::Str)], &[Kind::Str, Kind::Error], instant),
+    Extern::wait("t", "blocking_read", "t.Read", &[("b", Kind::Bytes)], &[Kind::Int, Kind::Int], read),
 ];
+
+static GROUPED: Extern = Extern::now(
+    "net",
+    "dial",
+    "net.Dial",
+    &[("network", Kind::Str), ("address", Kind::Str), ("timeout", Kind::Duration)],
+    &[Kind::Int, Kind::Error],
+    add,
+);
 
 fn done(r: ExternResult) -> Vec<Value> {
     match r {
@@ -117,66 +136,122 @@ fn pending(r: ExternResult) -> Token {
 fn reset() {
     GATE.with(|g| *g.borrow_mut() = (None, None));
     DROPPED.with(|d| d.set(0));
+    QUEUE.with(|q| q.borrow_mut().clear());
+}
+
+fn ints(v: &[i64]) -> Vec<Arg<'static>> {
+    v.iter().map(|n| Arg::Int(*n)).collect()
 }
 
 both! {
     fn arguments_are_checked_not_trusted() {
         let add = &TABLE[0];
-        assert_eq!(done(add.call(ExternCall::new(vec![Value::Int(2), Value::Int(40)]))), vec![Value::Int(42), Value::Nil]);
+        assert_eq!(done(add.call(ExternCall::new(ints(&[2, 40])))), vec![Value::Int(42), Value::Nil]);
         assert_eq!(
-            fail(add.call(ExternCall::new(vec![Value::Int(2)]))),
-            "t_add: want 2 argument(s), got 1 (signature: t_add(a int, b int) (int, error))"
+            fail(add.call(ExternCall::new(ints(&[2])))),
+            "t.add: want 2 argument(s), got 1 (signature: add(a, b int) (int, error))"
         );
         assert_eq!(
-            fail(add.call(ExternCall::new(vec![Value::Int(2), Value::Str("40".into())]))),
-            "t_add: argument 2 (b) must be int, got string"
+            fail(add.call(ExternCall::new(vec![Arg::Int(2), Arg::Str("40")]))),
+            "t.add: argument 2 (b) must be int, got string"
         );
         assert_eq!(
-            fail(TABLE[2].call(ExternCall::new(vec![Value::Nil]))),
-            "t_instant: argument 1 (s) must be string, got nil"
+            fail(TABLE[2].call(ExternCall::new(vec![Arg::Nil]))),
+            "t.instant: argument 1 (s) must be string, got nil"
         );
-        assert_eq!(TABLE[1].signature(), "t_gated(base int) int");
+        // A []byte takes a read-only slice, a fillable one, or nil; nothing else.
+        let mut buf = [0u8; 2];
+        assert!(!matches!(TABLE[3].call(ExternCall::new(vec![Arg::Buf(&mut buf)])), ExternResult::Fail(_)));
+        assert!(fail(TABLE[3].call(ExternCall::new(vec![Arg::Str("x")]))).contains("must be []byte, got string"));
+        assert_eq!(TABLE[1].signature(), "gated(base int) int");
         assert!(TABLE[1].can_wait() && !TABLE[0].can_wait());
+        reset();
+    }
+
+    fn signatures_are_spelled_as_vo_declares_them() {
+        assert_eq!(GROUPED.signature(), "dial(network, address string, timeout time.Duration) (int, error)");
+        assert_eq!(GROUPED.canonical_name(), "vo1:3:net:4:dial");
+        assert_eq!(canonical_name("net/http", "nativeHttpsRequest"), "vo1:8:net/http:18:nativeHttpsRequest");
+        assert_eq!(
+            GROUPED.failed(Error::Closed),
+            vec![Value::Int(0), Value::Error(Error::Closed)],
+            "a failed call gives zero values beside the error"
+        );
     }
 
     fn a_call_that_finishes_at_once_needs_no_token() {
         let before = pending_count();
-        let out = done(TABLE[2].call(ExternCall::new(vec![Value::Str("go".into())])));
+        let out = done(TABLE[2].call(ExternCall::new(vec![Arg::Str("go")])));
         assert_eq!(out, vec![Value::Str("GO".into()), Value::Error(Error::Eof)]);
         assert_eq!(pending_count(), before);
     }
 
-    fn pending_token_then_resume_collects_once() {
+    fn pending_token_then_replay_collects_once() {
         reset();
         let gated = &TABLE[1];
         let before = pending_count();
-        let t = pending(gated.call(ExternCall::new(vec![Value::Int(100)])));
+        let t = pending(gated.call(ExternCall::new(ints(&[100]))));
         assert_eq!(is_ready(t), Some(false));
-        // Re-invoked too early: still pending, same token.
-        assert_eq!(pending(gated.call(ExternCall::resume(t))), t);
+        // Replayed too early: still pending, same token.
+        assert_eq!(pending(gated.call(ExternCall::replay(ints(&[100]), t))), t);
         // Another extern cannot take it.
-        assert!(fail(TABLE[2].call(ExternCall::resume(t))).contains("belongs to a pending t_gated call"));
+        assert!(fail(TABLE[2].call(ExternCall::replay(vec![Arg::Str("x")], t))).contains("belongs to a pending t.gated call"));
         open_gate(5);
         assert_eq!(is_ready(t), Some(true));
-        assert_eq!(done(gated.call(ExternCall::resume(t))), vec![Value::Int(105)]);
+        assert_eq!(done(gated.call(ExternCall::replay(ints(&[100]), t))), vec![Value::Int(105)]);
         // Collected: the token is spent.
-        assert!(fail(gated.call(ExternCall::resume(t))).contains(&format!("no pending call with token {t}")));
+        assert!(fail(gated.call(ExternCall::replay(ints(&[100]), t))).contains(&format!("no pending call with token {t}")));
         assert_eq!(is_ready(t), None);
         assert_eq!(pending_count(), before);
+    }
+
+    fn a_read_waits_for_readiness_and_the_replay_fills_the_guest_buffer() {
+        reset();
+        let before = pending_count();
+        let mut guest = [0u8; 4];
+        // Queued bytes go straight into the buffer: no token.
+        QUEUE.with(|q| q.borrow_mut().extend_from_slice(b"abcdef"));
+        let out = done(TABLE[3].call(ExternCall::new(vec![Arg::Buf(&mut guest)])));
+        assert_eq!((out[0].clone(), &guest), (Value::Int(4), b"abcd"), "split at the buffer's size");
+        let out = done(TABLE[3].call(ExternCall::new(vec![Arg::Buf(&mut guest)])));
+        assert_eq!((out[0].clone(), &guest[..2]), (Value::Int(2), &b"ef"[..]));
+        // Nothing queued: a token; the replay after readiness tries again,
+        // with the state the wait ended with.
+        let t = pending(TABLE[3].call(ExternCall::new(vec![Arg::Buf(&mut guest)])));
+        QUEUE.with(|q| q.borrow_mut().extend_from_slice(b"xyz"));
+        open_gate(0);
+        let out = done(TABLE[3].call(ExternCall::replay(vec![Arg::Buf(&mut guest)], t)));
+        assert_eq!(out, vec![Value::Int(3), Value::Int(7)]);
+        assert_eq!(&guest[..3], b"xyz");
+        // Ready, but another reader took the bytes: a new wait, never a
+        // spurious empty result.
+        let t = pending(TABLE[3].call(ExternCall::new(vec![Arg::Buf(&mut guest)])));
+        open_gate(0);
+        let t2 = pending(TABLE[3].call(ExternCall::replay(vec![Arg::Buf(&mut guest)], t)));
+        assert_ne!(t, t2);
+        assert!(cancel(t2));
+        assert_eq!(pending_count(), before);
+        // Owned values work as arguments too (a Bytes is filled in place).
+        QUEUE.with(|q| q.borrow_mut().extend_from_slice(b"hi"));
+        let mut vals = vec![Value::Bytes(vec![0; 8])];
+        let out = done(TABLE[3].call(ExternCall::new(args_of(&mut vals))));
+        assert_eq!(out[0], Value::Int(2));
+        assert_eq!(vals[0], Value::Bytes(b"hi\0\0\0\0\0\0".to_vec()));
+        reset();
     }
 
     fn cancel_drops_the_future() {
         reset();
         let before = pending_count();
-        let t = pending(TABLE[1].call(ExternCall::new(vec![Value::Int(1)])));
+        let t = pending(TABLE[1].call(ExternCall::new(ints(&[1]))));
         assert_eq!(DROPPED.with(Cell::get), 0);
         assert!(cancel(t));
         assert_eq!(DROPPED.with(Cell::get), 1, "cancel must drop the call's future");
         assert!(!cancel(t));
-        // Waiting on a cancelled token does not hang; resuming says why.
+        // Waiting on a cancelled token does not hang; replaying says why.
         let mut w = pin!(wait(t));
         assert_eq!(w.as_mut().poll(&mut Context::from_waker(Waker::noop())), Poll::Ready(()));
-        assert!(fail(TABLE[1].call(ExternCall::resume(t))).contains("cancelled"));
+        assert!(fail(TABLE[1].call(ExternCall::replay(ints(&[1]), t))).contains("cancelled"));
         assert_eq!(pending_count(), before);
     }
 
@@ -184,7 +259,8 @@ both! {
         reset();
         let before = pending_count();
         {
-            let mut call = pin!(externs::call(&TABLE[1], vec![Value::Int(10)]));
+            let mut args = ints(&[10]);
+            let mut call = pin!(externs::call(&TABLE[1], &mut args));
             let mut cx = Context::from_waker(Waker::noop());
             assert!(call.as_mut().poll(&mut cx).is_pending());
             assert_eq!(pending_count(), before + 1);
@@ -194,39 +270,79 @@ both! {
         }
         reset();
         {
-            let mut call = pin!(externs::call(&TABLE[1], vec![Value::Int(10)]));
+            let mut guest = [0u8; 3];
+            {
+                let mut args = vec![Arg::Buf(&mut guest)];
+                let mut call = pin!(externs::call(&TABLE[3], &mut args));
+                let mut cx = Context::from_waker(Waker::noop());
+                assert!(call.as_mut().poll(&mut cx).is_pending());
+                QUEUE.with(|q| q.borrow_mut().extend_from_slice(b"ok"));
+                open_gate(0);
+                assert_eq!(call.as_mut().poll(&mut cx), Poll::Ready(Ok(vec![Value::Int(2), Value::Int(7)])));
+            }
+            assert_eq!(&guest[..2], b"ok", "the adapter's replay filled the caller's buffer");
+        }
+        reset();
+        {
+            let mut args = ints(&[10]);
+            let mut call = pin!(externs::call(&TABLE[1], &mut args));
             assert!(call.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
         }
         // Dropped while pending: the call was cancelled, its future dropped.
         assert!(DROPPED.with(Cell::get) >= 1);
         assert_eq!(pending_count(), before);
         // Misuse comes back as an error, not a panic.
-        let mut bad = pin!(externs::call(&TABLE[0], vec![]));
+        let mut none = Vec::new();
+        let mut bad = pin!(externs::call(&TABLE[0], &mut none));
         match bad.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(Err(e)) => assert!(e.0.starts_with("t_add: want 2 argument(s), got 0")),
+            Poll::Ready(Err(e)) => assert!(e.0.starts_with("t.add: want 2 argument(s), got 0")),
             other => panic!("{other:?}"),
         }
     }
 
+    fn names_in_every_spelling_a_vm_has() {
+        let pair = |s: &str| ExternName::parse(s).map(|n| (n.package.into_owned(), n.function.into_owned()));
+        let p = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(pair("vo1:3:net:4:dial"), p("net", "dial"));
+        assert_eq!(pair("vo1:3:net:20:blocking_tcpConnRead"), p("net", "blocking_tcpConnRead"));
+        assert_eq!(pair("vo1:8:net/http:18:nativeHttpsRequest"), p("net/http", "nativeHttpsRequest"));
+        assert_eq!(pair("net_dial"), p("net", "dial"));
+        assert_eq!(pair("net_http_nativeHttpsRequest"), p("net/http", "nativeHttpsRequest"));
+        assert_eq!(pair("net_url_Parse"), p("net/url", "Parse"));
+        assert_eq!(pair("net_blocking_tcpConnRead"), p("net", "blocking_tcpConnRead"));
+        assert_eq!(pair("net.dial"), p("net", "dial"));
+        assert_eq!(pair("net/http.getHttpErrors"), p("net/http", "getHttpErrors"));
+        // Malformed canonical names are not guessed at.
+        for bad in ["vo1:4:net:4:dial", "vo1:3:net:5:dial", "vo1:3:net:4:dialx", "vo1:x:net:4:dial", "vo1:0::4:dial", "vo1:3:net", "dial", "", "_x", "net.", "vo1:99999999999:a:1:b"] {
+            assert_eq!(pair(bad), None, "{bad:?}");
+        }
+        // Multi-byte names: lengths are in bytes, and a length inside a
+        // character is rejected, not a panic.
+        assert_eq!(pair("vo1:4:nét:1:x"), p("nét", "x"));
+        assert_eq!(pair("vo1:2:nét:1:x"), None);
+    }
+
     fn registration_takes_exactly_the_declared_names() {
-        let declared = ["fmt_Println", "t_gated", "t_add", "t_missing", "os_Open", "t_other_missing"];
+        let declared = ["fmt_Println", "t_gated", "vo1:1:t:3:add", "t_missing", "os_Open", "t.other_missing", "vo1:3:bad"];
         let mut reg = Registry::new();
-        let err = register_table("t", &TABLE, |n| n.starts_with("t_"), &mut reg, &declared)
-            .expect_err("two names are unknown");
-        assert_eq!(err.unknown, ["t_missing", "t_other_missing"]);
+        let err = register_table("t", &TABLE, &mut reg, &declared).expect_err("two names are unknown");
+        assert_eq!(err.unknown, ["t.missing", "t.other_missing"]);
         assert_eq!(
             err.to_string(),
-            "t: the module declares 2 extern(s) this version of runtime-wasm does not provide: t_missing, t_other_missing"
+            "t: the module declares 2 extern(s) this version of runtime-wasm does not provide: t.missing, t.other_missing"
         );
         // The known ones are registered under their declaration position.
         assert_eq!(reg.len(), 2);
-        assert_eq!(reg.by_id(1).map(|e| e.name), Some("t_gated"));
-        assert_eq!(reg.by_id(2).map(|e| e.name), Some("t_add"));
+        assert_eq!(reg.by_id(1).map(|e| e.name), Some("gated"));
+        assert_eq!(reg.by_id(2).map(|e| e.name), Some("add"));
         assert!(reg.by_id(0).is_none() && reg.by_id(4).is_none() && reg.by_id(99).is_none());
-        assert_eq!(reg.get("t_add").map(|e| e.go), Some("t.Add"));
-        assert!(reg.get("t_instant").is_none(), "not declared, so not registered");
+        assert_eq!(reg.get("t.add").map(|e| e.go), Some("t.Add"));
+        assert_eq!(reg.get("vo1:1:t:3:add").map(|e| e.go), Some("t.Add"));
+        assert!(reg.get("t.instant").is_none(), "not declared, so not registered");
 
+        // Plain (package, function) pairs.
         let mut reg = Registry::new();
-        assert_eq!(register_table("t", &TABLE, |n| n.starts_with("t_"), &mut reg, &["t_instant", "x_y"]), Ok(1));
+        assert_eq!(register_table("t", &TABLE, &mut reg, &[("t", "instant"), ("x", "y")]), Ok(1));
+        assert_eq!(reg.by_id(0).map(|e| e.name), Some("instant"));
     }
 }
