@@ -316,7 +316,7 @@ class WsConn {
     url: string,
     private readonly opts: WsOptions,
     timeoutMs: number,
-    private readonly forget: () => void,
+    private readonly onGone: () => void,
   ) {
     this.t = createTransport(url, opts.transport, {
       onOpen: () => this.onOpen(),
@@ -578,7 +578,7 @@ class WsConn {
     this.queue = [];
     this.first = 0;
     this.queued = 0;
-    this.forget();
+    this.onGone();
   }
 }
 
