@@ -106,6 +106,7 @@ function report(r, chromiumVersion) {
   metrics.push(metric("copies_ws_write", "copies per byte, Conn.Write (WebSocketStream / classic)", "copies", { stream: round(c.wsWrite.stream), classic: round(c.wsWrite.classic) }, Math.max(c.wsWrite.stream, c.wsWrite.classic), 1, false));
   metrics.push(metric("copies_ws_read", "copies per byte, Conn.Read (WebSocketStream / classic)", "copies", { stream: round(c.wsRead.stream), classic: round(c.wsRead.classic) }, Math.max(c.wsRead.stream, c.wsRead.classic), 1, false));
   metrics.push(metric("copies_http_read", "copies per byte, Response body read", "copies", {}, c.httpRead, 1, false));
+  metrics.push(metric("copies_extern_read", "copies per byte, blocking_tcpConnRead into the VM's buffer (extern path)", "copies", { write: round(c.externWrite) }, c.externRead, 1, false));
   return {
     date: new Date().toISOString(),
     chromium: chromiumVersion,

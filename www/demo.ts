@@ -50,37 +50,42 @@ async function runProgram(wasm: Wasm, peers: Record<string, string>) {
 
   // 1. net.LookupHost over DNS-over-HTTPS (the local dnsdist + dnsmasq).
   {
-    const [addrs, err] = (await call("net_lookupHost", "dual.test.example")) as [string[], GoError];
+    const [addrs, err] = (await call("net.lookupHost", "dual.test.example")) as [string[], GoError];
     done("lookup", err ? { ok: false, text: err.message } : { ok: true, text: addrs.join(", "), addrs });
   }
 
   // 2. net.Dial("ws", echo), Write/Read, a read deadline that expires
   //    without killing the Conn, then Read again and Close.
   {
-    const [conn, derr] = (await call("net_dial", "ws", peers.wsEcho)) as [number, GoError];
+    const [conn, derr] = (await call("net.dial", "ws", peers.wsEcho, 5_000_000_000)) as [number, GoError];
     if (derr) {
       done("echo", { ok: false, text: derr.message });
     } else {
-      await call("net_connSetDeadline", conn, nowNs(5000));
+      // Reads fill this program's own buffer, as a VM's Read(b) does.
+      const buf = new Uint8Array(1024);
+      const readText = async () => {
+        const [n, rerr] = (await call("net.blocking_tcpConnRead", conn, buf)) as [number, GoError];
+        return { text: new TextDecoder().decode(buf.subarray(0, n)), err: rerr };
+      };
+      await call("net.tcpConnSetDeadline", conn, nowNs(5000));
       const msg = new TextEncoder().encode("hello from the page");
-      await call("net_connWrite", conn, msg);
+      await call("net.blocking_tcpConnWrite", conn, msg);
       let got = "";
       while (got.length < msg.length) {
-        const [chunk, rerr] = (await call("net_connRead", conn, 1024)) as [Uint8Array, GoError];
+        const { text, err: rerr } = await readText();
         if (rerr) throw new Error(rerr.message);
-        got += new TextDecoder().decode(chunk);
+        got += text;
       }
       done("echo", { ok: got === "hello from the page", text: `echoed "${got}"`, echoed: got });
 
-      await call("net_connSetReadDeadline", conn, nowNs(300));
+      await call("net.tcpConnSetReadDeadline", conn, nowNs(300));
       const t0 = performance.now();
-      const [, terr] = (await call("net_connRead", conn, 1024)) as [Uint8Array, GoError];
+      const { err: terr } = await readText();
       const waited = Math.round(performance.now() - t0);
-      await call("net_connSetReadDeadline", conn, 0);
-      await call("net_connWrite", conn, new TextEncoder().encode("still alive"));
-      const [again] = (await call("net_connRead", conn, 1024)) as [Uint8Array, GoError];
-      const after = new TextDecoder().decode(again);
-      const [cerr] = (await call("net_connClose", conn)) as [GoError];
+      await call("net.tcpConnSetReadDeadline", conn, 0);
+      await call("net.blocking_tcpConnWrite", conn, new TextEncoder().encode("still alive"));
+      const { text: after } = await readText();
+      const [cerr] = (await call("net.tcpConnClose", conn)) as [GoError];
       done("deadline", {
         ok: !!terr?.timeout && after === "still alive" && cerr === null,
         text: `Read after ${waited} ms: "${terr?.message}" (timeout: ${terr?.timeout}); then Read gave "${after}"`,
@@ -95,30 +100,31 @@ async function runProgram(wasm: Wasm, peers: Record<string, string>) {
   //    the server's SHA-256.
   {
     const url = `${peers.http}/bytes?n=4194304&seed=9`;
-    const [req, cerr] = (await call("net_http_requestCreate", "GET", url, [], null, 10_000_000_000)) as [number, GoError];
-    const [status, statusText, , header, length, err] = (await call("net_http_requestPerformStream", req)) as [
-      number, string, string, string[], number, GoError,
-    ];
-    if (cerr || err) {
-      done("http", { ok: false, text: (cerr ?? err)!.message });
+    const [req] = (await call("net/http.nativeNewClientRequest")) as [number, GoError];
+    const [status, statusText, , header, length, err] = (await call(
+      "net/http.nativeHttpsRequestStream", req, "GET", url, [], null, 10_000_000_000,
+    )) as [number, string, string, string[], number, GoError];
+    if (err) {
+      done("http", { ok: false, text: err.message });
     } else {
-      const parts: Uint8Array[] = [];
+      // The body lands in one buffer, read by read: each read fills the
+      // next part of it in place.
+      const body = new Uint8Array(length);
       let total = 0;
       let reads = 0;
       for (;;) {
-        const [chunk, rerr] = (await wasm.callExtern("net_http_bodyRead", [req, 65536])) as [Uint8Array, GoError];
+        const dest = body.subarray(total, Math.min(total + 65536, length));
+        const [n, rerr] = (await wasm.callExtern("net/http.blocking_responseBodyRead", [req, dest])) as [number, GoError];
         if (rerr) {
           if (rerr.sentinel !== "io.EOF") throw new Error(rerr.message);
           break;
         }
-        parts.push(chunk);
-        total += chunk.length;
+        total += n;
         if (++reads % 16 === 0) log(`  … ${total} bytes`);
+        if (total === length) break;
       }
-      await call("net_http_requestRelease", req);
-      const body = new Uint8Array(total);
-      parts.reduce((at, p) => (body.set(p, at), at + p.length), 0);
-      const sum = hex(await crypto.subtle.digest("SHA-256", body));
+      await call("net/http.nativeReleaseClientRequest", req);
+      const sum = hex(await crypto.subtle.digest("SHA-256", body.subarray(0, total)));
       const want = header.find((h) => h.startsWith("X-Sha256: "))?.slice(10);
       done("http", {
         ok: status === 200 && total === length && sum === want,
@@ -133,7 +139,7 @@ async function runProgram(wasm: Wasm, peers: Record<string, string>) {
 
   // 4. net.Listen("tcp", ":8080"): what a page cannot do, said clearly.
   {
-    const [, err] = (await call("net_listen", "tcp", ":8080")) as [number, GoError];
+    const [, err] = (await call("net.listen", "tcp", ":8080")) as [number, GoError];
     done("listen", { ok: err !== null, text: err?.message ?? "unexpected success", sentinel: err?.sentinel });
   }
   return program;

@@ -28,6 +28,58 @@ fn pattern(n: usize) -> Vec<u8> {
 /// How the reads are sized in every Rust workload.
 const READ_BUF: usize = 64 * 1024;
 
+/// The echo through the externs, as a VM runs it: `net.dial`, then
+/// `blocking_tcpConnWrite` and `blocking_tcpConnRead` into the VM's own
+/// buffer (the replay loop of `externs::call`), concurrently.
+#[wasm_bindgen(js_name = rustExternEcho)]
+pub async fn rust_extern_echo(url: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
+    use runtime_wasm::externs::{self, Arg, Value};
+    let find = |n: &str| externs::find(n).ok_or_else(|| js_err(format!("no extern {n}")));
+    let (dial, read, write, close) = (
+        find("net.dial")?,
+        find("net.blocking_tcpConnRead")?,
+        find("net.blocking_tcpConnWrite")?,
+        find("net.tcpConnClose")?,
+    );
+    let out = externs::call(dial, &mut [Arg::Str("ws"), Arg::Str(&url), Arg::Int(0)])
+        .await
+        .map_err(js_err)?;
+    let h = match out.as_slice() {
+        [Value::Int(h), Value::Nil] => *h,
+        other => return Err(js_err(format!("dial: {other:?}"))),
+    };
+    let data = pattern(chunk);
+    let t0 = perf_now();
+    let writer = async {
+        let mut sent = 0;
+        while sent < total {
+            let n = chunk.min(total - sent);
+            let out = externs::call(write, &mut [Arg::Int(h), Arg::Bytes(&data[..n])]).await?;
+            if out.get(1) != Some(&Value::Nil) {
+                return Err(externs::ExternError(format!("write: {out:?}")));
+            }
+            sent += n;
+        }
+        Ok(())
+    };
+    let reader = async {
+        let mut guest = vec![0u8; READ_BUF];
+        let mut got = 0;
+        while got < total {
+            let out = externs::call(read, &mut [Arg::Int(h), Arg::Buf(&mut guest)]).await?;
+            match out.as_slice() {
+                [Value::Int(n), Value::Nil] => got += *n as usize,
+                other => return Err(externs::ExternError(format!("read: {other:?}"))),
+            }
+        }
+        Ok(())
+    };
+    futures::try_join!(writer, reader).map_err(js_err)?;
+    let ms = perf_now() - t0;
+    externs::call(close, &mut [Arg::Int(h)]).await.map_err(js_err)?;
+    Ok(ms)
+}
+
 /// `total` bytes through the echo peer in `chunk`-byte writes while reading
 /// them back concurrently; resolves to the elapsed milliseconds.
 #[wasm_bindgen(js_name = rustEcho)]

@@ -227,10 +227,13 @@ export async function runBenchmarks(o: BenchOptions) {
     const wsClassic = await countCopies(() => rs.rustEcho(echo, n, 64 * 1024));
     registerNetBindings({ ws: { transport: "auto" } });
     const http = await countCopies(() => rs.rustHttpGet(`${o.peers.http}/bytes?n=${n}&seed=4`));
+    const ext = await countCopies(() => rs.rustExternEcho(echo, n, 64 * 1024));
     out.copies = {
       wsWrite: { stream: wsStream.slice / n, classic: wsClassic.slice / n },
       wsRead: { stream: wsStream.set / n, classic: wsClassic.set / n },
       httpRead: http.set / n,
+      externRead: ext.set / n,
+      externWrite: ext.slice / n,
       method: "bytes passed to Uint8Array.prototype.set (reads) and .slice (writes) per payload byte, 4 MiB each",
     };
   }

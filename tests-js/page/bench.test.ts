@@ -18,7 +18,7 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
   for (const id of [
     "echo_16KiB", "echo_64KiB", "echo_16KiB_gloo", "echo_64KiB_gloo", "ping_p50", "ping_p99", "http_get",
     "doh_cached_us", "doh_uncached_queries", "leak_dial_conns", "leak_http_requests",
-    "leak_dial_heap_mib", "leak_http_heap_mib", "copies_ws_write", "copies_ws_read", "copies_http_read",
+    "leak_dial_heap_mib", "leak_http_heap_mib", "copies_ws_write", "copies_ws_read", "copies_http_read", "copies_extern_read",
   ]) {
     expect(by[id], id).toBeDefined();
   }
@@ -34,6 +34,9 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
   expect(by.copies_ws_write.value).toBeLessThanOrEqual(1);
   expect(by.copies_ws_read.value).toBeLessThanOrEqual(1);
   expect(by.copies_http_read.value).toBeLessThanOrEqual(1);
+  // Extern reads land in the VM's buffer with exactly one copy per byte.
+  expect(by.copies_extern_read.value).toBe(1);
+  expect(by.copies_ws_read.value).toBe(1);
   expect(res.raw.crossOriginIsolated).toBe(true);
   expect(res.raw.leaks.gcExposed).toBe(true);
   // A missed target is data, with the distance to it.

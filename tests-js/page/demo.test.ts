@@ -54,7 +54,7 @@ it("runs the networking program against the local peers and shows each result", 
   expect(await page.locator("#listen").getAttribute("class")).toBe("ok");
   expect(await page.locator("#http").textContent()).toMatch(/^200 OK, 4194304 bytes in \d+ reads, SHA-256 matches$/);
   const logText = await page.locator("#log").textContent();
-  for (const name of ["net_lookupHost", "net_dial", "net_connRead", "net_http_requestPerformStream", "net_listen"]) {
+  for (const name of ["net.lookupHost", "net.dial", "net.blocking_tcpConnRead", "net/http.nativeHttpsRequestStream", "net.listen"]) {
     expect(logText).toContain(name);
   }
   expect(await page.locator("#program-status").textContent()).toBe("done");

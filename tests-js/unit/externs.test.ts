@@ -20,7 +20,7 @@ afterEach(() => {
 
 describe("callExtern", () => {
   it("returns Go's results, errors as objects naming their sentinel", async () => {
-    const [handle, err] = await wasm.callExtern("net_listen", ["tcp", ":8080"]);
+    const [handle, err] = await wasm.callExtern("net.listen", ["tcp", ":8080"]);
     expect(handle).toBe(0);
     expect(err).toMatchObject({
       code: "op",
@@ -31,85 +31,140 @@ describe("callExtern", () => {
       message:
         'listen tcp :8080: tcp sockets are not available in browser WebAssembly; dial network "ws" or "wss" with a WebSocket URL instead',
     });
+    expect(err).not.toHaveProperty("voSentinel");
   });
 
-  it("converts strings, ints, bytes and lists both ways", async () => {
-    const [ip, port, zone, err] = await wasm.callExtern("net_resolveTCPAddr", ["tcp", "[fe80::1%eth0]:https"]);
-    expect(ip).toBeInstanceOf(Uint8Array);
-    expect(Array.from(ip as Uint8Array).slice(0, 2)).toEqual([0xfe, 0x80]);
-    expect([port, zone, err]).toEqual([443, "eth0", null]);
-    // A BigInt is accepted where an int is expected (deadlines in ns exceed 2^53).
-    const [derr] = await wasm.callExtern("net_connSetDeadline", [77, 1_900_000_000_000_000_000n]);
-    expect(derr).toMatchObject({ code: "op", sentinel: "net.ErrClosed" });
-    const [names, lerr] = await wasm.callExtern("net_lookupHost", ["127.0.0.1"]);
+  it("takes every spelling of a name", async () => {
+    for (const name of ["net.getNetErrors", "vo1:3:net:12:getNetErrors", "net_getNetErrors"]) {
+      const errs = (await wasm.callExtern(name, [])) as { message: string; voSentinel: unknown }[];
+      expect(errs.map((e) => e.message)).toEqual([
+        "use of closed network connection",
+        "i/o timeout",
+        "connection refused",
+        "connection reset by peer",
+        "address already in use",
+        "address not available",
+      ]);
+      expect(errs[1].voSentinel).toEqual({ package: "net", index: 1 });
+    }
+    const [timeout] = await wasm.callExtern("vo1:8:net/http:13:getHttpErrors", []);
+    expect(timeout).toMatchObject({ code: "request_timeout", message: "request timeout", voSentinel: { package: "net/http", index: 0 } });
+  });
+
+  it("converts strings, ints, bytes, lists and address records both ways", async () => {
+    const [addr, err] = await wasm.callExtern("net.resolveTCPAddr", ["tcp", "[fe80::1%eth0]:https"]);
+    expect(err).toBeNull();
+    const { IP, Port, Zone } = addr as { IP: Uint8Array; Port: number; Zone: string };
+    expect(IP).toBeInstanceOf(Uint8Array);
+    expect(Array.from(IP).slice(0, 2)).toEqual([0xfe, 0x80]);
+    expect([Port, Zone]).toEqual([443, "eth0"]);
+    // A BigInt is accepted where an int64 is expected (deadlines in ns exceed 2^53).
+    const [derr] = await wasm.callExtern("net.tcpConnSetDeadline", [77, 1_900_000_000_000_000_000n]);
+    expect(derr).toMatchObject({ code: "closed", sentinel: "net.ErrClosed", voSentinel: { package: "net", index: 0 } });
+    const [names, lerr] = await wasm.callExtern("net.lookupHost", ["127.0.0.1"]);
     expect([names, lerr]).toEqual([["127.0.0.1"], null]);
-    const [ips] = await wasm.callExtern("net_lookupIP", ["ip", "localhost"]);
+    const [ips] = await wasm.callExtern("net.lookupIP", ["localhost"]);
     expect((ips as Uint8Array[]).map((b) => b.length)).toEqual([4, 16]);
   });
 
   it("rejects misuse with the signature, never a crash", async () => {
-    await expect(wasm.callExtern("net_frobnicate", [])).rejects.toThrow(/unknown extern "net_frobnicate"/);
-    await expect(wasm.callExtern("net_dial", ["ws"])).rejects.toThrow(
-      "net_dial: want 2 argument(s), got 1 (signature: net_dial(network string, address string) (int, error))",
+    await expect(wasm.callExtern("net.frobnicate", [])).rejects.toThrow(/unknown extern "net.frobnicate"/);
+    await expect(wasm.callExtern("net.dial", ["ws"])).rejects.toThrow(
+      "net.dial: want 3 argument(s), got 1 (signature: dial(network, address string, timeout time.Duration) (int, error))",
     );
-    await expect(wasm.callExtern("net_dial", ["ws", 5])).rejects.toThrow(
-      "net_dial: argument 2 (address) must be string, got int",
+    await expect(wasm.callExtern("net.dial", ["ws", 5, 0])).rejects.toThrow(
+      "net.dial: argument 2 (address) must be string, got int",
     );
-    await expect(wasm.callExtern("net_connRead", [1, 1.5])).rejects.toThrow("net_connRead[1]: 1.5 is not an integer");
-    await expect(wasm.callExtern("net_connWrite", [1, { not: "bytes" }])).rejects.toThrow(/a object cannot be passed/);
-    await expect(wasm.callExtern("net_dial", "ws")).rejects.toThrow("net_dial: arguments must be an Array");
-    expect(() => wasm.externInvoke("net_dial", null, 123456)).toThrow(/no pending call with token 123456/);
+    await expect(wasm.callExtern("net.tcpConnSetDeadline", [1, 1.5])).rejects.toThrow("net.tcpConnSetDeadline: argument 2: 1.5 is not an integer");
+    await expect(wasm.callExtern("net.blocking_tcpConnWrite", [1, { not: "bytes" }])).rejects.toThrow(/a object cannot be passed/);
+    await expect(wasm.callExtern("net.dial", "ws")).rejects.toThrow("net.dial: arguments must be an Array");
+    expect(() => wasm.externInvoke("net.dial", ["ws", "x", 0], 123456)).toThrow(/no pending call with token 123456/);
   });
 
-  it("lists every extern with its Go name and signature", () => {
-    const list = wasm.externList() as { name: string; go: string; signature: string; canWait: boolean }[];
-    const dial = list.find((e) => e.name === "net_dial")!;
-    expect(dial).toMatchObject({ go: "net.Dial", canWait: true, results: ["int", "error"] });
-    expect(list.find((e) => e.name === "net_listen")!.canWait).toBe(false);
-    expect(new Set(list.map((e) => e.name)).size).toBe(list.length);
+  it("lists every extern with its package, canonical name and Vo signature", () => {
+    const list = wasm.externList() as { package: string; name: string; canonical: string; signature: string; canWait: boolean; results: string[] }[];
+    const dial = list.find((e) => e.name === "dial")!;
+    expect(dial).toMatchObject({
+      package: "net",
+      canonical: "vo1:3:net:4:dial",
+      signature: "dial(network, address string, timeout time.Duration) (int, error)",
+      canWait: true,
+      results: ["int", "error"],
+    });
+    expect(list.find((e) => e.name === "listen")!.canWait).toBe(false);
+    expect(list.length).toBe(45);
+    expect(new Set(list.map((e) => e.canonical)).size).toBe(list.length);
   });
 });
 
-describe("the pending-token loop", () => {
-  /** A fetch that answers when the test says so. */
+describe("the replay loop", () => {
+  /** A fetch that answers when the test says so, with a body the test feeds. */
   function gatedFetch() {
     let open!: () => void;
+    let body!: ReadableStreamDefaultController<Uint8Array>;
     const gate = new Promise<void>((r) => (open = r));
+    const stream = new ReadableStream<Uint8Array>({ start: (c) => void (body = c) });
     const fetch = vi.fn(async (_url: string, init: RequestInit) => {
       await gate;
       init.signal?.throwIfAborted();
-      return new Response("from the gate", { status: 201, headers: { "x-seen": "yes" } });
+      return new Response(stream, { status: 201, headers: { "x-seen": "yes" } });
     });
     vi.stubGlobal("fetch", fetch);
-    return { open, fetch };
+    return { open, fetch, body };
   }
+  const request = (id: unknown, url: string) => [id, "GET", url, [], null, 0];
 
-  it("invoke -> pending token -> wait -> resume collects the results", async () => {
-    const { open } = gatedFetch();
-    const [req, cerr] = await wasm.callExtern("net_http_requestCreate", ["GET", "https://example.test/x", [], null, 0]);
+  it("invoke -> pending token -> wait -> replay with the same arguments collects the results", async () => {
+    const { open, body } = gatedFetch();
+    const [id, cerr] = await wasm.callExtern("net/http.nativeNewClientRequest", []);
     expect(cerr).toBeNull();
-    const first = wasm.externInvoke("net_http_requestPerform", [req], undefined);
+    const args = request(id, "https://example.test/x");
+    const first = wasm.externInvoke("net/http.nativeHttpsRequest", args, undefined);
     expect(first.done).toBe(false);
     const token = first.token as number;
     expect(token).toBeGreaterThan(0);
-    // Re-invoked before it is done: still the same token.
-    expect(wasm.externInvoke("net_http_requestPerform", null, token)).toEqual({ done: false, token });
+    // Replayed before it is done: still the same token.
+    expect(wasm.externInvoke("net/http.nativeHttpsRequest", args, token)).toEqual({ done: false, token });
     open();
+    body.enqueue(new TextEncoder().encode("from the gate"));
+    body.close();
     await wasm.externWait(token);
-    const last = wasm.externInvoke("net_http_requestPerform", null, token);
+    const last = wasm.externInvoke("net/http.nativeHttpsRequest", args, token);
     expect(last.done).toBe(true);
-    const [status, statusText, proto, header, body, err] = last.values;
+    const [status, statusText, proto, header, got, err] = last.values;
     expect([status, statusText, proto, err]).toEqual([201, "201 Created", "HTTP/1.1", null]);
     expect(header).toContain("X-Seen: yes");
-    expect(new TextDecoder().decode(body)).toBe("from the gate");
-    await wasm.callExtern("net_http_requestRelease", [req]);
+    expect(new TextDecoder().decode(got)).toBe("from the gate");
+    await wasm.callExtern("net/http.nativeReleaseClientRequest", [id]);
+    expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0 });
+  });
+
+  it("a JS VM's Uint8Array is filled in place by a read", async () => {
+    const { open, body } = gatedFetch();
+    open();
+    const [id] = await wasm.callExtern("net/http.nativeNewClientRequest", []);
+    const [status, , , , length, err] = await wasm.callExtern("net/http.nativeHttpsRequestStream", request(id, "https://example.test/s"));
+    expect([status, length, err]).toEqual([201, -1, null]);
+    const guest = new Uint8Array(8).fill(0xee);
+    const pending = wasm.callExtern("net/http.blocking_responseBodyRead", [id, guest.subarray(2, 6)]);
+    body.enqueue(new Uint8Array([1, 2, 3, 4, 5, 6]));
+    expect(await pending).toEqual([4, null]);
+    expect([...guest]).toEqual([0xee, 0xee, 1, 2, 3, 4, 0xee, 0xee]);
+    const small = new Uint8Array(10);
+    expect(await wasm.callExtern("net/http.blocking_responseBodyRead", [id, small])).toEqual([2, null]);
+    expect([...small.subarray(0, 2)]).toEqual([5, 6]);
+    body.close();
+    const [n, eof] = await wasm.callExtern("net/http.blocking_responseBodyRead", [id, small]);
+    expect([n, eof]).toMatchObject([0, { code: "eof", message: "EOF", sentinel: "io.EOF" }]);
+    await wasm.callExtern("net/http.nativeReleaseClientRequest", [id]);
     expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0 });
   });
 
   it("externCancel abandons the call and aborts the fetch", async () => {
     const { open, fetch } = gatedFetch();
-    const [req] = await wasm.callExtern("net_http_requestCreate", ["GET", "https://example.test/y", [], null, 0]);
-    const { token } = wasm.externInvoke("net_http_requestPerform", [req], undefined);
+    const [id] = await wasm.callExtern("net/http.nativeNewClientRequest", []);
+    const args = request(id, "https://example.test/y");
+    const { token } = wasm.externInvoke("net/http.nativeHttpsRequest", args, undefined);
     await vi.waitFor(() => expect(fetch).toHaveBeenCalledTimes(1));
     const signal = fetch.mock.calls[0][1].signal as AbortSignal;
     expect(wasm.externCancel(token)).toBe(true);
@@ -117,8 +172,20 @@ describe("the pending-token loop", () => {
     expect(wasm.externCancel(token)).toBe(false);
     open();
     await wasm.externWait(token); // resolves at once: nothing is pending
-    expect(() => wasm.externInvoke("net_http_requestPerform", null, token)).toThrow(/cancelled/);
-    await wasm.callExtern("net_http_requestRelease", [req]);
+    expect(() => wasm.externInvoke("net/http.nativeHttpsRequest", args, token)).toThrow(/cancelled/);
+    await wasm.callExtern("net/http.nativeReleaseClientRequest", [id]);
+    expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0 });
+  });
+
+  it("nativeCancelClientRequest from another goroutine aborts the fetch in flight", async () => {
+    const { fetch } = gatedFetch();
+    const [id] = await wasm.callExtern("net/http.nativeNewClientRequest", []);
+    const done = wasm.callExtern("net/http.nativeHttpsRequest", request(id, "https://example.test/z"));
+    await vi.waitFor(() => expect(fetch).toHaveBeenCalledTimes(1));
+    await wasm.callExtern("net/http.nativeCancelClientRequest", [id]);
+    const out = (await done) as unknown[];
+    expect(out[5]).toMatchObject({ code: "url", sentinel: "context.Canceled", message: 'Get "https://example.test/z": context canceled' });
+    await wasm.callExtern("net/http.nativeReleaseClientRequest", [id]);
     expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0 });
   });
 });

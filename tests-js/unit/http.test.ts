@@ -68,6 +68,35 @@ function thrown(f: () => unknown): NetError {
 
 const msg = (e: NetError) => ("message" in e ? e.message : e.code);
 
+type Bindings = ReturnType<typeof bindings>;
+/** One read attempt into a fresh n-byte buffer: the bytes, or null when
+ *  nothing is queued. Throws what the table throws (eof at the end). */
+function rd(b: Bindings, h: number, n: number): number[] | null {
+  const dest = new Uint8Array(n);
+  const k = b._netHttpRead(h, dest);
+  return k < 0 ? null : [...dest.subarray(0, k)];
+}
+/** Go's poller loop: try, else wait for readiness and try again. */
+async function readWait(b: Bindings, h: number, n: number): Promise<number[]> {
+  for (;;) {
+    const got = rd(b, h, n);
+    if (got) return got;
+    await b._netHttpReady(h);
+  }
+}
+/** Reads to the end: the bytes, having seen eof. */
+async function readAll(b: Bindings, h: number): Promise<number[]> {
+  const out: number[] = [];
+  for (;;) {
+    try {
+      out.push(...(await readWait(b, h, 100)));
+    } catch (e) {
+      expect(e).toEqual({ code: "eof" });
+      return out;
+    }
+  }
+}
+
 afterEach(() => {
   vi.unstubAllGlobals();
   vi.useRealTimers();
@@ -77,7 +106,7 @@ describe("request translation", () => {
   it("sends method and headers; Go's js.fetch headers become options and are not sent", async () => {
     const calls = mockFetch(() => new Response("ok"));
     const b = bindings();
-    const h = b._netHttpStart(
+    const h = b._netHttpFetch(
       spec({
         method: "PUT",
         headers: [
@@ -103,7 +132,7 @@ describe("request translation", () => {
   it("credentials default to same-origin, as in Go's fetch transport", async () => {
     const calls = mockFetch(() => new Response(""));
     const b = bindings();
-    await b._netHttpResponse(b._netHttpStart(spec(), undefined));
+    await b._netHttpResponse(b._netHttpFetch(spec(), undefined));
     expect(calls[0].init.credentials).toBe("same-origin");
   });
 
@@ -111,7 +140,7 @@ describe("request translation", () => {
     const calls = mockFetch(() => new Response(""));
     const b = bindings();
     const view = new Uint8Array([1, 2, 3]);
-    const h = b._netHttpStart(spec({ method: "POST", body: "bytes" }), view);
+    const h = b._netHttpFetch(spec({ method: "POST", body: "bytes" }), view);
     view[0] = 9;
     await b._netHttpResponse(h);
     expect([...(calls[0].init.body as Uint8Array)]).toEqual([1, 2, 3]);
@@ -121,7 +150,7 @@ describe("request translation", () => {
     const calls = mockFetch(() => new Response(""));
     const b = bindings();
     const e = thrown(() =>
-      b._netHttpStart(spec({ headers: [["Cookie", "a=1"], ["Proxy-Authorization", "x"], ["X-Ok", "1"]] }), undefined),
+      b._netHttpFetch(spec({ headers: [["Cookie", "a=1"], ["Proxy-Authorization", "x"], ["X-Ok", "1"]] }), undefined),
     );
     expect(msg(e)).toBe(
       'net/http: the browser does not let a program set "Cookie", "Proxy-Authorization" ' +
@@ -140,9 +169,9 @@ describe("request translation", () => {
       spec({ url: "not a url" }),
       spec({ headers: [["js.fetch:mode", "bogus"]] }),
     ]) {
-      expect(msg(thrown(() => b._netHttpStart(s, undefined)))).toMatch(/^net\/http: invalid request: /);
+      expect(msg(thrown(() => b._netHttpFetch(s, undefined)))).toMatch(/^net\/http: invalid request: /);
     }
-    expect(msg(thrown(() => b._netHttpStart(spec({ body: "bytes" }), new Uint8Array([1]))))).toMatch(
+    expect(msg(thrown(() => b._netHttpFetch(spec({ body: "bytes" }), new Uint8Array([1]))))).toMatch(
       /^net\/http: invalid request: .*GET/,
     );
     expect(b._netHttpCount()).toBe(0);
@@ -158,60 +187,60 @@ describe("response", () => {
       return r;
     });
     const b = bindings();
-    const head = await b._netHttpResponse(b._netHttpStart(spec(), undefined));
+    const head = await b._netHttpResponse(b._netHttpFetch(spec(), undefined));
     expect(head).toMatchObject({ status: 201, statusText: "Made", url: "http://api.test/final", redirected: true });
     expect(head.headers).toEqual(expect.arrayContaining([["x-b", "2"], ["content-type", "t/p"]]));
   });
 
-  it("reads chunk by chunk: views of what arrived, split to max, null at EOF", async () => {
+  it("reads chunk by chunk into the destination: -1 while nothing is queued, split to its size, eof at the end", async () => {
     const { stream, ctl } = controlledBody();
     mockFetch(() => new Response(stream));
     const b = bindings();
-    const h = b._netHttpStart(spec(), undefined);
+    const h = b._netHttpFetch(spec(), undefined);
     await b._netHttpResponse(h);
-    const first = b._netHttpRead(h, 4);
-    expect(first).toBeInstanceOf(Promise); // nothing yet: must wait
+    expect(rd(b, h, 4)).toBeNull(); // nothing yet: must wait
+    const ready = b._netHttpReady(h);
     ctl.enqueue(new Uint8Array([1, 2, 3, 4, 5, 6]));
-    expect([...((await first) as Uint8Array)]).toEqual([1, 2, 3, 4]);
-    const rest = b._netHttpRead(h, 100); // the leftover: synchronous
-    expect(rest).toBeInstanceOf(Uint8Array);
-    expect([...(rest as Uint8Array)]).toEqual([5, 6]);
-    const end = b._netHttpRead(h, 100);
+    await ready;
+    expect(rd(b, h, 4)).toEqual([1, 2, 3, 4]);
+    expect(rd(b, h, 100)).toEqual([5, 6]); // the rest of the chunk, at once
+    const end = b._netHttpReady(h);
     ctl.close();
-    expect(await end).toBeNull();
-    expect(b._netHttpRead(h, 100)).toBeNull();
+    await end;
+    expect(thrown(() => rd(b, h, 100))).toEqual({ code: "eof" });
+    expect(thrown(() => rd(b, h, 100))).toEqual({ code: "eof" });
     b._netHttpRelease(h);
     expect(b._netHttpCount()).toBe(0);
   });
 
-  it("a second concurrent read is refused; a cancelled read is forgotten, not settled", async () => {
+  it("concurrent readers all settle; a forgotten waiter is never settled and loses nothing", async () => {
     const { stream, ctl } = controlledBody();
     mockFetch(() => new Response(stream));
     const b = bindings();
-    const h = b._netHttpStart(spec(), undefined);
+    const h = b._netHttpFetch(spec(), undefined);
     await b._netHttpResponse(h);
-    const p = b._netHttpRead(h, 10) as Promise<Uint8Array>;
-    expect(msg(thrown(() => b._netHttpRead(h, 10)))).toBe("net/http: concurrent reads of one response body");
-    b._netHttpCancel(h, p);
+    const p = b._netHttpReady(h);
+    b._netHttpForget(h, p);
     let settled = false;
     p.then(() => (settled = true));
+    const r1 = readWait(b, h, 1);
+    const r2 = readWait(b, h, 1);
     ctl.enqueue(new Uint8Array([7, 8]));
+    expect([...(await r1), ...(await r2)].sort()).toEqual([7, 8]);
     await new Promise((r) => setTimeout(r, 10));
     expect(settled).toBe(false);
-    const again = await b._netHttpRead(h, 10); // the bytes were kept for the next read
-    expect([...(again as Uint8Array)]).toEqual([7, 8]);
   });
 
   it("a stream that breaks mid-body is unexpected EOF, never a clean end", async () => {
     const { stream, ctl } = controlledBody();
     mockFetch(() => new Response(stream));
     const b = bindings();
-    const h = b._netHttpStart(spec(), undefined);
+    const h = b._netHttpFetch(spec(), undefined);
     await b._netHttpResponse(h);
-    const p = b._netHttpRead(h, 10);
+    const p = readWait(b, h, 10);
     ctl.error(new TypeError("network error"));
     expect(msg(await rejection(p))).toBe("unexpected EOF: the body ended early (TypeError: network error)");
-    expect(msg(thrown(() => b._netHttpRead(h, 10)))).toBe("unexpected EOF: the body ended early (TypeError: network error)");
+    expect(msg(thrown(() => rd(b, h, 10)))).toBe("unexpected EOF: the body ended early (TypeError: network error)");
   });
 
   it("release cancels an unfinished download and frees the handle", async () => {
@@ -219,13 +248,13 @@ describe("response", () => {
     const stream = new ReadableStream<Uint8Array>({ cancel: () => void (cancelled = true) });
     mockFetch(() => new Response(stream));
     const b = bindings();
-    const h = b._netHttpStart(spec(), undefined);
+    const h = b._netHttpFetch(spec(), undefined);
     await b._netHttpResponse(h);
     b._netHttpRelease(h);
     await new Promise((r) => setTimeout(r, 0));
     expect(cancelled).toBe(true);
     expect(b._netHttpCount()).toBe(0);
-    expect(msg(thrown(() => b._netHttpRead(h, 1)))).toBe("net/http: request handle is closed");
+    expect(thrown(() => rd(b, h, 1))).toEqual({ code: "closed" });
   });
 });
 
@@ -236,7 +265,7 @@ describe("deadlines and cancellation", () => {
     vi.useFakeTimers();
     mockFetch(never);
     const b = bindings();
-    const h = b._netHttpStart(spec({ deadline: Date.now() + 1000, deadlineKind: "client" }), undefined);
+    const h = b._netHttpFetch(spec({ deadline: Date.now() + 1000, deadlineKind: "client" }), undefined);
     const p = rejection(b._netHttpResponse(h));
     await vi.advanceTimersByTimeAsync(1001);
     expect(await p).toEqual({
@@ -250,9 +279,9 @@ describe("deadlines and cancellation", () => {
     const { stream } = controlledBody();
     mockFetch(() => new Response(stream));
     const b = bindings();
-    const h = b._netHttpStart(spec({ deadline: Date.now() + 1000 }), undefined);
+    const h = b._netHttpFetch(spec({ deadline: Date.now() + 1000 }), undefined);
     await b._netHttpResponse(h);
-    const p = rejection(b._netHttpRead(h, 10));
+    const p = rejection(readWait(b, h, 10));
     await vi.advanceTimersByTimeAsync(1001);
     expect(msg(await p)).toBe("context deadline exceeded (Client.Timeout or context cancellation while reading body)");
   });
@@ -261,7 +290,7 @@ describe("deadlines and cancellation", () => {
     vi.useFakeTimers();
     mockFetch(never);
     const b = bindings();
-    const h = b._netHttpStart(spec({ deadline: Date.now() + 500, deadlineKind: "context" }), undefined);
+    const h = b._netHttpFetch(spec({ deadline: Date.now() + 500, deadlineKind: "context" }), undefined);
     const p = rejection(b._netHttpResponse(h));
     await vi.advanceTimersByTimeAsync(501);
     expect(await p).toEqual({ code: "deadline", message: "context deadline exceeded" });
@@ -271,27 +300,25 @@ describe("deadlines and cancellation", () => {
     vi.useFakeTimers();
     mockFetch(() => new Response("done"));
     const b = bindings();
-    const h = b._netHttpStart(spec({ deadline: Date.now() + 1000 }), undefined);
+    const h = b._netHttpFetch(spec({ deadline: Date.now() + 1000 }), undefined);
     await b._netHttpResponse(h);
-    let got: unknown;
-    do got = await b._netHttpRead(h, 100);
-    while (got !== null);
+    expect(await readAll(b, h)).toEqual([...new TextEncoder().encode("done")]);
     await vi.advanceTimersByTimeAsync(2000);
-    expect(b._netHttpRead(h, 100)).toBeNull(); // still a clean end, no timeout
+    expect(thrown(() => rd(b, h, 100))).toEqual({ code: "eof" }); // still a clean end, no timeout
   });
 
   it("abort (context cancel) fails what is pending and what comes later with context canceled", async () => {
     const { stream } = controlledBody();
     mockFetch(() => new Response(stream));
     const b = bindings();
-    const h = b._netHttpStart(spec(), undefined);
+    const h = b._netHttpFetch(spec(), undefined);
     await b._netHttpResponse(h);
-    const p = rejection(b._netHttpRead(h, 10));
-    b._netHttpAbort(h);
+    const p = rejection(readWait(b, h, 10));
+    b._netHttpCancel(h);
     expect(await p).toEqual({ code: "context_canceled" });
-    expect(thrown(() => b._netHttpRead(h, 10))).toEqual({ code: "context_canceled" });
-    const h2 = b._netHttpStart(spec(), undefined);
-    b._netHttpAbort(h2);
+    expect(thrown(() => rd(b, h, 10))).toEqual({ code: "context_canceled" });
+    const h2 = b._netHttpFetch(spec(), undefined);
+    b._netHttpCancel(h2);
     expect(await rejection(b._netHttpResponse(h2))).toEqual({ code: "context_canceled" });
   });
 });
@@ -309,7 +336,7 @@ describe("why a fetch failed", () => {
   it("a server that answers a no-cors probe: CORS", async () => {
     const calls = mockFetch(failing({ nocors: "ok" }));
     const b = bindings();
-    const e = await rejection(b._netHttpResponse(b._netHttpStart(spec(), undefined)));
+    const e = await rejection(b._netHttpResponse(b._netHttpFetch(spec(), undefined)));
     expect(msg(e)).toMatch(/^net\/http: fetch\(\) failed: blocked by CORS: the server answered, but its response \(or its preflight\) does not allow origin /);
     expect(msg(e)).toContain("(Failed to fetch)");
     expect(calls.map((c) => [c.init.method, c.init.mode ?? "cors", c.init.credentials])).toEqual([
@@ -321,7 +348,7 @@ describe("why a fetch failed", () => {
   it("a server that answers nothing: unreachable", async () => {
     mockFetch(failing({ nocors: "fail" }));
     const b = bindings();
-    const e = await rejection(b._netHttpResponse(b._netHttpStart(spec(), undefined)));
+    const e = await rejection(b._netHttpResponse(b._netHttpFetch(spec(), undefined)));
     expect(msg(e)).toMatch(/^net\/http: fetch\(\) failed: the server could not be reached: DNS failure/);
   });
 
@@ -329,14 +356,14 @@ describe("why a fetch failed", () => {
     vi.stubGlobal("crossOriginIsolated", true);
     mockFetch(failing({ nocors: "fail" }));
     const b = bindings();
-    const e = await rejection(b._netHttpResponse(b._netHttpStart(spec(), undefined)));
+    const e = await rejection(b._netHttpResponse(b._netHttpFetch(spec(), undefined)));
     expect(msg(e)).toMatch(/blocked by CORS or the server could not be reached; this page is cross-origin isolated/);
   });
 
   it("js.fetch:redirect error and a redirecting server: says it was the redirect", async () => {
     mockFetch(failing({ manual: "redirect", nocors: "ok" }));
     const b = bindings();
-    const h = b._netHttpStart(spec({ headers: [["js.fetch:redirect", "error"]] }), undefined);
+    const h = b._netHttpFetch(spec({ headers: [["js.fetch:redirect", "error"]] }), undefined);
     expect(msg(await rejection(b._netHttpResponse(h)))).toBe(
       'net/http: fetch() failed: the server redirected and js.fetch:redirect is "error"',
     );
@@ -346,7 +373,7 @@ describe("why a fetch failed", () => {
     vi.stubGlobal("location", { protocol: "https:", origin: "https://app.test" });
     const calls = mockFetch(() => Promise.reject(new TypeError("Failed to fetch")));
     const b = bindings();
-    const e = await rejection(b._netHttpResponse(b._netHttpStart(spec(), undefined)));
+    const e = await rejection(b._netHttpResponse(b._netHttpFetch(spec(), undefined)));
     expect(msg(e)).toBe(`net/http: fetch() failed: blocked as mixed content: an https page cannot fetch ${URL_}`);
     expect(calls).toHaveLength(1);
   });
@@ -354,7 +381,7 @@ describe("why a fetch failed", () => {
   it("probing can be turned off", async () => {
     const calls = mockFetch(() => Promise.reject(new TypeError("Failed to fetch")));
     const b = bindings({ probeFailures: false });
-    expect(msg(await rejection(b._netHttpResponse(b._netHttpStart(spec(), undefined))))).toBe(
+    expect(msg(await rejection(b._netHttpResponse(b._netHttpFetch(spec(), undefined))))).toBe(
       "net/http: fetch() failed: Failed to fetch",
     );
     expect(calls).toHaveLength(1);
@@ -374,7 +401,7 @@ describe("streamed request bodies", () => {
       return new Response("ok");
     });
     const b = bindings();
-    const h = b._netHttpStart(spec({ method: "POST", url: "https://api.test/up", body: "stream" }), undefined);
+    const h = b._netHttpFetch(spec({ method: "POST", url: "https://api.test/up", body: "stream" }), undefined);
     expect(calls[0].init.duplex).toBe("half");
     expect(calls[0].init.body).toBeInstanceOf(ReadableStream);
     for (let i = 0; i < 5; i++) await b._netHttpUploadWrite(h, new Uint8Array([i, i]));
@@ -386,7 +413,7 @@ describe("streamed request bodies", () => {
   it("over http (no HTTP/2, so no streaming): collected, sent whole at close", async () => {
     const calls = mockFetch(() => new Response("ok"));
     const b = bindings();
-    const h = b._netHttpStart(spec({ method: "POST", body: "stream" }), undefined);
+    const h = b._netHttpFetch(spec({ method: "POST", body: "stream" }), undefined);
     expect(calls).toHaveLength(0);
     expect(b._netHttpUploadWrite(h, new Uint8Array([1, 2]))).toBeUndefined();
     b._netHttpUploadWrite(h, new Uint8Array([3]));
@@ -399,7 +426,7 @@ describe("streamed request bodies", () => {
   it("a buffered upload over maxBufferedUploadBytes fails instead of growing without bound", async () => {
     mockFetch(() => new Response("ok"));
     const b = bindings({ maxBufferedUploadBytes: 4 });
-    const h = b._netHttpStart(spec({ method: "POST", body: "stream" }), undefined);
+    const h = b._netHttpFetch(spec({ method: "POST", body: "stream" }), undefined);
     b._netHttpUploadWrite(h, new Uint8Array(3));
     expect(msg(thrown(() => b._netHttpUploadWrite(h, new Uint8Array(3))))).toMatch(
       /^net\/http: request body over 4 bytes cannot be buffered/,

@@ -45,7 +45,6 @@ class MockWebSocket {
   }
 }
 
-const flat = (b: Uint8Array | Uint8Array[]) => (Array.isArray(b) ? b.flatMap((x) => [...x]) : [...b]);
 
 let net: ReturnType<typeof createWsBindings>;
 let opts: WsOptions;
@@ -71,6 +70,23 @@ async function openConn(): Promise<[number, MockWebSocket]> {
   return [h, ws];
 }
 
+/** One read attempt into a fresh n-byte buffer: the bytes it put there, or
+ *  null when nothing is queued. Throws what the table throws. */
+function rd(h: number, n: number): number[] | null {
+  const dest = new Uint8Array(n);
+  const k = net._netWsRead(h, dest);
+  return k < 0 ? null : [...dest.subarray(0, k)];
+}
+
+/** Go's poller loop: try, else wait for readiness and try again. */
+async function readWait(h: number, n: number): Promise<number[]> {
+  for (;;) {
+    const got = rd(h, n);
+    if (got) return got;
+    await net._netWsReady(h);
+  }
+}
+
 /** Settles a value that may be a Promise, capturing rejections. */
 async function outcome<T>(v: T | Promise<T>): Promise<{ ok: T } | { err: unknown }> {
   try {
@@ -90,7 +106,7 @@ describe("dial", () => {
     ws.open();
     ws.message([1, 2, 3]); // before anyone reads
     await opened;
-    expect(flat(net._netWsRead(h, 10) as Uint8Array)).toEqual([1, 2, 3]);
+    expect(rd(h, 10)).toEqual([1, 2, 3]);
   });
 
   it("fails with the browser's reason for a bad URL, and frees nothing it did not take", () => {
@@ -145,7 +161,7 @@ describe("dial", () => {
     const h = net._netWsConnect("ws://h/p", 0);
     let settled = false;
     net._netWsOpened(h).then(() => (settled = true), () => (settled = true));
-    net._netWsAbort(h);
+    net._netWsRelease(h);
     await vi.runAllTimersAsync();
     expect(settled).toBe(false);
     expect(net._netWsCount()).toBe(0);
@@ -153,87 +169,121 @@ describe("dial", () => {
 });
 
 describe("read", () => {
-  it("splits a message across reads and joins several in one read, without concatenating", async () => {
+  it("copies into the destination, splitting a message across reads and joining several in one", async () => {
     const [h, ws] = await openConn();
     ws.message([1, 2, 3]);
     ws.message([4, 5]);
     ws.message("é"); // text becomes its UTF-8 bytes
-    expect(flat(net._netWsRead(h, 2) as Uint8Array)).toEqual([1, 2]);
-    const joined = net._netWsRead(h, 10) as Uint8Array[];
-    expect(Array.isArray(joined)).toBe(true);
-    expect(flat(joined)).toEqual([3, 4, 5, 0xc3, 0xa9]);
+    expect(rd(h, 2)).toEqual([1, 2]);
+    expect(rd(h, 10)).toEqual([3, 4, 5, 0xc3, 0xa9]);
+    expect(rd(h, 10)).toBeNull(); // nothing queued: -1, not an empty read
   });
 
-  it("waits while the queue is empty and wakes on data", async () => {
+  it("fills exactly the destination it is given, at an offset of a larger buffer", async () => {
     const [h, ws] = await openConn();
-    const p = net._netWsRead(h, 10);
-    expect(p).toBeInstanceOf(Promise);
-    ws.message([9]);
-    expect(flat(await p)).toEqual([9]);
+    ws.message([1, 2, 3, 4]);
+    const guest = new Uint8Array(8).fill(9);
+    expect(net._netWsRead(h, guest.subarray(2, 5))).toBe(3);
+    expect([...guest]).toEqual([9, 9, 1, 2, 3, 9, 9, 9]);
   });
 
-  it("a deadline wakes a pending read with a timeout and the conn stays usable", async () => {
+  it("ready() settles when data arrives, for every waiter", async () => {
+    const [h, ws] = await openConn();
+    expect(rd(h, 10)).toBeNull();
+    let woke = 0;
+    const a = net._netWsReady(h).then(() => woke++);
+    const b = net._netWsReady(h).then(() => woke++);
+    await Promise.resolve();
+    expect(woke).toBe(0);
+    ws.message([9]);
+    await Promise.all([a, b]);
+    expect(woke).toBe(2);
+    expect(rd(h, 10)).toEqual([9]);
+  });
+
+  it("a deadline wakes a waiting reader, whose next read times out; the conn stays usable", async () => {
     const [h, ws] = await openConn();
     net._netWsSetDeadline(h, 1, Date.now() + 100);
-    const p = outcome(net._netWsRead(h, 10));
+    const p = outcome(readWait(h, 10));
     vi.advanceTimersByTime(100);
     expect(await p).toEqual({ err: { code: "timeout" } });
     net._netWsSetDeadline(h, 1, 0);
     ws.message([7]);
-    expect(flat(net._netWsRead(h, 10) as Uint8Array)).toEqual([7]);
+    expect(rd(h, 10)).toEqual([7]);
+  });
+
+  it("a deadline past setTimeout's range does not fire early", async () => {
+    const [h, ws] = await openConn();
+    net._netWsSetDeadline(h, 1, Date.now() + 30 * 24 * 3600 * 1000); // 30 days: over 2^31-1 ms
+    const p = outcome(readWait(h, 10));
+    vi.advanceTimersByTime(1000);
+    ws.message([1]);
+    expect(await p).toEqual({ ok: [1] });
   });
 
   it("a past deadline fails at once even with data queued; zero clears it", async () => {
     const [h, ws] = await openConn();
     ws.message([1]);
     net._netWsSetDeadline(h, 3, Date.now() - 1);
-    expect(() => net._netWsRead(h, 1)).toThrow(expect.objectContaining({ code: "timeout" }));
+    expect(() => rd(h, 1)).toThrow(expect.objectContaining({ code: "timeout" }));
     expect(() => net._netWsWrite(h, new Uint8Array([1]))).toThrow(expect.objectContaining({ code: "timeout" }));
     net._netWsSetDeadline(h, 3, 0);
-    expect(flat(net._netWsRead(h, 1) as Uint8Array)).toEqual([1]);
+    expect(rd(h, 1)).toEqual([1]);
   });
 
-  it("changing the deadline applies to the pending read", async () => {
+  it("changing the deadline applies to the waiting reader", async () => {
     const [h, ws] = await openConn();
     net._netWsSetDeadline(h, 1, Date.now() + 100);
-    const p = net._netWsRead(h, 10);
+    const p = readWait(h, 10);
     vi.advanceTimersByTime(50);
     net._netWsSetDeadline(h, 1, Date.now() + 1000); // extended
     vi.advanceTimersByTime(500);
     ws.message([5]);
-    expect(flat(await p)).toEqual([5]);
-    const q = outcome(net._netWsRead(h, 10));
+    expect(await p).toEqual([5]);
+    const q = outcome(readWait(h, 10));
+    await Promise.resolve();
     net._netWsSetDeadline(h, 1, Date.now() - 1); // moved into the past
     expect(await q).toEqual({ err: { code: "timeout" } });
   });
 
-  it("a cancelled read leaves the data for the next read", async () => {
+  it("a forgotten waiter is never settled, and the data stays for the next read", async () => {
     const [h, ws] = await openConn();
-    const p = net._netWsRead(h, 10) as Promise<Uint8Array>;
-    net._netWsCancel(h, p);
+    let settled = false;
+    const p = net._netWsReady(h);
+    p.then(() => (settled = true));
+    net._netWsForget(h, p);
     ws.message([1, 2]);
-    expect(flat(net._netWsRead(h, 10) as Uint8Array)).toEqual([1, 2]);
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    expect(rd(h, 10)).toEqual([1, 2]);
+  });
+
+  it("Close wakes a waiting reader, whose next read finds the handle closed", async () => {
+    const [h] = await openConn();
+    const p = outcome(readWait(h, 10));
+    net._netWsClose(h);
+    expect(await p).toEqual({ err: { code: "closed" } });
   });
 
   it.each([1000, 1001, 1005])("peer close %i: queued bytes, then EOF", async (code) => {
     const [h, ws] = await openConn();
     ws.message([1, 2]);
     ws.peerClose(code);
-    expect(flat(net._netWsRead(h, 10) as Uint8Array)).toEqual([1, 2]);
-    expect(() => net._netWsRead(h, 10)).toThrow(expect.objectContaining({ code: "eof" }));
+    expect(rd(h, 10)).toEqual([1, 2]);
+    expect(() => rd(h, 10)).toThrow(expect.objectContaining({ code: "eof" }));
   });
 
   it("abnormal close: queued bytes, then an error naming the code and reason", async () => {
     const [h, ws] = await openConn();
-    const pending = outcome(net._netWsRead(h, 10));
+    const pending = outcome(readWait(h, 10));
     ws.message([3]);
-    expect(await pending).toEqual({ ok: expect.any(Uint8Array) });
+    expect(await pending).toEqual({ ok: [3] });
     ws.message([4]);
     ws.peerClose(4001, "bye");
-    expect(flat(net._netWsRead(h, 10) as Uint8Array)).toEqual([4]);
-    expect(() => net._netWsRead(h, 10)).toThrow(expect.objectContaining({ message: "websocket closed by peer with code 4001 (bye)" }));
+    expect(rd(h, 10)).toEqual([4]);
+    expect(() => rd(h, 10)).toThrow(expect.objectContaining({ message: "websocket closed by peer with code 4001 (bye)" }));
     const [h2, ws2] = await openConn();
-    const p = outcome(net._netWsRead(h2, 10));
+    const p = outcome(readWait(h2, 10));
     ws2.peerClose(1006);
     expect(await p).toEqual({ err: expect.objectContaining({ message: expect.stringContaining("(code 1006)") }) });
   });
@@ -245,10 +295,22 @@ describe("read", () => {
     ws.message([4, 5, 6]); // crosses the limit: kept, socket closed
     expect(ws.closedWith?.code).toBe(READ_LIMIT_CLOSE_CODE);
     ws.message([7]); // the browser drops these after close(); ignored here too
-    expect(flat(net._netWsRead(h, 100) as Uint8Array[])).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(() => net._netWsRead(h, 10)).toThrow(
+    expect(rd(h, 100)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(() => rd(h, 10)).toThrow(
       expect.objectContaining({ message: expect.stringContaining("receive buffer limit of 4 bytes exceeded") }),
     );
+  });
+
+  it("many small messages drain in order through small and large reads", async () => {
+    opts.readLimitBytes = 1 << 30;
+    const [h, ws] = await openConn();
+    const n = 50_000;
+    for (let i = 0; i < n; i++) ws.message([i & 0xff]);
+    const got: number[] = [];
+    for (let size = 1; got.length < n; size = size === 1 ? 4096 : 1) got.push(...rd(h, size)!);
+    expect(got.length).toBe(n);
+    expect(got.every((b, i) => b === (i & 0xff))).toBe(true);
+    expect(rd(h, 10)).toBeNull();
   });
 });
 
@@ -317,7 +379,7 @@ describe("close", () => {
   it("closes with 1000, fails pending operations with ErrClosed, frees the handle", async () => {
     opts.writeHighWaterBytes = 0;
     const [h, ws] = await openConn();
-    const r = outcome(net._netWsRead(h, 1));
+    const r = outcome(readWait(h, 1));
     ws.bufferedAmount = 5;
     const w = outcome(net._netWsWrite(h, new Uint8Array([1])));
     net._netWsClose(h);
@@ -327,7 +389,7 @@ describe("close", () => {
     expect([ws.onmessage, ws.onopen, ws.onclose]).toEqual([null, null, null]);
     expect(net._netWsCount()).toBe(0);
     // Every later call, a second Close included, is ErrClosed.
-    for (const call of [() => net._netWsClose(h), () => net._netWsRead(h, 1), () => net._netWsWrite(h, new Uint8Array(1))])
+    for (const call of [() => net._netWsClose(h), () => rd(h, 1), () => net._netWsWrite(h, new Uint8Array(1))])
       expect(call).toThrow(expect.objectContaining({ code: "closed" }));
   });
 
@@ -336,13 +398,13 @@ describe("close", () => {
     net._netWsClose(h1);
     const [h2] = await openConn();
     expect(h2).not.toBe(h1);
-    expect(() => net._netWsRead(h1, 1)).toThrow(expect.objectContaining({ code: "closed" }));
+    expect(() => rd(h1, 1)).toThrow(expect.objectContaining({ code: "closed" }));
   });
 
   it("leaves no timers behind", async () => {
     const [h] = await openConn();
     net._netWsSetDeadline(h, 3, Date.now() + 1000);
-    void outcome(net._netWsRead(h, 1));
+    void outcome(readWait(h, 1));
     net._netWsClose(h);
     expect(vi.getTimerCount()).toBe(0);
   });
