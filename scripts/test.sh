@@ -35,7 +35,7 @@ vitest_counts() {
 }
 
 echo "== 1/4 native: cargo test"
-cargo test --color never 2>&1 | tee "$LOGS/native.log"; st=${PIPESTATUS[0]}
+cargo test --no-fail-fast --color never 2>&1 | tee "$LOGS/native.log"; st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/native.log"); record native "$p" "$f" "$st"
 
 # Peers for the browser layers (WebSocket echo, DoH, blackhole, refused port), on
@@ -55,7 +55,7 @@ npx esbuild js/net.ts --bundle --format=esm --target=es2022 --log-level=warning 
 
 echo "== 2/4 wasm32 in headless Chromium: cargo test --target wasm32-unknown-unknown"
 ( cd runtime-wasm && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
+  WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --no-fail-fast --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
 st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/wasm.log"); record wasm "$p" "$f" "$st"
 

@@ -51,6 +51,15 @@ fn samples() -> Vec<(Error, &'static str)> {
             "listen tcp is not supported in browser WebAssembly",
         ),
         (Error::Eof, "EOF"),
+        (Error::Refused, "connection refused"),
+        (Error::Reset, "connection reset by peer"),
+        (Error::AddrInUse, "address already in use"),
+        (Error::AddrNotAvailable, "address not available"),
+        (
+            Error::Denied { message: "permission denied by network policy (host h not allowed)".into() },
+            "permission denied by network policy (host h not allowed)",
+        ),
+        (Error::RequestTimeout, "request timeout"),
         (Error::other("websocket closed abnormally (code 1006)"), "websocket closed abnormally (code 1006)"),
         (
             Error::Url(UrlError {
@@ -98,6 +107,22 @@ both! {
         assert_eq!(e.to_string(), "dial: i/o timeout");
         assert!(e.is_timeout());
         assert!(serde_json::from_str::<Error>(r#"{"code":"nope"}"#).is_err());
+    }
+
+    fn vo_sentinels_are_the_bare_values_in_vos_order() {
+        let texts: Vec<String> = NET_SENTINELS.iter().map(|e| e.to_string()).collect();
+        assert_eq!(texts, ["use of closed network connection", "i/o timeout", "connection refused", "connection reset by peer", "address already in use", "address not available"]);
+        for (i, e) in NET_SENTINELS.iter().enumerate() {
+            assert_eq!(e.vo_sentinel(), Some(("net", i)));
+            assert_eq!(Error::from_sentinel(e.sentinel().expect("named")).as_ref(), Some(e));
+        }
+        assert_eq!(Error::RequestTimeout.vo_sentinel(), Some(("net/http", 0)));
+        assert!(Error::RequestTimeout.is_timeout());
+        // Only the bare value is the sentinel itself; a wrapper merely matches it.
+        let wrapped = Error::op("read", "ws", None, Error::Timeout);
+        assert_eq!(wrapped.vo_sentinel(), None);
+        assert_eq!(wrapped.sentinel(), Some("os.ErrDeadlineExceeded"));
+        assert_eq!(Error::Eof.vo_sentinel(), None);
     }
 
     fn predicates() {
