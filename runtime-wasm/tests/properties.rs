@@ -74,3 +74,40 @@ proptest! {
         prop_assert_eq!(split_host_port(&joined).ok(), Some((host, port)), "{}", joined);
     }
 }
+
+/// URL-shaped strings with escapes next to multi-byte characters (the class
+/// of input that once sliced inside a character and panicked).
+fn urlish() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            prop::sample::select(vec![
+                "http://", "https://", "h", "[::1", "]", ":", "80", "/", "?", "#", "%", "%4", "%41", "%%", "@", "é", "€", "😀", "\u{0}", " ",
+            ])
+            .prop_map(str::to_string),
+            any::<char>().prop_map(String::from),
+        ],
+        0..10,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #[test]
+    fn url_parse_never_panics_on_unicode(s in urlish()) {
+        let _ = runtime_wasm::http::url::parse(&s);
+        let _ = runtime_wasm::http::new_request("GET", &s, ());
+    }
+
+    #[test]
+    fn url_parse_never_panics_on_any_string(s in any::<String>()) {
+        let _ = runtime_wasm::http::url::parse(&s);
+    }
+}
+
+#[test]
+fn a_percent_before_a_multibyte_character_is_an_error_not_a_panic() {
+    let e = runtime_wasm::http::url::parse("http://h/%é").expect_err("invalid escape");
+    assert_eq!(e.to_string(), r#"parse "http://h/%é": invalid URL escape "%é""#);
+    let e = runtime_wasm::http::url::parse("http://h/%4€").expect_err("invalid escape");
+    assert!(e.to_string().ends_with(r#"invalid URL escape "%4\xe2""#), "{e}");
+}

@@ -67,8 +67,11 @@ fn check_escapes(s: &str, part: Part) -> Result<(), String> {
                     || !b[i + 1].is_ascii_hexdigit()
                     || !b[i + 2].is_ascii_hexdigit()
                 {
+                    // Go cuts the escape at 3 bytes, which may split a
+                    // character: quote bytes, not a str slice (a slice
+                    // inside a character would panic).
                     let end = (i + 3).min(b.len());
-                    return Err(format!("invalid URL escape {:?}", &s[i..end]));
+                    return Err(format!("invalid URL escape {}", quote_bytes(&b[i..end])));
                 }
                 i += 3;
                 continue;
@@ -84,6 +87,21 @@ fn check_escapes(s: &str, part: Part) -> Result<(), String> {
         i += 1;
     }
     Ok(())
+}
+
+/// Go's `%q` of a byte string: valid UTF-8 as Rust's `{:?}` shows it,
+/// each invalid byte as `\xNN`.
+fn quote_bytes(b: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for chunk in b.utf8_chunks() {
+        let valid = format!("{:?}", chunk.valid());
+        out.push_str(&valid[1..valid.len() - 1]);
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn host_byte_ok(c: u8) -> bool {
