@@ -59,6 +59,10 @@ export type NetError =
   | { code: "unsupported" | "other" | "deadline" | "denied"; message: string }
   | { code: "url"; op: string; url: string; err: NetError };
 
+/** The table protocol's end of stream (Go's io.EOF) and stale handle (net.ErrClosed). */
+export const EOF: NetError = { code: "eof" };
+export const CLOSED: NetError = { code: "closed" };
+
 /** Go's `OpError` around `err`, e.g. `dial wss wss://h/: <err>`. */
 export function opError(op: string, net: string, addr: string | undefined, err: NetError): NetError {
   return addr === undefined ? { code: "op", op, net, err } : { code: "op", op, net, addr, err };

@@ -26,7 +26,7 @@
 // - A fetch that fails says why: mixed content is known from the URLs; for a
 //   bare "Failed to fetch" a no-cors HEAD probe tells a server that answered
 //   (so CORS blocked the response) from one that could not be reached.
-import type { NetError } from "./errors.js";
+import { CLOSED, EOF, type NetError } from "./errors.js";
 
 export interface HttpOptions {
   /** "auto": stream request bodies where the browser can; "never": always buffer. */
@@ -69,8 +69,6 @@ export interface HttpResponseHead {
   headers: [string, string][];
 }
 
-const EOF: NetError = { code: "eof" };
-const CLOSED: NetError = { code: "closed" };
 /** setTimeout's largest delay; longer deadlines re-arm when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

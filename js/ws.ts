@@ -34,7 +34,7 @@
 // `{code: "closed"}`; `_netWsForget(h, p)` drops a waiter whose caller went
 // away without settling it; `_netWsRelease(h)` frees a handle settling
 // nothing (an abandoned dial, a dropped Conn).
-import type { NetError } from "./errors.js";
+import { CLOSED, EOF, type NetError } from "./errors.js";
 
 export interface WsOptions {
   /** Write splits larger payloads into several binary messages. */
@@ -61,9 +61,7 @@ export const WS_DEFAULTS: WsOptions = {
  *  the application codes a browser may send). */
 export const READ_LIMIT_CLOSE_CODE = 4009;
 
-const CLOSED: NetError = { code: "closed" };
 const TIMEOUT: NetError = { code: "timeout" };
-const EOF: NetError = { code: "eof" };
 
 /** setTimeout's largest delay; longer deadlines re-arm when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -355,16 +355,27 @@ impl Dest<'_> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// A JS view onto the destination (see `Data::js_from`).
+    /// A JS view onto the destination (see `crate::read::view_mut`).
     #[cfg(target_arch = "wasm32")]
     pub(crate) fn js(&mut self) -> JsBytes {
         match self {
-            // SAFETY: as in `Data::js_from`; JS writes into it during the
-            // one call and keeps no reference.
-            Dest::Slice(s) => unsafe { JsBytes::view_mut_raw(s.as_mut_ptr(), s.len()) },
+            Dest::Slice(s) => crate::read::view_mut(s),
             Dest::Js(a) => (*a).clone(),
         }
     }
+}
+
+/// Results of these kinds for a failed call: zero values, `e` in the
+/// (first) error slot.
+pub fn failed_results(kinds: &[Kind], e: Error) -> Vec<Value> {
+    let mut e = Some(e);
+    kinds
+        .iter()
+        .map(|k| match k {
+            Kind::Error => Value::err(e.take()),
+            k => Value::zero(*k),
+        })
+        .collect()
 }
 
 /// What a waiting extern's future ends with.
@@ -497,14 +508,7 @@ impl Extern {
 
     /// The results of a failed call: zero values and `e` in the error slot.
     pub fn failed(&self, e: Error) -> Vec<Value> {
-        let mut e = Some(e);
-        self.results
-            .iter()
-            .map(|k| match k {
-                Kind::Error => Value::err(e.take()),
-                k => Value::zero(*k),
-            })
-            .collect()
+        failed_results(self.results, e)
     }
 
     fn check(&self, args: &[Arg<'_>]) -> Result<(), ExternError> {

@@ -387,6 +387,46 @@ async fn misuse_is_an_error_never_a_panic() {
 }
 
 #[wasm_bindgen_test]
+fn every_extern_that_answers_at_once_takes_arbitrary_unicode() {
+    use runtime_wasm::externs::Kind;
+    let base = setup();
+    let mut rng = Xorshift(0x5eed);
+    let texts = ["", "%", "%4€", "[::1", "é", "😀:80", "ws://\u{0}/", "\u{202e}tcp", "a:b:c"];
+    // nativeNewClientRequest takes nothing to fuzz (and would hold ids).
+    for ext in externs::all().filter(|e| !e.can_wait() && !e.params.is_empty()) {
+        for _ in 0..200 {
+            let mut strings: Vec<String> = Vec::new();
+            for _ in ext.params {
+                let s: String = if rng.next() % 3 == 0 {
+                    texts[(rng.next() % texts.len() as u64) as usize].to_string()
+                } else {
+                    (0..rng.next() % 12).filter_map(|_| char::from_u32((rng.next() % 0x11_0000) as u32)).collect()
+                };
+                strings.push(s);
+            }
+            let mut bufs: Vec<Vec<u8>> = ext.params.iter().map(|_| vec![0; (rng.next() % 8) as usize]).collect();
+            let args: Vec<Arg<'_>> = ext
+                .params
+                .iter()
+                .zip(strings.iter().zip(bufs.iter_mut()))
+                .map(|((_, k), (s, b))| match k {
+                    Kind::Str => Arg::Str(s),
+                    Kind::Strings => Arg::Strings(vec![s.as_str()]),
+                    Kind::Bytes => Arg::Buf(b),
+                    _ => Arg::Int(rng.next() as i64),
+                })
+                .collect();
+            match ext.call(ExternCall::new(args)) {
+                ExternResult::Done(v) => assert_eq!(v.len(), ext.results.len(), "{ext:?}"),
+                other => panic!("{ext:?}: {other:?}"),
+            }
+        }
+    }
+    // Handles from random ints never existed; nothing was opened.
+    assert_eq!(counts(), base);
+}
+
+#[wasm_bindgen_test]
 async fn resolve_and_lookup_through_doh() {
     let base = setup();
     let addr = |ip: Vec<u8>, port: i64| Value::Addr(SockAddr { ip, port, zone: String::new() });

@@ -111,3 +111,25 @@ fn a_percent_before_a_multibyte_character_is_an_error_not_a_panic() {
     let e = runtime_wasm::http::url::parse("http://h/%4€").expect_err("invalid escape");
     assert!(e.to_string().ends_with(r#"invalid URL escape "%4\xe2""#), "{e}");
 }
+
+proptest! {
+    #[test]
+    fn extern_names_never_panic_and_canonical_names_round_trip(
+        s in any::<String>(),
+        package in "[a-z/é😀]{1,12}",
+        function in "[A-Za-z_0-9€]{1,20}",
+    ) {
+        use runtime_wasm::externs::{canonical_name, ExternName};
+        let _ = ExternName::parse(&s);
+        let _ = ExternName::parse(&format!("vo1:{s}"));
+        let name = canonical_name(&package, &function);
+        let n = ExternName::parse(&name).expect("canonical");
+        prop_assert_eq!((n.package.as_ref(), n.function.as_ref()), (package.as_str(), function.as_str()));
+    }
+
+    #[test]
+    fn dial_addresses_never_panic(network in prop_oneof![Just("ws".to_string()), Just("wss".to_string()), any::<String>()], address in any::<String>()) {
+        let _ = dial_url(&network, &address);
+        let _ = resolve_unix_addr(&network, &address);
+    }
+}

@@ -89,16 +89,14 @@ fn new_token() -> Token {
     })
 }
 
-/// A token whose wait is already over, ending with `wake` (the host waits,
-/// which returns at once, and replays).
-pub(crate) fn spawn_ready(owner: &'static Extern, wake: Wake) -> Token {
+fn insert(owner: &'static Extern, state: State) -> Token {
     let token = new_token();
     TASKS.with(|t| {
         t.borrow_mut().insert(
             token,
             Task {
                 owner,
-                state: State::Done(wake),
+                state,
                 waiters: Vec::new(),
             },
         )
@@ -106,20 +104,16 @@ pub(crate) fn spawn_ready(owner: &'static Extern, wake: Wake) -> Token {
     token
 }
 
+/// A token whose wait is already over, ending with `wake` (the host waits,
+/// which returns at once, and replays).
+pub(crate) fn spawn_ready(owner: &'static Extern, wake: Wake) -> Token {
+    insert(owner, State::Done(wake))
+}
+
 /// Starts a call: `Ok(wake)` when it finished on its first poll, else
 /// `Err(token)`.
 pub(crate) fn spawn(owner: &'static Extern, fut: ExternFuture) -> Result<Wake, Token> {
-    let token = new_token();
-    TASKS.with(|t| {
-        t.borrow_mut().insert(
-            token,
-            Task {
-                owner,
-                state: State::Running(Some(fut)),
-                waiters: Vec::new(),
-            },
-        )
-    });
+    let token = insert(owner, State::Running(Some(fut)));
     poll(token);
     let done = TASKS.with(|t| {
         let mut tasks = t.borrow_mut();

@@ -465,11 +465,6 @@ impl ResponseBody {
     /// Go's `io.ReadAll`: the rest of the body. Each byte is copied once,
     /// from the stream's chunk into the returned Vec.
     pub async fn bytes(&self) -> Result<Vec<u8>, Error> {
-        self.bytes_at_most(usize::MAX).await
-    }
-
-    /// `bytes`, failing once the body exceeds `max` bytes.
-    pub(crate) async fn bytes_at_most(&self, max: usize) -> Result<Vec<u8>, Error> {
         let mut out = Vec::new();
         loop {
             if out.capacity() - out.len() < 16 * 1024 {
@@ -484,12 +479,6 @@ impl ResponseBody {
                     return Ok(out);
                 }
                 Err(e) => return Err(e),
-            }
-            if out.len() > max {
-                self.close()?;
-                return Err(Error::other(format!(
-                    "net/http: response body larger than the limit of {max} bytes"
-                )));
             }
         }
     }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use super::{new_request, Body, Client, Context, Request, Response, ResponseBody};
 use crate::externs::Kind::{self, Bytes, Int, Int64, Str, Strings};
 use crate::externs::{
-    register_table, results, Args, Declared, Extern, ExternRegistry, RegisterError, Step, Value,
+    failed_results, register_table, results, Args, Declared, Extern, ExternRegistry, RegisterError, Step, Value,
     Wake, ERROR,
 };
 use crate::net::vo_error;
@@ -160,13 +160,17 @@ fn head_values(r: &Response) -> Vec<Value> {
     ]
 }
 
+/// A failed request's results, with Vo's http error.
+fn failed(kinds: &[Kind], e: Error) -> Vec<Value> {
+    failed_results(kinds, http_error(e))
+}
+
 fn https_request(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
     let ask = ask(a);
     results(async move {
-        let ext = &EXTERNS[4];
         let resp = match perform(ask).await {
             Ok(r) => r,
-            Err(e) => return ext.failed(http_error(e)),
+            Err(e) => return failed(WHOLE, e),
         };
         match resp.body.bytes().await {
             Ok(body) => {
@@ -174,7 +178,7 @@ fn https_request(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
                 v.extend([Value::Bytes(body), Value::Nil]);
                 v
             }
-            Err(e) => ext.failed(http_error(e)),
+            Err(e) => failed(WHOLE, e),
         }
     })
 }
@@ -183,7 +187,6 @@ fn https_request_stream(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
     let ask = ask(a);
     let id = ask.id;
     results(async move {
-        let ext = &EXTERNS[5];
         match perform(ask).await {
             Ok(resp) => {
                 let mut v = head_values(&resp);
@@ -197,7 +200,8 @@ fn https_request_stream(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
                 v
             }
             Err(e) => {
-                let mut v = ext.failed(http_error(e));
+                // Content-Length -1 (unknown), as beside any response.
+                let mut v = failed(STREAMED, e);
                 v[4] = Value::Int(-1);
                 v
             }
@@ -245,6 +249,10 @@ fn with_slot(id: i64, f: impl FnOnce(&mut Slot)) {
 }
 
 const ID: &[(&str, Kind)] = &[("requestID", Int64)];
+/// (statusCode, status, proto, headers, body, err).
+const WHOLE: &[Kind] = &[Int, Str, Str, Strings, Bytes, ERROR];
+/// (statusCode, status, proto, headers, contentLength, err).
+const STREAMED: &[Kind] = &[Int, Str, Str, Strings, Int64, ERROR];
 const REQUEST: &[(&str, Kind)] = &[
     ("requestID", Int64),
     ("method", Str),
@@ -276,8 +284,8 @@ pub static EXTERNS: [Extern; 8] = [
         drop(slot);
         Vec::new()
     }),
-    Extern::wait("net/http", "nativeHttpsRequest", "http.Client.Do + io.ReadAll(resp.Body)", REQUEST, &[Int, Str, Str, Strings, Bytes, ERROR], https_request),
-    Extern::wait("net/http", "nativeHttpsRequestStream", "http.Client.Do (body left to read)", REQUEST, &[Int, Str, Str, Strings, Int64, ERROR], https_request_stream),
+    Extern::wait("net/http", "nativeHttpsRequest", "http.Client.Do + io.ReadAll(resp.Body)", REQUEST, WHOLE, https_request),
+    Extern::wait("net/http", "nativeHttpsRequestStream", "http.Client.Do (body left to read)", REQUEST, STREAMED, https_request_stream),
     Extern::wait("net/http", "blocking_responseBodyRead", "http.Response.Body.Read", &[("requestID", Int64), ("b", Bytes)], &[Int, ERROR], body_read),
     Extern::now("net/http", "responseBodyClose", "http.Response.Body.Close", ID, &[ERROR], |a| {
         vec![Value::err(body_of(a.int(0)).and_then(|b| b.close()).err())]
