@@ -23,8 +23,15 @@
 //   have (network, timeout, HTTP status, malformed reply, SERVFAIL, REFUSED)
 //   moves on to the next server. NXDOMAIN is an answer, not a failure.
 // - Errors are Go's DNSError objects naming the server (the endpoint URL).
+// - The host's policy (js/policy.ts): a name the guest could not connect
+//   to is not looked up (the query name would be a way out); each query in
+//   flight counts against maxConnections; servers the guest names itself
+//   (a Resolver's overrides) are checked like any URL, the host's own are
+//   trusted. A reply is refused by its Content-Length, or cut off while it
+//   is read, once it is over 65535 bytes (a DNS message cannot be larger).
 import * as dnsPacket from "@dnsquery/dns-packet";
 import type { NetError } from "./errors.js";
+import { OPEN_GATE, type Gate } from "./policy.js";
 
 export interface DnsOptions {
   /** DoH endpoints, tried in order. */
@@ -223,20 +230,47 @@ function fetchFailure(server: string, e: unknown): string {
   );
 }
 
-type Settings = DnsOptions;
+type Settings = DnsOptions & { guestServers?: boolean };
 
-/** Why a URL may not be used (the host's policy, js/policy.ts), or undefined. */
-export type Gate = (url: string) => NetError | undefined;
+/** Reads a body, failing as soon as it is over `max` bytes. */
+async function readCapped(res: Response, max: number): Promise<Uint8Array> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    res.body?.cancel().catch(() => {});
+    throw new RangeError(`reply of ${declared} bytes`);
+  }
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      reader.cancel().catch(() => {});
+      throw new RangeError(`reply of more than ${max} bytes`);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  return out;
+}
 
-export function createDns(options: () => DnsOptions, gate: Gate = () => undefined) {
+export function createDns(options: () => DnsOptions, gate: Gate = OPEN_GATE) {
   const cache = new Map<string, { expires: number; value: Exchange }>();
   const inFlight = new Map<string, Promise<Exchange>>();
   const stats = { queries: 0, cacheHits: 0, joined: 0 };
 
   const settings = (ov: DnsOverrides | undefined): Settings => {
     const o = options();
-    const s = { ...o };
-    if (ov?.servers?.length) s.servers = ov.servers.map(String);
+    const s = { ...o, guestServers: false };
+    if (ov?.servers?.length) {
+      s.servers = ov.servers.map(String);
+      s.guestServers = true;
+    }
     if (ov?.format === "wire" || ov?.format === "json") s.format = ov.format;
     if (typeof ov?.timeoutMs === "number" && ov.timeoutMs > 0) s.timeoutMs = ov.timeoutMs;
     return s;
@@ -244,8 +278,16 @@ export function createDns(options: () => DnsOptions, gate: Gate = () => undefine
 
   /** One HTTP query to one server. Throws a NetError. */
   async function ask(server: string, name: string, type: QType, s: Settings): Promise<Message> {
-    const denied = gate(server);
-    if (denied) throw dnsError("message" in denied ? denied.message : denied.code, name, server);
+    const slot = gate.hold(s.guestServers ? server : undefined);
+    if ("code" in slot) throw dnsError("message" in slot ? slot.message : slot.code, name, server);
+    try {
+      return await askHeld(server, name, type, s);
+    } finally {
+      slot.release();
+    }
+  }
+
+  async function askHeld(server: string, name: string, type: QType, s: Settings): Promise<Message> {
     const json = s.format === "json";
     let url: URL;
     try {
@@ -285,13 +327,12 @@ export function createDns(options: () => DnsOptions, gate: Gate = () => undefine
       }
       let buf: Uint8Array;
       try {
-        buf = new Uint8Array(await res.arrayBuffer());
+        buf = await readCapped(res, MAX_MESSAGE_BYTES);
       } catch (e) {
+        if (e instanceof RangeError) throw dnsError(`cannot unmarshal DNS message: ${e.message}`, name, server);
         if (timedOut) throw dnsError("i/o timeout", name, server, { is_timeout: true, is_temporary: true });
         throw dnsError(`reading the DoH reply failed: ${String(e)}`, name, server, { is_temporary: true });
       }
-      if (buf.length > MAX_MESSAGE_BYTES)
-        throw dnsError(`cannot unmarshal DNS message: reply of ${buf.length} bytes`, name, server);
       try {
         return json
           ? decodeJson(JSON.parse(new TextDecoder().decode(buf)), name, type)
@@ -397,6 +438,12 @@ export function createDns(options: () => DnsOptions, gate: Gate = () => undefine
     }
   }
 
+  /** The policy's rule for names (policy.ts lookupDenial). */
+  function deny(name: string) {
+    const denied = gate.lookup(name);
+    if (denied) throw dnsError("message" in denied ? denied.message : denied.code, name, "");
+  }
+
   async function guarded<T>(name: string, f: () => Promise<T>): Promise<T> {
     try {
       return await f();
@@ -411,6 +458,7 @@ export function createDns(options: () => DnsOptions, gate: Gate = () => undefine
       const types: QType[] =
         network === "ip" ? ["A", "AAAA"] : network === "ip4" ? ["A"] : network === "ip6" ? ["AAAA"] : [];
       if (types.length === 0) throw { code: "unknown_network", net: network } satisfies NetError;
+      deny(name);
       if (!encodable(name)) throw dnsError("no such host", name, "", { is_not_found: true });
       const s = settings(ov);
       const results = await Promise.allSettled(types.map((t) => resolve(name, t, s)));
@@ -433,6 +481,7 @@ export function createDns(options: () => DnsOptions, gate: Gate = () => undefine
   /** PTR names (no trailing dot) of a reverse name such as 4.3.2.1.in-addr.arpa. */
   function lookupPTR(arpa: string, ov?: DnsOverrides): Promise<string[]> {
     return guarded(arpa, async () => {
+      deny(arpa);
       if (!encodable(arpa)) throw dnsError("no such host", arpa, "", { is_not_found: true });
       const { values, server } = await resolve(arpa, "PTR", settings(ov));
       if (values.length === 0) throw dnsError("no such host", arpa, server, { is_not_found: true });

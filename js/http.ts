@@ -9,7 +9,11 @@
 //   and a browser that implements it); otherwise it is collected and sent
 //   whole, up to `maxBufferedUploadBytes`.
 // - Go's special headers `js.fetch:mode`, `js.fetch:credentials` and
-//   `js.fetch:redirect` become fetch options and are not sent. A header the
+//   `js.fetch:redirect` become fetch options and are not sent. Credentials
+//   are the host's to grant (policy.credentials, default "omit").
+// - Redirects: while the policy restricts destinations, fetch runs with
+//   redirect "manual" and a redirect fails the request: the browser hides
+//   where it leads, so no hop could be checked (README "Security"). A header the
 //   browser would silently drop (Cookie, Host, Content-Length, Sec-*, ...)
 //   fails the request instead of being lost.
 // - The response body is read chunk by chunk from fetch's ReadableStream,
@@ -27,6 +31,7 @@
 //   bare "Failed to fetch" a no-cors HEAD probe tells a server that answered
 //   (so CORS blocked the response) from one that could not be reached.
 import { CLOSED, EOF, type NetError } from "./errors.js";
+import { credentialsFor, DENIED, OPEN_GATE, type Gate } from "./policy.js";
 
 export interface HttpOptions {
   /** "auto": stream request bodies where the browser can; "never": always buffer. */
@@ -36,6 +41,8 @@ export interface HttpOptions {
   /** Probe a failed fetch to tell CORS from an unreachable server. */
   probeFailures: boolean;
   probeTimeoutMs: number;
+  /** Largest body a whole-body read (Vo's nativeHttpsRequest) may hold. */
+  maxResponseBytes: number;
 }
 
 export const HTTP_DEFAULTS: HttpOptions = {
@@ -43,6 +50,7 @@ export const HTTP_DEFAULTS: HttpOptions = {
   maxBufferedUploadBytes: 256 << 20,
   probeFailures: true,
   probeTimeoutMs: 3000,
+  maxResponseBytes: 256 << 20,
 };
 
 /** What Rust sends to start a request. */
@@ -56,6 +64,8 @@ export interface HttpRequestSpec {
   deadline: number;
   /** Which deadline that is, for Go's message: "client" (Client.Timeout) or "context". */
   deadlineKind: "client" | "context";
+  /** The body will be read whole: HttpOptions.maxResponseBytes applies. */
+  whole?: boolean;
 }
 
 export interface HttpResponseHead {
@@ -86,6 +96,8 @@ const forbidden = (name: string) => {
 const JS_FETCH = { mode: "js.fetch:mode", credentials: "js.fetch:credentials", redirect: "js.fetch:redirect" };
 
 const other = (message: string): NetError => ({ code: "other", message });
+const isNetError = (e: unknown): e is NetError => typeof e === "object" && e !== null && "code" in e;
+const describe = (e: NetError) => ("message" in e ? e.message : e.code);
 const CANCELED: NetError = { code: "context_canceled" };
 
 /** Whether this browser can send a ReadableStream request body (the
@@ -147,21 +159,26 @@ class HttpRequest {
   private uploadRoom?: Waiter<void>;
   private readonly init: RequestInit;
   private readonly redirectMode: string;
+  /** Redirects are not followed because the policy restricts destinations. */
+  private readonly blindRedirects: boolean;
+  private received = 0; // body bytes served (for maxResponseBytes)
 
   constructor(
     private readonly spec: HttpRequestSpec,
     body: Uint8Array | undefined,
     private readonly opts: HttpOptions,
+    private readonly gate: Gate,
     private readonly onDone: () => void,
   ) {
     const headers = new Headers();
-    const init: RequestInit = { method: spec.method, credentials: "same-origin", signal: this.ctl.signal };
+    const init: RequestInit = { method: spec.method, signal: this.ctl.signal };
     const refused: string[] = [];
     const invalid = (e: unknown) => other(`net/http: invalid request: ${e instanceof Error ? e.message : String(e)}`);
+    let credentials: string | undefined;
     for (const [name, value] of spec.headers) {
       const lower = name.toLowerCase();
       if (lower === JS_FETCH.mode) init.mode = value as RequestMode;
-      else if (lower === JS_FETCH.credentials) init.credentials = value as RequestCredentials;
+      else if (lower === JS_FETCH.credentials) credentials = value;
       else if (lower === JS_FETCH.redirect) init.redirect = value as RequestRedirect;
       else if (forbidden(name)) refused.push(name);
       else {
@@ -179,6 +196,9 @@ class HttpRequest {
       );
     }
     init.headers = headers;
+    const cred = credentialsFor(gate.policy(), credentials);
+    if (typeof cred !== "string") throw cred;
+    init.credentials = cred;
     // Whatever fetch would refuse (bad URL, method or header value, a body
     // on GET) fails here, synchronously, with the browser's own words.
     try {
@@ -188,6 +208,8 @@ class HttpRequest {
       throw invalid(e);
     }
     this.redirectMode = init.redirect ?? "follow";
+    this.blindRedirects = this.redirectMode === "follow" && gate.restricts();
+    if (this.blindRedirects) init.redirect = "manual";
     if (spec.body === "bytes" && body && body.length > 0) init.body = body.slice() as BodyInit; // a copy: the view is into wasm memory
     this.init = init;
     if (spec.deadline > 0) this.armDeadline();
@@ -226,6 +248,17 @@ class HttpRequest {
       res.body?.cancel().catch(() => {});
       return;
     }
+    if (res.type === "opaqueredirect" && this.blindRedirects) {
+      return this.abort({
+        code: "denied",
+        message:
+          `${DENIED}: ${this.spec.url} answered with a redirect, and the browser does not reveal where it ` +
+          `leads, so the policy cannot check the next hop; redirects are not followed while the policy ` +
+          `restricts schemes, hosts or ports`,
+      });
+    }
+    const length = Number(res.headers.get("content-length") ?? NaN);
+    if (this.spec.whole && length > this.opts.maxResponseBytes) return this.abort(this.tooLarge());
     this.phase = "body";
     this.reader = res.body?.getReader();
     if (!this.reader) this.finishBody();
@@ -251,13 +284,18 @@ class HttpRequest {
     if (loc?.protocol === "https:" && url.startsWith("http:"))
       return other(`net/http: fetch() failed: blocked as mixed content: an https page cannot fetch ${url}`);
     if (!this.opts.probeFailures) return other(`net/http: fetch() failed: ${detail}`);
+    // A probe is a request like any other: the policy checks and counts
+    // it, and it never follows a redirect (one answering is enough).
     const probe = async (init: RequestInit): Promise<Response> => {
+      const slot = this.gate.hold(url);
+      if ("code" in slot) throw slot;
       const ctl = new AbortController();
       const t = setTimeout(() => ctl.abort(), this.opts.probeTimeoutMs);
       try {
-        return await fetch(url, { ...init, method: "HEAD", credentials: "omit", signal: ctl.signal });
+        return await fetch(url, { redirect: "manual", ...init, method: "HEAD", credentials: "omit", signal: ctl.signal });
       } finally {
         clearTimeout(t);
+        slot.release();
       }
     };
     // A refused redirect: the same request with redirect "manual" answers
@@ -272,30 +310,43 @@ class HttpRequest {
     // A no-cors request gets an opaque response from any server that answers.
     try {
       await probe({ mode: "no-cors" });
-      return (
-        this.failure ??
-        other(
-          `net/http: fetch() failed: blocked by CORS: the server answered, but its response ` +
-            `(or its preflight) does not allow origin ${pageOrigin()} (${detail})`,
-        )
-      );
-    } catch {
-      // A cross-origin-isolated page (COEP require-corp) blocks the probe's
-      // opaque response unless the server sends Cross-Origin-Resource-Policy,
-      // so there a failed probe does not mean the server is unreachable.
-      const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-      return (
-        this.failure ??
-        other(
-          isolated
-            ? `net/http: fetch() failed: blocked by CORS or the server could not be reached; this page is ` +
-                `cross-origin isolated (COEP), where only a server sending Cross-Origin-Resource-Policy ` +
-                `can be told apart (${detail})`
-            : `net/http: fetch() failed: the server could not be reached: DNS failure, connection ` +
-                `refused or reset, or a TLS error; the browser does not say which (${detail})`,
-        )
-      );
+    } catch (e) {
+      if (this.failure) return this.failure;
+      if (isNetError(e)) return other(`net/http: fetch() failed: ${detail} (not probed further: ${describe(e)})`);
+      return this.unreachable(detail);
     }
+    return (
+      this.failure ??
+      other(
+        `net/http: fetch() failed: blocked by CORS: the server answered, but its response ` +
+          `(or its preflight) does not allow origin ${pageOrigin()} (${detail})`,
+      )
+    );
+  }
+
+  private unreachable(detail: string): NetError {
+    // A cross-origin-isolated page (COEP require-corp) blocks the probe's
+    // opaque response unless the server sends Cross-Origin-Resource-Policy,
+    // so there a failed probe does not mean the server is unreachable.
+    const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+    return (
+      this.failure ??
+      other(
+        isolated
+          ? `net/http: fetch() failed: blocked by CORS or the server could not be reached; this page is ` +
+              `cross-origin isolated (COEP), where only a server sending Cross-Origin-Resource-Policy ` +
+              `can be told apart (${detail})`
+          : `net/http: fetch() failed: the server could not be reached: DNS failure, connection ` +
+              `refused or reset, or a TLS error; the browser does not say which (${detail})`,
+      )
+    );
+  }
+
+  private tooLarge(): NetError {
+    return other(
+      `net/http: response body larger than ${this.opts.maxResponseBytes} bytes, the most a whole-body ` +
+        `read may hold (http.maxResponseBytes); read it as a stream (nativeHttpsRequestStream)`,
+    );
   }
 
   private armDeadline(): void {
@@ -386,6 +437,11 @@ class HttpRequest {
     const l = this.leftover;
     if (l) {
       const n = Math.min(dest.length, l.length);
+      if (this.spec.whole && (this.received += n) > this.opts.maxResponseBytes) {
+        const err = this.tooLarge();
+        this.abort(err);
+        throw err;
+      }
       dest.set(n === l.length ? l : l.subarray(0, n));
       this.leftover = n === l.length ? undefined : l.subarray(n);
       return n;
@@ -457,10 +513,7 @@ class HttpRequest {
   }
 }
 
-export function createHttpBindings(
-  options: () => HttpOptions,
-  gate: (url: string) => NetError | undefined = () => undefined,
-) {
+export function createHttpBindings(options: () => HttpOptions, gate: Gate = OPEN_GATE) {
   const table = new Map<number, HttpRequest>();
   let next = 1;
   const get = (h: number): HttpRequest => {
@@ -471,10 +524,10 @@ export function createHttpBindings(
   return {
     /** Starts a request; returns its handle. Throws a NetError for a request fetch would refuse. */
     _netHttpFetch(spec: HttpRequestSpec, body?: Uint8Array): number {
-      const denied = gate(spec.url);
+      const denied = gate.check(spec.url);
       if (denied) throw denied;
       const h = next++;
-      table.set(h, new HttpRequest(spec, body, options(), () => table.delete(h)));
+      table.set(h, new HttpRequest(spec, body, options(), gate, () => table.delete(h)));
       return h;
     },
     /** Resolves with status, final URL and headers; rejects with a NetError. */

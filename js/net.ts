@@ -7,12 +7,12 @@
 import { createDnsBindings, DNS_DEFAULTS, type DnsOptions } from "./dns.js";
 import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions } from "./http.js";
 import { createWsBindings, WS_DEFAULTS, type WsOptions } from "./ws.js";
-import { deniedError, policyDenial, type NetPolicy } from "./policy.js";
+import { createGate, validatePolicy, type NetPolicy } from "./policy.js";
 
 export * from "./errors.js";
 export { DNS_DEFAULTS, type DnsOptions, type DnsOverrides, type DnsStats } from "./dns.js";
 export { HTTP_DEFAULTS, type HttpOptions } from "./http.js";
-export { DENIED, policyDenial, type NetPolicy } from "./policy.js";
+export { createGate, DENIED, lookupDenial, policyDenial, type Gate, type NetPolicy } from "./policy.js";
 export { READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "./ws.js";
 
 /** Everything `registerNetBindings` accepts; every field is optional. */
@@ -41,30 +41,31 @@ export function netOptions(): Readonly<Options> {
   return options;
 }
 
-/** The policy check every table runs before opening anything. Open
- *  connections count WebSocket Conns and HTTP requests in flight; DoH
- *  queries are checked by URL but not counted. */
-function gate(counted: boolean) {
-  return (url: string) => {
-    const open = counted ? Number(bindings._netWsCount()) + Number(bindings._netHttpCount()) : 0;
-    const why = policyDenial(options.policy, url, open);
-    return why ? deniedError(why) : undefined;
-  };
-}
+/**
+ * The policy as every table sees it (js/policy.ts). Everything that opens a
+ * socket or sends a request counts against `maxConnections`: WebSocket
+ * Conns until the browser has closed them, HTTP requests in flight, and the
+ * short-lived requests held through `hold` (DoH queries, failure probes).
+ */
+const gate = createGate(
+  () => options.policy,
+  () => Number(bindings._netWsSockets()) + Number(bindings._netHttpCount()),
+);
 
 /** The bindings Rust imports; one table shared by every caller. */
 const bindings: Record<string, Function> = {
-  ...createWsBindings(() => options.ws, gate(true)),
-  ...createDnsBindings(() => options.dns, gate(false)),
-  ...createHttpBindings(() => options.http, gate(true)),
+  ...createWsBindings(() => options.ws, gate),
+  ...createDnsBindings(() => options.dns, gate),
+  ...createHttpBindings(() => options.http, gate),
 };
 
 /**
  * Installs the `_net*` functions on `globalThis` (idempotent: a later call
  * only merges new options; connections already open keep theirs).
- * Returns the names installed.
+ * Returns the names installed. Throws a TypeError for an invalid policy.
  */
 export function registerNetBindings(opts: NetOptions = {}): string[] {
+  if (opts.policy) validatePolicy(opts.policy); // a pattern that could never match is a mistake, said at once
   options = {
     ws: { ...options.ws, ...opts.ws },
     dns: { ...options.dns, ...opts.dns },

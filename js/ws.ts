@@ -13,7 +13,10 @@
 // - Deadlines are absolute (epoch ms, 0 = none) and timer-driven. A pending
 //   operation wakes at its deadline with a timeout; the connection stays
 //   usable. Changing a deadline applies to pending operations.
-// - Receive bound, `readLimitBytes` queued per connection. With
+// - Receive bound, `readLimitBytes` of queue cost per connection: the bytes
+//   plus MESSAGE_COST per queued chunk, so a flood of tiny messages is
+//   bounded too (small messages are packed into shared blocks, so such a
+//   flood costs about its payload, and drains in O(1) per message). With
 //   WebSocketStream (used where it exists), reading from the socket simply
 //   stops at the bound: real backpressure. Chromium's WebSocketStream
 //   discards messages still in flight when the peer closes while reading is
@@ -35,13 +38,15 @@
 // away without settling it; `_netWsRelease(h)` frees a handle settling
 // nothing (an abandoned dial, a dropped Conn).
 import { CLOSED, EOF, type NetError } from "./errors.js";
+import { OPEN_GATE, type Gate } from "./policy.js";
 
 export interface WsOptions {
   /** Write splits larger payloads into several binary messages. */
   maxMessageBytes: number;
   /** Write waits while the socket's bufferedAmount is above this. */
   writeHighWaterBytes: number;
-  /** Received bytes queued per connection before the socket is closed. */
+  /** Receive queue cost (bytes + MESSAGE_COST per chunk) per connection
+   *  at which reading pauses (WebSocketStream) or the socket is closed. */
   readLimitBytes: number;
   /** How often a waiting Write checks bufferedAmount (no drain event exists). */
   drainPollMs: number;
@@ -62,6 +67,14 @@ export const WS_DEFAULTS: WsOptions = {
 export const READ_LIMIT_CLOSE_CODE = 4009;
 
 const TIMEOUT: NetError = { code: "timeout" };
+
+/** What one queued chunk costs beyond its bytes (a JS object and its
+ *  backing store bookkeeping), charged against readLimitBytes. */
+export const MESSAGE_COST = 128;
+/** Messages up to this size are copied into shared blocks of PACK_BLOCK
+ *  bytes instead of being queued one object each. */
+const PACK_MAX = 2048;
+const PACK_BLOCK = 64 * 1024;
 
 /** setTimeout's largest delay; longer deadlines re-arm when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -127,6 +140,9 @@ interface TransportEvents {
   onClose(code: number, reason: string, lossy?: boolean): void;
   /** The socket is gone (messages may still be undelivered): no more writes. */
   onWritesEnd(code: number, reason: string): void;
+  /** The browser has released the socket (closing handshake over, or it
+   *  failed); called once, even after dispose(). */
+  onSocketGone(): void;
 }
 
 class ClassicTransport implements Transport {
@@ -134,6 +150,7 @@ class ClassicTransport implements Transport {
   private ws: WebSocket;
   constructor(url: string, ev: TransportEvents) {
     this.ws = new WebSocket(url); // throws SyntaxError / SecurityError synchronously
+    this.ws.addEventListener("close", () => ev.onSocketGone()); // kept by dispose()
     // Before the socket can open, so no early message is lost.
     this.ws.binaryType = "arraybuffer";
     this.ws.onmessage = (e) => ev.onMessage(e.data);
@@ -186,6 +203,10 @@ class StreamTransport implements Transport {
   constructor(url: string, private ev: TransportEvents) {
     const Ctor = (globalThis as unknown as { WebSocketStream: new (url: string) => WebSocketStreamLike }).WebSocketStream;
     this.wss = new Ctor(url);
+    this.wss.closed.then(
+      () => ev.onSocketGone(),
+      () => ev.onSocketGone(),
+    );
     // Writers learn of the end at once; readers only after the last message.
     this.wss.closed.then(
       (c) => this.endWrites(c.closeCode ?? 1005, c.reason ?? ""),
@@ -296,6 +317,9 @@ class WsConn {
   private first = 0;
   private head = 0; // bytes of queue[first] already read
   private queued = 0;
+  // The block small messages are packed into; the last queue entry is a
+  // view of buf[start:end] while it is in use.
+  private block?: { buf: Uint8Array; start: number; end: number };
   private readers: Waiter<void>[] = [];
   private writers: PendingWrite[] = [];
   private readDeadline = 0;
@@ -315,12 +339,14 @@ class WsConn {
     private readonly opts: WsOptions,
     timeoutMs: number,
     private readonly onGone: () => void,
+    onSocketGone: () => void,
   ) {
     this.t = createTransport(url, opts.transport, {
       onOpen: () => this.onOpen(),
       onMessage: (data) => this.onMessage(data),
       onClose: (code, reason, lossy) => this.onClose(code, reason, lossy),
       onWritesEnd: (code, reason) => this.endWrites(closeError(code, reason) ?? other(`websocket closed by peer with code ${code}`)),
+      onSocketGone,
     });
     this.opened = waiter({});
     if (timeoutMs > 0) this.dialTimer = setTimeout(() => this.failDial(TIMEOUT), Math.min(timeoutMs, MAX_TIMER_MS));
@@ -349,12 +375,11 @@ class WsConn {
     if (chunk.length === 0) return;
     // The chunk that crosses the limit is kept (nothing is dropped); the
     // socket is closed so no more arrive.
-    this.queue.push(chunk);
-    this.queued += chunk.length;
+    this.enqueue(chunk);
     if (this.t.pausable) {
       // Backpressure: stop reading at the bound, resume as Read drains.
-      if (this.queued >= this.opts.readLimitBytes) this.t.setReading(false);
-    } else if (this.queued > this.opts.readLimitBytes) {
+      if (this.cost() >= this.opts.readLimitBytes) this.t.setReading(false);
+    } else if (this.cost() > this.opts.readLimitBytes) {
       this.end = {
         err: other(
           `receive buffer limit of ${this.opts.readLimitBytes} bytes exceeded; connection closed (code ${READ_LIMIT_CLOSE_CODE})`,
@@ -364,6 +389,31 @@ class WsConn {
       this.endWrites(this.end.err!);
     }
     this.pumpReads();
+  }
+
+  /** Queues a chunk; a small one is copied into the current block. */
+  private enqueue(chunk: Uint8Array) {
+    this.queued += chunk.length;
+    if (chunk.length > PACK_MAX) {
+      this.block = undefined;
+      this.queue.push(chunk);
+      return;
+    }
+    let b = this.block;
+    if (!b || b.end + chunk.length > b.buf.length) {
+      b = this.block = { buf: new Uint8Array(PACK_BLOCK), start: 0, end: 0 };
+      this.queue.push(b.buf.subarray(0, 0));
+    } else if (b.start === b.end) {
+      this.queue.push(b.buf.subarray(b.start, b.start)); // its last view was read: a new one after it
+    }
+    b.buf.set(chunk, b.end);
+    b.end += chunk.length;
+    this.queue[this.queue.length - 1] = b.buf.subarray(b.start, b.end);
+  }
+
+  /** The receive queue's cost: bytes plus MESSAGE_COST per chunk object. */
+  cost(): number {
+    return this.queued + MESSAGE_COST * (this.queue.length - this.first);
   }
 
   private onClose(code: number, reason: string, lossy = false) {
@@ -428,6 +478,8 @@ class WsConn {
       if (this.head === chunk.length) {
         this.head = 0;
         this.first++;
+        // The block's view is used up: later small messages start a new view.
+        if (this.block && chunk.buffer === this.block.buf.buffer) this.block.start = this.block.end;
         if (this.first === this.queue.length) {
           this.queue = [];
           this.first = 0;
@@ -437,7 +489,7 @@ class WsConn {
         }
       }
     }
-    if (this.t.pausable && this.queued < this.opts.readLimitBytes) this.t.setReading(true);
+    if (this.t.pausable && this.cost() < this.opts.readLimitBytes) this.t.setReading(true);
     return n;
   }
 
@@ -576,6 +628,7 @@ class WsConn {
     this.queue = [];
     this.first = 0;
     this.queued = 0;
+    this.block = undefined;
     this.onGone();
   }
 }
@@ -599,9 +652,10 @@ function constructorError(url: string, e: unknown): NetError {
 }
 
 /** The bindings Rust imports (`_netWs*`), over one handle table. */
-export function createWsBindings(options: () => WsOptions, gate: (url: string) => NetError | undefined = () => undefined) {
+export function createWsBindings(options: () => WsOptions, gate: Gate = OPEN_GATE) {
   const table = new Map<number, WsConn>();
   let next = 1;
+  let sockets = 0; // browser sockets not yet released (closing ones too)
   const get = (h: number): WsConn => {
     const c = table.get(h);
     if (!c) throw CLOSED; // closed (or never opened): Go's ErrClosed
@@ -610,15 +664,18 @@ export function createWsBindings(options: () => WsOptions, gate: (url: string) =
   return {
     /** Starts connecting; returns the handle. Throws a NetError for a bad URL. */
     _netWsConnect(url: string, timeoutMs: number): number {
-      const denied = gate(url);
+      const denied = gate.check(url);
       if (denied) throw denied;
       const h = next++;
       let conn: WsConn;
+      let gone = false;
+      const socketGone = () => void (gone || ((gone = true), sockets--));
       try {
-        conn = new WsConn(url, options(), timeoutMs, () => table.delete(h));
+        conn = new WsConn(url, options(), timeoutMs, () => table.delete(h), socketGone);
       } catch (e) {
         throw constructorError(url, e);
       }
+      sockets++;
       table.set(h, conn);
       return h;
     },
@@ -635,6 +692,11 @@ export function createWsBindings(options: () => WsOptions, gate: (url: string) =
     _netWsClose: (h: number): void => get(h).close(),
     /** Abandons a dial or a dropped Conn: frees the handle, settles nothing. */
     _netWsRelease: (h: number): void => table.get(h)?.dispose(),
+    /** Open Conns (handles not yet closed or released). */
     _netWsCount: (): number => table.size,
+    /** Browser sockets not yet released, closing ones included: what the policy counts. */
+    _netWsSockets: (): number => sockets,
+    /** Receive queue cost of a Conn (bytes + MESSAGE_COST per chunk), for the benchmark. */
+    _netWsQueueCost: (h: number): number => get(h).cost(),
   };
 }

@@ -3,7 +3,7 @@
 // from servers/start.mjs beside it.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize, resolve } from "node:path";
+import { extname, isAbsolute, join, relative, resolve } from "node:path";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -23,15 +23,24 @@ const TYPES = {
 export function startStatic(mounts, port = 0, routes = {}, headers = {}) {
   const roots = Object.entries(mounts).sort((a, b) => b[0].length - a[0].length);
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    } catch {
+      return void res.writeHead(400).end("bad request: malformed percent-escape");
+    }
+    if (path.includes("\0")) return void res.writeHead(400).end("bad request");
     if (routes[path]) {
       return void res.writeHead(200, { ...headers, "content-type": TYPES[".json"], "cache-control": "no-store" }).end(routes[path]());
     }
     const mount = roots.find(([prefix]) => path.startsWith(prefix));
     if (!mount) return void res.writeHead(404).end("not found");
     const root = resolve(mount[1]);
-    let file = normalize(join(root, path.slice(mount[0].length)));
-    if (!file.startsWith(root)) return void res.writeHead(403).end("forbidden");
+    let file = resolve(root, `./${path.slice(mount[0].length)}`);
+    // Inside root, by path components: a sibling sharing root's prefix
+    // (/srv/www-x beside /srv/www) is outside.
+    const rel = relative(root, file);
+    if (rel.startsWith("..") || isAbsolute(rel)) return void res.writeHead(403).end("forbidden");
     if (path.endsWith("/")) file = join(file, "index.html");
     try {
       const body = await readFile(file);

@@ -26,7 +26,7 @@ pub use client::{
 pub use context::Context;
 #[cfg(target_arch = "wasm32")]
 pub use externs::{extern_request_count, register_externs, EXTERNS};
-pub use header::{canonical_header_key, Header};
+pub use header::{canonical_header_key, parse_header_lines, Header};
 pub use request::{new_request, Body, Cookie, Request};
 pub use server::{listen_and_serve, listen_and_serve_tls, serve, ServeMux, Server};
 pub use status::status_text;

@@ -4,7 +4,8 @@
 // server (dnsdist + dnsmasq) in Chromium: runtime-wasm/tests/lookup.rs.
 import * as dnsPacket from "@dnsquery/dns-packet";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createDns, DNS_DEFAULTS, encodeQuery, type DnsOptions } from "../../js/dns.js";
+import { createDns, createDnsBindings, DNS_DEFAULTS, encodeQuery, type DnsOptions } from "../../js/dns.js";
+import { createGate, type NetPolicy } from "../../js/policy.js";
 import type { NetError } from "../../js/errors.js";
 
 const SERVER = "https://doh.test/dns-query";
@@ -510,5 +511,75 @@ describe("JSON API", () => {
     expect((await failure(dns({ format: "json" }).lookupIP("x.test", "ip4"))).err).toBe(
       'cannot unmarshal DNS message: A record with bad data "999.1.1.1"',
     );
+  });
+});
+
+describe("the host's policy", () => {
+  const gated = (policy: NetPolicy, opts: Partial<DnsOptions> = {}) => {
+    const o: DnsOptions = { ...DNS_DEFAULTS, servers: [SERVER], ...opts };
+    return createDns(() => o, createGate(() => policy, () => 0));
+  };
+
+  it("a name the guest could not connect to is not looked up: no query carries it out", async () => {
+    const calls = mockFetch(ZONE);
+    const d = gated({ hosts: ["a.test", "10.9.8.7"] });
+    expect(await d.lookupIP("a.test", "ip4")).toEqual(["10.1.2.3"]);
+    const e = await failure(d.lookupIP("c2VjcmV0.exfil.test", "ip"));
+    expect(e).toEqual({
+      code: "dns",
+      err: "permission denied by network policy (lookup of c2VjcmV0.exfil.test not allowed)",
+      name: "c2VjcmV0.exfil.test",
+      server: "",
+    });
+    expect(await d.lookupPTR("7.8.9.10.in-addr.arpa")).toEqual(["dual.test"]);
+    expect((await failure(d.lookupPTR("8.8.9.10.in-addr.arpa"))).err).toMatch(/^permission denied by network policy/);
+    expect(calls.map((c) => c.query.name)).toEqual(["a.test", "7.8.9.10.in-addr.arpa"]);
+  });
+
+  it("queries in flight count against maxConnections; the host's servers are trusted, a guest's are checked", async () => {
+    const calls = mockFetch(ZONE);
+    const none = gated({ maxConnections: 0 });
+    expect((await failure(none.lookupIP("a.test", "ip4"))).err).toBe(
+      "permission denied by network policy (more than 0 connections not allowed)",
+    );
+    expect(calls.length).toBe(0);
+    const d = gated({ hosts: ["a.test"] }); // doh.test is not a guest destination, yet the host's server works
+    expect(await d.lookupIP("a.test", "ip4")).toEqual(["10.1.2.3"]);
+    const dGuest = createDnsBindings(() => ({ ...DNS_DEFAULTS, servers: [SERVER] }), createGate(() => ({ hosts: ["a.test"] }), () => 0));
+    const e = await failure(dGuest._netLookupIP("ip4", "a.test", { servers: [BACKUP] }));
+    expect(e.err).toBe("permission denied by network policy (host backup.test not allowed)");
+    expect(calls.length).toBe(1);
+  });
+
+  it("a reply over 65535 bytes is refused by its Content-Length, before it is read", async () => {
+    let pulled = 0;
+    mockFetch(ZONE, () => {
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          pulled++;
+          c.enqueue(new Uint8Array(16384));
+        },
+      });
+      return new Response(body, { headers: { "content-type": "application/dns-message", "content-length": "1000000" } });
+    });
+    const e = await failure(dns().lookupIP("a.test", "ip4"));
+    expect(e.err).toBe("cannot unmarshal DNS message: reply of 1000000 bytes");
+    expect(pulled).toBeLessThanOrEqual(1);
+  });
+
+  it("an endless reply without Content-Length is cut off at 65535 bytes", async () => {
+    let pulled = 0;
+    mockFetch(ZONE, () => {
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          pulled++;
+          c.enqueue(new Uint8Array(16384));
+        },
+      });
+      return new Response(body, { headers: { "content-type": "application/dns-message" } });
+    });
+    const e = await failure(dns().lookupIP("a.test", "ip4"));
+    expect(e.err).toBe("cannot unmarshal DNS message: reply of more than 65535 bytes");
+    expect(pulled).toBeLessThan(10);
   });
 });

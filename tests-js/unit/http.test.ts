@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions, type HttpRequestSpec } from "../../js/http.js";
 import type { NetError } from "../../js/errors.js";
+import { createGate, type NetPolicy } from "../../js/policy.js";
 
 const URL_ = "http://api.test/x";
 
@@ -43,9 +44,10 @@ function controlledBody() {
   return { stream, ctl };
 }
 
-function bindings(opts: Partial<HttpOptions> = {}) {
+function bindings(opts: Partial<HttpOptions> = {}, policy: NetPolicy = { credentials: "include" }) {
   const o = { ...HTTP_DEFAULTS, ...opts };
-  return createHttpBindings(() => o);
+  const b = createHttpBindings(() => o, createGate(() => policy, () => b._netHttpCount()));
+  return b;
 }
 
 async function rejection(p: unknown): Promise<NetError> {
@@ -129,11 +131,26 @@ describe("request translation", () => {
     b._netHttpRelease(h);
   });
 
-  it("credentials default to same-origin, as in Go's fetch transport", async () => {
+  it("credentials are the host's to grant: omit by default, never more than allowed", async () => {
     const calls = mockFetch(() => new Response(""));
-    const b = bindings();
+    const cred = (h: [string, string][]) => spec({ headers: h });
+    const asks: [string, string][] = [["js.fetch:credentials", "include"]];
+    let b = bindings({}, {}); // the host said nothing: omit
     await b._netHttpResponse(b._netHttpFetch(spec(), undefined));
-    expect(calls[0].init.credentials).toBe("same-origin");
+    expect(calls[0].init.credentials).toBe("omit");
+    expect(thrown(() => b._netHttpFetch(cred(asks), undefined))).toEqual({
+      code: "denied",
+      message: "permission denied by network policy (credentials include not allowed)",
+    });
+    expect(thrown(() => b._netHttpFetch(cred([["js.fetch:credentials", "same-origin"]]), undefined)).code).toBe("denied");
+    b = bindings({}, { credentials: "include" }); // Go's default when nothing is asked
+    await b._netHttpResponse(b._netHttpFetch(spec(), undefined));
+    await b._netHttpResponse(b._netHttpFetch(cred(asks), undefined));
+    expect(calls.slice(1).map((c) => c.init.credentials)).toEqual(["same-origin", "include"]);
+    expect(thrown(() => b._netHttpFetch(cred([["js.fetch:credentials", "all"]]), undefined))).toEqual({
+      code: "other",
+      message: 'net/http: invalid js.fetch:credentials "all"',
+    });
   });
 
   it("copies the body: the caller's view may change right after the call", async () => {
@@ -339,9 +356,9 @@ describe("why a fetch failed", () => {
     const e = await rejection(b._netHttpResponse(b._netHttpFetch(spec(), undefined)));
     expect(msg(e)).toMatch(/^net\/http: fetch\(\) failed: blocked by CORS: the server answered, but its response \(or its preflight\) does not allow origin /);
     expect(msg(e)).toContain("(Failed to fetch)");
-    expect(calls.map((c) => [c.init.method, c.init.mode ?? "cors", c.init.credentials])).toEqual([
-      ["GET", "cors", "same-origin"],
-      ["HEAD", "no-cors", "omit"],
+    expect(calls.map((c) => [c.init.method, c.init.mode ?? "cors", c.init.credentials, c.init.redirect ?? "follow"])).toEqual([
+      ["GET", "cors", "same-origin", "follow"],
+      ["HEAD", "no-cors", "omit", "manual"], // a probe never follows a redirect
     ]);
   });
 
@@ -385,6 +402,80 @@ describe("why a fetch failed", () => {
       "net/http: fetch() failed: Failed to fetch",
     );
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe("the host's policy", () => {
+  const opaqueRedirect = () => {
+    const r = new Response(null, { status: 200 });
+    Object.defineProperty(r, "type", { value: "opaqueredirect" });
+    return r;
+  };
+
+  it("while destinations are restricted, no redirect is followed blind", async () => {
+    const calls = mockFetch(() => opaqueRedirect());
+    const b = bindings({}, { hosts: ["api.test"] });
+    const h = b._netHttpFetch(spec({ method: "POST", body: "bytes" }), new Uint8Array([1]));
+    const e = await rejection(b._netHttpResponse(h));
+    expect(calls[0].init.redirect).toBe("manual");
+    expect(e.code).toBe("denied");
+    expect(msg(e)).toBe(
+      `permission denied by network policy: ${URL_} answered with a redirect, and the browser does not reveal where it ` +
+        "leads, so the policy cannot check the next hop; redirects are not followed while the policy restricts schemes, hosts or ports",
+    );
+    expect(() => rd(b, h, 10)).toThrow(expect.objectContaining({ code: "denied" }));
+  });
+
+  it("redirects follow when nothing is restricted, and a guest's own choice is kept", async () => {
+    const calls = mockFetch(() => new Response("ok"));
+    for (const [policy, asked, want] of [
+      [{}, undefined, "follow"],
+      [{ maxConnections: 3 }, undefined, "follow"], // a count limits nothing about where
+      [{ ports: [80] }, "error", "error"],
+      [{ ports: [80] }, "manual", "manual"],
+      [{ schemes: ["http"] }, "follow", "manual"],
+    ] as const) {
+      const b = bindings({}, policy);
+      const headers: [string, string][] = asked ? [["js.fetch:redirect", asked]] : [];
+      await b._netHttpResponse(b._netHttpFetch(spec({ headers }), undefined));
+      expect(calls.at(-1)!.init.redirect ?? "follow", JSON.stringify(policy)).toBe(want);
+    }
+  });
+
+  it("failure probes count against maxConnections: none is sent past it", async () => {
+    const calls = mockFetch(() => Promise.reject(new TypeError("Failed to fetch")));
+    const b = bindings({}, { maxConnections: 1 });
+    const e = await rejection(b._netHttpResponse(b._netHttpFetch(spec(), undefined)));
+    expect(calls.length).toBe(1); // the request itself holds the only slot
+    expect(msg(e)).toBe(
+      "net/http: fetch() failed: Failed to fetch (not probed further: permission denied by network policy (more than 1 connections not allowed))",
+    );
+  });
+
+  it("a whole-body read stops at maxResponseBytes, by Content-Length or while reading", async () => {
+    mockFetch(() => new Response("x".repeat(100), { headers: { "content-length": "100" } }));
+    let b = bindings({ maxResponseBytes: 99 });
+    const e = await rejection(b._netHttpResponse(b._netHttpFetch(spec({ whole: true }), undefined)));
+    expect(msg(e)).toBe(
+      "net/http: response body larger than 99 bytes, the most a whole-body read may hold (http.maxResponseBytes); " +
+        "read it as a stream (nativeHttpsRequestStream)",
+    );
+    const body = controlledBody();
+    mockFetch(() => new Response(body.stream)); // no Content-Length
+    b = bindings({ maxResponseBytes: 99 });
+    const h = b._netHttpFetch(spec({ whole: true }), undefined);
+    await b._netHttpResponse(h);
+    body.ctl.enqueue(new Uint8Array(60));
+    expect((await readWait(b, h, 1000)).length).toBe(60);
+    body.ctl.enqueue(new Uint8Array(60));
+    await b._netHttpReady(h);
+    expect(() => rd(b, h, 1000)).toThrow(expect.objectContaining({ message: expect.stringContaining("larger than 99 bytes") }));
+    expect(() => rd(b, h, 1000)).toThrow(expect.objectContaining({ message: expect.stringContaining("larger than 99 bytes") }));
+    // A streamed read (not whole) has no such cap: the reader bounds itself.
+    mockFetch(() => new Response("x".repeat(100), { headers: { "content-length": "100" } }));
+    const h2 = b._netHttpFetch(spec(), undefined);
+    await b._netHttpResponse(h2);
+    expect((await readAll(b, h2)).length).toBe(100);
   });
 });
 

@@ -2,7 +2,7 @@
 // timers: the edge cases a real server cannot produce on demand. The same
 // code runs against real servers in Chromium (runtime-wasm/tests/conn.rs).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createWsBindings, READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "../../js/ws.js";
+import { createWsBindings, MESSAGE_COST, READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "../../js/ws.js";
 
 class MockWebSocket {
   static readonly CONNECTING = 0;
@@ -18,6 +18,10 @@ class MockWebSocket {
   onclose: ((ev: { code: number; reason: string }) => void) | null = null;
   sent: number[][] = [];
   closedWith?: { code?: number; reason?: string };
+  private listeners: Array<(ev: { code: number; reason: string }) => void> = [];
+  addEventListener(type: string, f: (ev: { code: number; reason: string }) => void) {
+    if (type === "close") this.listeners.push(f);
+  }
   binaryTypeAtConstruction?: string;
   constructor(readonly url: string) {
     if (url.includes("[")) throw Object.assign(new Error(`The URL '${url}' is invalid.`), { name: "SyntaxError" });
@@ -42,6 +46,7 @@ class MockWebSocket {
   peerClose(code: number, reason = "") {
     this.readyState = 3;
     this.onclose?.({ code, reason });
+    for (const f of this.listeners) f({ code, reason });
   }
 }
 
@@ -289,7 +294,7 @@ describe("read", () => {
   });
 
   it("over the receive limit: closes with 4009, keeps every byte, then says why", async () => {
-    opts.readLimitBytes = 4;
+    opts.readLimitBytes = 4 + MESSAGE_COST; // the bytes and one chunk object
     const [h, ws] = await openConn();
     ws.message([1, 2, 3]);
     ws.message([4, 5, 6]); // crosses the limit: kept, socket closed
@@ -297,8 +302,51 @@ describe("read", () => {
     ws.message([7]); // the browser drops these after close(); ignored here too
     expect(rd(h, 100)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(() => rd(h, 10)).toThrow(
-      expect.objectContaining({ message: expect.stringContaining("receive buffer limit of 4 bytes exceeded") }),
+      expect.objectContaining({ message: expect.stringContaining(`receive buffer limit of ${4 + MESSAGE_COST} bytes exceeded`) }),
     );
+  });
+
+  it("a flood of tiny messages is packed: its cost is about its payload, not an object per message", async () => {
+    opts.readLimitBytes = 1 << 30;
+    const [h, ws] = await openConn();
+    const n = 200_000;
+    for (let i = 0; i < n; i++) ws.message([i & 0xff]);
+    const blocks = Math.ceil(n / (64 * 1024));
+    expect(net._netWsQueueCost(h)).toBe(n + MESSAGE_COST * blocks); // ~1.002 of the payload, not 129x
+    const dest = new Uint8Array(n + 10);
+    expect(net._netWsRead(h, dest)).toBe(n);
+    expect(dest.subarray(0, n).every((b, i) => b === (i & 0xff))).toBe(true);
+    expect(net._netWsQueueCost(h)).toBe(0);
+  });
+
+  it("tiny messages count per chunk against the bound, so a flood cannot hide under it", async () => {
+    opts.readLimitBytes = 10 * (4096 + MESSAGE_COST) - 1;
+    const [h, ws] = await openConn();
+    const big = new Array(4096).fill(7); // over the packing size: one chunk each
+    for (let i = 0; i < 9; i++) ws.message(big);
+    expect(ws.closedWith).toBeUndefined();
+    ws.message(big); // payload 40960 is under the bound, the cost is not
+    expect(ws.closedWith?.code).toBe(READ_LIMIT_CLOSE_CODE);
+    expect(net._netWsRead(h, new Uint8Array(1 << 20))).toBe(10 * 4096);
+  });
+
+  it("packing keeps order across partial reads and messages that arrive between them", async () => {
+    opts.readLimitBytes = 1 << 30;
+    const [h, ws] = await openConn();
+    const want: number[] = [];
+    let k = 0;
+    const got: number[] = [];
+    for (let round = 0; round < 300; round++) {
+      const len = [1, 3, 2047, 2048, 2049, 5000][round % 6];
+      const m = Array.from({ length: len }, () => k++ & 0xff);
+      want.push(...m);
+      ws.message(m);
+      const r = rd(h, [1, 700, 5000, 3][round % 4]);
+      if (r) got.push(...r);
+    }
+    for (let r = rd(h, 4096); r; r = rd(h, 4096)) got.push(...r);
+    expect(got.length).toBe(want.length);
+    expect(got.every((b, i) => b === want[i])).toBe(true);
   });
 
   it("many small messages drain in order through small and large reads", async () => {
@@ -372,6 +420,33 @@ describe("write", () => {
     const p = outcome(net._netWsWrite(h, new Uint8Array([1])));
     ws.peerClose(4002, "gone");
     expect(await p).toEqual({ err: expect.objectContaining({ message: "websocket closed by peer with code 4002 (gone)" }) });
+  });
+});
+
+describe("counting sockets", () => {
+  it("a closed Conn's socket counts until the browser releases it (a peer can stall the close)", async () => {
+    const [h, ws] = await openConn();
+    expect([net._netWsCount(), net._netWsSockets()]).toEqual([1, 1]);
+    net._netWsClose(h);
+    expect([net._netWsCount(), net._netWsSockets()]).toEqual([0, 1]); // the handle is gone, the socket is not
+    ws.peerClose(1000); // the closing handshake ends
+    expect(net._netWsSockets()).toBe(0);
+    ws.peerClose(1000); // once only
+    expect(net._netWsSockets()).toBe(0);
+  });
+
+  it("a failed dial and a released one stop counting when the browser gives up the socket", async () => {
+    const h = net._netWsConnect("ws://h/p", 0);
+    const ws = MockWebSocket.last!;
+    const opened = net._netWsOpened(h).catch((e) => e);
+    ws.peerClose(1006);
+    expect((await opened).code).toBe("other");
+    expect(net._netWsSockets()).toBe(0);
+    const h2 = net._netWsConnect("ws://h/p", 0);
+    net._netWsRelease(h2);
+    expect([net._netWsCount(), net._netWsSockets()]).toEqual([0, 1]);
+    MockWebSocket.last!.peerClose(1006);
+    expect(net._netWsSockets()).toBe(0);
   });
 });
 

@@ -35,6 +35,7 @@ struct Spec<'a> {
     body: &'static str,
     deadline: f64,
     deadline_kind: &'static str,
+    whole: bool,
 }
 
 /// What js/http.ts `HttpResponseHead` carries.
@@ -173,6 +174,7 @@ impl Transport {
             },
             deadline: deadline.map(epoch_ms).unwrap_or(0.0),
             deadline_kind: kind,
+            whole: req.whole_body,
         };
         let spec_js = serde_wasm_bindgen::to_value(&spec)
             .map_err(|e| Error::other(format!("request spec: {e}")))?;
@@ -256,6 +258,7 @@ fn response(req: Request, head: Head, body: ResponseBody) -> Response {
             body: Body::Empty,
             content_length: 0,
             context: req.context,
+            whole_body: req.whole_body,
         },
         redirected: head.redirected,
     }

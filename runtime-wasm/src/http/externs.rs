@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{new_request, Body, Client, Context, Request, Response, ResponseBody};
+use super::{new_request, parse_header_lines, Body, Client, Context, Response, ResponseBody};
 use crate::externs::Kind::{self, Bytes, Int, Int64, Str, Strings};
 use crate::externs::{
     failed_results, register_table, results, Args, Declared, Extern, ExternRegistry, RegisterError, Step, Value,
@@ -75,22 +75,6 @@ fn new_id() -> Vec<Value> {
     }
 }
 
-/// "Name: value" lines into the request's header, as Go's textproto
-/// reads them: the name up to the first colon, the value trimmed.
-fn parse_header_lines(req: &mut Request, lines: &[String]) -> Result<(), Error> {
-    for line in lines {
-        match line.split_once(':') {
-            Some((k, v)) if !k.trim().is_empty() => req.header.add(k.trim(), v.trim()),
-            _ => {
-                return Err(Error::other(format!(
-                    "net/http: malformed header line {line:?} (want \"Name: value\")"
-                )))
-            }
-        }
-    }
-    Ok(())
-}
-
 /// What one `nativeHttpsRequest` call asks for.
 struct Ask {
     id: i64,
@@ -99,9 +83,10 @@ struct Ask {
     lines: Vec<String>,
     body: Vec<u8>,
     timeout_ns: i64,
+    whole: bool,
 }
 
-fn ask(a: &Args<'_, '_>) -> Ask {
+fn ask(a: &Args<'_, '_>, whole: bool) -> Ask {
     Ask {
         id: a.int(0),
         method: a.str(1).to_string(),
@@ -109,6 +94,7 @@ fn ask(a: &Args<'_, '_>) -> Ask {
         lines: a.strings(3),
         body: a.data(4).to_vec(),
         timeout_ns: a.int(5),
+        whole,
     }
 }
 
@@ -132,7 +118,9 @@ async fn perform(ask: Ask) -> Result<Response, Error> {
     };
     let method = if ask.method.is_empty() { "GET" } else { &ask.method };
     let mut req = new_request(method, &ask.url, body)?;
-    parse_header_lines(&mut req, &ask.lines)?;
+    parse_header_lines(&mut req.header, &ask.lines)?;
+    // The whole body will be held: the host's maxResponseBytes applies.
+    req.whole_body = ask.whole;
     let client = if ask.timeout_ns > 0 {
         Client::with_timeout(Duration::from_nanos(ask.timeout_ns as u64))
     } else {
@@ -166,7 +154,7 @@ fn failed(kinds: &[Kind], e: Error) -> Vec<Value> {
 }
 
 fn https_request(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
-    let ask = ask(a);
+    let ask = ask(a, true);
     results(async move {
         let resp = match perform(ask).await {
             Ok(r) => r,
@@ -184,7 +172,7 @@ fn https_request(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
 }
 
 fn https_request_stream(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
-    let ask = ask(a);
+    let ask = ask(a, false);
     let id = ask.id;
     results(async move {
         match perform(ask).await {
@@ -300,3 +288,4 @@ pub fn register_externs<R: ExternRegistry + ?Sized, D: Declared>(
 ) -> Result<usize, RegisterError> {
     register_table("net/http", &EXTERNS, registry, declared)
 }
+

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::net::Error;
+
 /// Go's `textproto` token bytes: the bytes a header name may hold.
 fn is_token_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
@@ -100,5 +102,61 @@ impl<K: AsRef<str>, V: Into<String>> FromIterator<(K, V)> for Header {
             h.add(k.as_ref(), v);
         }
         h
+    }
+}
+
+/// "Name: value" lines (the form Vo's externs carry headers in) into `header`, as Go's textproto
+/// reads them: the name up to the first colon, the value trimmed. Go's
+/// fetch options are header names with a colon inside (`js.fetch:mode`),
+/// so for a line starting `js.fetch:` the name runs to the second colon;
+/// the fetch transport then takes them as options and sends none of them.
+pub fn parse_header_lines(header: &mut Header, lines: &[String]) -> Result<(), Error> {
+    const JS_FETCH: &str = "js.fetch:";
+    for line in lines {
+        let skip = match line.get(..JS_FETCH.len()) {
+            Some(p) if p.eq_ignore_ascii_case(JS_FETCH) => JS_FETCH.len(),
+            _ => 0,
+        };
+        let split = line[skip..].find(':').map(|i| (&line[..skip + i], &line[skip + i + 1..]));
+        match split {
+            Some((k, v)) if !k.trim().is_empty() && k.trim().len() > skip => header.add(k.trim(), v.trim()),
+            _ => {
+                return Err(Error::other(format!(
+                    "net/http: malformed header line {line:?} (want \"Name: value\")"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(lines: &[&str]) -> Result<Vec<(String, String)>, String> {
+        let mut h = Header::new();
+        let lines: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+        parse_header_lines(&mut h, &lines).map_err(|e| e.to_string())?;
+        Ok(h.pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn js_fetch_options_keep_their_name_whole() {
+        assert_eq!(
+            parsed(&["js.fetch:mode: no-cors", "JS.FETCH:credentials:include", "x-a: b: c"]),
+            Ok(vec![
+                ("JS.FETCH:credentials".into(), "include".into()),
+                ("X-A".into(), "b: c".into()),
+                ("js.fetch:mode".into(), "no-cors".into()),
+            ])
+        );
+        for bad in ["js.fetch:mode", "js.fetch:: x", ": v", "no colon", "js.fetch:"] {
+            assert!(parsed(&[bad]).is_err(), "{bad:?}");
+        }
+        // Multi-byte text around the colons is never cut inside a character.
+        assert!(parsed(&["é:é", "js.fetch:é: x"]).is_ok());
+        assert!(parsed(&["js.fetcé: x"]).is_ok());
     }
 }

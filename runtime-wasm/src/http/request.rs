@@ -85,6 +85,10 @@ pub struct Request {
     /// URL; a different value here fails the request (it would be ignored).
     pub host: String,
     pub(crate) context: Option<Context>,
+    /// Read whole by a one-shot extern: js/http.ts caps it at the host's
+    /// `http.maxResponseBytes`.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) whole_body: bool,
 }
 
 /// Go's `validMethod`: a non-empty token.
@@ -110,6 +114,7 @@ pub fn new_request(method: &str, url: &str, body: impl Into<Body>) -> Result<Req
         content_length: body.len_hint(),
         body,
         context: None,
+        whole_body: false,
     })
 }
 
