@@ -428,13 +428,14 @@ describe("the host's policy", () => {
 
   it("redirects follow when nothing is restricted, and a guest's own choice is kept", async () => {
     const calls = mockFetch(() => new Response("ok"));
-    for (const [policy, asked, want] of [
+    const cases: Array<[NetPolicy, string | undefined, string]> = [
       [{}, undefined, "follow"],
       [{ maxConnections: 3 }, undefined, "follow"], // a count limits nothing about where
       [{ ports: [80] }, "error", "error"],
       [{ ports: [80] }, "manual", "manual"],
       [{ schemes: ["http"] }, "follow", "manual"],
-    ] as const) {
+    ];
+    for (const [policy, asked, want] of cases) {
       const b = bindings({}, policy);
       const headers: [string, string][] = asked ? [["js.fetch:redirect", asked]] : [];
       await b._netHttpResponse(b._netHttpFetch(spec({ headers }), undefined));
