@@ -48,7 +48,9 @@ for _ in $(seq 100); do [ -s "$LOGS/servers.json" ] && break; sleep 0.1; done
 peer() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[process.argv[2]])' "$LOGS/servers.json" "$1"; }
 NET_TEST_WS_URL=$(peer wsEcho); NET_TEST_BLACKHOLE_URL=$(peer blackhole); NET_TEST_REFUSED_URL=$(peer refused)
 NET_TEST_DOH_URL=$(peer doh); NET_TEST_PAGE_URL=$(peer page); NET_TEST_HTTP_URL=$(peer http)
-export NET_TEST_WS_URL NET_TEST_BLACKHOLE_URL NET_TEST_REFUSED_URL NET_TEST_DOH_URL NET_TEST_PAGE_URL NET_TEST_HTTP_URL
+NET_TEST_WS_STALL_URL=$(peer wsStall)
+export NET_TEST_WS_URL NET_TEST_BLACKHOLE_URL NET_TEST_REFUSED_URL NET_TEST_DOH_URL NET_TEST_PAGE_URL NET_TEST_HTTP_URL \
+  NET_TEST_WS_STALL_URL
 echo "peers: echo $NET_TEST_WS_URL, doh $NET_TEST_DOH_URL, http $NET_TEST_HTTP_URL, blackhole $NET_TEST_BLACKHOLE_URL, refused $NET_TEST_REFUSED_URL"
 npx esbuild js/net.ts --bundle --format=esm --target=es2022 --log-level=warning \
   --outfile=runtime-wasm/tests/support/net-bindings.js

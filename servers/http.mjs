@@ -6,7 +6,9 @@
 //   /bytes?n=N&seed=S[&chunk=C][&chunked=1]  N deterministic bytes
 //   /gzip?n=N                                 N bytes of text, gzip-encoded
 //   /chunked                                  5 parts, no Content-Length
-//   /redirect?n=K[&to=/path]                  K 302s, then `to` (default /hello)
+//   /redirect?n=K[&to=URL][&code=C]           K redirects (302, or C), then `to`
+//                                             (default /hello; may be absolute)
+//   /mark?id=X, /marked?id=X                  records a request; "1" if one came
 //   /hello                                    "hello\n"
 //   /status/CODE                              that status
 //   /slow-headers?ms=M                        headers after M ms
@@ -72,6 +74,7 @@ async function pump(res, chunks) {
   res.end();
 }
 
+const marks = new Set();
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 async function handle(req, res) {
@@ -115,8 +118,13 @@ async function handle(req, res) {
       const n = q("n", 1);
       const to = u.searchParams.get("to") ?? "/hello";
       const next = n > 1 ? `/redirect?n=${n - 1}&to=${encodeURIComponent(to)}` : to;
-      return res.writeHead(302, { location: next }).end();
+      return res.writeHead(q("code", 302), { location: next }).end();
     }
+    case "/mark":
+      marks.add(u.searchParams.get("id"));
+      return res.writeHead(200, { "content-type": "text/plain" }).end("marked\n");
+    case "/marked":
+      return res.writeHead(200, { "content-type": "text/plain" }).end(marks.has(u.searchParams.get("id")) ? "1" : "0");
     case "/hello":
       return res.writeHead(200, { "content-type": "text/plain", "content-length": "6" }).end("hello\n");
     case "/slow-headers":

@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { startStatic } from "./static.mjs";
-import { startWsEcho } from "./ws-echo.mjs";
+import { startStallingWs, startWsEcho } from "./ws-echo.mjs";
 import { startDoh } from "./doh.mjs";
 import { startHttp } from "./http.mjs";
 import { createServer } from "node:net";
@@ -56,6 +56,7 @@ export async function startAll({ port = 0 } = {}) {
   const blackhole = await startBlackhole();
   const doh = await startDoh();
   const http = await startHttp();
+  const stall = await startStallingWs();
   const urls = {
     page: `http://127.0.0.1:${web.address().port}/`,
     wsEcho: echo.url,
@@ -63,11 +64,12 @@ export async function startAll({ port = 0 } = {}) {
     refused: `ws://127.0.0.1:${await refusedPort()}/`,
     doh: doh.url,
     http: http.url,
+    wsStall: stall.url,
   };
   // The demo page reads where its peers are.
   routes["/peers.json"] = () => JSON.stringify(urls);
   const closeWeb = () => new Promise((ok) => web.close(() => ok()));
-  return { urls, close: () => Promise.all([closeWeb(), echo.close(), blackhole.close(), doh.close(), http.close()]).then(() => undefined) };
+  return { urls, close: () => Promise.all([closeWeb(), echo.close(), blackhole.close(), doh.close(), http.close(), stall.close()]).then(() => undefined) };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

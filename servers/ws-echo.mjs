@@ -14,6 +14,38 @@
 //   ?pause=1           stop reading from the socket, so the client's
 //                      bufferedAmount grows (real write backpressure)
 import { WebSocketServer } from "ws";
+import { createServer } from "node:http";
+import { createHash } from "node:crypto";
+
+/**
+ * A WebSocket server that completes the handshake and then reads nothing,
+ * so a client's Close is never answered: the browser keeps the socket in
+ * its closing handshake. `?hold=MS` cuts the TCP connection after MS
+ * (default: never, until the server stops).
+ */
+export function startStallingWs() {
+  const sockets = new Set();
+  const server = createServer((_, res) => res.writeHead(426).end());
+  server.on("upgrade", (req, socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    const key = req.headers["sec-websocket-key"] ?? "";
+    const accept = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.pause(); // never reads a frame, so never answers a close
+    const hold = Number(new URL(req.url ?? "/", "http://x").searchParams.get("hold") ?? 0);
+    if (hold > 0) setTimeout(() => socket.destroy(), hold);
+  });
+  return new Promise((ok) =>
+    server.listen(0, "127.0.0.1", () =>
+      ok({
+        url: `ws://127.0.0.1:${server.address().port}/stall`,
+        close: () => new Promise((done) => (sockets.forEach((s) => s.destroy()), server.close(() => done()))),
+      }),
+    ),
+  );
+}
 
 export function startWsEcho({ port = 0 } = {}) {
   const wss = new WebSocketServer({ host: "127.0.0.1", port, maxPayload: 64 << 20 });
