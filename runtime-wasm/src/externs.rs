@@ -41,7 +41,7 @@ use std::pin::Pin;
 
 use crate::net::Error;
 
-pub use task::{cancel, is_ready, pending_count, run_ready, wait, Token};
+pub use task::{cancel, is_ready, pending_count, run_ready, wait, Token, MAX_PENDING, MAX_WAITERS};
 
 /// A result crossing from an extern to the VM. Handles (a Conn, a request)
 /// are `Int`s; a Go `error` is `Nil` or `Error`.
@@ -556,6 +556,19 @@ impl Extern {
             Imp::Now(f) => return ExternResult::Done(f(&mut args)),
             Imp::Wait(f) => f,
         };
+        if call.resume.is_none() && task::pending_count() >= task::MAX_PENDING {
+            let e = crate::net::Error::other(format!(
+                "{}.{}: {} extern calls are pending or uncollected; replay or cancel some",
+                self.package,
+                self.name,
+                task::MAX_PENDING
+            ));
+            return if self.results.contains(&Kind::Error) {
+                ExternResult::Done(failed_results(self.results, e))
+            } else {
+                ExternResult::Fail(ExternError(e.to_string()))
+            };
+        }
         // A wait that is over at once (data arrived meanwhile) is retried
         // here; should that keep happening, the host gets a token that is
         // ready after one turn of its loop, so this never spins.

@@ -240,6 +240,51 @@ both! {
         reset();
     }
 
+    fn pending_calls_are_bounded_and_the_guest_gets_an_error() {
+        reset();
+        let before = pending_count();
+        let tokens: Vec<Token> = (before..MAX_PENDING)
+            .map(|_| pending(TABLE[1].call(ExternCall::new(ints(&[1])))))
+            .collect();
+        assert_eq!(pending_count(), MAX_PENDING);
+        let out = done(TABLE[2].call(ExternCall::new(vec![Arg::Str("x")])));
+        assert_eq!(out[0], Value::Str(String::new()));
+        let Value::Error(e) = &out[1] else { panic!("{out:?}") };
+        assert_eq!(
+            e.to_string(),
+            format!("t.instant: {MAX_PENDING} extern calls are pending or uncollected; replay or cancel some")
+        );
+        // An extern with no error result fails instead (misuse, not a Go error).
+        assert!(fail(TABLE[1].call(ExternCall::new(ints(&[1])))).contains("extern calls are pending"));
+        // A replay of a pending call still works at the bound.
+        assert_eq!(pending(TABLE[1].call(ExternCall::replay(ints(&[1]), tokens[0]))), tokens[0]);
+        tokens.iter().for_each(|t| assert!(cancel(*t)));
+        assert_eq!(pending_count(), before);
+        let out = done(TABLE[2].call(ExternCall::new(vec![Arg::Str("x")])));
+        assert_eq!(out[0], Value::Str("X".into()));
+        reset();
+    }
+
+    fn waits_on_one_token_are_bounded() {
+        struct W;
+        impl std::task::Wake for W {
+            fn wake(self: std::sync::Arc<Self>) {}
+        }
+        reset();
+        let t = pending(TABLE[1].call(ExternCall::new(ints(&[1]))));
+        let wakers: Vec<Waker> = (0..=MAX_WAITERS).map(|_| Waker::from(std::sync::Arc::new(W))).collect();
+        let mut waits: Vec<_> = (0..=MAX_WAITERS).map(|_| Box::pin(wait(t))).collect();
+        for (i, (w, k)) in waits.iter_mut().zip(&wakers).enumerate() {
+            let p = w.as_mut().poll(&mut Context::from_waker(k));
+            // Past the bound a wait ends at once (a spurious wake, never a leak).
+            assert_eq!(p.is_ready(), i == MAX_WAITERS, "wait {i}");
+        }
+        // The same waker again is not a new waiter.
+        assert!(waits[0].as_mut().poll(&mut Context::from_waker(&wakers[0])).is_pending());
+        assert!(cancel(t));
+        reset();
+    }
+
     fn cancel_drops_the_future() {
         reset();
         let before = pending_count();

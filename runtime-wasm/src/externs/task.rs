@@ -17,6 +17,16 @@ use super::{Extern, ExternError, ExternFuture, Wake};
 /// Identifies one pending call. Never 0.
 pub type Token = u32;
 
+/// Calls pending or finished-but-uncollected at once, at most: a guest that
+/// starts calls and never collects them gets an error result instead of
+/// growing the table without bound.
+pub const MAX_PENDING: usize = 1 << 16;
+
+/// Concurrent waits on one token, at most. A wait past this ends at once
+/// (a spurious wake: the replay finds the call still pending and waits
+/// again), so a host that waits on one token in a loop cannot grow memory.
+pub const MAX_WAITERS: usize = 16;
+
 enum State {
     /// The future; `None` while it is being polled.
     Running(Option<ExternFuture>),
@@ -207,16 +217,21 @@ pub fn is_ready(token: Token) -> Option<bool> {
     })
 }
 
-/// Resolves when the call is done (or cancelled, or the token is unknown):
-/// then re-invoke the extern with `ExternCall::resume(token)`.
+/// Resolves when the call is done (or cancelled, or the token is unknown;
+/// or at once past MAX_WAITERS waits on the token): then re-invoke the
+/// extern with `ExternCall::resume(token)`.
 pub fn wait(token: Token) -> impl Future<Output = ()> {
     std::future::poll_fn(move |cx| {
         TASKS.with(|t| match t.borrow_mut().get_mut(&token) {
             Some(task) if matches!(task.state, State::Running(_)) => {
-                if !task.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                if task.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                    Poll::Pending
+                } else if task.waiters.len() < MAX_WAITERS {
                     task.waiters.push(cx.waker().clone());
+                    Poll::Pending
+                } else {
+                    Poll::Ready(())
                 }
-                Poll::Pending
             }
             _ => Poll::Ready(()),
         })
