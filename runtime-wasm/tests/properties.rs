@@ -133,3 +133,72 @@ proptest! {
         let _ = resolve_unix_addr(&network, &address);
     }
 }
+
+/// Runs a future that needs no browser to its end (natively every lookup
+/// finishes on its first poll: the rules run, the network stub answers).
+fn now<T>(f: impl std::future::Future<Output = T>) -> T {
+    let mut f = std::pin::pin!(f);
+    match f.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("a native lookup waited"),
+    }
+}
+
+/// Unicode of every plane and the grammar's own characters, mixed.
+fn unicode() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        addrish(),
+        prop::collection::vec(
+            prop_oneof![
+                any::<char>(),
+                prop::sample::select(vec!['%', ':', '/', '[', ']', '.', '@', '?', '#', 'é', '€', '😀', '\u{0}', '\u{202e}']),
+            ],
+            0..24
+        )
+        .prop_map(|v| v.into_iter().collect()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Every public parser of `net` that a guest's string can reach (the
+    /// externs' string arguments go through exactly these).
+    #[test]
+    fn net_parsers_never_panic_on_unicode(a in unicode(), b in unicode()) {
+        let _ = parse_ip(&a);
+        let _ = parse_cidr(&a);
+        let _ = split_host_port(&a);
+        let _ = join_host_port(&a, &b);
+        let _ = dial_url(&a, &b);
+        let _ = resolve_unix_addr(&a, &b);
+        let _ = now(resolve_tcp_addr(&a, &b));
+        let _ = now(resolve_udp_addr(&a, &b));
+        let _ = now(lookup_port(&a, &b));
+        let _ = now(lookup_host(&a));
+        let _ = now(lookup_ip(&a, &b));
+        let _ = now(lookup_addr(&a));
+        let _ = listen(&a, &b).map(|_| ());
+        let _ = listen_packet(&a, &b).map(|_| ());
+    }
+
+    /// Every public parser of `http` (the request externs' method, URL and
+    /// header lines go through exactly these).
+    #[test]
+    fn http_parsers_never_panic_on_unicode(a in unicode(), b in unicode(), lines in prop::collection::vec(unicode(), 0..4), code in any::<u16>()) {
+        use runtime_wasm::http::{canonical_header_key, new_request, parse_header_lines, status_text, url, Body, Header};
+        let _ = canonical_header_key(&a);
+        let mut h = Header::new();
+        let _ = parse_header_lines(&mut h, &lines);
+        let _ = parse_header_lines(&mut h, &[format!("js.fetch:{a}"), format!("{a}:{b}")]);
+        let _ = h.pairs().count();
+        let _ = url::query_escape(&a);
+        if let Ok(u) = url::parse(&a) {
+            let _ = (u.hostname(), u.port(), u.to_string());
+        }
+        let _ = new_request(&a, &b, Body::Empty);
+        let _ = new_request("GET", &format!("http://{a}/{b}"), Body::Empty);
+        let _ = status_text(code);
+    }
+}
