@@ -71,6 +71,11 @@ if [ "$("$CACHE/bin/wasm-bindgen" --version 2>/dev/null | cut -d' ' -f2)" != "$B
   log "cargo install wasm-bindgen-cli $BINDGEN_VER"
   cargo "+$TOOLCHAIN" install -q --root "$CACHE" wasm-bindgen-cli --version "=$BINDGEN_VER" --force
 fi
+# cargo-fuzz: the test command fuzzes the parsers for a bounded time.
+if [ "$("$CACHE/bin/cargo-fuzz" --version 2>/dev/null | cut -d' ' -f2)" != "0.13.2" ]; then
+  log "cargo install cargo-fuzz"
+  cargo "+$TOOLCHAIN" install -q --root "$CACHE" cargo-fuzz --version "=0.13.2" --locked --force
+fi
 if ! [ -x "$CACHE/bin/wasm-pack" ]; then
   log "cargo install wasm-pack"
   cargo "+$TOOLCHAIN" install -q --root "$CACHE" wasm-pack --version "=0.15.1"

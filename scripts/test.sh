@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, then runs every layer
-#   1. native   cargo test (Go's tables, property tests, error model)
+#   1. native   cargo test (Go's tables, property tests, error model), then
+#               cargo-fuzz on the URL, header and address parsers for
+#               FUZZ_SECONDS (default 45; libFuzzer on stable rustc through
+#               RUSTC_BOOTSTRAP, sanitizers off)
 #   2. wasm     the same Rust tests compiled to wasm32, in headless Chromium
 #   3. vitest   the JS glue in Node (against the compiled wasm, mocked APIs)
 #   4. page     the demo page and a small benchmark run in headless Chromium
@@ -37,6 +40,13 @@ vitest_counts() {
 echo "== 1/4 native: cargo test"
 cargo test --no-fail-fast --color never 2>&1 | tee "$LOGS/native.log"; st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/native.log"); record native "$p" "$f" "$st"
+
+echo "== 1b fuzz: cargo fuzz run parsers (${FUZZ_SECONDS:-45} s)"
+( cd runtime-wasm && RUSTC_BOOTSTRAP=1 cargo fuzz run parsers -s none --fuzz-dir fuzz -- \
+  -max_total_time="${FUZZ_SECONDS:-45}" -print_final_stats=1 ) > "$LOGS/fuzz.log" 2>&1; st=$?
+tail -n 3 "$LOGS/fuzz.log"
+if [ "$st" -eq 0 ] && grep -q "^Done [0-9]* runs" "$LOGS/fuzz.log"; then record fuzz 1 0 0
+else grep -E "panicked|SUMMARY|Crash|error" "$LOGS/fuzz.log" | head -20; record fuzz 0 1 "$st"; fi
 
 # Peers for the browser layers (WebSocket echo, DoH, blackhole, refused port), on
 # 127.0.0.1, stopped when this script exits. The Rust tests get their URLs at
