@@ -162,6 +162,7 @@ class HttpRequest {
   /** Redirects are not followed because the policy restricts destinations. */
   private readonly blindRedirects: boolean;
   private received = 0; // body bytes served (for maxResponseBytes)
+  private disposed = false; // its owner is gone: settle nothing ever again
 
   constructor(
     private readonly spec: HttpRequestSpec,
@@ -244,7 +245,7 @@ class HttpRequest {
   }
 
   private onResponse(res: Response): void {
-    if (this.failure) {
+    if (this.failure || this.disposed) {
       res.body?.cancel().catch(() => {});
       return;
     }
@@ -378,6 +379,7 @@ class HttpRequest {
 
   private fail(err: NetError): void {
     clearTimeout(this.timer);
+    if (this.disposed) return;
     this.head.reject(err);
     this.readError ??= err;
     this.wakeReaders();
@@ -460,6 +462,7 @@ class HttpRequest {
   }
 
   private wakeReaders(): void {
+    if (this.disposed) return;
     const rs = this.readers;
     this.readers = [];
     for (const r of rs) r.resolve();
@@ -497,6 +500,13 @@ class HttpRequest {
   /** Forgets a waiter whose caller went away (never settles it). */
   forget(p: Promise<unknown>): void {
     this.readers = this.readers.filter((r) => r.promise !== p);
+  }
+
+  /** Drops the request without settling anything (its owner, a trapped
+   *  wasm instance, is gone): the fetch is aborted, no waiter is called. */
+  dispose(): void {
+    this.disposed = true;
+    this.release();
   }
 
   /** Frees everything: cancels an unfinished download or upload. */
@@ -543,5 +553,7 @@ export function createHttpBindings(options: () => HttpOptions, gate: Gate = OPEN
     _netHttpCancel: (h: number): void => table.get(h)?.abort(),
     _netHttpRelease: (h: number): void => table.get(h)?.release(),
     _netHttpCount: (): number => table.size,
+    /** Host side, after a trap: abort every request of the instance that is gone. */
+    _netHttpReset: (): void => [...table.values()].forEach((r) => r.dispose()),
   };
 }

@@ -52,11 +52,41 @@ const gate = createGate(
   () => Number(bindings._netWsSockets()) + Number(bindings._netHttpCount()),
 );
 
+const trapListeners = new Set<(message: string) => void>();
+let panicMessage = "";
+
+/** The message of the last panic (set before the trap it causes). */
+export function lastNetPanic(): string {
+  return panicMessage;
+}
+
+/**
+ * Calls `listener` with the panic message when the wasm module traps (it
+ * is then re-instantiated on its next call; see runtime-wasm/src/trap.rs).
+ * js/index.ts uses this to fail what was pending on the old instance.
+ * Returns a function that removes the listener.
+ */
+export function onNetTrap(listener: (message: string) => void): () => void {
+  trapListeners.add(listener);
+  return () => void trapListeners.delete(listener);
+}
+
 /** The bindings Rust imports; one table shared by every caller. */
 const bindings: Record<string, Function> = {
   ...createWsBindings(() => options.ws, gate),
   ...createDnsBindings(() => options.dns, gate),
   ...createHttpBindings(() => options.http, gate),
+  /** A panic is about to trap: the handles of this instance die with it. */
+  _netPanic(message: string): void {
+    panicMessage = message;
+    // Listeners now (they fail what the dying instance owed, before any
+    // later call can add to it); the tables once the trap has unwound.
+    for (const f of trapListeners) f(message);
+    queueMicrotask(() => {
+      bindings._netWsReset();
+      bindings._netHttpReset();
+    });
+  },
 };
 
 /**

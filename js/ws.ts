@@ -694,6 +694,8 @@ export function createWsBindings(options: () => WsOptions, gate: Gate = OPEN_GAT
     _netWsRelease: (h: number): void => table.get(h)?.dispose(),
     /** Open Conns (handles not yet closed or released). */
     _netWsCount: (): number => table.size,
+    /** Host side, after a trap: the instance that held the handles is gone; close them all. */
+    _netWsReset: (): void => [...table.values()].forEach((c) => c.dispose()),
     /** Browser sockets not yet released, closing ones included: what the policy counts. */
     _netWsSockets: (): number => sockets,
     /** Receive queue cost of a Conn (bytes + MESSAGE_COST per chunk), for the benchmark. */

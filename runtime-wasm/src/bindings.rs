@@ -11,6 +11,11 @@ use crate::net::Error;
 
 #[wasm_bindgen]
 extern "C" {
+    // ---- Trap recovery (js/net.ts) ----
+    /// Told the panic message just before a panic traps (src/trap.rs).
+    #[wasm_bindgen(js_name = _netPanic, catch)]
+    pub fn net_panic(message: &str) -> Result<(), JsValue>;
+
     // ---- WebSocket Conn table (js/ws.ts) ----
     // The table protocol, shared with the HTTP table: `*Read(h, dest)`
     // copies queued bytes into dest and returns the count, or -1 when

@@ -18,3 +18,5 @@ pub mod js_api;
 mod pending;
 #[cfg(target_arch = "wasm32")]
 mod read;
+#[cfg(target_arch = "wasm32")]
+pub mod trap;

@@ -4,7 +4,7 @@
 // test controls. The real-server runs are in runtime-wasm/tests/externs.rs.
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { init, registerNetBindings } from "../../js/index.js";
+import { init, registerNetBindings, TrapError } from "../../js/index.js";
 
 type Wasm = Awaited<ReturnType<typeof init>>;
 let wasm: Wasm;
@@ -187,5 +187,37 @@ describe("the replay loop", () => {
     expect(out[5]).toMatchObject({ code: "url", sentinel: "context.Canceled", message: 'Get "https://example.test/z": context canceled' });
     await wasm.callExtern("net/http.nativeReleaseClientRequest", [id]);
     expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0 });
+  });
+});
+
+describe("a trap does not break the module", () => {
+  it("the trapping call throws a clear error, what was pending rejects, later calls work", async () => {
+    // A call left waiting on the old instance: a fetch that never answers.
+    vi.stubGlobal("fetch", () => new Promise(() => {}));
+    const before = wasm.callExtern("net/http.nativeHttpsRequest", [
+      (await wasm.callExtern("net/http.nativeNewClientRequest", []))[0],
+      "GET", "http://h.test/", [], new Uint8Array(0), 0n,
+    ]);
+    // (Let the call reach fetch: a callback the old instance queued in the
+    // very tick of the trap is dropped by wasm-bindgen with a console error.)
+    await new Promise((r) => setTimeout(r, 0));
+    let err: unknown;
+    try {
+      wasm.debugPanic("index out of bounds: the len is 3 but the index is 7");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TrapError);
+    expect((err as TrapError).code).toBe("trap");
+    expect((err as Error).message).toMatch(
+      /^runtime-wasm trapped in debugPanic: panicked at .*trap\.rs.*index out of bounds: the len is 3 but the index is 7; the module was reset/s,
+    );
+    await expect(before).rejects.toBeInstanceOf(TrapError);
+    // A fresh instance: nothing pending, calls work, and again after more traps.
+    expect(wasm.externCounts()).toMatchObject({ pending: 0 });
+    for (let i = 0; i < 300; i++) expect(() => wasm.debugPanic(`trap ${i}`)).toThrow(TrapError);
+    const errs = (await wasm.callExtern("net.getNetErrors", [])) as { message: string }[];
+    expect(errs[0].message).toBe("use of closed network connection");
+    expect(wasm.parseIP("::ffff:1.2.3.4")).toBe("1.2.3.4");
   });
 });
