@@ -4,7 +4,7 @@
 // run; a missed target is reported (with by how much), never a failure.
 //   node bench/run.mjs   (after scripts/bench.sh built bench/pkg and bench.js)
 // Knobs (environment): BENCH_MIB (64), BENCH_REPS (3), BENCH_PINGS (2000),
-// BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000).
+// BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +20,7 @@ const opts = {
   pings: num("BENCH_PINGS", 2000),
   cycles: num("BENCH_CYCLES", 10000),
   dohIterations: num("BENCH_DOH_ITERATIONS", 10000),
+  floodMessages: num("BENCH_FLOOD", 1000000),
 };
 
 const servers = await startAll();
@@ -105,6 +106,15 @@ function report(r, chromiumVersion) {
   const c = r.copies;
   metrics.push(metric("copies_ws_write", "copies per byte, Conn.Write (WebSocketStream / classic)", "copies", { stream: round(c.wsWrite.stream), classic: round(c.wsWrite.classic) }, Math.max(c.wsWrite.stream, c.wsWrite.classic), 1, false));
   metrics.push(metric("copies_ws_read", "copies per byte, Conn.Read (WebSocketStream / classic)", "copies", { stream: round(c.wsRead.stream), classic: round(c.wsRead.classic) }, Math.max(c.wsRead.stream, c.wsRead.classic), 1, false));
+  const f = r.flood;
+  const mib = (b) => (b === null ? null : round(b / (1 << 20), 2));
+  metrics.push(metric("flood_peak_cost_mib", `${f.messages} one-byte messages unread in one Conn: peak queue cost, classic / WebSocketStream (bound ${f.bound / (1 << 20)} MiB)`, "MiB",
+    { classic: mib(f.classic.peakCost), stream: mib(f.stream.peakCost), heapGrowthMiB: `${mib(f.classic.heapGrowthBytes)} / ${mib(f.stream.heapGrowthBytes)}` },
+    Math.max(f.classic.peakCost, f.stream.peakCost) / (1 << 20), f.bound / (1 << 20), false));
+  metrics.push(metric("flood_stall", `longest gap between 10 ms ticks during that flood: Conn (classic / WebSocketStream) / raw WebSocket onmessage`, "ratio",
+    { raw: round(f.rawMaxStallMs, 0), classic: round(f.classic.maxStallMs, 0), stream: round(f.stream.maxStallMs, 0), columnsUnit: "ms" },
+    Math.max(f.classic.maxStallMs, f.stream.maxStallMs) / f.rawMaxStallMs, 1.1, false));
+  metrics.push(metric("flood_drain_ms", "draining that flood's queue through 64 KiB reads (the slowest transport)", "ms", {}, Math.max(f.classic.drainMs, f.stream.drainMs), 100, false));
   metrics.push(metric("copies_http_read", "copies per byte, Response body read", "copies", {}, c.httpRead, 1, false));
   metrics.push(metric("copies_extern_read", "copies per byte, blocking_tcpConnRead into the VM's buffer (extern path)", "copies", { write: round(c.externWrite) }, c.externRead, 1, false));
   return {

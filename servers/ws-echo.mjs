@@ -13,6 +13,8 @@
 //                      in binary messages of SIZE bytes, then keep echoing
 //   ?pause=1           stop reading from the socket, so the client's
 //                      bufferedAmount grows (real write backpressure)
+//   ?flood=N           on open, send N one-byte messages as fast as the
+//                      socket takes them (a hostile peer's tiny-message flood)
 import { WebSocketServer } from "ws";
 import { createServer } from "node:http";
 import { createHash } from "node:crypto";
@@ -68,6 +70,20 @@ export function startWsEcho({ port = 0 } = {}) {
         for (let i = 0; i < n; i++) buf[i] = (off + i) % 251;
         ws.send(buf);
       }
+    }
+    if (q.has("flood")) {
+      const n = num("flood");
+      const one = Buffer.from([0x2a]);
+      let sent = 0;
+      const more = () => {
+        // Keep ~1 MiB in the socket's buffer: as fast as the client reads.
+        while (sent < n && ws.readyState === ws.OPEN && ws.bufferedAmount < 1 << 20) {
+          ws.send(one);
+          sent++;
+        }
+        if (sent < n && ws.readyState === ws.OPEN) setImmediate(more);
+      };
+      more();
     }
     if (q.has("pause")) ws.pause();
     if (after === 0 && (q.has("close") || q.has("drop"))) return finish();

@@ -4,7 +4,7 @@
 // echo. Repetitions are interleaved and the median taken, so a noisy moment
 // hits every column alike. bench/run.mjs drives it and prints the table.
 import initBench, * as rs from "../pkg/runtime_wasm_bench.js";
-import { registerNetBindings } from "../../js/net.js";
+import { registerNetBindings, WS_DEFAULTS } from "../../js/net.js";
 
 export interface BenchOptions {
   peers: Record<string, string>;
@@ -13,6 +13,7 @@ export interface BenchOptions {
   pings: number;
   cycles: number; // Dial/Close and http.Get cycles for the leak check
   dohIterations: number;
+  floodMessages: number; // one-byte messages in the flood
 }
 
 const MiB = 1 << 20;
@@ -258,6 +259,83 @@ export async function runBenchmarks(o: BenchOptions) {
       gcExposed: typeof (globalThis as any).gc === "function",
     };
   }
+  // 7. A hostile peer's flood of one-byte messages into one Conn (the JS
+  //    table both the Rust Conn and the externs read from), with the
+  //    classic transport: it cannot pause reading, so the queue takes it
+  //    all. Sampled: the queue's cost (bytes + per-chunk cost) against its
+  //    bound, the longest gap between 10 ms ticks (page responsiveness),
+  //    JS heap growth; then the drain.
+  {
+    const n = o.floodMessages;
+    const g = globalThis as any;
+    // The raw API under the same flood: how much of the stall is the browser's.
+    const stallWhile = async (f: () => Promise<void>) => {
+      let maxGap = 0;
+      let last = performance.now();
+      const tick = setInterval(() => {
+        const now = performance.now();
+        maxGap = Math.max(maxGap, now - last);
+        last = now;
+      }, 10);
+      await f();
+      clearInterval(tick);
+      return maxGap;
+    };
+    const rawStall = await stallWhile(async () => {
+      const ws = await openWs(`${echo}?flood=${n}`);
+      let got = 0;
+      await new Promise<void>((done) => {
+        ws.onmessage = (e) => {
+          got += (e.data as ArrayBuffer).byteLength;
+          if (got >= n) done();
+        };
+      });
+      ws.close();
+    });
+    out.flood = { messages: n, bound: WS_DEFAULTS.readLimitBytes, rawMaxStallMs: rawStall };
+    for (const transport of ["classic", "stream"] as const) {
+      registerNetBindings({ ws: { transport } });
+      const heap0 = heap();
+      const h = g._netWsConnect(`${echo}?flood=${n}`, 0);
+      await g._netWsOpened(h);
+      let peak = 0;
+      let maxGap = 0;
+      let last = performance.now();
+      const tick = setInterval(() => {
+        const now = performance.now();
+        maxGap = Math.max(maxGap, now - last);
+        last = now;
+        peak = Math.max(peak, g._netWsQueueCost(h));
+      }, 10);
+      const t0 = performance.now();
+      // Let it arrive unread (a reader that fell behind), then drain.
+      while (g._netWsQueueCost(h) < n) await new Promise((r) => setTimeout(r, 20));
+      const arrivedMs = performance.now() - t0;
+      const heapFull = heap();
+      const dest = new Uint8Array(64 * 1024);
+      let got = 0;
+      const t1 = performance.now();
+      while (got < n) {
+        const k = g._netWsRead(h, dest);
+        if (k < 0) await g._netWsReady(h);
+        else got += k;
+      }
+      const drainMs = performance.now() - t1;
+      clearInterval(tick);
+      g._netWsClose(h);
+      registerNetBindings({ ws: { transport: "auto" } });
+      out.flood[transport] = {
+        bytes: got,
+        peakCost: peak,
+        maxStallMs: maxGap,
+        arrivedMs,
+        drainMs,
+        heapGrowthBytes: heap0 && heapFull ? heapFull - heap0 : null,
+      };
+      log(`flood (${transport}): ${n} messages, peak queue cost ${peak} B (bound ${WS_DEFAULTS.readLimitBytes}), longest stall ${maxGap.toFixed(0)} ms (raw WebSocket ${rawStall.toFixed(0)} ms), drain ${drainMs.toFixed(0)} ms`);
+    }
+  }
+
   out.userAgent = navigator.userAgent;
   out.crossOriginIsolated = crossOriginIsolated;
   return out;
