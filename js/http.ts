@@ -334,7 +334,8 @@ class HttpRequest {
       this.failure ??
       other(
         isolated
-          ? `net/http: fetch() failed: blocked by CORS or the server could not be reached; this page is ` +
+          ? `net/http: fetch() failed: blocked by CORS or the server could not be reached (DNS failure, ` +
+              `connection refused or reset, or a TLS error); this page is ` +
               `cross-origin isolated (COEP), where only a server sending Cross-Origin-Resource-Policy ` +
               `can be told apart (${detail})`
           : `net/http: fetch() failed: the server could not be reached: DNS failure, connection ` +

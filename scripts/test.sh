@@ -59,8 +59,16 @@ peer() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv
 NET_TEST_WS_URL=$(peer wsEcho); NET_TEST_BLACKHOLE_URL=$(peer blackhole); NET_TEST_REFUSED_URL=$(peer refused)
 NET_TEST_DOH_URL=$(peer doh); NET_TEST_PAGE_URL=$(peer page); NET_TEST_HTTP_URL=$(peer http)
 NET_TEST_WS_STALL_URL=$(peer wsStall)
+NET_TEST_HTTPS_URL=$(peer https); NET_TEST_WSS_URL=$(peer wss)
+NET_TEST_BAD_HTTPS_URL=$(peer badHttps); NET_TEST_BAD_WSS_URL=$(peer badWss)
 export NET_TEST_WS_URL NET_TEST_BLACKHOLE_URL NET_TEST_REFUSED_URL NET_TEST_DOH_URL NET_TEST_PAGE_URL NET_TEST_HTTP_URL \
-  NET_TEST_WS_STALL_URL
+  NET_TEST_WS_STALL_URL NET_TEST_HTTPS_URL NET_TEST_WSS_URL NET_TEST_BAD_HTTPS_URL NET_TEST_BAD_WSS_URL
+# Chromium trusts the throwaway certificate of servers/tls.mjs for this run
+# only (by its public key), through the WebDriver capabilities.
+node -e 'const [src, spki, out] = process.argv.slice(1); const w = JSON.parse(require("fs").readFileSync(src, "utf8"));
+  w["goog:chromeOptions"].args.push(`--ignore-certificate-errors-spki-list=${spki}`);
+  require("fs").writeFileSync(out, JSON.stringify(w, null, 2));' runtime-wasm/webdriver.json "$(peer tlsSpki)" "$LOGS/webdriver.json"
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$LOGS/webdriver.json"
 echo "peers: echo $NET_TEST_WS_URL, doh $NET_TEST_DOH_URL, http $NET_TEST_HTTP_URL, blackhole $NET_TEST_BLACKHOLE_URL, refused $NET_TEST_REFUSED_URL"
 npx esbuild js/net.ts --bundle --format=esm --target=es2022 --log-level=warning \
   --outfile=runtime-wasm/tests/support/net-bindings.js

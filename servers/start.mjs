@@ -1,6 +1,7 @@
 // Starts every local server the demo and the page tests need (static page,
 // WebSocket echo, DoH, HTTP with CORS, a blackhole TCP server, a refused
-// port), on 127.0.0.1,
+// port, a WebSocket that never answers a close, the TLS peers of tls.mjs),
+// on 127.0.0.1,
 // and prints one JSON line with their URLs. Stops on SIGINT/SIGTERM.
 //   node servers/start.mjs [--port N]
 import { fileURLToPath } from "node:url";
@@ -9,6 +10,7 @@ import { startStatic } from "./static.mjs";
 import { startStallingWs, startWsEcho } from "./ws-echo.mjs";
 import { startDoh } from "./doh.mjs";
 import { startHttp } from "./http.mjs";
+import { startTls } from "./tls.mjs";
 import { createServer } from "node:net";
 
 /** A TCP server that accepts and never answers: handshakes hang (dial timeouts). */
@@ -57,6 +59,9 @@ export async function startAll({ port = 0 } = {}) {
   const doh = await startDoh();
   const http = await startHttp();
   const stall = await startStallingWs();
+  const tls = await startTls({
+    mounts: { "/": join(root, "www"), "/pkg/": join(root, "pkg"), "/support/": join(root, "runtime-wasm/tests/support") },
+  });
   const urls = {
     page: `http://127.0.0.1:${web.address().port}/`,
     wsEcho: echo.url,
@@ -65,11 +70,13 @@ export async function startAll({ port = 0 } = {}) {
     doh: doh.url,
     http: http.url,
     wsStall: stall.url,
+    ...tls.urls,
+    tlsSpki: tls.spki,
   };
   // The demo page reads where its peers are.
   routes["/peers.json"] = () => JSON.stringify(urls);
   const closeWeb = () => new Promise((ok) => web.close(() => ok()));
-  return { urls, close: () => Promise.all([closeWeb(), echo.close(), blackhole.close(), doh.close(), http.close(), stall.close()]).then(() => undefined) };
+  return { urls, close: () => Promise.all([closeWeb(), echo.close(), blackhole.close(), doh.close(), http.close(), stall.close(), tls.close()]).then(() => undefined) };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

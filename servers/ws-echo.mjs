@@ -49,58 +49,68 @@ export function startStallingWs() {
   );
 }
 
+/** The echo on an existing http(s) server (wss:// behind TLS); returns close(). */
+export function attachWsEcho(server) {
+  const wss = new WebSocketServer({ server, maxPayload: 64 << 20 });
+  wss.on("connection", echoConnection);
+  return () => new Promise((done) => wss.close(() => done()));
+}
+
 export function startWsEcho({ port = 0 } = {}) {
   const wss = new WebSocketServer({ host: "127.0.0.1", port, maxPayload: 64 << 20 });
-  wss.on("connection", (ws, req) => {
-    const q = new URL(req.url ?? "/", "http://x").searchParams;
-    const num = (k, d = 0) => (q.has(k) ? Number(q.get(k)) : d);
-    const delay = num("delay");
-    const after = num("after");
-    let echoed = 0;
-    const finish = () => {
-      if (q.has("drop")) ws.terminate();
-      else if (q.has("close")) ws.close(num("close"), q.get("reason") ?? "");
-    };
-    if (q.has("send")) {
-      const total = num("send");
-      const chunk = Math.max(1, num("chunk", 16384));
-      for (let off = 0; off < total; off += chunk) {
-        const n = Math.min(chunk, total - off);
-        const buf = Buffer.alloc(n);
-        for (let i = 0; i < n; i++) buf[i] = (off + i) % 251;
-        ws.send(buf);
-      }
-    }
-    if (q.has("flood")) {
-      const n = num("flood");
-      const one = Buffer.from([0x2a]);
-      let sent = 0;
-      const more = () => {
-        // Keep ~1 MiB in the socket's buffer: as fast as the client reads.
-        while (sent < n && ws.readyState === ws.OPEN && ws.bufferedAmount < 1 << 20) {
-          ws.send(one);
-          sent++;
-        }
-        if (sent < n && ws.readyState === ws.OPEN) setImmediate(more);
-      };
-      more();
-    }
-    if (q.has("pause")) ws.pause();
-    if (after === 0 && (q.has("close") || q.has("drop"))) return finish();
-    ws.on("message", (data, isBinary) => {
-      if (q.has("silent")) return;
-      const echo = () => {
-        if (ws.readyState !== ws.OPEN) return;
-        ws.send(data, { binary: q.has("text") ? false : isBinary });
-        if (++echoed === after) finish();
-      };
-      delay > 0 ? setTimeout(echo, delay) : echo();
-    });
-  });
+  wss.on("connection", echoConnection);
   return new Promise((ok, fail) => {
     wss.once("error", fail);
     wss.once("listening", () =>
       ok({ url: `ws://127.0.0.1:${wss.address().port}/echo`, close: () => new Promise((done) => wss.close(() => done())) }),
     );
+  });
+}
+
+/** One echo connection, controlled by its URL's query (see the top). */
+function echoConnection(ws, req) {
+  const q = new URL(req.url ?? "/", "http://x").searchParams;
+  const num = (k, d = 0) => (q.has(k) ? Number(q.get(k)) : d);
+  const delay = num("delay");
+  const after = num("after");
+  let echoed = 0;
+  const finish = () => {
+    if (q.has("drop")) ws.terminate();
+    else if (q.has("close")) ws.close(num("close"), q.get("reason") ?? "");
+  };
+  if (q.has("send")) {
+    const total = num("send");
+    const chunk = Math.max(1, num("chunk", 16384));
+    for (let off = 0; off < total; off += chunk) {
+      const n = Math.min(chunk, total - off);
+      const buf = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) buf[i] = (off + i) % 251;
+      ws.send(buf);
+    }
+  }
+  if (q.has("flood")) {
+    const n = num("flood");
+    const one = Buffer.from([0x2a]);
+    let sent = 0;
+    const more = () => {
+      // Keep ~1 MiB in the socket's buffer: as fast as the client reads.
+      while (sent < n && ws.readyState === ws.OPEN && ws.bufferedAmount < 1 << 20) {
+        ws.send(one);
+        sent++;
+      }
+      if (sent < n && ws.readyState === ws.OPEN) setImmediate(more);
+    };
+    more();
+  }
+  if (q.has("pause")) ws.pause();
+  if (after === 0 && (q.has("close") || q.has("drop"))) return finish();
+  ws.on("message", (data, isBinary) => {
+    if (q.has("silent")) return;
+    const echo = () => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(data, { binary: q.has("text") ? false : isBinary });
+      if (++echoed === after) finish();
+    };
+    delay > 0 ? setTimeout(echo, delay) : echo();
   });
 }

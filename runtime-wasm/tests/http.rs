@@ -424,7 +424,7 @@ async fn cors_refused_and_forbidden_headers_say_what_happened() {
         .unwrap()
         .is_truthy();
     let want = if isolated {
-        "blocked by CORS or the server could not be reached; this page is cross-origin isolated"
+        "blocked by CORS or the server could not be reached (DNS failure, connection refused or reset, or a TLS error); this page is cross-origin isolated"
     } else {
         "blocked by CORS: the server answered"
     };

@@ -374,7 +374,7 @@ describe("why a fetch failed", () => {
     mockFetch(failing({ nocors: "fail" }));
     const b = bindings();
     const e = await rejection(b._netHttpResponse(b._netHttpFetch(spec(), undefined)));
-    expect(msg(e)).toMatch(/blocked by CORS or the server could not be reached; this page is cross-origin isolated/);
+    expect(msg(e)).toMatch(/blocked by CORS or the server could not be reached \(DNS failure, connection refused or reset, or a TLS error\); this page is cross-origin isolated/);
   });
 
   it("js.fetch:redirect error and a redirecting server: says it was the redirect", async () => {
