@@ -90,6 +90,8 @@ export async function startTls({ mounts = {} } = {}) {
       return { length: n, sha256: h.digest("hex"), proto: req.httpVersion };
     };
     switch (u.pathname) {
+      case "/blank.html": // an https page for mixed-content checks
+        return res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>tls</title>");
       case "/hello":
         return res.writeHead(200, { "content-type": "text/plain" }).end(`hello over HTTP/${req.httpVersion}\n`);
       case "/upload":
