@@ -349,7 +349,14 @@ class WsConn {
       onSocketGone,
     });
     this.opened = waiter({});
-    if (timeoutMs > 0) this.dialTimer = setTimeout(() => this.failDial(TIMEOUT), Math.min(timeoutMs, MAX_TIMER_MS));
+    if (timeoutMs > 0) this.armDialTimer(Date.now() + timeoutMs);
+  }
+
+  /** The dial timeout, re-armed in steps past setTimeout's range. */
+  private armDialTimer(at: number) {
+    const ms = at - Date.now();
+    if (ms <= 0) return this.failDial(TIMEOUT);
+    this.dialTimer = setTimeout(() => this.armDialTimer(at), Math.min(ms, MAX_TIMER_MS));
   }
 
   openedPromise(): Promise<void> {

@@ -291,6 +291,20 @@ describe("deadlines and cancellation", () => {
     });
   });
 
+  it("a Client.Timeout 25 days away (past setTimeout's 2^31-1 ms) neither fires early nor never", async () => {
+    vi.useFakeTimers();
+    mockFetch(never);
+    const b = bindings();
+    const day = 24 * 3600 * 1000;
+    const h = b._netHttpFetch(spec({ deadline: Date.now() + 25 * day }), undefined);
+    let settled = false;
+    const p = rejection(b._netHttpResponse(h)).finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(24 * day + 23 * 3600 * 1000); // 2^31 ms is 24.9 days
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(2 * 3600 * 1000);
+    expect((await p).code).toBe("deadline");
+  });
+
   it("Client.Timeout while reading the body", async () => {
     vi.useFakeTimers();
     const { stream } = controlledBody();

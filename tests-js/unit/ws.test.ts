@@ -226,6 +226,17 @@ describe("read", () => {
     expect(await p).toEqual({ ok: [1] });
   });
 
+  it("a dial timeout past setTimeout's range fires when it is due, not at once or early", async () => {
+    const day = 24 * 3600 * 1000;
+    const h = net._netWsConnect("ws://h/p", 30 * day);
+    let settled = false;
+    const opened = net._netWsOpened(h).catch((e) => e).finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(29 * day);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(day + 1);
+    expect(await opened).toEqual({ code: "timeout" });
+  });
+
   it("a past deadline fails at once even with data queued; zero clears it", async () => {
     const [h, ws] = await openConn();
     ws.message([1]);
