@@ -134,6 +134,16 @@ proptest! {
     }
 }
 
+/// Found by `net_parsers_never_panic_on_unicode`: ten digits overflowed
+/// `n * 10` in Go's parsePort (a panic natively, a trap in the browser).
+#[test]
+fn a_ten_digit_port_is_an_error_not_an_overflow() {
+    for s in ["9012345255", "4294967295", "99999999999999999999", "-9012345255"] {
+        let e = now(lookup_port("tcp", s)).expect_err(s);
+        assert!(e.to_string().contains("invalid port") || e.to_string().contains("unknown port"), "{s}: {e}");
+    }
+}
+
 /// Runs a future that needs no browser to its end (natively every lookup
 /// finishes on its first poll: the rules run, the network stub answers).
 fn now<T>(f: impl std::future::Future<Output = T>) -> T {

@@ -51,14 +51,15 @@ pub(crate) fn parse_port(service: &str) -> (i64, bool) {
             n = MAX;
             break;
         }
-        n *= 10;
-        match n.checked_add(u32::from(d - b'0')) {
-            Some(nn) => n = nn,
-            None => {
-                n = MAX;
-                break;
-            }
+        // Go's uint32 arithmetic: the multiplication wraps (n < 2^30, so
+        // at most once past 2^32), the addition's wrap is caught.
+        n = n.wrapping_mul(10);
+        let nn = n.wrapping_add(u32::from(d - b'0'));
+        if nn < n {
+            n = MAX;
+            break;
         }
+        n = nn;
     }
     let port = if !neg && n >= CUTOFF {
         i64::from(CUTOFF - 1)
