@@ -56,17 +56,24 @@ fn piped() -> (mpsc::Sender<std::io::Result<Vec<u8>>>, Body) {
     (tx, Body::reader(rx.into_async_read()))
 }
 
+/// Sends `req` now, while the test goes on writing its body; the future
+/// gives the response body as text.
+fn in_background(req: http::Request) -> impl std::future::Future<Output = String> {
+    let p = wasm_bindgen_futures::future_to_promise(async move {
+        let r = Client::new().r#do(req).await.map_err(|e| e.to_string())?;
+        let b = r.body.bytes().await.map_err(|e| e.to_string())?;
+        Ok(String::from_utf8_lossy(&b).into_owned().into())
+    });
+    async move { wasm_bindgen_futures::JsFuture::from(p).await.expect("response").as_string().expect("text") }
+}
+
 #[wasm_bindgen_test]
 async fn a_streamed_upload_really_streams() {
     set_net_options("{}");
     let id = format!("stream-{}", js_sys::Math::random());
     let (mut tx, body) = piped();
     let req = new_request("POST", &https(&format!("/upload?id={id}")), body).expect("request");
-    let response = wasm_bindgen_futures::future_to_promise(async move {
-        let r = Client::new().r#do(req).await.map_err(|e| e.to_string())?;
-        let b = r.body.bytes().await.map_err(|e| e.to_string())?;
-        Ok(String::from_utf8_lossy(&b).into_owned().into())
-    });
+    let response = in_background(req);
     let first = vec![1u8; 64 * 1024];
     tx.send(Ok(first.clone())).await.expect("first chunk");
     // The server sees the first bytes while the program has not written the rest.
@@ -82,7 +89,7 @@ async fn a_streamed_upload_really_streams() {
     let rest = vec![2u8; 1 << 20];
     tx.send(Ok(rest.clone())).await.expect("rest");
     drop(tx); // end of body
-    let got = wasm_bindgen_futures::JsFuture::from(response).await.expect("response").as_string().unwrap();
+    let got = response.await;
     let mut h = Sha256::new();
     h.update(&first);
     h.update(&rest);
@@ -98,11 +105,7 @@ async fn an_upload_waits_for_a_slow_server() {
     let id = format!("slow-{}", js_sys::Math::random());
     let (mut tx, body) = piped();
     let req = new_request("POST", &https(&format!("/slow-upload?id={id}")), body).expect("request");
-    let response = wasm_bindgen_futures::future_to_promise(async move {
-        let r = Client::new().r#do(req).await.map_err(|e| e.to_string())?;
-        let b = r.body.bytes().await.map_err(|e| e.to_string())?;
-        Ok(String::from_utf8_lossy(&b).into_owned().into())
-    });
+    let response = in_background(req);
     let sent = Rc::new(Cell::new(0usize));
     let counter = sent.clone();
     let writer = wasm_bindgen_futures::future_to_promise(async move {
@@ -121,7 +124,7 @@ async fn an_upload_waits_for_a_slow_server() {
     assert!(sent.get() - stalled <= 4 * CHUNK, "still moving while the server reads nothing: {} -> {}", stalled, sent.get());
     assert_eq!(text(&https(&format!("/resume?id={id}"))).await, "resumed");
     wasm_bindgen_futures::JsFuture::from(writer).await.expect("writer");
-    let got = wasm_bindgen_futures::JsFuture::from(response).await.expect("response").as_string().unwrap();
+    let got = response.await;
     assert!(got.contains(&format!(r#""length":{TOTAL}"#)), "{got}");
 }
 
