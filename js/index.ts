@@ -35,6 +35,8 @@ export class TrapError extends Error {
 }
 
 let ready: Promise<Wasm> | undefined;
+// One entry per module Promise the host still holds unsettled (its size is
+// the host's own count of pending calls); cleared as each settles.
 const owed = new Set<(e: Error) => void>();
 
 onNetTrap((message) => {
