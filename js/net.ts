@@ -2,11 +2,12 @@
 // imports functions named `_net*` from the global scope;
 // `registerNetBindings()` installs them on `globalThis`, so the same code
 // works in a Window and in a Worker. Each concern has its own module:
-// ws.ts (the WebSocket Conn table), dns.ts (DNS over HTTPS), http.ts (the
+// conn.ts (the Conn table), ws.ts (its WebSocket transports), dns.ts (DNS over HTTPS), http.ts (the
 // fetch-backed HTTP client), errors.ts (the error shape).
 import { createDnsBindings, DNS_DEFAULTS, type DnsOptions } from "./dns.js";
 import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions } from "./http.js";
-import { createWsBindings, WS_DEFAULTS, type WsOptions } from "./ws.js";
+import { createConnBindings } from "./conn.js";
+import { WS_DEFAULTS, type WsOptions } from "./ws.js";
 import { createGate, validatePolicy, type NetPolicy } from "./policy.js";
 
 export * from "./errors.js";
@@ -49,7 +50,7 @@ export function netOptions(): Readonly<Options> {
  */
 const gate = createGate(
   () => options.policy,
-  () => Number(bindings._netWsSockets()) + Number(bindings._netHttpCount()),
+  () => Number(bindings._netConnSockets()) + Number(bindings._netHttpCount()),
 );
 
 const trapListeners = new Set<(message: string) => void>();
@@ -73,7 +74,7 @@ export function onNetTrap(listener: (message: string) => void): () => void {
 
 /** The bindings Rust imports; one table shared by every caller. */
 const bindings: Record<string, Function> = {
-  ...createWsBindings(() => options.ws, gate),
+  ...createConnBindings(() => options.ws, gate),
   ...createDnsBindings(() => options.dns, gate),
   ...createHttpBindings(() => options.http, gate),
   /** A panic is about to trap: the handles of this instance die with it. */
@@ -83,7 +84,7 @@ const bindings: Record<string, Function> = {
     // later call can add to it); the tables once the trap has unwound.
     for (const f of trapListeners) f(message);
     queueMicrotask(() => {
-      bindings._netWsReset();
+      bindings._netConnReset();
       bindings._netHttpReset();
     });
   },

@@ -1,6 +1,7 @@
 // Starts every local server the demo and the page tests need (static page,
 // WebSocket echo, DoH, HTTP with CORS, a blackhole TCP server, a refused
-// port, a WebSocket that never answers a close, the TLS peers of tls.mjs),
+// port, a WebSocket that never answers a close, the TLS peers of tls.mjs,
+// the TCP/UDP relays and their destinations of relay.mjs),
 // on 127.0.0.1,
 // and prints one JSON line with their URLs. Stops on SIGINT/SIGTERM.
 //   node servers/start.mjs [--port N]
@@ -11,6 +12,7 @@ import { startStallingWs, startWsEcho } from "./ws-echo.mjs";
 import { startDoh } from "./doh.mjs";
 import { startHttp } from "./http.mjs";
 import { startTls } from "./tls.mjs";
+import { startRelays } from "./relay.mjs";
 import { createServer } from "node:net";
 
 /** A TCP server that accepts and never answers: handshakes hang (dial timeouts). */
@@ -25,6 +27,7 @@ function startBlackhole() {
     server.listen(0, "127.0.0.1", () =>
       ok({
         url: `ws://127.0.0.1:${server.address().port}/`,
+        port: server.address().port,
         close: () => new Promise((done) => (sockets.forEach((s) => s.destroy()), server.close(() => done()))),
       }),
     ),
@@ -62,21 +65,24 @@ export async function startAll({ port = 0 } = {}) {
   const tls = await startTls({
     mounts: { "/": join(root, "www"), "/pkg/": join(root, "pkg"), "/support/": join(root, "runtime-wasm/tests/support") },
   });
+  const refused = await refusedPort();
+  const relays = await startRelays({ refusedPort: refused, blackholePort: blackhole.port, httpPort: new URL(http.url).port });
   const urls = {
     page: `http://127.0.0.1:${web.address().port}/`,
     wsEcho: echo.url,
     blackhole: blackhole.url,
-    refused: `ws://127.0.0.1:${await refusedPort()}/`,
+    refused: `ws://127.0.0.1:${refused}/`,
     doh: doh.url,
     http: http.url,
     wsStall: stall.url,
     ...tls.urls,
     tlsSpki: tls.spki,
+    ...relays.urls,
   };
   // The demo page reads where its peers are.
   routes["/peers.json"] = () => JSON.stringify(urls);
   const closeWeb = () => new Promise((ok) => web.close(() => ok()));
-  return { urls, close: () => Promise.all([closeWeb(), echo.close(), blackhole.close(), doh.close(), http.close(), stall.close(), tls.close()]).then(() => undefined) };
+  return { urls, close: () => Promise.all([closeWeb(), echo.close(), blackhole.close(), doh.close(), http.close(), stall.close(), tls.close(), relays.close()]).then(() => undefined) };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

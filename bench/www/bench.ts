@@ -298,8 +298,8 @@ export async function runBenchmarks(o: BenchOptions) {
     for (const transport of ["classic", "stream"] as const) {
       registerNetBindings({ ws: { transport } });
       const heap0 = heap();
-      const h = g._netWsConnect(`${echo}?flood=${n}`, 0);
-      await g._netWsOpened(h);
+      const h = g._netConnDialWs(`${echo}?flood=${n}`, 0);
+      await g._netConnOpened(h);
       let peak = 0;
       let arrivedMs = 0;
       let drainMs = 0;
@@ -309,21 +309,21 @@ export async function runBenchmarks(o: BenchOptions) {
         async () => {
           const t0 = performance.now();
           // Let it arrive unread (a reader that fell behind), then drain.
-          while (g._netWsQueueCost(h) < n) await new Promise((r) => setTimeout(r, 20));
+          while (g._netConnQueueCost(h) < n) await new Promise((r) => setTimeout(r, 20));
           arrivedMs = performance.now() - t0;
           heapFull = heap();
           const dest = new Uint8Array(64 * 1024);
           const t1 = performance.now();
           while (got < n) {
-            const k = g._netWsRead(h, dest);
-            if (k < 0) await g._netWsReady(h);
+            const k = g._netConnRead(h, dest);
+            if (k < 0) await g._netConnReady(h);
             else got += k;
           }
           drainMs = performance.now() - t1;
         },
-        () => (peak = Math.max(peak, g._netWsQueueCost(h))),
+        () => (peak = Math.max(peak, g._netConnQueueCost(h))),
       );
-      g._netWsClose(h);
+      g._netConnClose(h);
       registerNetBindings({ ws: { transport: "auto" } });
       out.flood[transport] = {
         bytes: got,

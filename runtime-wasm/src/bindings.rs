@@ -24,29 +24,29 @@ extern "C" {
     // a stale handle a thrown `{code: "closed"}`; `*Forget(h, promise)`
     // drops a waiter without settling it; `*Release(h)` frees a handle
     // without settling anything.
-    #[wasm_bindgen(js_name = _netWsConnect, catch)]
-    pub fn ws_connect(url: &str, timeout_ms: f64) -> Result<u32, JsValue>;
-    #[wasm_bindgen(js_name = _netWsOpened, catch)]
-    pub fn ws_opened(h: u32) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = _netConnDialWs, catch)]
+    pub fn conn_dial_ws(url: &str, timeout_ms: f64) -> Result<u32, JsValue>;
+    #[wasm_bindgen(js_name = _netConnOpened, catch)]
+    pub fn conn_opened(h: u32) -> Result<Promise, JsValue>;
     /// `dest` may be a view into wasm memory (valid during the call only).
-    #[wasm_bindgen(js_name = _netWsRead, catch)]
-    pub fn ws_read(h: u32, dest: &Uint8Array) -> Result<i32, JsValue>;
-    #[wasm_bindgen(js_name = _netWsReady, catch)]
-    pub fn ws_ready(h: u32) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = _netConnRead, catch)]
+    pub fn conn_read(h: u32, dest: &Uint8Array) -> Result<i32, JsValue>;
+    #[wasm_bindgen(js_name = _netConnReady, catch)]
+    pub fn conn_ready(h: u32) -> Result<Promise, JsValue>;
     /// The byte count, or a Promise of it. `data` may be a view into wasm
     /// memory, valid only during the call: JS copies what it cannot send at once.
-    #[wasm_bindgen(js_name = _netWsWrite, catch)]
-    pub fn ws_write(h: u32, data: &Uint8Array) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(js_name = _netWsSetDeadline, catch)]
-    pub fn ws_set_deadline(h: u32, which: u32, at_ms: f64) -> Result<(), JsValue>;
-    #[wasm_bindgen(js_name = _netWsForget, catch)]
-    pub fn ws_forget(h: u32, pending: &Promise) -> Result<(), JsValue>;
-    #[wasm_bindgen(js_name = _netWsClose, catch)]
-    pub fn ws_close(h: u32) -> Result<(), JsValue>;
-    #[wasm_bindgen(js_name = _netWsRelease, catch)]
-    pub fn ws_release(h: u32) -> Result<(), JsValue>;
-    #[wasm_bindgen(js_name = _netWsCount, catch)]
-    pub fn ws_count() -> Result<u32, JsValue>;
+    #[wasm_bindgen(js_name = _netConnWrite, catch)]
+    pub fn conn_write(h: u32, data: &Uint8Array) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = _netConnSetDeadline, catch)]
+    pub fn conn_set_deadline(h: u32, which: u32, at_ms: f64) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netConnForget, catch)]
+    pub fn conn_forget(h: u32, pending: &Promise) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netConnClose, catch)]
+    pub fn conn_close(h: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netConnRelease, catch)]
+    pub fn conn_release(h: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netConnCount, catch)]
+    pub fn conn_count() -> Result<u32, JsValue>;
 
     // ---- DNS over HTTPS (js/dns.ts) ----
     // Each resolves to an Array of strings, or rejects with a net::Error

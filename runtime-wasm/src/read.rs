@@ -25,11 +25,11 @@ pub struct Table {
     forget: Forget,
 }
 
-/// The WebSocket Conn table (js/ws.ts).
-pub const WS: Table = Table {
-    read: js::ws_read,
-    ready: js::ws_ready,
-    forget: js::ws_forget,
+/// The Conn table (js/conn.ts): WebSocket Conns and relay streams.
+pub const CONN: Table = Table {
+    read: js::conn_read,
+    ready: js::conn_ready,
+    forget: js::conn_forget,
 };
 
 /// The HTTP request table's response bodies (js/http.ts).

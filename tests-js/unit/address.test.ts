@@ -92,7 +92,7 @@ describe("registerNetBindings", () => {
     const first = registerNetBindings({ ws: { readLimitBytes: 1000 } });
     const second = registerNetBindings({ ws: { maxMessageBytes: 10 } });
     expect(second).toEqual(first);
-    expect(first).toContain("_netWsConnect");
+    expect(first).toContain("_netConnDialWs");
     for (const name of first) expect(typeof (globalThis as any)[name]).toBe("function");
     expect(netOptions().ws).toEqual({ ...WS_DEFAULTS, readLimitBytes: 1000, maxMessageBytes: 10 });
     registerNetBindings({ ws: WS_DEFAULTS });

@@ -1,8 +1,9 @@
-// The WebSocket Conn table (js/ws.ts) with a mocked WebSocket and fake
+// The Conn table (js/conn.ts) over the WebSocket transports (js/ws.ts) with a mocked WebSocket and fake
 // timers: the edge cases a real server cannot produce on demand. The same
 // code runs against real servers in Chromium (runtime-wasm/tests/conn.rs).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createWsBindings, MESSAGE_COST, READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "../../js/ws.js";
+import { createConnBindings, MESSAGE_COST } from "../../js/conn.js";
+import { READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "../../js/ws.js";
 
 class MockWebSocket {
   static readonly CONNECTING = 0;
@@ -51,14 +52,14 @@ class MockWebSocket {
 }
 
 
-let net: ReturnType<typeof createWsBindings>;
+let net: ReturnType<typeof createConnBindings>;
 let opts: WsOptions;
 
 beforeEach(() => {
   vi.useFakeTimers();
   vi.stubGlobal("WebSocket", MockWebSocket);
   opts = { ...WS_DEFAULTS, transport: "classic" };
-  net = createWsBindings(() => opts);
+  net = createConnBindings(() => opts);
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -67,9 +68,9 @@ afterEach(() => {
 
 /** Dials and opens a mocked socket. */
 async function openConn(): Promise<[number, MockWebSocket]> {
-  const h = net._netWsConnect("ws://h/p", 0);
+  const h = net._netConnDialWs("ws://h/p", 0);
   const ws = MockWebSocket.last!;
-  const opened = net._netWsOpened(h);
+  const opened = net._netConnOpened(h);
   ws.open();
   await opened;
   return [h, ws];
@@ -79,7 +80,7 @@ async function openConn(): Promise<[number, MockWebSocket]> {
  *  null when nothing is queued. Throws what the table throws. */
 function rd(h: number, n: number): number[] | null {
   const dest = new Uint8Array(n);
-  const k = net._netWsRead(h, dest);
+  const k = net._netConnRead(h, dest);
   return k < 0 ? null : [...dest.subarray(0, k)];
 }
 
@@ -88,7 +89,7 @@ async function readWait(h: number, n: number): Promise<number[]> {
   for (;;) {
     const got = rd(h, n);
     if (got) return got;
-    await net._netWsReady(h);
+    await net._netConnReady(h);
   }
 }
 
@@ -103,11 +104,11 @@ async function outcome<T>(v: T | Promise<T>): Promise<{ ok: T } | { err: unknown
 
 describe("dial", () => {
   it("sets arraybuffer and listens before the socket opens, so early messages queue", async () => {
-    const h = net._netWsConnect("ws://h/p", 0);
+    const h = net._netConnDialWs("ws://h/p", 0);
     const ws = MockWebSocket.last!;
     expect(ws.binaryType).toBe("arraybuffer");
     expect(ws.onmessage).toBeTypeOf("function");
-    const opened = net._netWsOpened(h);
+    const opened = net._netConnOpened(h);
     ws.open();
     ws.message([1, 2, 3]); // before anyone reads
     await opened;
@@ -115,10 +116,10 @@ describe("dial", () => {
   });
 
   it("fails with the browser's reason for a bad URL, and frees nothing it did not take", () => {
-    expect(() => net._netWsConnect("ws://[::1/", 0)).toThrow(
+    expect(() => net._netConnDialWs("ws://[::1/", 0)).toThrow(
       expect.objectContaining({ code: "other", message: expect.stringContaining('invalid WebSocket URL "ws://[::1/"') }),
     );
-    expect(net._netWsCount()).toBe(0);
+    expect(net._netConnCount()).toBe(0);
   });
 
   it("names mixed content and other SecurityErrors", () => {
@@ -132,44 +133,44 @@ describe("dial", () => {
     }
     vi.stubGlobal("WebSocket", Blocked);
     vi.stubGlobal("location", { protocol: "https:", origin: "https://app.example" });
-    expect(() => net._netWsConnect("ws://h/p", 0)).toThrow(
+    expect(() => net._netConnDialWs("ws://h/p", 0)).toThrow(
       expect.objectContaining({ message: "mixed content: an https page cannot open insecure ws://h/p; use wss://" }),
     );
-    expect(() => net._netWsConnect("wss://h:1/p", 0)).toThrow(
+    expect(() => net._netConnDialWs("wss://h:1/p", 0)).toThrow(
       expect.objectContaining({ message: expect.stringMatching(/^blocked by the browser \(SecurityError\): /) }),
     );
-    expect(net._netWsCount()).toBe(0);
+    expect(net._netConnCount()).toBe(0);
   });
 
   it("a close before open rejects the dial with a readable cause and frees the handle", async () => {
-    const h = net._netWsConnect("ws://h/p", 0);
-    const opened = outcome(net._netWsOpened(h));
+    const h = net._netConnDialWs("ws://h/p", 0);
+    const opened = outcome(net._netConnOpened(h));
     MockWebSocket.last!.peerClose(1006);
     expect(await opened).toEqual({ err: expect.objectContaining({ message: expect.stringContaining("websocket connection failed (code 1006)") }) });
-    expect(net._netWsCount()).toBe(0);
+    expect(net._netConnCount()).toBe(0);
   });
 
   it("times out, closes the half-open socket and frees the handle", async () => {
-    const h = net._netWsConnect("ws://h/p", 500);
+    const h = net._netConnDialWs("ws://h/p", 500);
     const ws = MockWebSocket.last!;
-    const opened = outcome(net._netWsOpened(h));
+    const opened = outcome(net._netConnOpened(h));
     vi.advanceTimersByTime(499);
-    expect(net._netWsCount()).toBe(1);
+    expect(net._netConnCount()).toBe(1);
     vi.advanceTimersByTime(1);
     expect(await opened).toEqual({ err: { code: "timeout" } });
     expect(ws.closedWith).toEqual({ code: 1000, reason: undefined });
     expect(ws.onclose).toBeNull();
-    expect(net._netWsCount()).toBe(0);
+    expect(net._netConnCount()).toBe(0);
   });
 
   it("abort frees a dial without settling it", async () => {
-    const h = net._netWsConnect("ws://h/p", 0);
+    const h = net._netConnDialWs("ws://h/p", 0);
     let settled = false;
-    net._netWsOpened(h).then(() => (settled = true), () => (settled = true));
-    net._netWsRelease(h);
+    net._netConnOpened(h).then(() => (settled = true), () => (settled = true));
+    net._netConnRelease(h);
     await vi.runAllTimersAsync();
     expect(settled).toBe(false);
-    expect(net._netWsCount()).toBe(0);
+    expect(net._netConnCount()).toBe(0);
   });
 });
 
@@ -188,7 +189,7 @@ describe("read", () => {
     const [h, ws] = await openConn();
     ws.message([1, 2, 3, 4]);
     const guest = new Uint8Array(8).fill(9);
-    expect(net._netWsRead(h, guest.subarray(2, 5))).toBe(3);
+    expect(net._netConnRead(h, guest.subarray(2, 5))).toBe(3);
     expect([...guest]).toEqual([9, 9, 1, 2, 3, 9, 9, 9]);
   });
 
@@ -196,8 +197,8 @@ describe("read", () => {
     const [h, ws] = await openConn();
     expect(rd(h, 10)).toBeNull();
     let woke = 0;
-    const a = net._netWsReady(h).then(() => woke++);
-    const b = net._netWsReady(h).then(() => woke++);
+    const a = net._netConnReady(h).then(() => woke++);
+    const b = net._netConnReady(h).then(() => woke++);
     await Promise.resolve();
     expect(woke).toBe(0);
     ws.message([9]);
@@ -208,18 +209,18 @@ describe("read", () => {
 
   it("a deadline wakes a waiting reader, whose next read times out; the conn stays usable", async () => {
     const [h, ws] = await openConn();
-    net._netWsSetDeadline(h, 1, Date.now() + 100);
+    net._netConnSetDeadline(h, 1, Date.now() + 100);
     const p = outcome(readWait(h, 10));
     vi.advanceTimersByTime(100);
     expect(await p).toEqual({ err: { code: "timeout" } });
-    net._netWsSetDeadline(h, 1, 0);
+    net._netConnSetDeadline(h, 1, 0);
     ws.message([7]);
     expect(rd(h, 10)).toEqual([7]);
   });
 
   it("a deadline past setTimeout's range does not fire early", async () => {
     const [h, ws] = await openConn();
-    net._netWsSetDeadline(h, 1, Date.now() + 30 * 24 * 3600 * 1000); // 30 days: over 2^31-1 ms
+    net._netConnSetDeadline(h, 1, Date.now() + 30 * 24 * 3600 * 1000); // 30 days: over 2^31-1 ms
     const p = outcome(readWait(h, 10));
     vi.advanceTimersByTime(1000);
     ws.message([1]);
@@ -228,9 +229,9 @@ describe("read", () => {
 
   it("a dial timeout past setTimeout's range fires when it is due, not at once or early", async () => {
     const day = 24 * 3600 * 1000;
-    const h = net._netWsConnect("ws://h/p", 30 * day);
+    const h = net._netConnDialWs("ws://h/p", 30 * day);
     let settled = false;
-    const opened = net._netWsOpened(h).catch((e) => e).finally(() => (settled = true));
+    const opened = net._netConnOpened(h).catch((e) => e).finally(() => (settled = true));
     await vi.advanceTimersByTimeAsync(29 * day);
     expect(settled).toBe(false);
     await vi.advanceTimersByTimeAsync(day + 1);
@@ -240,34 +241,34 @@ describe("read", () => {
   it("a past deadline fails at once even with data queued; zero clears it", async () => {
     const [h, ws] = await openConn();
     ws.message([1]);
-    net._netWsSetDeadline(h, 3, Date.now() - 1);
+    net._netConnSetDeadline(h, 3, Date.now() - 1);
     expect(() => rd(h, 1)).toThrow(expect.objectContaining({ code: "timeout" }));
-    expect(() => net._netWsWrite(h, new Uint8Array([1]))).toThrow(expect.objectContaining({ code: "timeout" }));
-    net._netWsSetDeadline(h, 3, 0);
+    expect(() => net._netConnWrite(h, new Uint8Array([1]))).toThrow(expect.objectContaining({ code: "timeout" }));
+    net._netConnSetDeadline(h, 3, 0);
     expect(rd(h, 1)).toEqual([1]);
   });
 
   it("changing the deadline applies to the waiting reader", async () => {
     const [h, ws] = await openConn();
-    net._netWsSetDeadline(h, 1, Date.now() + 100);
+    net._netConnSetDeadline(h, 1, Date.now() + 100);
     const p = readWait(h, 10);
     vi.advanceTimersByTime(50);
-    net._netWsSetDeadline(h, 1, Date.now() + 1000); // extended
+    net._netConnSetDeadline(h, 1, Date.now() + 1000); // extended
     vi.advanceTimersByTime(500);
     ws.message([5]);
     expect(await p).toEqual([5]);
     const q = outcome(readWait(h, 10));
     await Promise.resolve();
-    net._netWsSetDeadline(h, 1, Date.now() - 1); // moved into the past
+    net._netConnSetDeadline(h, 1, Date.now() - 1); // moved into the past
     expect(await q).toEqual({ err: { code: "timeout" } });
   });
 
   it("a forgotten waiter is never settled, and the data stays for the next read", async () => {
     const [h, ws] = await openConn();
     let settled = false;
-    const p = net._netWsReady(h);
+    const p = net._netConnReady(h);
     p.then(() => (settled = true));
-    net._netWsForget(h, p);
+    net._netConnForget(h, p);
     ws.message([1, 2]);
     await Promise.resolve();
     expect(settled).toBe(false);
@@ -277,7 +278,7 @@ describe("read", () => {
   it("Close wakes a waiting reader, whose next read finds the handle closed", async () => {
     const [h] = await openConn();
     const p = outcome(readWait(h, 10));
-    net._netWsClose(h);
+    net._netConnClose(h);
     expect(await p).toEqual({ err: { code: "closed" } });
   });
 
@@ -323,11 +324,11 @@ describe("read", () => {
     const n = 200_000;
     for (let i = 0; i < n; i++) ws.message([i & 0xff]);
     const blocks = Math.ceil(n / (64 * 1024));
-    expect(net._netWsQueueCost(h)).toBe(n + MESSAGE_COST * blocks); // ~1.002 of the payload, not 129x
+    expect(net._netConnQueueCost(h)).toBe(n + MESSAGE_COST * blocks); // ~1.002 of the payload, not 129x
     const dest = new Uint8Array(n + 10);
-    expect(net._netWsRead(h, dest)).toBe(n);
+    expect(net._netConnRead(h, dest)).toBe(n);
     expect(dest.subarray(0, n).every((b, i) => b === (i & 0xff))).toBe(true);
-    expect(net._netWsQueueCost(h)).toBe(0);
+    expect(net._netConnQueueCost(h)).toBe(0);
   });
 
   it("tiny messages count per chunk against the bound, so a flood cannot hide under it", async () => {
@@ -338,7 +339,7 @@ describe("read", () => {
     expect(ws.closedWith).toBeUndefined();
     ws.message(big); // payload 40960 is under the bound, the cost is not
     expect(ws.closedWith?.code).toBe(READ_LIMIT_CLOSE_CODE);
-    expect(net._netWsRead(h, new Uint8Array(1 << 20))).toBe(10 * 4096);
+    expect(net._netConnRead(h, new Uint8Array(1 << 20))).toBe(10 * 4096);
   });
 
   it("packing keeps order across partial reads and messages that arrive between them", async () => {
@@ -377,7 +378,7 @@ describe("write", () => {
   it("sends at once when there is room, splitting at maxMessageBytes", async () => {
     opts.maxMessageBytes = 3;
     const [h, ws] = await openConn();
-    expect(net._netWsWrite(h, new Uint8Array([1, 2, 3, 4, 5, 6, 7]))).toBe(7);
+    expect(net._netConnWrite(h, new Uint8Array([1, 2, 3, 4, 5, 6, 7]))).toBe(7);
     expect(ws.sent).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
   });
 
@@ -386,10 +387,10 @@ describe("write", () => {
     const [h, ws] = await openConn();
     ws.bufferedAmount = 50;
     const src = new Uint8Array([1, 2]);
-    const first = net._netWsWrite(h, src);
+    const first = net._netConnWrite(h, src);
     expect(first).toBeInstanceOf(Promise);
     src[0] = 99; // the caller's memory may change once the call returns
-    const second = net._netWsWrite(h, new Uint8Array([3])); // must queue behind the first
+    const second = net._netConnWrite(h, new Uint8Array([3])); // must queue behind the first
     expect(second).toBeInstanceOf(Promise);
     vi.advanceTimersByTime(20);
     expect(ws.sent).toEqual([]);
@@ -404,14 +405,14 @@ describe("write", () => {
     opts.writeHighWaterBytes = 1; // waits while more than 1 byte is buffered
     opts.maxMessageBytes = 2;
     const [h, ws] = await openConn();
-    net._netWsSetDeadline(h, 2, Date.now() + 100);
+    net._netConnSetDeadline(h, 2, Date.now() + 100);
     // 2 bytes fit, the rest waits: the deadline returns the partial count.
-    const partial = net._netWsWrite(h, new Uint8Array([1, 2, 3, 4]));
+    const partial = net._netConnWrite(h, new Uint8Array([1, 2, 3, 4]));
     vi.advanceTimersByTime(100);
     expect(await partial).toBe(2);
-    expect(() => net._netWsWrite(h, new Uint8Array([5]))).toThrow(expect.objectContaining({ code: "timeout" }));
-    net._netWsSetDeadline(h, 2, Date.now() + 100);
-    const none = outcome(net._netWsWrite(h, new Uint8Array([6])));
+    expect(() => net._netConnWrite(h, new Uint8Array([5]))).toThrow(expect.objectContaining({ code: "timeout" }));
+    net._netConnSetDeadline(h, 2, Date.now() + 100);
+    const none = outcome(net._netConnWrite(h, new Uint8Array([6])));
     vi.advanceTimersByTime(100);
     expect(await none).toEqual({ err: { code: "timeout" } });
     expect(ws.sent).toEqual([[1, 2]]);
@@ -420,7 +421,7 @@ describe("write", () => {
   it("never succeeds on a socket the peer closed", async () => {
     const [h, ws] = await openConn();
     ws.peerClose(1000);
-    expect(() => net._netWsWrite(h, new Uint8Array([1]))).toThrow(expect.objectContaining({ code: "other" }));
+    expect(() => net._netConnWrite(h, new Uint8Array([1]))).toThrow(expect.objectContaining({ code: "other" }));
     expect(ws.sent).toEqual([]);
   });
 
@@ -428,7 +429,7 @@ describe("write", () => {
     opts.writeHighWaterBytes = 0;
     const [h, ws] = await openConn();
     ws.bufferedAmount = 1;
-    const p = outcome(net._netWsWrite(h, new Uint8Array([1])));
+    const p = outcome(net._netConnWrite(h, new Uint8Array([1])));
     ws.peerClose(4002, "gone");
     expect(await p).toEqual({ err: expect.objectContaining({ message: "websocket closed by peer with code 4002 (gone)" }) });
   });
@@ -437,27 +438,27 @@ describe("write", () => {
 describe("counting sockets", () => {
   it("a closed Conn's socket counts until the browser releases it (a peer can stall the close)", async () => {
     const [h, ws] = await openConn();
-    expect([net._netWsCount(), net._netWsSockets()]).toEqual([1, 1]);
-    net._netWsClose(h);
-    expect([net._netWsCount(), net._netWsSockets()]).toEqual([0, 1]); // the handle is gone, the socket is not
+    expect([net._netConnCount(), net._netConnSockets()]).toEqual([1, 1]);
+    net._netConnClose(h);
+    expect([net._netConnCount(), net._netConnSockets()]).toEqual([0, 1]); // the handle is gone, the socket is not
     ws.peerClose(1000); // the closing handshake ends
-    expect(net._netWsSockets()).toBe(0);
+    expect(net._netConnSockets()).toBe(0);
     ws.peerClose(1000); // once only
-    expect(net._netWsSockets()).toBe(0);
+    expect(net._netConnSockets()).toBe(0);
   });
 
   it("a failed dial and a released one stop counting when the browser gives up the socket", async () => {
-    const h = net._netWsConnect("ws://h/p", 0);
+    const h = net._netConnDialWs("ws://h/p", 0);
     const ws = MockWebSocket.last!;
-    const opened = net._netWsOpened(h).catch((e) => e);
+    const opened = net._netConnOpened(h).catch((e) => e);
     ws.peerClose(1006);
     expect((await opened).code).toBe("other");
-    expect(net._netWsSockets()).toBe(0);
-    const h2 = net._netWsConnect("ws://h/p", 0);
-    net._netWsRelease(h2);
-    expect([net._netWsCount(), net._netWsSockets()]).toEqual([0, 1]);
+    expect(net._netConnSockets()).toBe(0);
+    const h2 = net._netConnDialWs("ws://h/p", 0);
+    net._netConnRelease(h2);
+    expect([net._netConnCount(), net._netConnSockets()]).toEqual([0, 1]);
     MockWebSocket.last!.peerClose(1006);
-    expect(net._netWsSockets()).toBe(0);
+    expect(net._netConnSockets()).toBe(0);
   });
 });
 
@@ -467,21 +468,21 @@ describe("close", () => {
     const [h, ws] = await openConn();
     const r = outcome(readWait(h, 1));
     ws.bufferedAmount = 5;
-    const w = outcome(net._netWsWrite(h, new Uint8Array([1])));
-    net._netWsClose(h);
+    const w = outcome(net._netConnWrite(h, new Uint8Array([1])));
+    net._netConnClose(h);
     expect(await r).toEqual({ err: { code: "closed" } });
     expect(await w).toEqual({ err: { code: "closed" } });
     expect(ws.closedWith).toEqual({ code: 1000, reason: undefined });
     expect([ws.onmessage, ws.onopen, ws.onclose]).toEqual([null, null, null]);
-    expect(net._netWsCount()).toBe(0);
+    expect(net._netConnCount()).toBe(0);
     // Every later call, a second Close included, is ErrClosed.
-    for (const call of [() => net._netWsClose(h), () => rd(h, 1), () => net._netWsWrite(h, new Uint8Array(1))])
+    for (const call of [() => net._netConnClose(h), () => rd(h, 1), () => net._netConnWrite(h, new Uint8Array(1))])
       expect(call).toThrow(expect.objectContaining({ code: "closed" }));
   });
 
   it("handles are never reused", async () => {
     const [h1] = await openConn();
-    net._netWsClose(h1);
+    net._netConnClose(h1);
     const [h2] = await openConn();
     expect(h2).not.toBe(h1);
     expect(() => rd(h1, 1)).toThrow(expect.objectContaining({ code: "closed" }));
@@ -489,9 +490,9 @@ describe("close", () => {
 
   it("leaves no timers behind", async () => {
     const [h] = await openConn();
-    net._netWsSetDeadline(h, 3, Date.now() + 1000);
+    net._netConnSetDeadline(h, 3, Date.now() + 1000);
     void outcome(readWait(h, 1));
-    net._netWsClose(h);
+    net._netConnClose(h);
     expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -78,8 +78,8 @@ impl Dialer {
         let url = dial_url(network, address)?;
         let fail = |e: Error| Error::op("dial", network, Some(&url), e);
         let timeout_ms = self.timeout.map_or(0.0, |t| t.as_secs_f64() * 1000.0);
-        let handle = js::ws_connect(&url, timeout_ms).map_err(|e| fail(js_error(e)))?;
-        let opened = js::ws_opened(handle).map_err(|e| fail(js_error(e)))?;
+        let handle = js::conn_dial_ws(&url, timeout_ms).map_err(|e| fail(js_error(e)))?;
+        let opened = js::conn_opened(handle).map_err(|e| fail(js_error(e)))?;
         // Until the dial completes, dropping this future abandons the socket.
         let guard = ReleaseOnDrop(handle);
         JsFuture::from(opened)
@@ -93,7 +93,7 @@ impl Dialer {
 struct ReleaseOnDrop(u32);
 impl Drop for ReleaseOnDrop {
     fn drop(&mut self) {
-        let _ = js::ws_release(self.0);
+        let _ = js::conn_release(self.0);
     }
 }
 
@@ -115,13 +115,13 @@ pub async fn dial_timeout(network: &str, address: &str, timeout: Duration) -> Re
 
 /// How many WebSocket Conns are open in the JS table (for leak checks).
 pub fn open_conn_count() -> Result<u32, Error> {
-    js::ws_count().map_err(js_error)
+    js::conn_count().map_err(js_error)
 }
 
 /// Awaits a value that may be a Promise; dropping the wait tells the Conn
 /// table to forget the waiter (see `crate::pending`).
 async fn settle(handle: u32, v: JsValue) -> Result<JsValue, JsValue> {
-    pending::settle(handle, v, js::ws_forget).await
+    pending::settle(handle, v, js::conn_forget).await
 }
 
 /// The count a write binding returned (a JS number).
@@ -191,7 +191,7 @@ impl Conn {
         if buf.is_empty() {
             return Ok(0);
         }
-        read::WS
+        read::CONN
             .read(self.handle, buf)
             .await
             .map_err(|e| self.op_error("read", js_error(e)))
@@ -205,7 +205,7 @@ impl Conn {
         if self.closed.get() {
             return Err(self.op_error("read", Error::Closed));
         }
-        read::WS
+        read::CONN
             .try_read(self.handle, dest)
             .map_err(|e| self.op_error("read", js_error(e)))
     }
@@ -213,7 +213,7 @@ impl Conn {
     /// Resolves when a read would not find the queue empty (data, the end,
     /// the read deadline, Close). Dropping it loses nothing.
     pub async fn ready(&self) -> Result<(), Error> {
-        let wait = read::WS
+        let wait = read::CONN
             .ready(self.handle)
             .map_err(|e| self.op_error("read", js_error(e)))?;
         wait.await
@@ -237,7 +237,7 @@ impl Conn {
         if self.closed.get() {
             return Err(self.op_error("write", Error::Closed));
         }
-        js::ws_write(self.handle, data).map_err(|e| self.op_error("write", js_error(e)))
+        js::conn_write(self.handle, data).map_err(|e| self.op_error("write", js_error(e)))
     }
 
     /// The count of a write started with [`Conn::start_write`].
@@ -268,7 +268,7 @@ impl Conn {
         if self.closed.replace(true) {
             return Err(self.op_error("close", Error::Closed));
         }
-        js::ws_close(self.handle).map_err(|e| self.op_error("close", js_error(e)))
+        js::conn_close(self.handle).map_err(|e| self.op_error("close", js_error(e)))
     }
 
     fn set(&self, which: u32, t: Option<SystemTime>) -> Result<(), Error> {
@@ -279,7 +279,7 @@ impl Conn {
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(1.0, |d| (d.as_secs_f64() * 1000.0).max(1.0)),
         };
-        js::ws_set_deadline(self.handle, which, at).map_err(|e| {
+        js::conn_set_deadline(self.handle, which, at).map_err(|e| {
             Error::Op(OpError {
                 op: "set".into(),
                 net: self.local.network.clone(),
@@ -319,7 +319,7 @@ impl Drop for Conn {
         self.poll_read.get_mut().take();
         self.poll_write.get_mut().take();
         if !self.closed.get() {
-            let _ = js::ws_release(self.handle);
+            let _ = js::conn_release(self.handle);
         }
     }
 }
@@ -339,7 +339,7 @@ impl futures_io::AsyncRead for Conn {
         if this.closed.get() {
             return Poll::Ready(Err(this.op_error("read", Error::Closed).into()));
         }
-        let r = std::task::ready!(read::WS.poll_read(&this.poll_read, this.handle, cx, buf));
+        let r = std::task::ready!(read::CONN.poll_read(&this.poll_read, this.handle, cx, buf));
         Poll::Ready(match r {
             Ok(n) => Ok(n),
             Err(e) => match js_error(e) {
@@ -362,10 +362,10 @@ impl futures_io::AsyncWrite for Conn {
         let r = std::task::ready!(pending::poll_op(
             &this.poll_write,
             this.handle,
-            js::ws_forget,
+            js::conn_forget,
             cx,
             // SAFETY (the view): JS copies what it keeps before returning.
-            || js::ws_write(this.handle, &unsafe { Uint8Array::view(buf) })
+            || js::conn_write(this.handle, &unsafe { Uint8Array::view(buf) })
         ));
         Poll::Ready(match r {
             Ok(v) => Ok(byte_count(&v)),
@@ -384,7 +384,7 @@ impl futures_io::AsyncWrite for Conn {
             return Poll::Ready(Ok(()));
         }
         Poll::Ready(
-            js::ws_close(this.handle).map_err(|e| this.op_error("close", js_error(e)).into()),
+            js::conn_close(this.handle).map_err(|e| this.op_error("close", js_error(e)).into()),
         )
     }
 }
