@@ -8,6 +8,7 @@ import { createDnsBindings, DNS_DEFAULTS, type DnsOptions } from "./dns.js";
 import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions } from "./http.js";
 import { createConnBindings } from "./conn.js";
 import { WS_DEFAULTS, type WsOptions } from "./ws.js";
+import { createRelayBindings, RELAY_DEFAULTS, validateRelay, type RelayOptions } from "./relay.js";
 import { createGate, validatePolicy, type NetPolicy } from "./policy.js";
 
 export * from "./errors.js";
@@ -15,6 +16,7 @@ export { DNS_DEFAULTS, type DnsOptions, type DnsOverrides, type DnsStats } from 
 export { HTTP_DEFAULTS, type HttpOptions } from "./http.js";
 export { createGate, DENIED, lookupDenial, policyDenial, type Gate, type NetPolicy } from "./policy.js";
 export { READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "./ws.js";
+export { RELAY_DEFAULTS, type RelayOptions } from "./relay.js";
 
 /** Everything `registerNetBindings` accepts; every field is optional. */
 export interface NetOptions {
@@ -26,6 +28,8 @@ export interface NetOptions {
   http?: Partial<HttpOptions>;
   /** What the guest may reach (js/policy.ts); replaces the previous policy. */
   policy?: NetPolicy;
+  /** The TCP/UDP relay (js/relay.ts); none by default. */
+  relay?: Partial<RelayOptions>;
 }
 
 interface Options {
@@ -33,9 +37,16 @@ interface Options {
   dns: DnsOptions;
   http: HttpOptions;
   policy: NetPolicy;
+  relay: RelayOptions;
 }
 
-let options: Options = { ws: { ...WS_DEFAULTS }, dns: { ...DNS_DEFAULTS }, http: { ...HTTP_DEFAULTS }, policy: {} };
+let options: Options = {
+  ws: { ...WS_DEFAULTS },
+  dns: { ...DNS_DEFAULTS },
+  http: { ...HTTP_DEFAULTS },
+  policy: {},
+  relay: { ...RELAY_DEFAULTS },
+};
 
 /** Current options, as the bindings see them. */
 export function netOptions(): Readonly<Options> {
@@ -45,12 +56,13 @@ export function netOptions(): Readonly<Options> {
 /**
  * The policy as every table sees it (js/policy.ts). Everything that opens a
  * socket or sends a request counts against `maxConnections`: WebSocket
- * Conns until the browser has closed them, HTTP requests in flight, and the
- * short-lived requests held through `hold` (DoH queries, failure probes).
+ * Conns until the browser has closed them, relay streams (TCP and UDP)
+ * until they are closed, HTTP requests in flight, and the short-lived
+ * requests held through `hold` (DoH queries, failure probes).
  */
 const gate = createGate(
   () => options.policy,
-  () => Number(bindings._netConnSockets()) + Number(bindings._netHttpCount()),
+  () => Number(bindings._netConnSockets()) + Number(bindings._netUdpStreams()) + Number(bindings._netHttpCount()),
 );
 
 const trapListeners = new Set<(message: string) => void>();
@@ -72,9 +84,12 @@ export function onNetTrap(listener: (message: string) => void): () => void {
   return () => void trapListeners.delete(listener);
 }
 
+const { addConn, ...connBindings } = createConnBindings(() => options.ws, gate);
+
 /** The bindings Rust imports; one table shared by every caller. */
 const bindings: Record<string, Function> = {
-  ...createConnBindings(() => options.ws, gate),
+  ...connBindings,
+  ...createRelayBindings(() => options.relay, () => options.ws, addConn, gate),
   ...createDnsBindings(() => options.dns, gate),
   ...createHttpBindings(() => options.http, gate),
   /** A panic is about to trap: the handles of this instance die with it. */
@@ -85,8 +100,14 @@ const bindings: Record<string, Function> = {
     for (const f of trapListeners) f(message);
     queueMicrotask(() => {
       bindings._netConnReset();
+      bindings._netUdpReset();
       bindings._netHttpReset();
     });
+  },
+  /** The relay from Rust (`net::set_relay`): merged like registerNetBindings({relay}). */
+  _netRelayConfigure(relay: Partial<RelayOptions>): void {
+    validateRelay({ ...options.relay, ...relay });
+    options = { ...options, relay: { ...options.relay, ...relay } };
   },
 };
 
@@ -97,11 +118,13 @@ const bindings: Record<string, Function> = {
  */
 export function registerNetBindings(opts: NetOptions = {}): string[] {
   if (opts.policy) validatePolicy(opts.policy); // a pattern that could never match is a mistake, said at once
+  if (opts.relay) validateRelay({ ...options.relay, ...opts.relay });
   options = {
     ws: { ...options.ws, ...opts.ws },
     dns: { ...options.dns, ...opts.dns },
     http: { ...options.http, ...opts.http },
     policy: opts.policy ?? options.policy,
+    relay: { ...options.relay, ...opts.relay },
   };
   const g = globalThis as Record<string, unknown>;
   for (const [name, fn] of Object.entries(bindings)) g[name] = fn;

@@ -61,8 +61,9 @@ NET_TEST_DOH_URL=$(peer doh); NET_TEST_PAGE_URL=$(peer page); NET_TEST_HTTP_URL=
 NET_TEST_WS_STALL_URL=$(peer wsStall)
 NET_TEST_HTTPS_URL=$(peer https); NET_TEST_WSS_URL=$(peer wss)
 NET_TEST_BAD_HTTPS_URL=$(peer badHttps); NET_TEST_BAD_WSS_URL=$(peer badWss)
+NET_TEST_PEERS=$(cat "$LOGS/servers.json") # every peer, for tests that need many (relay.rs)
 export NET_TEST_WS_URL NET_TEST_BLACKHOLE_URL NET_TEST_REFUSED_URL NET_TEST_DOH_URL NET_TEST_PAGE_URL NET_TEST_HTTP_URL \
-  NET_TEST_WS_STALL_URL NET_TEST_HTTPS_URL NET_TEST_WSS_URL NET_TEST_BAD_HTTPS_URL NET_TEST_BAD_WSS_URL
+  NET_TEST_WS_STALL_URL NET_TEST_HTTPS_URL NET_TEST_WSS_URL NET_TEST_BAD_HTTPS_URL NET_TEST_BAD_WSS_URL NET_TEST_PEERS
 # Chromium trusts the throwaway certificate of servers/tls.mjs for this run
 # only (by its public key), through the WebDriver capabilities.
 node -e 'const [src, spki, out] = process.argv.slice(1); const w = JSON.parse(require("fs").readFileSync(src, "utf8"));

@@ -10,10 +10,14 @@
 //              loopback targets allowed, port RELAY_BLOCKED_PORT blocked
 //              (CLOSE 0x48) to show the relay's own policy.
 //   wispV1     wisp-server-node, Wisp v1 only (no INFO, no filtering).
-//   wsproxy    wisp-js's wsproxy endpoint: one WebSocket per TCP connection
-//              to `${wsproxy}host:port`.
+//   wsproxy    wisp-server-node's wsproxy endpoint: one WebSocket per TCP
+//              connection to `${wsproxy}host:port`. (wisp-js 0.5.0 has one
+//              too, but it hands binary frames to socket.write as
+//              ArrayBuffers, which Node rejects: its streams hang.)
 //   websockify Debian's python3-websockify, wsproxy style for one fixed
 //              target (the TCP echo), whatever path is asked.
+//   wispCut    a forwarder in front of wisp-js whose connections are cut by
+//              a GET of wispCutControl (the relay socket dropped mid-use).
 //   tcpEcho / tcpSink / udpEcho / redis: host:port destinations.
 //   tcpSink: reads one line "HOLD <ms>\n", then reads nothing for <ms> (the
 //   kernel buffers fill, then the relay's), then reads and discards
@@ -160,7 +164,7 @@ async function startWispJs() {
   http.on("upgrade", (req, socket, head) => wisp.routeRequest(req, socket, head));
   const close = track(http);
   const port = await listen(http);
-  return { wisp: `ws://127.0.0.1:${port}/wisp/`, wsproxy: `ws://127.0.0.1:${port}/wsproxy/`, close };
+  return { wisp: `ws://127.0.0.1:${port}/wisp/`, close };
 }
 
 async function startWispServerNode() {
@@ -169,7 +173,38 @@ async function startWispServerNode() {
   const http = createHttp((_, res) => res.writeHead(426).end());
   http.on("upgrade", (req, socket, head) => mod.routeRequest(req, socket, head, { logLevel: 4, pingInterval: 30 }));
   const close = track(http);
-  return { wisp: `ws://127.0.0.1:${await listen(http)}/`, close };
+  const port = await listen(http);
+  return { wisp: `ws://127.0.0.1:${port}/`, wsproxy: `ws://127.0.0.1:${port}/wsproxy/`, close };
+}
+
+/**
+ * A TCP forwarder for WebSocket upgrades to `target` (host:port); any other
+ * request cuts every forwarded connection (answered with CORS, so a page
+ * can ask).
+ */
+async function startCutter(targetPort) {
+  const pairs = new Set();
+  const http = createHttp((req, res) => {
+    for (const s of pairs) s.destroy();
+    pairs.clear();
+    res.writeHead(200, { "access-control-allow-origin": "*" }).end("cut");
+  });
+  http.on("upgrade", (req, socket, head) => {
+    const up = connect(targetPort, "127.0.0.1");
+    for (const s of [socket, up]) {
+      pairs.add(s);
+      s.on("error", () => {});
+      s.on("close", () => (pairs.delete(s), socket.destroy(), up.destroy()));
+    }
+    const lines = [`${req.method} ${req.url} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    up.write(lines.join("\r\n") + "\r\n\r\n");
+    if (head.length) up.write(head);
+    socket.pipe(up).pipe(socket);
+  });
+  const close = track(http);
+  const port = await listen(http);
+  return { url: `ws://127.0.0.1:${port}/wisp/`, control: `http://127.0.0.1:${port}/cut`, close };
 }
 
 /** Starts every relay and destination; `refusedPort` and `blackhole` come from start.mjs. */
@@ -184,12 +219,15 @@ export async function startRelays({ refusedPort, blackholePort, httpPort }) {
     const wispJs = await add(await startWispJs());
     const wispNode = await add(await startWispServerNode());
     const websockify = await add(await startWebsockify(echo.addr));
+    const cutter = await add(await startCutter(new URL(wispJs.wisp).port));
     return {
       urls: {
         wispV2: wispJs.wisp,
         wispV1: wispNode.wisp,
-        wsproxy: wispJs.wsproxy,
+        wsproxy: wispNode.wsproxy,
         websockify: websockify.url,
+        wispCut: cutter.url,
+        wispCutControl: cutter.control,
         tcpEcho: echo.addr,
         tcpSink: sink.addr,
         udpEcho: udp.addr,

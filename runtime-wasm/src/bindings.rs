@@ -16,8 +16,8 @@ extern "C" {
     #[wasm_bindgen(js_name = _netPanic, catch)]
     pub fn net_panic(message: &str) -> Result<(), JsValue>;
 
-    // ---- WebSocket Conn table (js/ws.ts) ----
-    // The table protocol, shared with the HTTP table: `*Read(h, dest)`
+    // ---- Conn table (js/conn.ts): WebSocket Conns and relay streams ----
+    // The table protocol, shared with the HTTP and UDP tables: `*Read(h, dest)`
     // copies queued bytes into dest and returns the count, or -1 when
     // nothing is queued; `*Ready(h)` is a Promise that settles when a read
     // would not return -1; the end of a stream is a thrown `{code: "eof"}`,
@@ -26,6 +26,10 @@ extern "C" {
     // without settling anything.
     #[wasm_bindgen(js_name = _netConnDialWs, catch)]
     pub fn conn_dial_ws(url: &str, timeout_ms: f64) -> Result<u32, JsValue>;
+    /// A TCP Conn through the host's relay (js/relay.ts): network is
+    /// "tcp", "tcp4" or "tcp6"; host and port already checked here.
+    #[wasm_bindgen(js_name = _netConnDialRelay, catch)]
+    pub fn conn_dial_relay(network: &str, host: &str, port: u16, timeout_ms: f64) -> Result<u32, JsValue>;
     #[wasm_bindgen(js_name = _netConnOpened, catch)]
     pub fn conn_opened(h: u32) -> Result<Promise, JsValue>;
     /// `dest` may be a view into wasm memory (valid during the call only).
@@ -47,6 +51,36 @@ extern "C" {
     pub fn conn_release(h: u32) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netConnCount, catch)]
     pub fn conn_count() -> Result<u32, JsValue>;
+
+    // ---- UDP PacketConn table through the relay (js/relay.ts) ----
+    // The table protocol above; a read takes one datagram.
+    #[wasm_bindgen(js_name = _netUdpListen, catch)]
+    pub fn udp_listen(network: &str) -> Result<u32, JsValue>;
+    /// `[n, from]`, or -1 when no datagram is queued.
+    #[wasm_bindgen(js_name = _netUdpReadFrom, catch)]
+    pub fn udp_read_from(h: u32, dest: &Uint8Array) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = _netUdpReady, catch)]
+    pub fn udp_ready(h: u32) -> Result<Promise, JsValue>;
+    /// The count, or a Promise of it; JS copies what it keeps.
+    #[wasm_bindgen(js_name = _netUdpWriteTo, catch)]
+    pub fn udp_write_to(h: u32, data: &Uint8Array, host: &str, port: u16) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = _netUdpSetDeadline, catch)]
+    pub fn udp_set_deadline(h: u32, which: u32, at_ms: f64) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netUdpForget, catch)]
+    pub fn udp_forget(h: u32, pending: &Promise) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netUdpClose, catch)]
+    pub fn udp_close(h: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netUdpRelease, catch)]
+    pub fn udp_release(h: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netUdpCount, catch)]
+    pub fn udp_count() -> Result<u32, JsValue>;
+
+    // ---- The relay's configuration (js/net.ts, js/relay.ts) ----
+    /// Merges `relay` (js/relay.ts RelayOptions) into the host's settings.
+    #[wasm_bindgen(js_name = _netRelayConfigure, catch)]
+    pub fn relay_configure(relay: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = _netRelayStats, catch)]
+    pub fn relay_stats() -> Result<JsValue, JsValue>;
 
     // ---- DNS over HTTPS (js/dns.ts) ----
     // Each resolves to an Array of strings, or rejects with a net::Error

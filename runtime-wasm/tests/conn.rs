@@ -18,42 +18,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 #[test]
 async fn echoes_16_mib_of_random_sized_writes_concurrently() {
     for t in TRANSPORTS {
-        echo_16_mib(dial_echo_on(t, "").await).await;
+        echo_bytes(dial_echo_on(t, "").await, 16 << 20).await;
     }
-}
-
-async fn echo_16_mib(c: Conn) {
-    const TOTAL: usize = 16 << 20;
-    let writer = async {
-        let mut gen = Xorshift(7);
-        let mut sizes = Xorshift(99);
-        let mut sent = 0;
-        let mut buf = vec![0u8; 64 << 10];
-        while sent < TOTAL {
-            let n = (1 + sizes.next() as usize % buf.len()).min(TOTAL - sent);
-            buf[..n].iter_mut().for_each(|b| *b = gen.byte());
-            c.write_all(&buf[..n]).await.expect("write");
-            sent += n;
-        }
-    };
-    let reader = async {
-        let mut want = Xorshift(7);
-        let mut got = 0;
-        let mut buf = vec![0u8; 48 << 10];
-        while got < TOTAL {
-            let n = c.read(&mut buf).await.expect("read");
-            assert!(n > 0);
-            for (i, b) in buf[..n].iter().enumerate() {
-                assert_eq!(*b, want.byte(), "byte {} differs", got + i);
-            }
-            got += n;
-        }
-        got
-    };
-    let ((), got) = futures::join!(writer, reader);
-    assert_eq!(got, TOTAL);
-    c.close().await.expect("close");
-    assert_eq!(open_conn_count(), Ok(0));
 }
 
 #[test]

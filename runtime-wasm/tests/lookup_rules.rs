@@ -119,7 +119,7 @@ both! {
         let e = listen("tcp", ":8080").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "listen tcp :8080: tcp sockets are not available in browser WebAssembly; dial network \"ws\" or \"wss\" with a WebSocket URL instead"
+            "listen tcp :8080: a page cannot accept connections in browser WebAssembly; Dial the server instead (tcp goes through the host's relay)"
         );
         assert!(matches!(e.root(), Error::Unsupported { .. }));
         assert!(listen_packet("udp", ":53").unwrap_err().to_string().starts_with("listen udp :53: udp sockets are not available"));

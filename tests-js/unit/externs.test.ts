@@ -29,7 +29,7 @@ describe("callExtern", () => {
       sentinel: "errors.ErrUnsupported",
       timeout: false,
       message:
-        'listen tcp :8080: tcp sockets are not available in browser WebAssembly; dial network "ws" or "wss" with a WebSocket URL instead',
+        'listen tcp :8080: a page cannot accept connections in browser WebAssembly; Dial the server instead (tcp goes through the host's relay)',
     });
     expect(err).not.toHaveProperty("voSentinel");
   });

@@ -1,6 +1,7 @@
-//! `Dial("ws"/"wss", url)` and the `Conn` it returns: Go's `net.Conn` over a
-//! WebSocket. The socket state (queue, deadlines, backpressure) lives in the
-//! JS Conn table (js/ws.ts); this side maps results and errors to Go's
+//! `Dial` and the `Conn` it returns: Go's `net.Conn` over a WebSocket
+//! ("ws"/"wss") or a TCP stream through the host's relay ("tcp", "tcp4",
+//! "tcp6"). The stream state (queue, deadlines, backpressure) lives in the
+//! JS Conn table (js/conn.ts); this side maps results and errors to Go's
 //! shapes and makes every wait cancellable by dropping its future.
 
 use std::cell::{Cell, RefCell};
@@ -15,7 +16,8 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 pub use web_time::SystemTime;
 
-use super::dial::dial_url;
+use super::dial::{dial_target, Target};
+use super::hostport::join_host_port;
 use super::error::{Error, OpError};
 use crate::bindings::{self as js, js_error};
 use crate::pending::{self, Pending};
@@ -26,10 +28,12 @@ pub trait Addr: fmt::Display {
     fn network(&self) -> &str;
 }
 
-/// The address of one end of a WebSocket Conn: `network()` is "ws" or "wss";
-/// `String()` is the URL. The local end has no address of its own in a
-/// browser, so it is the page's origin (`location.origin`), or "browser"
-/// where there is none.
+/// The address of one end of a Conn: `network()` is the dialed network
+/// ("ws", "wss", "tcp", ...); `String()` is the URL of a WebSocket, or the
+/// `host:port` a relay stream was dialed with (the relay resolves names
+/// and does not say which address it reached). The local end has no
+/// address of its own in a browser, so it is the page's origin
+/// (`location.origin`), or "browser" where there is none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WsAddr {
     network: String,
@@ -75,10 +79,19 @@ pub struct Dialer {
 
 impl Dialer {
     pub async fn dial(&self, network: &str, address: &str) -> Result<Conn, Error> {
-        let url = dial_url(network, address)?;
-        let fail = |e: Error| Error::op("dial", network, Some(&url), e);
         let timeout_ms = self.timeout.map_or(0.0, |t| t.as_secs_f64() * 1000.0);
-        let handle = js::conn_dial_ws(&url, timeout_ms).map_err(|e| fail(js_error(e)))?;
+        let (url, started) = match dial_target(network, address)? {
+            Target::WebSocket(url) => {
+                let h = js::conn_dial_ws(&url, timeout_ms);
+                (url, h)
+            }
+            Target::Relay { host, port } => (
+                join_host_port(&host, &port.to_string()),
+                js::conn_dial_relay(network, &host, port, timeout_ms),
+            ),
+        };
+        let fail = |e: Error| Error::op("dial", network, Some(&url), e);
+        let handle = started.map_err(|e| fail(js_error(e)))?;
         let opened = js::conn_opened(handle).map_err(|e| fail(js_error(e)))?;
         // Until the dial completes, dropping this future abandons the socket.
         let guard = ReleaseOnDrop(handle);
@@ -90,6 +103,17 @@ impl Dialer {
     }
 }
 
+/// A deadline as the JS tables take it: epoch ms, 0 for none. Go's zero
+/// Time (None) clears; a time before 1970 is simply past.
+pub(crate) fn deadline_ms(t: Option<SystemTime>) -> f64 {
+    match t {
+        None => 0.0,
+        Some(t) => t
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(1.0, |d| (d.as_secs_f64() * 1000.0).max(1.0)),
+    }
+}
+
 struct ReleaseOnDrop(u32);
 impl Drop for ReleaseOnDrop {
     fn drop(&mut self) {
@@ -98,8 +122,10 @@ impl Drop for ReleaseOnDrop {
 }
 
 /// Go's `net.Dial`: `dial("wss", "wss://host/path")`, or
-/// `dial("ws", "host:port")` for `ws://host:port/`. Other networks fail
-/// with a Go-style error (see `dial_url`).
+/// `dial("ws", "host:port")` for `ws://host:port/`; `dial("tcp",
+/// "host:port")` through the relay the host configured (an error saying
+/// so when there is none). Other networks fail with a Go-style error (see
+/// `dial_target`).
 pub async fn dial(network: &str, address: &str) -> Result<Conn, Error> {
     Dialer::default().dial(network, address).await
 }
@@ -113,7 +139,7 @@ pub async fn dial_timeout(network: &str, address: &str, timeout: Duration) -> Re
     .await
 }
 
-/// How many WebSocket Conns are open in the JS table (for leak checks).
+/// How many Conns (WebSocket and relay) are open in the JS table (for leak checks).
 pub fn open_conn_count() -> Result<u32, Error> {
     js::conn_count().map_err(js_error)
 }
@@ -129,7 +155,7 @@ fn byte_count(v: &JsValue) -> usize {
     v.as_f64().unwrap_or(0.0) as usize
 }
 
-/// Go's `net.Conn` over a WebSocket, from [`dial`].
+/// Go's `net.Conn` over a WebSocket or a relay stream, from [`dial`].
 ///
 /// Methods take `&self`, so one task can read while another writes (as Go
 /// allows). Dropping a Conn without `close` still closes the socket.
@@ -257,7 +283,7 @@ impl Conn {
         Ok(())
     }
 
-    /// Go's `Close`: closes with code 1000; pending and later operations fail
+    /// Go's `Close`: closes the stream (WebSocket code 1000, Wisp CLOSE 0x02); pending and later operations fail
     /// with `use of closed network connection`, and so does a second Close.
     pub async fn close(&self) -> Result<(), Error> {
         self.close_now()
@@ -272,14 +298,7 @@ impl Conn {
     }
 
     fn set(&self, which: u32, t: Option<SystemTime>) -> Result<(), Error> {
-        // Go's zero Time (None) clears; a time before 1970 is simply past.
-        let at = match t {
-            None => 0.0,
-            Some(t) => t
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(1.0, |d| (d.as_secs_f64() * 1000.0).max(1.0)),
-        };
-        js::conn_set_deadline(self.handle, which, at).map_err(|e| {
+        js::conn_set_deadline(self.handle, which, deadline_ms(t)).map_err(|e| {
             Error::Op(OpError {
                 op: "set".into(),
                 net: self.local.network.clone(),

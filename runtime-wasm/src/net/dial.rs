@@ -1,11 +1,14 @@
-//! Which networks a browser can dial, and the WebSocket URL for an address.
-//! Pure, so the Go-shaped errors are tested natively too.
+//! Which networks a browser can dial, and where a dial goes: a WebSocket
+//! URL, or a host and port for the host's relay. Pure, so the Go-shaped
+//! errors are tested natively too.
 
-use super::error::Error;
+use super::error::{AddrError, Error};
 use super::hostport::split_host_port;
+use super::ip::parse_ip;
+use super::port::lookup_port;
 
-/// Networks Go knows that a browser cannot open: each gets an error saying
-/// so and naming ws/wss as the way.
+/// Networks Go knows that a browser cannot open itself: each gets an error
+/// saying so and naming the way (ws/wss, or the relay for tcp and udp).
 const SOCKET_NETWORKS: &[&str] = &[
     "tcp",
     "tcp4",
@@ -35,15 +38,69 @@ pub(crate) fn unsupported_network(op: &str, network: &str, address: &str) -> Err
     } else {
         network
     };
+    let hint = match (op, network) {
+        ("dial", "udp" | "udp4" | "udp6") => {
+            "; ListenPacket(\"udp\") and WriteTo send datagrams through the host's relay"
+        }
+        _ => "; dial network \"ws\" or \"wss\" with a WebSocket URL instead",
+    };
     let addr = (!address.is_empty()).then_some(address);
     Error::op(
         op,
         network,
         addr,
         Error::unsupported(format!(
-            "{what} sockets are not available in browser WebAssembly; dial network \"ws\" or \"wss\" with a WebSocket URL instead"
+            "{what} sockets are not available in browser WebAssembly{hint}"
         )),
     )
+}
+
+/// Where a dial goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A `ws://` / `wss://` URL ("ws", "wss").
+    WebSocket(String),
+    /// A TCP destination for the host's relay ("tcp", "tcp4", "tcp6"). The
+    /// relay resolves names, so a name is passed on as written; literal
+    /// addresses must match a tcp4/tcp6 network.
+    Relay { host: String, port: u16 },
+}
+
+/// Checks `network` and `address` and says where the dial goes (see
+/// [`Target`]). Errors are Go's `OpError{Op: "dial"}`.
+pub fn dial_target(network: &str, address: &str) -> Result<Target, Error> {
+    if !matches!(network, "tcp" | "tcp4" | "tcp6") {
+        return dial_url(network, address).map(Target::WebSocket);
+    }
+    let fail = |err: Error| Err(Error::op("dial", network, Some(address), err));
+    if address.is_empty() {
+        return Err(Error::op("dial", network, None, Error::other("missing address")));
+    }
+    let (host, port) = match split_host_port(address) {
+        Ok(hp) => hp,
+        Err(e) => return fail(e),
+    };
+    let port = match lookup_port(network, &port) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    if host.is_empty() {
+        // Go dials the local system; through a relay that is the relay's
+        // machine, which is never what a page means.
+        return fail(Error::other(
+            "no host: an empty host means the local system, which through a relay is the relay's own machine; name the host",
+        ));
+    }
+    if let Some(ip) = parse_ip(&host) {
+        let v4 = ip.to4().is_some();
+        if (network == "tcp4" && !v4) || (network == "tcp6" && v4) {
+            return fail(Error::Addr(AddrError {
+                err: "no suitable address found".into(),
+                addr: host,
+            }));
+        }
+    }
+    Ok(Target::Relay { host, port })
 }
 
 /// Checks `network` and turns `address` into the URL to open: a full
@@ -51,6 +108,16 @@ pub(crate) fn unsupported_network(op: &str, network: &str, address: &str) -> Err
 /// `host:port` (which becomes `network://host:port/`). Errors are Go's
 /// `OpError{Op: "dial"}`.
 pub fn dial_url(network: &str, address: &str) -> Result<String, Error> {
+    if matches!(network, "tcp" | "tcp4" | "tcp6") {
+        return Err(Error::op(
+            "dial",
+            network,
+            (!address.is_empty()).then_some(address),
+            Error::unsupported(format!(
+                "{network} has no WebSocket URL: Dial sends it through the host's relay"
+            )),
+        ));
+    }
     if is_socket_network(network) {
         return Err(unsupported_network("dial", network, address));
     }
@@ -112,7 +179,12 @@ mod tests {
             (
                 "tcp",
                 "example.com:80",
-                "dial tcp example.com:80: tcp sockets are not available in browser WebAssembly; dial network \"ws\" or \"wss\" with a WebSocket URL instead",
+                "dial tcp example.com:80: tcp has no WebSocket URL: Dial sends it through the host's relay",
+            ),
+            (
+                "udp",
+                "example.com:53",
+                "dial udp example.com:53: udp sockets are not available in browser WebAssembly; ListenPacket(\"udp\") and WriteTo send datagrams through the host's relay",
             ),
             (
                 "ip4:icmp",
@@ -135,8 +207,58 @@ mod tests {
             "unsupported"
         );
         assert_eq!(
+            dial_url("unix", "/s").unwrap_err().to_string(),
+            "dial unix /s: unix sockets are not available in browser WebAssembly; dial network \"ws\" or \"wss\" with a WebSocket URL instead"
+        );
+        assert_eq!(
             dial_url("sctp", "h:1").unwrap_err().root().code(),
             "unknown_network"
         );
+    }
+}
+
+#[cfg(test)]
+mod relay_tests {
+    use super::*;
+
+    fn relay(host: &str, port: u16) -> Result<Target, Error> {
+        Ok(Target::Relay {
+            host: host.into(),
+            port,
+        })
+    }
+
+    #[test]
+    fn tcp_goes_to_the_relay() {
+        assert_eq!(dial_target("tcp", "127.0.0.1:6379"), relay("127.0.0.1", 6379));
+        assert_eq!(dial_target("tcp", "example.com:http"), relay("example.com", 80));
+        assert_eq!(dial_target("tcp6", "[::1]:22"), relay("::1", 22));
+        // Names are the relay's to resolve, whatever the family.
+        assert_eq!(dial_target("tcp4", "example.com:1"), relay("example.com", 1));
+        assert_eq!(dial_target("tcp4", "[::ffff:1.2.3.4]:1"), relay("::ffff:1.2.3.4", 1));
+        assert_eq!(
+            dial_target("ws", "h:1"),
+            Ok(Target::WebSocket("ws://h:1/".into()))
+        );
+    }
+
+    #[test]
+    fn tcp_errors_are_go_shaped() {
+        let cases = [
+            ("tcp", "", "dial tcp: missing address"),
+            ("tcp", "example.com", "dial tcp example.com: address example.com: missing port in address"),
+            ("tcp", "h:99999", "dial tcp h:99999: address 99999: invalid port"),
+            ("tcp", "h:nope", "dial tcp h:nope: lookup tcp/nope: unknown port"),
+            ("tcp4", "[::1]:80", "dial tcp4 [::1]:80: address ::1: no suitable address found"),
+            ("tcp6", "1.2.3.4:80", "dial tcp6 1.2.3.4:80: address 1.2.3.4: no suitable address found"),
+            (
+                "tcp",
+                ":80",
+                "dial tcp :80: no host: an empty host means the local system, which through a relay is the relay's own machine; name the host",
+            ),
+        ];
+        for (net, addr, want) in cases {
+            assert_eq!(dial_target(net, addr).unwrap_err().to_string(), want, "{net} {addr}");
+        }
     }
 }

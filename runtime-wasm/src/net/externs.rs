@@ -4,11 +4,14 @@
 //! the README's extern table.
 //!
 //! Stream Conns are handles (ints, never 0) into one table here: `dial`
-//! fills it (WebSocket today; the relay's TCP later) and every
-//! `tcpConn*` extern drives whatever stream is behind the handle, so a Vo
-//! `TCPConn` works over either. Close removes the handle; later calls on it
-//! return `ErrClosed`. What a page cannot do (listening, unix sockets, UDP
-//! without a relay) answers with Go's error saying so and what to use.
+//! fills it (a WebSocket, or a TCP stream through the host's relay) and
+//! every `tcpConn*` extern drives whatever stream is behind the handle, so
+//! a Vo `TCPConn` works over either. `listenPacket` fills a second table of
+//! PacketConns (UDP through the relay) for the `udpConn*` externs; both
+//! draw handles from one counter, so a handle of one kind never names a
+//! value of the other. Close removes the handle; later calls on it return
+//! `ErrClosed`. What a page cannot do (listening, unix sockets) answers
+//! with Go's error saying so and what to use.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -19,7 +22,7 @@ use super::dial::unsupported_network;
 use super::error::NET_SENTINELS;
 use super::{
     dial, dial_timeout, listen, listen_packet, lookup_addr, lookup_host, lookup_ip,
-    resolve_tcp_addr, resolve_udp_addr, Conn, Error, IPEndpoint, SystemTime,
+    resolve_tcp_addr, resolve_udp_addr, Conn, Error, IPEndpoint, PacketConn, SystemTime,
 };
 use crate::externs::Kind::{self, Bytes, Duration as Dur, Int, Int64, Str, Strings, IPs, TCPAddr, UDPAddr};
 use crate::externs::{
@@ -29,11 +32,16 @@ use crate::externs::{
 
 thread_local! {
     static CONNS: RefCell<HashMap<i64, Rc<Conn>>> = RefCell::new(HashMap::new());
-    static NEXT_CONN: Cell<i64> = const { Cell::new(1) };
+    static PACKETS: RefCell<HashMap<i64, Rc<PacketConn>>> = RefCell::new(HashMap::new());
+    static NEXT_HANDLE: Cell<i64> = const { Cell::new(1) };
+}
+
+fn next_handle() -> i64 {
+    NEXT_HANDLE.with(|n| n.replace(n.get() + 1))
 }
 
 fn add_conn(c: Conn) -> i64 {
-    let id = NEXT_CONN.with(|n| n.replace(n.get() + 1));
+    let id = next_handle();
     CONNS.with(|t| t.borrow_mut().insert(id, Rc::new(c)));
     id
 }
@@ -42,9 +50,19 @@ fn conn(id: i64) -> Option<Rc<Conn>> {
     CONNS.with(|t| t.borrow().get(&id).cloned())
 }
 
-/// Conns the VM holds (for leak checks: 0 once every Conn is closed).
+fn add_packet(c: PacketConn) -> i64 {
+    let id = next_handle();
+    PACKETS.with(|t| t.borrow_mut().insert(id, Rc::new(c)));
+    id
+}
+
+fn packet(id: i64) -> Option<Rc<PacketConn>> {
+    PACKETS.with(|t| t.borrow().get(&id).cloned())
+}
+
+/// Conns and PacketConns the VM holds (for leak checks: 0 once every one is closed).
 pub fn extern_conn_count() -> usize {
-    CONNS.with(|t| t.borrow().len())
+    CONNS.with(|t| t.borrow().len()) + PACKETS.with(|t| t.borrow().len())
 }
 
 /// Vo's rule for errors: a failure that is one of `getNetErrors()` (or
@@ -165,8 +183,56 @@ fn set_deadline(a: &Args<'_, '_>, which: fn(&Conn, Option<SystemTime>) -> Result
     })
 }
 
-/// Errors of the handle kinds no call can create in a page (listeners, UDP
-/// and unix sockets): Go's OpError saying why no such handle exists.
+/// `blocking_udpConnReadFrom(handle, p)`: one datagram into `p` and where
+/// it came from; the poller pattern of `stream_read`.
+fn udp_read_from(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
+    let fail = |e: Error| vec![Value::Int(0), Value::Str(String::new()), Value::Error(vo_error(e))];
+    let Some(c) = packet(a.int(0)) else {
+        return Step::Done(fail(Error::Closed));
+    };
+    match c.try_read_from(&a.dest(1).js()) {
+        Ok(Some((n, from))) => Step::Done(vec![Value::Int(n as i64), Value::Str(from), Value::Nil]),
+        Err(e) => Step::Done(fail(e)),
+        Ok(None) => Step::Wait(Box::pin(async move {
+            let _ = c.ready().await;
+            Wake::Retry(0)
+        })),
+    }
+}
+
+/// `blocking_udpConnWriteTo(handle, p, addr)`: one datagram, all or nothing.
+fn udp_write_to(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
+    let Some(c) = packet(a.int(0)) else {
+        return Step::Done(count_result(0, Some(Error::Closed)));
+    };
+    let addr = a.str(2).to_string();
+    match c.start_write_to(&a.data(1).js_from(0), &addr) {
+        Err(e) => Step::Done(count_result(0, Some(e))),
+        Ok(v) => Step::Wait(Box::pin(async move {
+            Wake::Results(match c.finish_write(v, &addr).await {
+                Ok(n) => count_result(n, None),
+                Err(e) => count_result(0, Some(e)),
+            })
+        })),
+    }
+}
+
+fn udp_close(a: &mut Args<'_, '_>) -> Vec<Value> {
+    match PACKETS.with(|t| t.borrow_mut().remove(&a.int(0))) {
+        Some(c) => error_result(c.close()),
+        None => error_result(Err(Error::Closed)),
+    }
+}
+
+fn udp_set_deadline(a: &Args<'_, '_>, which: fn(&PacketConn, Option<SystemTime>) -> Result<(), Error>) -> Vec<Value> {
+    error_result(match packet(a.int(0)) {
+        Some(c) => which(&c, deadline(a.int(1))),
+        None => Err(Error::Closed),
+    })
+}
+
+/// Errors of the handle kinds no call can create in a page (listeners and
+/// unix sockets): Go's OpError saying why no such handle exists.
 fn no_handle(op: &str, net: &str, what: &str) -> Error {
     Error::op(
         op,
@@ -180,9 +246,6 @@ fn no_handle(op: &str, net: &str, what: &str) -> Error {
 
 fn listener_err(op: &str, net: &str) -> Error {
     no_handle(op, net, "listening sockets")
-}
-fn udp_err(op: &str) -> Error {
-    no_handle(op, "udp", "UDP sockets")
 }
 fn unix_err(op: &str) -> Error {
     no_handle(op, "unix", "unix sockets")
@@ -241,7 +304,7 @@ pub static EXTERNS: [Extern; 37] = [
         handle_result(listen(a.str(0), a.str(1)).map(|l| match l {}))
     }),
     now!("listenPacket", "net.ListenPacket", NET_ADDR, INT_ERR, |a| {
-        handle_result(listen_packet(a.str(0), a.str(1)).map(|p| match p {}))
+        handle_result(listen_packet(a.str(0), a.str(1)).map(add_packet))
     }),
     wait!("blocking_tcpConnRead", "net.TCPConn.Read", HANDLE_B, INT_ERR, stream_read),
     wait!("blocking_tcpConnWrite", "net.TCPConn.Write", HANDLE_B, INT_ERR, stream_write),
@@ -254,17 +317,15 @@ pub static EXTERNS: [Extern; 37] = [
     now!("blocking_tcpListenerAccept", "net.TCPListener.Accept", HANDLE, INT_ERR, |_| handle_result(Err(listener_err("accept", "tcp")))),
     now!("tcpListenerClose", "net.TCPListener.Close", HANDLE, ERR, |_| error_result(Err(listener_err("close", "tcp")))),
     now!("tcpListenerAddr", "net.TCPListener.Addr", HANDLE, STR, |_| vec![Value::Str(String::new())]),
-    now!("blocking_udpConnReadFrom", "net.UDPConn.ReadFrom", HANDLE_P, &[Int, Str, ERROR], |_| {
-        vec![Value::Int(0), Value::Str(String::new()), Value::Error(udp_err("read"))]
+    wait!("blocking_udpConnReadFrom", "net.UDPConn.ReadFrom", HANDLE_P, &[Int, Str, ERROR], udp_read_from),
+    wait!("blocking_udpConnWriteTo", "net.UDPConn.WriteTo", &[("handle", Int), ("p", Bytes), ("addr", Str)], INT_ERR, udp_write_to),
+    now!("udpConnClose", "net.UDPConn.Close", HANDLE, ERR, udp_close),
+    now!("udpConnLocalAddr", "net.UDPConn.LocalAddr", HANDLE, STR, |a| {
+        vec![Value::Str(packet(a.int(0)).map_or_else(String::new, |c| c.local_addr().to_string()))]
     }),
-    now!("blocking_udpConnWriteTo", "net.UDPConn.WriteTo", &[("handle", Int), ("p", Bytes), ("addr", Str)], INT_ERR, |_| {
-        count_result(0, Some(udp_err("write")))
-    }),
-    now!("udpConnClose", "net.UDPConn.Close", HANDLE, ERR, |_| error_result(Err(udp_err("close")))),
-    now!("udpConnLocalAddr", "net.UDPConn.LocalAddr", HANDLE, STR, |_| vec![Value::Str(String::new())]),
-    now!("udpConnSetDeadline", "net.UDPConn.SetDeadline", HANDLE_NS, ERR, |_| error_result(Err(udp_err("set")))),
-    now!("udpConnSetReadDeadline", "net.UDPConn.SetReadDeadline", HANDLE_NS, ERR, |_| error_result(Err(udp_err("set")))),
-    now!("udpConnSetWriteDeadline", "net.UDPConn.SetWriteDeadline", HANDLE_NS, ERR, |_| error_result(Err(udp_err("set")))),
+    now!("udpConnSetDeadline", "net.UDPConn.SetDeadline", HANDLE_NS, ERR, |a| udp_set_deadline(a, PacketConn::set_deadline)),
+    now!("udpConnSetReadDeadline", "net.UDPConn.SetReadDeadline", HANDLE_NS, ERR, |a| udp_set_deadline(a, PacketConn::set_read_deadline)),
+    now!("udpConnSetWriteDeadline", "net.UDPConn.SetWriteDeadline", HANDLE_NS, ERR, |a| udp_set_deadline(a, PacketConn::set_write_deadline)),
     now!("unixDial", "net.Dial(\"unix\")", ADDRESS, INT_ERR, |a| handle_result(Err(unsupported_network("dial", "unix", a.str(0))))),
     now!("unixListen", "net.Listen(\"unix\")", ADDRESS, INT_ERR, |a| handle_result(Err(unsupported_network("listen", "unix", a.str(0))))),
     now!("blocking_unixConnRead", "net.UnixConn.Read", HANDLE_B, INT_ERR, |_| count_result(0, Some(unix_err("read")))),

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use js_sys::{Function, Promise, Reflect};
-use runtime_wasm::net::{dial, Conn, SystemTime};
+use runtime_wasm::net::{dial, open_conn_count, set_relay, Conn, Relay, RelayProtocol, SystemTime};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -140,4 +140,165 @@ impl Xorshift {
     pub fn byte(&mut self) -> u8 {
         (self.next() >> 32) as u8
     }
+}
+
+/// Every peer servers/start.mjs started, by name (its JSON line).
+pub fn peers() -> serde_json::Value {
+    serde_json::from_str(env!(
+        "NET_TEST_PEERS",
+        "run the wasm tests through scripts/test.sh, which starts the peers"
+    ))
+    .expect("NET_TEST_PEERS is JSON")
+}
+
+/// One peer's URL or address.
+pub fn peer(name: &str) -> String {
+    match &peers()[name] {
+        serde_json::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
+/// A Wisp relay of servers/relay.mjs.
+#[derive(Debug, Clone, Copy)]
+pub struct RelayPeer {
+    pub name: &'static str,
+    /// Its key in NET_TEST_PEERS.
+    pub key: &'static str,
+    /// Does it withhold CONTINUE credit while its destination is not
+    /// reading (the spec's flow control)? wisp-server-node re-credits every
+    /// 127 packets whatever its socket does.
+    pub honors_credit: bool,
+    /// The Wisp version it speaks with this client.
+    pub version: u8,
+}
+
+/// Both Wisp relays: every relay test runs against each.
+pub const WISP_RELAYS: [RelayPeer; 2] = [
+    RelayPeer { name: "wisp-js", key: "wispV2", honors_credit: true, version: 2 },
+    RelayPeer { name: "wisp-server-node", key: "wispV1", honors_credit: false, version: 1 },
+];
+
+/// Points Dial("tcp") and ListenPacket("udp") at a relay (through the Rust API).
+pub fn use_relay(url: &str, protocol: RelayProtocol) {
+    register_net_bindings(JsValue::UNDEFINED);
+    set_relay(&Relay {
+        url: Some(url.into()),
+        protocol: Some(protocol),
+        ..Relay::default()
+    })
+    .expect("set_relay");
+}
+
+/// Where the nettest cases run: the WebSocket echo peer, or a TCP
+/// destination through a Wisp relay.
+#[derive(Debug, Clone, Copy)]
+pub enum Peer {
+    Ws,
+    Relay(RelayPeer),
+}
+
+/// The WebSocket peer and both relays.
+pub fn all_peers() -> Vec<Peer> {
+    let mut v = vec![Peer::Ws];
+    v.extend(WISP_RELAYS.map(Peer::Relay));
+    v
+}
+
+impl Peer {
+    pub fn network(&self) -> &'static str {
+        match self {
+            Peer::Ws => "ws",
+            Peer::Relay(_) => "tcp",
+        }
+    }
+
+    async fn tcp(&self, dest: &str) -> Conn {
+        let Peer::Relay(r) = self else { unreachable!() };
+        use_relay(&peer(r.key), RelayProtocol::Wisp);
+        dial("tcp", &peer(dest))
+            .await
+            .unwrap_or_else(|e| panic!("dial {dest} through {}: {e}", r.name))
+    }
+
+    /// An echo: every byte written comes back.
+    pub async fn echo(&self) -> Conn {
+        match self {
+            Peer::Ws => dial_echo("").await,
+            Peer::Relay(_) => self.tcp("tcpEcho").await,
+        }
+    }
+
+    /// A peer that never sends anything and stops reading (servers/relay.mjs tcpSink).
+    pub async fn silent(&self) -> Conn {
+        match self {
+            Peer::Ws => dial_echo("silent=1").await,
+            Peer::Relay(_) => {
+                let c = self.tcp("tcpSink").await;
+                c.write_all(b"HOLD 600000\n").await.expect("write HOLD");
+                c
+            }
+        }
+    }
+
+    /// A conn whose writes will block: the peer stops reading (through a
+    /// relay that honors credit; one that does not buffers what it gets).
+    pub async fn blocking_writer(&self) -> Conn {
+        match self {
+            Peer::Ws => {
+                set_ws_options(r#"{"writeHighWaterBytes": 65536}"#);
+                let c = dial("ws", &echo_url("pause=1")).await.expect("dial");
+                set_ws_options(r#"{"writeHighWaterBytes": 1048576}"#);
+                c
+            }
+            Peer::Relay(_) => self.silent().await,
+        }
+    }
+}
+
+/// Writes `total` bytes in random-sized writes while reading them back
+/// concurrently, comparing every byte; then closes and checks for leaks.
+pub async fn echo_bytes(c: Conn, total: usize) {
+    let writer = async {
+        let mut gen = Xorshift(7);
+        let mut sizes = Xorshift(99);
+        let mut sent = 0;
+        let mut buf = vec![0u8; 64 << 10];
+        while sent < total {
+            let n = (1 + sizes.next() as usize % buf.len()).min(total - sent);
+            buf[..n].iter_mut().for_each(|b| *b = gen.byte());
+            c.write_all(&buf[..n]).await.expect("write");
+            sent += n;
+        }
+    };
+    let reader = async {
+        let mut want = Xorshift(7);
+        let mut got = 0;
+        let mut buf = vec![0u8; 48 << 10];
+        while got < total {
+            let n = c.read(&mut buf).await.expect("read");
+            assert!(n > 0);
+            for (i, b) in buf[..n].iter().enumerate() {
+                assert_eq!(*b, want.byte(), "byte {} differs", got + i);
+            }
+            got += n;
+        }
+        got
+    };
+    let ((), got) = futures::join!(writer, reader);
+    assert_eq!(got, total);
+    c.close().await.expect("close");
+    assert_eq!(open_conn_count(), Ok(0));
+}
+
+/// GETs `url` with fetch and expects a 2xx (a control endpoint of a peer).
+pub async fn fetch_ok(url: &str) {
+    let fetch: Function = Reflect::get(&js_sys::global(), &"fetch".into())
+        .expect("fetch")
+        .into();
+    let resp = JsFuture::from(Promise::from(fetch.call1(&JsValue::NULL, &url.into()).expect("fetch call")))
+        .await
+        .expect("fetch");
+    let ok = Reflect::get(&resp, &"ok".into()).expect("ok").as_bool();
+    assert_eq!(ok, Some(true), "GET {url}");
 }

@@ -1,0 +1,410 @@
+// TCP and UDP for the guest through a relay the host configures
+// (`registerNetBindings({relay})`, or `net::set_relay` from Rust):
+//
+// - "wisp" (default): one WebSocket to the relay, shared by every stream
+//   (js/wisp.ts). `Dial("tcp")` opens a Wisp TCP stream behind the Conn
+//   table (js/conn.ts), so deadlines, the receive bound, Close and
+//   cancellation are the ones every Conn has. `ListenPacket("udp")` gives a
+//   PacketConn (below) with one Wisp UDP stream per destination.
+// - "wsproxy": one WebSocket per TCP connection to `${url}host:port` (the
+//   convention of websockify and v86); TCP only.
+//
+// The policy (js/policy.ts) applies to every stream's destination, as the
+// URL `tcp://host:port` or `udp://host:port` (so a policy listing schemes
+// must list "tcp"/"udp"), and each stream counts against maxConnections.
+// The relay socket itself is the host's choice: not checked, not counted.
+// The host is normalized as the URL parser does (IDNA, case, IPv4 forms)
+// and the relay is asked for exactly the host that was checked.
+//
+// The PacketConn table follows the Conn table's conventions: a stale
+// handle throws `{code: "closed"}`; `_netUdpReadFrom(h, dest)` copies one
+// datagram into dest and returns `[n, from]`, or -1 when none is queued
+// (wait with `_netUdpReady(h)`); `_netUdpForget` drops a waiter;
+// `_netUdpRelease` frees a handle settling nothing.
+import { CLOSED, type NetError } from "./errors.js";
+import {
+  MESSAGE_COST,
+  other,
+  Side,
+  TIMEOUT,
+  waiter,
+  MAX_TIMER_MS,
+  type Dialer,
+  type Waiter,
+} from "./conn.js";
+import { normalizeHost, OPEN_GATE, type Gate } from "./policy.js";
+import { constructorError, createWsTransport, type WsOptions } from "./ws.js";
+import { closeReasonError, muxKey, REASON, STREAM, WispMux, WispStreamTransport, type MuxStats, type MuxStream, type WispOptions } from "./wisp.js";
+
+export interface RelayOptions extends WispOptions {
+  /** "" (the default): no relay; tcp and udp fail saying so. */
+  url: string;
+  /** "wisp": streams over one shared socket; "wsproxy": a WebSocket per connection. */
+  protocol: "wisp" | "wsproxy";
+  /** UDP destinations with an open stream per PacketConn; the least
+   *  recently used one is closed to make room. */
+  maxUdpDestinations: number;
+}
+
+export const RELAY_DEFAULTS: RelayOptions = {
+  url: "",
+  protocol: "wisp",
+  version: 2,
+  maxPacketBytes: 64 * 1024,
+  connectWaitMs: 100,
+  handshakeTimeoutMs: 10_000,
+  maxStreams: 1024,
+  maxUdpDestinations: 64,
+};
+
+/** Largest UDP payload over IPv4 (Go's WriteTo fails past it with EMSGSIZE). */
+export const MAX_DATAGRAM = 65507;
+
+/** Checks a relay configuration; throws a TypeError saying what is wrong. */
+export function validateRelay(r: Partial<RelayOptions>): void {
+  if (r.url) {
+    let u: URL;
+    try {
+      u = new URL(r.url);
+    } catch {
+      throw new TypeError(`relay: url ${JSON.stringify(r.url)} is not a URL`);
+    }
+    if (u.protocol !== "ws:" && u.protocol !== "wss:") throw new TypeError(`relay: url must be ws:// or wss://`);
+    if (r.protocol !== "wsproxy" && !u.pathname.endsWith("/"))
+      throw new TypeError(`relay: a Wisp url ends with "/" (a path without it is the wsproxy convention)`);
+  }
+  if (r.protocol !== undefined && r.protocol !== "wisp" && r.protocol !== "wsproxy")
+    throw new TypeError(`relay: protocol must be "wisp" or "wsproxy"`);
+  if (r.version !== undefined && r.version !== 1 && r.version !== 2) throw new TypeError(`relay: version must be 1 or 2`);
+  if ((r.username === undefined) !== (r.password === undefined))
+    throw new TypeError(`relay: username and password go together`);
+  const enc = new TextEncoder();
+  if (r.username !== undefined && enc.encode(r.username).length > 0xff) throw new TypeError(`relay: username longer than 255 bytes`);
+  if (r.password !== undefined && enc.encode(r.password).length > 0xffff) throw new TypeError(`relay: password longer than 65535 bytes`);
+  for (const k of ["maxPacketBytes", "maxStreams", "maxUdpDestinations"] as const)
+    if (r[k] !== undefined && !(Number.isInteger(r[k]) && r[k]! >= 1)) throw new TypeError(`relay: ${k} must be an integer >= 1`);
+  for (const k of ["connectWaitMs", "handshakeTimeoutMs"] as const)
+    if (r[k] !== undefined && !(r[k]! >= 0)) throw new TypeError(`relay: ${k} must be a number >= 0`);
+}
+
+/** host:port as Go's JoinHostPort writes it. */
+const join = (host: string, port: number) => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`);
+
+/**
+ * The destination as the policy checks it and the relay is asked for it:
+ * the host normalized (undefined when it is not a valid host, so a
+ * restricted policy denies it and an open one passes it on as given).
+ */
+function destination(scheme: "tcp" | "udp", host: string, port: number) {
+  const n = normalizeHost(host);
+  const bare = n === undefined ? host : n.replace(/^\[(.*)\]$/, "$1");
+  return { url: `${scheme}://${n ?? host}:${port}`, host: bare };
+}
+
+const noRelay = (network: string): NetError => ({
+  code: "unsupported",
+  message:
+    `${network} sockets are not available in browser WebAssembly without a relay; ` +
+    `the host can configure one (registerNetBindings({relay: {url}}) or net::set_relay), ` +
+    `or dial network "ws" or "wss" with a WebSocket URL`,
+});
+
+interface Datagram {
+  data: Uint8Array;
+  from: string;
+}
+interface PendingSend extends Waiter<number> {
+  data: Uint8Array;
+  dest: Dest;
+}
+interface Dest {
+  key: string;
+  stream?: MuxStream;
+  open: boolean;
+  /** Why the relay closed this destination's stream; the next WriteTo returns it once. */
+  err?: NetError;
+  waitTimer?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Go's UDPConn from ListenPacket, through a Wisp relay. Datagram boundaries
+ * are kept; ReadFrom reports the destination as the program named it in
+ * WriteTo (the relay resolves names and does not say which address
+ * answered). Received datagrams past the receive bound are dropped (UDP's
+ * own rule), counted in `dropped`.
+ */
+class PacketConn {
+  private queue: Datagram[] = [];
+  private first = 0;
+  private queuedCost = 0;
+  private readonly readers = new Side<Waiter<void>>((rs) => rs.forEach((r) => r.resolve()));
+  private readonly writers = new Side<PendingSend>((ws) => ws.forEach((w) => w.reject(TIMEOUT)));
+  private readonly dests = new Map<string, Dest>(); // in use order: the first is the least recent
+  private drainTimer?: ReturnType<typeof setTimeout>;
+  dropped = 0;
+
+  constructor(
+    private readonly mux: () => WispMux,
+    private readonly relay: RelayOptions,
+    private readonly ws: WsOptions,
+    private readonly gate: Gate,
+    private readonly counted: { streams: number },
+    private readonly onGone: () => void,
+  ) {}
+
+  readFrom(dest: Uint8Array): -1 | [number, string] {
+    if (this.readers.expired()) throw TIMEOUT;
+    if (this.first === this.queue.length) return -1;
+    const d = this.queue[this.first++];
+    this.queuedCost -= d.data.length + MESSAGE_COST;
+    if (this.first === this.queue.length) {
+      this.queue = [];
+      this.first = 0;
+    } else if (this.first >= 1024 && this.first * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.first);
+      this.first = 0;
+    }
+    // Go's ReadFrom: a datagram longer than the buffer is truncated.
+    const n = Math.min(dest.length, d.data.length);
+    dest.set(n === d.data.length ? d.data : d.data.subarray(0, n));
+    return [n, d.from];
+  }
+
+  ready(): Promise<void> {
+    const w = waiter<void, object>({});
+    this.readers.add(w);
+    return w.promise;
+  }
+
+  writeTo(data: Uint8Array, host: string, port: number): number | Promise<number> {
+    if (this.writers.expired()) throw TIMEOUT;
+    if (data.length > MAX_DATAGRAM) throw other(`message too long (${data.length} bytes; a UDP datagram carries at most ${MAX_DATAGRAM})`);
+    const d = this.dest(host, port);
+    if (d.open && this.writers.list.length === 0 && d.stream!.hasRoom(this.ws.writeHighWaterBytes)) {
+      d.stream!.send(data);
+      return data.length;
+    }
+    const w = waiter<number, { data: Uint8Array; dest: Dest }>({ data: data.slice(), dest: d });
+    this.writers.add(w);
+    this.scheduleDrain();
+    return w.promise;
+  }
+
+  /** The destination's stream, opened on first use (checked and counted). */
+  private dest(host: string, port: number): Dest {
+    const { url, host: relayHost } = destination("udp", host, port);
+    const key = join(relayHost, port);
+    const known = this.dests.get(key);
+    if (known?.err) {
+      this.dests.delete(key);
+      throw known.err;
+    }
+    if (known) {
+      this.dests.delete(key); // most recently used goes last
+      this.dests.set(key, known);
+      return known;
+    }
+    const denied = this.gate.check(url);
+    if (denied) throw denied;
+    if (this.dests.size >= this.relay.maxUdpDestinations) this.closeDest(this.dests.values().next().value!);
+    const d: Dest = { key, open: false };
+    const s = this.mux().open(STREAM.UDP, relayHost, port, {
+      onAnnounced: () => {
+        d.waitTimer = setTimeout(() => this.markOpen(d), Math.min(this.relay.connectWaitMs, MAX_TIMER_MS));
+      },
+      onWord: () => this.markOpen(d),
+      onData: (b) => this.receive(b, key),
+      onCredit: () => {},
+      onEnd: (reason, err) => this.onEnd(d, reason, err),
+    });
+    if ("code" in s) throw s;
+    d.stream = s;
+    this.counted.streams++;
+    this.dests.set(key, d);
+    return d;
+  }
+
+  private markOpen(d: Dest) {
+    if (d.open || !d.stream) return;
+    clearTimeout(d.waitTimer);
+    d.open = true;
+    this.drain();
+  }
+
+  private receive(b: Uint8Array, from: string) {
+    const cost = b.length + MESSAGE_COST;
+    if (this.queuedCost + cost > this.ws.readLimitBytes) return void this.dropped++;
+    this.queuedCost += cost;
+    this.queue.push({ data: b, from });
+    for (const r of this.readers.take()) r.resolve();
+  }
+
+  /** The relay closed a destination's stream (or the relay socket went). */
+  private onEnd(d: Dest, reason: number | undefined, err?: NetError) {
+    clearTimeout(d.waitTimer);
+    if (!d.stream) return;
+    d.stream = undefined;
+    this.counted.streams--;
+    const e = err ?? closeReasonError(reason!, !d.open) ?? other("the relay closed the UDP stream (Wisp CLOSE 0x02)");
+    // Writes waiting on it fail; the next WriteTo there reports it once (a
+    // closed relay socket is no one destination's fault: just reopen).
+    for (const w of this.writers.list.filter((w) => w.dest === d)) {
+      this.writers.forget(w.promise);
+      w.reject(e);
+    }
+    if (this.dests.get(d.key) === d) {
+      if (err) this.dests.delete(d.key);
+      else d.err = e;
+    }
+  }
+
+  private closeDest(d: Dest) {
+    clearTimeout(d.waitTimer);
+    this.dests.delete(d.key);
+    if (!d.stream) return;
+    d.stream.close(REASON.VOLUNTARY);
+    d.stream = undefined;
+    this.counted.streams--;
+    for (const w of this.writers.list.filter((w) => w.dest === d)) {
+      this.writers.forget(w.promise);
+      w.reject(other("the destination's relay stream was closed to make room for another (maxUdpDestinations)"));
+    }
+  }
+
+  private scheduleDrain() {
+    if (this.drainTimer !== undefined || this.writers.list.length === 0) return;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      this.drain();
+    }, this.ws.drainPollMs);
+  }
+
+  /** Sends waiting datagrams in order while their streams are open and have room. */
+  private drain() {
+    const ws = this.writers.list;
+    while (ws.length > 0) {
+      const w = ws[0];
+      const s = w.dest.stream;
+      if (!w.dest.open || !s || !s.hasRoom(this.ws.writeHighWaterBytes)) break;
+      s.send(w.data);
+      ws.shift();
+      w.resolve(w.data.length);
+    }
+    if (ws.length === 0) this.writers.take();
+    this.scheduleDrain();
+  }
+
+  setDeadline(which: number, at: number) {
+    if (which & 1) this.readers.setDeadline(at);
+    if (which & 2) this.writers.setDeadline(at);
+  }
+
+  forget(p: Promise<unknown>) {
+    this.readers.forget(p);
+    this.writers.forget(p);
+  }
+
+  close() {
+    const readers = this.readers.take();
+    const writers = this.writers.take();
+    this.dispose();
+    for (const r of readers) r.resolve();
+    for (const w of writers) w.reject(CLOSED);
+  }
+
+  dispose() {
+    clearTimeout(this.drainTimer);
+    this.readers.take();
+    this.writers.take();
+    for (const d of [...this.dests.values()]) this.closeDest(d);
+    this.queue = [];
+    this.first = 0;
+    this.queuedCost = 0;
+    this.onGone();
+  }
+}
+
+/**
+ * The relay's bindings: `_netConnDialRelay` (a TCP Conn in the Conn table)
+ * and the `_netUdp*` PacketConn table.
+ */
+export function createRelayBindings(
+  relay: () => RelayOptions,
+  ws: () => WsOptions,
+  addConn: (dialer: Dialer, timeoutMs: number) => number,
+  gate: Gate = OPEN_GATE,
+) {
+  const stats: MuxStats = { malformed: 0, unknownStream: 0, sockets: 0, version: 0 };
+  let mux: WispMux | undefined;
+  /** The live relay socket for the current configuration, opened on demand. */
+  const currentMux = (): WispMux => {
+    const o = relay();
+    if (mux && !mux.dead && mux.key === muxKey(o)) return mux;
+    if (mux && !mux.dead && mux.size === 0) mux.shutdown("relay reconfigured");
+    const m = new WispMux({ ...o }, stats, () => {
+      if (mux === m) mux = undefined;
+    });
+    mux = m;
+    m.start();
+    return m;
+  };
+  const udp = new Map<number, PacketConn>();
+  const counted = { streams: 0 };
+  let next = 1;
+  const get = (h: number): PacketConn => {
+    const c = udp.get(h);
+    if (!c) throw CLOSED;
+    return c;
+  };
+  return {
+    /**
+     * Starts a TCP dial through the relay (network "tcp", "tcp4", "tcp6";
+     * host and port already split and checked by Rust); returns a Conn
+     * handle. Throws a NetError when no relay is configured or the policy
+     * denies the destination.
+     */
+    _netConnDialRelay(network: string, host: string, port: number, timeoutMs: number): number {
+      const o = relay();
+      if (!o.url) throw noRelay(network);
+      const dest = destination("tcp", host, port);
+      const denied = gate.check(dest.url);
+      if (denied) throw denied;
+      if (o.protocol === "wsproxy") {
+        const url = `${o.url}${join(dest.host, port)}`;
+        try {
+          return addConn((ev) => createWsTransport(url, ws().transport, ev), timeoutMs);
+        } catch (e) {
+          throw constructorError(url, e);
+        }
+      }
+      const m = currentMux();
+      return addConn((ev) => new WispStreamTransport(m, dest.host, port, ev, o.connectWaitMs, o.maxPacketBytes), timeoutMs);
+    },
+    /** ListenPacket("udp"): a PacketConn handle (no stream opens before the first WriteTo). */
+    _netUdpListen(network: string): number {
+      const o = relay();
+      if (!o.url) throw noRelay(network);
+      if (o.protocol !== "wisp")
+        throw { code: "unsupported", message: `the relay is configured as wsproxy, which carries TCP only; UDP needs a Wisp relay` } as NetError;
+      const h = next++;
+      udp.set(h, new PacketConn(currentMux, { ...o }, ws(), gate, counted, () => udp.delete(h)));
+      return h;
+    },
+    /** One datagram into dest: [n, from], or -1 when none is queued. */
+    _netUdpReadFrom: (h: number, dest: Uint8Array): -1 | [number, string] => get(h).readFrom(dest),
+    _netUdpReady: (h: number): Promise<void> => get(h).ready(),
+    /** The count (all of data: one datagram), or a Promise of it. */
+    _netUdpWriteTo: (h: number, data: Uint8Array, host: string, port: number): number | Promise<number> =>
+      get(h).writeTo(data, host, port),
+    _netUdpSetDeadline: (h: number, which: number, at: number): void => get(h).setDeadline(which, at),
+    _netUdpForget: (h: number, p: Promise<unknown>): void => udp.get(h)?.forget(p),
+    _netUdpClose: (h: number): void => get(h).close(),
+    _netUdpRelease: (h: number): void => udp.get(h)?.dispose(),
+    _netUdpCount: (): number => udp.size,
+    _netUdpReset: (): void => [...udp.values()].forEach((c) => c.dispose()),
+    /** UDP streams open on the relay: what the policy counts. */
+    _netUdpStreams: (): number => counted.streams,
+    /** The relay client's counters, for tests and diagnostics. */
+    _netRelayStats: () => ({ ...stats, streams: mux?.size ?? 0, udpDropped: [...udp.values()].reduce((n, c) => n + c.dropped, 0) }),
+  };
+}
