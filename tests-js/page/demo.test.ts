@@ -45,7 +45,7 @@ it("runs the networking program against the local peers and shows each result", 
   expect(p.listen).toMatchObject({
     ok: true,
     sentinel: "errors.ErrUnsupported",
-    text: 'listen tcp :8080: a page cannot accept connections in browser WebAssembly; Dial the server instead (tcp goes through the host's relay)',
+    text: "listen tcp :8080: a page cannot accept connections in browser WebAssembly; Dial the server instead (tcp goes through the host's relay)",
   });
   // Nothing left open.
   expect(await page.evaluate(() => (window as any).demoCounts)).toEqual({ pending: 0, conns: 0, requests: 0, jsConns: 0, jsRequests: 0 });

@@ -29,7 +29,7 @@ describe("callExtern", () => {
       sentinel: "errors.ErrUnsupported",
       timeout: false,
       message:
-        'listen tcp :8080: a page cannot accept connections in browser WebAssembly; Dial the server instead (tcp goes through the host's relay)',
+        "listen tcp :8080: a page cannot accept connections in browser WebAssembly; Dial the server instead (tcp goes through the host's relay)",
     });
     expect(err).not.toHaveProperty("voSentinel");
   });
