@@ -141,6 +141,9 @@ class PacketConn {
   private readonly writers = new Side<PendingSend>((ws) => ws.forEach((w) => w.reject(TIMEOUT)));
   private readonly dests = new Map<string, Dest>(); // in use order: the first is the least recent
   private drainTimer?: ReturnType<typeof setTimeout>;
+  /** The relay socket died under a destination's stream: the next ReadFrom
+   *  that finds nothing queued says so, once (datagrams may be lost). */
+  private lost?: NetError;
   dropped = 0;
 
   constructor(
@@ -154,7 +157,12 @@ class PacketConn {
 
   readFrom(dest: Uint8Array): -1 | [number, string] {
     if (this.readers.expired()) throw TIMEOUT;
-    if (this.first === this.queue.length) return -1;
+    if (this.first === this.queue.length) {
+      const lost = this.lost;
+      this.lost = undefined;
+      if (lost) throw lost;
+      return -1;
+    }
     const d = this.queue[this.first++];
     this.queuedCost -= d.data.length + MESSAGE_COST;
     if (this.first === this.queue.length) {
@@ -255,6 +263,10 @@ class PacketConn {
     if (this.dests.get(d.key) === d) {
       if (err) this.dests.delete(d.key);
       else d.err = e;
+    }
+    if (err) {
+      this.lost = err;
+      for (const r of this.readers.take()) r.resolve();
     }
   }
 

@@ -295,6 +295,18 @@ async fn udp_echo_keeps_datagram_boundaries_and_deadlines() {
         let echo = peer("udpEcho");
         let pc = listen_packet("udp", ":0").expect("listen");
         assert_eq!(pc.local_addr(), ":0");
+        if r.version == 1 {
+            // wisp-server-node 1.1.8 cannot carry UDP: its DATA handler
+            // calls dgram send(data, undefined, undefined, cb), which
+            // throws, and it then closes the whole relay socket. The
+            // program is told, not left waiting.
+            pc.write_to(b"x", &echo).await.expect("sent");
+            pc.set_read_deadline(in_ms(10_000)).expect("set");
+            let e = pc.read_from(&mut [0u8; 8]).await.expect_err("the relay dropped");
+            assert!(e.to_string().contains("relay connection lost"), "{e}");
+            pc.close().expect("close");
+            continue;
+        }
         let sizes = [1usize, 100, 1400, 8000, 1, 60000];
         for (i, n) in sizes.iter().enumerate() {
             let d: Vec<u8> = (0..*n).map(|j| (i * 31 + j) as u8).collect();

@@ -475,6 +475,18 @@ describe("UDP", () => {
     expect(net._netUdpCount()).toBe(0);
   });
 
+  it("a reader learns, once, that the relay socket under its streams was lost", async () => {
+    relay = { ...relay, connectWaitMs: 0 };
+    const h = await listen();
+    quiet(net._netUdpWriteTo(h, Uint8Array.of(1), "10.0.0.1", 1));
+    MockRelay.last.v1();
+    const ready = net._netUdpReady(h);
+    MockRelay.last.dropped();
+    await ready;
+    expect(() => net._netUdpReadFrom(h, new Uint8Array(4))).toThrow(/relay connection lost/);
+    expect(net._netUdpReadFrom(h, new Uint8Array(4))).toBe(-1);
+  });
+
   it("a relay without the UDP extension (v2) says so", async () => {
     const h = await listen();
     quiet(net._netUdpWriteTo(h, Uint8Array.of(1), "10.0.0.1", 1));
