@@ -473,7 +473,7 @@ export function createConnBindings(options: () => WsOptions, gate: Gate = OPEN_G
       if (denied) throw denied;
       const o = options();
       try {
-        return add((ev) => createWsTransport(url, o.transport, ev), timeoutMs);
+        return add((ev) => createWsTransport(url, o, ev), timeoutMs);
       } catch (e) {
         throw constructorError(url, e);
       }

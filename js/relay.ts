@@ -384,7 +384,7 @@ export function createRelayBindings(
       if (o.protocol === "wsproxy") {
         const url = `${o.url}${join(dest.host, port)}`;
         try {
-          return addConn((ev) => createWsTransport(url, ws().transport, ev), timeoutMs);
+          return addConn((ev) => createWsTransport(url, ws(), ev), timeoutMs);
         } catch (e) {
           throw constructorError(url, e);
         }

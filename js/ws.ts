@@ -120,7 +120,11 @@ class StreamTransport implements Transport {
   private pumping = false;
   private disposed = false;
   private closedWhilePaused = false;
-  constructor(url: string, private ev: TransportEvents) {
+  constructor(
+    url: string,
+    private ev: TransportEvents,
+    private readonly readLimitBytes: number,
+  ) {
     const Ctor = (globalThis as unknown as { WebSocketStream: new (url: string) => WebSocketStreamLike }).WebSocketStream;
     this.wss = new Ctor(url);
     this.wss.closed.then(
@@ -193,7 +197,7 @@ class StreamTransport implements Transport {
     this.ev.onClose(
       this.closedWhilePaused
         ? other(
-            `websocket closed by peer (code ${info.code}) while reading was paused at the receive limit; ` +
+            `websocket closed by peer (code ${info.code}) while reading was paused at the receive limit of ${this.readLimitBytes} bytes; ` +
               "the browser discards messages still in flight at a close, so data may be missing",
           )
         : closeError(info.code, info.reason),
@@ -235,9 +239,10 @@ class StreamTransport implements Transport {
 }
 
 /** A WebSocket to `url` as a Conn transport. Throws what `new WebSocket` throws. */
-export function createWsTransport(url: string, kind: WsOptions["transport"], ev: TransportEvents): Transport {
+export function createWsTransport(url: string, opts: WsOptions, ev: TransportEvents): Transport {
+  const kind = opts.transport;
   const hasStream = typeof (globalThis as { WebSocketStream?: unknown }).WebSocketStream === "function";
-  if (kind === "stream" || (kind === "auto" && hasStream)) return new StreamTransport(url, ev);
+  if (kind === "stream" || (kind === "auto" && hasStream)) return new StreamTransport(url, ev, opts.readLimitBytes);
   return new ClassicTransport(url, ev);
 }
 
