@@ -77,6 +77,10 @@ function report(r, chromiumVersion) {
         {}, e.gloo / e.raw, 0.9, true),
     );
   }
+  metrics.push(
+    metric("relay_echo", `tcp Conn echo ${r.options.mib} MiB through the Wisp relay (wisp-js), 64 KiB writes: Rust / raw WebSocket speaking Wisp by hand`, "ratio",
+      { raw: round(r.relayEcho.raw, 1), rust: round(r.relayEcho.rust, 1), columnsUnit: "MiB/s" }, r.relayEcho.rust / r.relayEcho.raw, 0.9, true),
+  );
   const pp = r.pingPong;
   metrics.push(
     metric("ping_p50", "1-byte round trip p50: Rust (default transport) / raw", "ratio",

@@ -2,8 +2,9 @@
 // servers/start.mjs starts (their URLs come from /peers.json):
 //   1. a networking program that talks to the externs exactly as a VM written
 //      in JS would (callExtern): resolve a name over DoH, dial the WebSocket
-//      echo and echo with a deadline, http.Get with a streamed body, and the
-//      error of Listen("tcp", ":8080");
+//      echo and echo with a deadline, http.Get with a streamed body, net.Dial
+//      ("tcp") to a real Redis through the Wisp relay (SET, then GET), and
+//      the error of Listen("tcp", ":8080");
 //   2. the address layer (ParseIP, ParseCIDR, SplitHostPort) on typed input.
 // Results are also left on `window.demoProgram` / `window.demoResults` for the
 // page test; a person reads the steps and the live log.
@@ -137,7 +138,40 @@ async function runProgram(wasm: Wasm, peers: Record<string, string>) {
     }
   }
 
-  // 4. net.Listen("tcp", ":8080"): what a page cannot do, said clearly.
+  // 4. net.Dial("tcp", redis) through the Wisp relay the host configured
+  //    (init({relay})): the program speaks RESP over a plain TCP Conn.
+  {
+    const [conn, derr] = (await call("net.dial", "tcp", peers.redis, 5_000_000_000)) as [number, GoError];
+    if (derr) {
+      done("redis", { ok: false, text: derr.message });
+    } else {
+      const buf = new Uint8Array(256);
+      /** Sends one command, returns the reply's first line (and a bulk string's body). */
+      const command = async (...args: string[]) => {
+        const req = `*${args.length}\r\n` + args.map((a) => `$${new TextEncoder().encode(a).length}\r\n${a}\r\n`).join("");
+        await call("net.blocking_tcpConnWrite", conn, new TextEncoder().encode(req));
+        let reply = "";
+        for (;;) {
+          const [n, rerr] = (await call("net.blocking_tcpConnRead", conn, buf)) as [number, GoError];
+          if (rerr) throw new Error(rerr.message);
+          reply += new TextDecoder().decode(buf.subarray(0, n));
+          const bulk = /^\$(\d+)\r\n/.exec(reply);
+          if (bulk ? reply.length >= bulk[0].length + Number(bulk[1]) + 2 : reply.endsWith("\r\n")) break;
+        }
+        log(`  redis: ${JSON.stringify(reply)}`);
+        return reply;
+      };
+      const value = `hello from the page at ${new Date().toISOString()}`;
+      const set = await command("SET", "demo:greeting", value);
+      const get = await command("GET", "demo:greeting");
+      const [remote] = (await call("net.tcpConnRemoteAddr", conn)) as [string];
+      await call("net.tcpConnClose", conn);
+      const got = get.split("\r\n")[1];
+      done("redis", { ok: set === "+OK\r\n" && got === value, text: `SET → ${set.trim()}, GET → "${got}" (via ${remote ?? peers.redis})`, set: set.trim(), got, value });
+    }
+  }
+
+  // 5. net.Listen("tcp", ":8080"): what a page cannot do, said clearly.
   {
     const [, err] = (await call("net.listen", "tcp", ":8080")) as [number, GoError];
     done("listen", { ok: err !== null, text: err?.message ?? "unexpected success", sentinel: err?.sentinel });
@@ -178,8 +212,10 @@ async function main() {
   const wasm = await init({
     wasm: new URL("../pkg/runtime_wasm_bg.wasm", import.meta.url),
     dns: { servers: [peers.doh] },
+    // TCP and UDP go through the local Wisp relay (wisp-js).
+    relay: { url: peers.wispV2 },
   });
-  log(`wasm module loaded; peers: echo ${peers.wsEcho}, DoH ${peers.doh}, HTTP ${peers.http}`);
+  log(`wasm module loaded; peers: echo ${peers.wsEcho}, DoH ${peers.doh}, HTTP ${peers.http}, Wisp relay ${peers.wispV2}, Redis ${peers.redis}`);
   $("run").addEventListener("click", () => runAddresses(wasm));
   runAddresses(wasm);
 

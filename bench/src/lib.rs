@@ -84,7 +84,17 @@ pub async fn rust_extern_echo(url: String, total: usize, chunk: usize) -> Result
 /// them back concurrently; resolves to the elapsed milliseconds.
 #[wasm_bindgen(js_name = rustEcho)]
 pub async fn rust_echo(url: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
-    let conn = net::dial("ws", &url).await.map_err(js_err)?;
+    echo_on(net::dial("ws", &url).await.map_err(js_err)?, total, chunk).await
+}
+
+/// The same workload over `Dial("tcp", addr)` through the relay the page
+/// configured (a TCP echo behind it).
+#[wasm_bindgen(js_name = rustTcpEcho)]
+pub async fn rust_tcp_echo(addr: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
+    echo_on(net::dial("tcp", &addr).await.map_err(js_err)?, total, chunk).await
+}
+
+async fn echo_on(conn: net::Conn, total: usize, chunk: usize) -> Result<f64, JsValue> {
     let data = pattern(chunk);
     let t0 = perf_now();
     let writer = async {

@@ -58,6 +58,69 @@ async function rawEcho(url: string, total: number, chunk: number) {
   return ms;
 }
 
+/**
+ * The relay echo by hand: a raw WebSocket speaking just enough Wisp v2 (the
+ * INFO answer, CONNECT, DATA within the CONTINUE credit) to send `total`
+ * bytes to a TCP echo behind the relay in `chunk`-byte packets and count
+ * them back. The baseline for Dial("tcp") through the relay.
+ */
+async function rawWispEcho(relayUrl: string, dest: string, total: number, chunk: number) {
+  const ws = new WebSocket(relayUrl, ["wisp-v2"]);
+  ws.binaryType = "arraybuffer";
+  const packet = (type: number, id: number, payload: Uint8Array) => {
+    const p = new Uint8Array(5 + payload.length);
+    p[0] = type;
+    new DataView(p.buffer).setUint32(1, id, true);
+    p.set(payload, 5);
+    return p;
+  };
+  let credit = 0;
+  let onCredit = () => {};
+  let got = 0;
+  let onData = () => {};
+  const ready = new Promise<void>((ok) => {
+    ws.onmessage = (e) => {
+      const b = new Uint8Array(e.data as ArrayBuffer);
+      const id = new DataView(b.buffer).getUint32(1, true);
+      if (b[0] === 5) ws.send(packet(5, 0, Uint8Array.of(2, 0, 1, 0, 0, 0, 0)));
+      else if (b[0] === 3) {
+        credit = new DataView(b.buffer).getUint32(5, true);
+        if (id === 0) ok();
+        else onCredit();
+      } else if (b[0] === 2) {
+        got += b.length - 5;
+        onData();
+      }
+    };
+  });
+  await ready;
+  const [host, port] = [dest.slice(0, dest.lastIndexOf(":")), Number(dest.slice(dest.lastIndexOf(":") + 1))];
+  const h = new TextEncoder().encode(host);
+  const connect = new Uint8Array(3 + h.length);
+  connect[0] = 1;
+  new DataView(connect.buffer).setUint16(1, port, true);
+  connect.set(h, 3);
+  ws.send(packet(1, 1, connect));
+  const data = pattern(chunk);
+  const t0 = performance.now();
+  const done = new Promise<void>((ok) => (onData = () => got >= total && ok()));
+  for (let sent = 0; sent < total; ) {
+    while (credit === 0 || ws.bufferedAmount > WS_DEFAULTS.writeHighWaterBytes)
+      await new Promise<void>((ok) => {
+        onCredit = ok;
+        setTimeout(ok, 2);
+      });
+    const n = Math.min(chunk, total - sent);
+    ws.send(packet(2, 1, data.subarray(0, n)));
+    credit--;
+    sent += n;
+  }
+  await done;
+  const ms = performance.now() - t0;
+  ws.close();
+  return ms;
+}
+
 async function rawPingPong(url: string, n: number) {
   const ws = await openWs(url);
   let resolve: (v: ArrayBuffer) => void = () => {};
@@ -148,7 +211,7 @@ async function countCopies<T>(f: () => Promise<T>) {
 
 export async function runBenchmarks(o: BenchOptions) {
   await initBench({ module_or_path: new URL("../pkg/runtime_wasm_bench_bg.wasm", import.meta.url) });
-  registerNetBindings({ dns: { servers: [o.peers.doh] } });
+  registerNetBindings({ dns: { servers: [o.peers.doh] }, relay: { url: o.peers.wispV2 } });
   const echo = o.peers.wsEcho;
   const total = o.mib * MiB;
   const out: any = { options: { mib: o.mib, reps: o.reps, pings: o.pings, cycles: o.cycles, dohIterations: o.dohIterations } };
@@ -171,6 +234,21 @@ export async function runBenchmarks(o: BenchOptions) {
       log(`echo ${chunk / 1024} KiB rep ${r + 1}: raw ${runs.raw[r].toFixed(0)} MiB/s, rust ${runs.rust[r].toFixed(0)}, gloo ${runs.gloo[r].toFixed(0)}`);
     }
     out.echo[`${chunk / 1024}KiB`] = { raw: median(runs.raw), rust: median(runs.rust), gloo: median(runs.gloo), runs };
+  }
+
+  // 1b. Echo through the Wisp relay (wisp-js) to a TCP echo, 64 KiB
+  //     packets: Dial("tcp") against a raw WebSocket doing Wisp by hand.
+  {
+    const chunk = 64 * 1024;
+    await rawWispEcho(o.peers.wispV2, o.peers.tcpEcho, MiB, chunk);
+    await rs.rustTcpEcho(o.peers.tcpEcho, MiB, chunk);
+    const runs: Record<string, number[]> = { raw: [], rust: [] };
+    for (let r = 0; r < o.reps; r++) {
+      runs.raw.push(mbps(total, await rawWispEcho(o.peers.wispV2, o.peers.tcpEcho, total, chunk)));
+      runs.rust.push(mbps(total, await rs.rustTcpEcho(o.peers.tcpEcho, total, chunk)));
+      log(`relay echo rep ${r + 1}: raw Wisp ${runs.raw[r].toFixed(0)} MiB/s, rust tcp ${runs.rust[r].toFixed(0)}`);
+    }
+    out.relayEcho = { raw: median(runs.raw), rust: median(runs.rust), runs };
   }
 
   // 2. One-byte round trips.

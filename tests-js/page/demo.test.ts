@@ -41,6 +41,10 @@ it("runs the networking program against the local peers and shows each result", 
   // http.Get, 4 MiB streamed in many reads, hash checked in the page.
   expect(p.http).toMatchObject({ ok: true, status: 200, total: 4194304, hashMatches: true });
   expect(p.http.reads).toBeGreaterThan(8);
+  // A real Redis over Dial("tcp") through the Wisp relay: SET, then GET back.
+  expect(p.redis).toMatchObject({ ok: true, set: "+OK" });
+  expect(p.redis.got).toBe(p.redis.value);
+  expect(await page.locator("#redis").textContent()).toMatch(/^SET → \+OK, GET → "hello from the page at /);
   // The unsupported operation, said clearly.
   expect(p.listen).toMatchObject({
     ok: true,
@@ -55,7 +59,7 @@ it("runs the networking program against the local peers and shows each result", 
   expect(await page.locator("#listen").getAttribute("class")).toBe("ok");
   expect(await page.locator("#http").textContent()).toMatch(/^200 OK, 4194304 bytes in \d+ reads, SHA-256 matches$/);
   const logText = await page.locator("#log").textContent();
-  for (const name of ["net.lookupHost", "net.dial", "net.blocking_tcpConnRead", "net/http.nativeHttpsRequestStream", "net.listen"]) {
+  for (const name of ["net.lookupHost", "net.dial", "net.blocking_tcpConnRead", "net/http.nativeHttpsRequestStream", "net.listen", "redis: "]) {
     expect(logText).toContain(name);
   }
   expect(await page.locator("#program-status").textContent()).toBe("done");
