@@ -435,6 +435,11 @@ impl fmt::Debug for Extern {
 }
 
 impl Extern {
+    /// Can a call wait (answer `Pending` / `HostEventWaitAndReplay`)?
+    pub const fn may_wait(&self) -> bool {
+        matches!(self.imp, Imp::Wait(_))
+    }
+
     /// An extern that answers at once.
     pub const fn now(
         package: &'static str,
