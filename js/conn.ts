@@ -111,6 +111,64 @@ export class Side<W extends Waiter<never> | Waiter<number> | Waiter<void>> {
   }
 }
 
+/**
+ * The waiting reads and writes of one connection (a Conn, a PacketConn):
+ * Go's deadlines for each side, forgetting a waiter whose caller went
+ * away, and Close. At the read deadline readers wake (their next read
+ * finds it expired); at the write deadline `expireWrite` settles writers.
+ */
+export class Waiting<W extends Waiter<number>> {
+  readonly readers = new Side<Waiter<void>>((rs) => rs.forEach((r) => r.resolve()));
+  readonly writers: Side<W>;
+  constructor(expireWrite: (w: W) => void) {
+    this.writers = new Side<W>((ws) => ws.forEach(expireWrite));
+  }
+  /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
+  setDeadline(which: number, at: number) {
+    if (which & 1) this.readers.setDeadline(at);
+    if (which & 2) this.writers.setDeadline(at);
+  }
+  forget(p: Promise<unknown>) {
+    this.readers.forget(p);
+    this.writers.forget(p);
+  }
+  /** Go's Close: readers wake (their next call finds the handle gone),
+   *  writers get `failWrite`; `release` runs between taking and settling. */
+  close(failWrite: (w: W) => void, release: () => void) {
+    const readers = this.readers.take();
+    const writers = this.writers.take();
+    release();
+    for (const r of readers) r.resolve();
+    for (const w of writers) failWrite(w);
+  }
+  /** Drops every waiter, settling none. */
+  clear() {
+    this.readers.take();
+    this.writers.take();
+  }
+}
+
+/** A poll every `ms` while `wanted()`: waiting writes re-check for room (no drain event exists). */
+export class Poller {
+  private timer?: ReturnType<typeof setTimeout>;
+  constructor(
+    private readonly ms: () => number,
+    private readonly wanted: () => boolean,
+    private readonly run: () => void,
+  ) {}
+  schedule() {
+    if (this.timer !== undefined || !this.wanted()) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.run();
+    }, this.ms());
+  }
+  cancel() {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
 /** What a Conn needs from whatever carries its bytes; events flow back
  *  through `TransportEvents`. */
 export interface Transport {
@@ -172,9 +230,14 @@ export class Conn {
   // The block small messages are packed into; the last queue entry is a
   // view of buf[start:end] while it is in use.
   private block?: { buf: Uint8Array; start: number; end: number };
-  private readonly readers = new Side<Waiter<void>>((rs) => rs.forEach((r) => r.resolve()));
-  private readonly writers = new Side<PendingWrite>((ws) => ws.forEach((w) => this.settleWriter(w, TIMEOUT)));
-  private drainTimer?: ReturnType<typeof setTimeout>;
+  private readonly waiting = new Waiting<PendingWrite>((w) => this.settleWriter(w, TIMEOUT));
+  private readonly readers = this.waiting.readers;
+  private readonly writers = this.waiting.writers;
+  private readonly drainer = new Poller(
+    () => this.opts.drainPollMs,
+    () => this.writers.list.length > 0,
+    () => this.drain(),
+  );
   private dialTimer?: ReturnType<typeof setTimeout>;
   private opened?: Waiter<void>;
   /** Set once the stream has ended: undefined = EOF, else the error. */
@@ -350,7 +413,7 @@ export class Conn {
     if (sent === data.length) return data.length;
     const w = waiter<number, { data: Uint8Array; sent: number }>({ data: data.slice(sent), sent });
     this.writers.add(w);
-    this.scheduleDrain();
+    this.drainer.schedule();
     return w.promise;
   }
 
@@ -369,15 +432,6 @@ export class Conn {
     return off;
   }
 
-  /** No drain event exists for bufferedAmount, so waiting writes poll. */
-  private scheduleDrain() {
-    if (this.drainTimer !== undefined || this.writers.list.length === 0) return;
-    this.drainTimer = setTimeout(() => {
-      this.drainTimer = undefined;
-      this.drain();
-    }, this.opts.drainPollMs);
-  }
-
   private drain() {
     const ws = this.writers.list;
     while (ws.length > 0) {
@@ -390,7 +444,7 @@ export class Conn {
       w.resolve(w.sent);
     }
     if (ws.length === 0) this.writers.take();
-    this.scheduleDrain();
+    this.drainer.schedule();
   }
 
   /** Rust's io::Write contract: a write that sent some bytes before failing
@@ -403,34 +457,31 @@ export class Conn {
   // ---- control -----------------------------------------------------------
 
   setDeadline(which: number, at: number) {
-    if (which & 1) this.readers.setDeadline(at);
-    if (which & 2) this.writers.setDeadline(at);
+    this.waiting.setDeadline(which, at);
   }
 
   /** Forgets a waiting operation without settling it (its caller went away). */
   forget(p: Promise<unknown>) {
-    this.readers.forget(p);
-    this.writers.forget(p);
+    this.waiting.forget(p);
   }
 
   /** Go's Close: pending operations fail with ErrClosed (a waiting reader
    *  wakes, and its next read finds the handle gone). */
   close() {
-    const readers = this.readers.take();
-    const writers = this.writers.take();
     const opened = this.opened;
     this.opened = undefined;
-    this.dispose();
-    for (const r of readers) r.resolve();
-    for (const w of writers) this.settleWriter(w, CLOSED);
+    this.waiting.close(
+      (w) => this.settleWriter(w, CLOSED),
+      () => this.dispose(),
+    );
     opened?.reject(CLOSED);
   }
 
   /** Drops everything without settling anything (the dial was abandoned). */
   dispose() {
-    for (const t of [this.drainTimer, this.dialTimer]) clearTimeout(t);
-    this.readers.take();
-    this.writers.take();
+    this.drainer.cancel();
+    clearTimeout(this.dialTimer);
+    this.waiting.clear();
     this.opened = undefined;
     this.t.dispose();
     this.queue = [];

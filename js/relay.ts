@@ -22,16 +22,7 @@
 // (wait with `_netUdpReady(h)`); `_netUdpForget` drops a waiter;
 // `_netUdpRelease` frees a handle settling nothing.
 import { CLOSED, type NetError } from "./errors.js";
-import {
-  MESSAGE_COST,
-  other,
-  Side,
-  TIMEOUT,
-  waiter,
-  MAX_TIMER_MS,
-  type Dialer,
-  type Waiter,
-} from "./conn.js";
+import { MAX_TIMER_MS, MESSAGE_COST, other, Poller, TIMEOUT, waiter, Waiting, type Dialer, type Waiter } from "./conn.js";
 import { normalizeHost, OPEN_GATE, type Gate } from "./policy.js";
 import { constructorError, createWsTransport, type WsOptions } from "./ws.js";
 import { closeReasonError, muxKey, REASON, STREAM, WispMux, WispStreamTransport, type MuxStats, type MuxStream, type WispOptions } from "./wisp.js";
@@ -137,10 +128,15 @@ class PacketConn {
   private queue: Datagram[] = [];
   private first = 0;
   private queuedCost = 0;
-  private readonly readers = new Side<Waiter<void>>((rs) => rs.forEach((r) => r.resolve()));
-  private readonly writers = new Side<PendingSend>((ws) => ws.forEach((w) => w.reject(TIMEOUT)));
+  private readonly waiting = new Waiting<PendingSend>((w) => w.reject(TIMEOUT));
+  private readonly readers = this.waiting.readers;
+  private readonly writers = this.waiting.writers;
   private readonly dests = new Map<string, Dest>(); // in use order: the first is the least recent
-  private drainTimer?: ReturnType<typeof setTimeout>;
+  private readonly drainer = new Poller(
+    () => this.ws.drainPollMs,
+    () => this.writers.list.length > 0,
+    () => this.drain(),
+  );
   /** The relay socket died under a destination's stream: the next ReadFrom
    *  that finds nothing queued says so, once (datagrams may be lost). */
   private lost?: NetError;
@@ -194,7 +190,7 @@ class PacketConn {
     }
     const w = waiter<number, { data: Uint8Array; dest: Dest }>({ data: data.slice(), dest: d });
     this.writers.add(w);
-    this.scheduleDrain();
+    this.drainer.schedule();
     return w.promise;
   }
 
@@ -283,14 +279,6 @@ class PacketConn {
     }
   }
 
-  private scheduleDrain() {
-    if (this.drainTimer !== undefined || this.writers.list.length === 0) return;
-    this.drainTimer = setTimeout(() => {
-      this.drainTimer = undefined;
-      this.drain();
-    }, this.ws.drainPollMs);
-  }
-
   /** Sends waiting datagrams in order while their streams are open and have room. */
   private drain() {
     const ws = this.writers.list;
@@ -303,31 +291,27 @@ class PacketConn {
       w.resolve(w.data.length);
     }
     if (ws.length === 0) this.writers.take();
-    this.scheduleDrain();
+    this.drainer.schedule();
   }
 
   setDeadline(which: number, at: number) {
-    if (which & 1) this.readers.setDeadline(at);
-    if (which & 2) this.writers.setDeadline(at);
+    this.waiting.setDeadline(which, at);
   }
 
   forget(p: Promise<unknown>) {
-    this.readers.forget(p);
-    this.writers.forget(p);
+    this.waiting.forget(p);
   }
 
   close() {
-    const readers = this.readers.take();
-    const writers = this.writers.take();
-    this.dispose();
-    for (const r of readers) r.resolve();
-    for (const w of writers) w.reject(CLOSED);
+    this.waiting.close(
+      (w) => w.reject(CLOSED),
+      () => this.dispose(),
+    );
   }
 
   dispose() {
-    clearTimeout(this.drainTimer);
-    this.readers.take();
-    this.writers.take();
+    this.drainer.cancel();
+    this.waiting.clear();
     for (const d of [...this.dests.values()]) this.closeDest(d);
     this.queue = [];
     this.first = 0;
