@@ -16,14 +16,14 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
   const res = JSON.parse(readFileSync("target/bench/results.json", "utf8"));
   const by = Object.fromEntries(res.metrics.map((m: any) => [m.id, m]));
   for (const id of [
-    "echo_16KiB", "echo_64KiB", "echo_16KiB_gloo", "echo_64KiB_gloo", "ping_p50", "ping_p99", "http_get",
+    "echo_16KiB", "echo_64KiB", "echo_16KiB_gloo", "echo_64KiB_gloo", "relay_echo", "ping_p50", "ping_p99", "http_get",
     "doh_cached_us", "doh_uncached_queries", "leak_dial_conns", "leak_http_requests",
     "leak_dial_heap_mib", "leak_http_heap_mib", "copies_ws_write", "copies_ws_read", "copies_http_read", "copies_extern_read",
     "flood_peak_cost_mib", "flood_stall", "flood_drain_ms",
   ]) {
     expect(by[id], id).toBeDefined();
   }
-  for (const id of ["echo_16KiB", "echo_64KiB", "http_get"]) {
+  for (const id of ["echo_16KiB", "echo_64KiB", "relay_echo", "http_get"]) {
     expect(by[id].raw, id).toBeGreaterThan(0);
     expect(by[id].rust, id).toBeGreaterThan(0);
   }
