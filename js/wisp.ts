@@ -262,14 +262,14 @@ export class WispMux {
   private ws?: WebSocket;
   private streams = new Map<number, MuxStream>();
   private nextId = 1;
-  private pending: MuxStream[] = []; // opened before the handshake finished: CONNECT then
+  /** Streams opened before the handshake finished, with the CONNECT they send then. */
+  private pending: Array<{ s: MuxStream; connect: Uint8Array }> = [];
   private handshakeTimer?: ReturnType<typeof setTimeout>;
   private gotInfo = false;
   ready = false;
   dead?: NetError;
   initialCredit = 0;
-  udp = true; // v1 relays may support it; v2 ones say so
-  version = 0;
+  udp = true; // v1 relays may support it (a CLOSE says if not); v2 ones say so in INFO
   constructor(
     private readonly opts: WispOptions,
     readonly stats: MuxStats,
@@ -330,7 +330,7 @@ export class WispMux {
     if (this.ready) {
       this.sendPacket(connect);
       sink.onAnnounced();
-    } else this.pending.push(Object.assign(s, { connect }));
+    } else this.pending.push({ s, connect });
     return s;
   }
 
@@ -341,7 +341,7 @@ export class WispMux {
   closeStream(s: MuxStream, reason: number) {
     if (this.streams.get(s.id) !== s) return;
     this.streams.delete(s.id);
-    const i = this.pending.indexOf(s);
+    const i = this.pending.findIndex((p) => p.s === s);
     if (i >= 0) this.pending.splice(i, 1); // never announced: nothing to tell the relay
     else this.sendPacket(encodeClose(s.id, reason));
   }
@@ -385,9 +385,7 @@ export class WispMux {
     if (p.type === PACKET.CONTINUE && !this.ready) {
       if (p.payload.length < 4) return this.die(other(`relay ${this.opts.url}: malformed first CONTINUE`));
       this.initialCredit = new DataView(p.payload.buffer, p.payload.byteOffset, 4).getUint32(0, true);
-      this.version = this.gotInfo ? 2 : 1;
-      this.stats.version = this.version;
-      if (!this.gotInfo) this.udp = true; // v1: optional, learnt per stream (a CLOSE if not)
+      this.stats.version = this.gotInfo ? 2 : 1;
       return this.becomeReady();
     }
     if (p.type === PACKET.CLOSE) {
@@ -423,11 +421,9 @@ export class WispMux {
   private becomeReady() {
     clearTimeout(this.handshakeTimer);
     this.ready = true;
-    for (const s of this.pending.splice(0)) {
-      const withConnect = s as MuxStream & { connect?: Uint8Array };
+    for (const { s, connect } of this.pending.splice(0)) {
       s.credit = this.initialCredit;
-      if (withConnect.connect) this.sendPacket(withConnect.connect);
-      delete withConnect.connect;
+      this.sendPacket(connect);
       s.sink.onAnnounced();
     }
   }
