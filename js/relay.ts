@@ -382,6 +382,9 @@ export function createRelayBindings(
       if (!o.url) throw noRelay(network);
       if (o.protocol !== "wisp")
         throw { code: "unsupported", message: `the relay is configured as wsproxy, which carries TCP only; UDP needs a Wisp relay` } as NetError;
+      // A PacketConn opens nothing until it writes, so the policy does not
+      // count it; the table is bounded by itself.
+      if (udp.size >= o.maxStreams) throw other(`too many PacketConns open (at most ${o.maxStreams}, the relay's maxStreams)`);
       const h = next++;
       udp.set(h, new PacketConn(currentMux, { ...o }, ws(), gate, counted, () => udp.delete(h)));
       return h;
