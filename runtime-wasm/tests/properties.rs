@@ -182,6 +182,10 @@ proptest! {
         let _ = split_host_port(&a);
         let _ = join_host_port(&a, &b);
         let _ = dial_url(&a, &b);
+        let _ = dial_target(&a, &b);
+        for net in ["tcp", "tcp4", "tcp6"] {
+            let _ = dial_target(net, &a);
+        }
         let _ = resolve_unix_addr(&a, &b);
         let _ = now(resolve_tcp_addr(&a, &b));
         let _ = now(resolve_udp_addr(&a, &b));

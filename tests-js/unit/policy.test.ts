@@ -2,6 +2,7 @@
 // front of Dial, fetch and DoH in Chromium (runtime-wasm/tests/policy.rs).
 import { describe, expect, it } from "vitest";
 import { createGate, DENIED, deniedError, lookupDenial, normalizeHost, policyDenial, validatePolicy } from "../../js/policy.js";
+import { unicodeStrings } from "./unicode.js";
 
 describe("policyDenial", () => {
   it("allows everything by default", () => {
@@ -102,23 +103,9 @@ describe("the gate counts what it holds", () => {
 });
 
 describe("arbitrary Unicode", () => {
-  /** Deterministic strings mixing every plane with the URL grammar's characters. */
-  function* strings(n: number) {
-    let x = 0x9e3779b9;
-    const next = () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x >>> 0);
-    const grammar = ":/[]@.%*?#\\ \u0000é€😀xn--ß".split("");
-    for (let i = 0; i < n; i++) {
-      let s = "";
-      for (let k = next() % 16; k > 0; k--) {
-        const r = next();
-        s += r % 3 === 0 ? grammar[r % grammar.length] : String.fromCodePoint(r % 0x110000 >= 0xd800 && r % 0x110000 < 0xe000 ? 0x41 : r % 0x110000);
-      }
-      yield s;
-    }
-  }
   it("never makes a policy check throw; an invalid host pattern is only ever a TypeError", () => {
     const p = { hosts: ["a.example", "*.b.example", "::1"], ports: [443] };
-    for (const s of strings(5000)) {
+    for (const s of unicodeStrings(5000)) {
       expect(typeof policyDenial(p, s, 0)).toBe("string");
       expect(typeof policyDenial(p, `https://${s}/`, 0)).toBe("string");
       expect(typeof lookupDenial(p, s)).toBe("string");

@@ -9,6 +9,7 @@ import { createRelayBindings, RELAY_DEFAULTS, validateRelay, type RelayOptions }
 import { WS_DEFAULTS, type WsOptions } from "../../js/ws.js";
 import { closeReasonError, decodeInfo, encodePassword, PACKET, REASON } from "../../js/wisp.js";
 import { createGate } from "../../js/policy.js";
+import { unicodeStrings } from "./unicode.js";
 
 class MockRelay {
   static readonly CONNECTING = 0;
@@ -350,6 +351,14 @@ describe("streams", () => {
     expect(conn._netConnSockets()).toBe(0);
   });
 
+  it("bounds the PacketConn table", () => {
+    relay = { ...relay, maxStreams: 3 };
+    for (let i = 0; i < 3; i++) net._netUdpListen("udp");
+    expect(() => net._netUdpListen("udp")).toThrow(/too many PacketConns/);
+    net._netUdpClose(1);
+    expect(net._netUdpListen("udp")).toBeGreaterThan(0);
+  });
+
   it("bounds the streams on one socket", () => {
     relay = { ...relay, maxStreams: 2 };
     dialTcp();
@@ -379,6 +388,29 @@ describe("policy and configuration", () => {
       expect.objectContaining({ code: "unsupported", message: expect.stringContaining("without a relay") }),
     );
     expect(() => net._netUdpListen("udp")).toThrow(expect.objectContaining({ code: "unsupported" }));
+  });
+
+  it("arbitrary Unicode hosts reach the relay or fail with a NetError, never anything else", async () => {
+    for (const policy of [{}, { hosts: ["example.com"] }]) {
+      setup(policy);
+      const u = net._netUdpListen("udp");
+      for (const host of unicodeStrings(2000)) {
+        for (const f of [() => net._netConnDialRelay("tcp", host, 80, 0), () => quiet(net._netUdpWriteTo(u, Uint8Array.of(1), host, 53))]) {
+          try {
+            f();
+          } catch (e) {
+            expect(e).toMatchObject({ code: expect.any(String) });
+            expect(e).not.toBeInstanceOf(Error);
+          }
+        }
+      }
+      // Everything opened is accounted for and can be let go.
+      conn._netConnReset();
+      net._netUdpReset();
+      await vi.advanceTimersByTimeAsync(0); // refusals past maxStreams settle in a microtask
+      expect(conn._netConnSockets()).toBe(0);
+      expect(net._netUdpStreams()).toBe(0);
+    }
   });
 
   it("rejects invalid relay settings with a TypeError", () => {
