@@ -87,7 +87,7 @@ export function onNetTrap(listener: (message: string) => void): () => void {
 const { addConn, ...connBindings } = createConnBindings(() => options.ws, gate);
 
 /** The bindings Rust imports; one table shared by every caller. */
-const bindings: Record<string, Function> = {
+const bindings = {
   ...connBindings,
   ...createRelayBindings(() => options.relay, () => options.ws, addConn, gate),
   ...createDnsBindings(() => options.dns, gate),
@@ -110,6 +110,9 @@ const bindings: Record<string, Function> = {
     options = { ...options, relay: { ...options.relay, ...relay } };
   },
 };
+
+/** The `_net*` table `registerNetBindings` installs on `globalThis` (what the crate imports). */
+export type NetBindings = typeof bindings;
 
 /**
  * Installs the `_net*` functions on `globalThis` (idempotent: a later call

@@ -7,8 +7,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck disable=SC1091
 source "${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/env.sh"
 cd "$ROOT"
-# wasm-opt is off (its download fails here), as for the library.
-wasm-pack --quiet build bench --target web --out-dir pkg --out-name runtime_wasm_bench \
-  --mode no-install --release --no-pack >&2
+bash scripts/wasm.sh runtime-wasm-bench bench/pkg runtime_wasm_bench
 npx esbuild bench/www/bench.ts --bundle --format=esm --target=es2022 --log-level=warning \
   --outfile=bench/www/bench.js

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the wasm package (pkg/) with cargo and the pinned wasm-bindgen CLI
-# and bundles the demo page's script (www/js/) with esbuild. Expects
-# scripts/setup.sh to have run.
+# Builds the wasm package (pkg/: cargo, the pinned wasm-bindgen CLI and
+# wasm-opt, scripts/wasm.sh) and bundles the demo page's script (www/js/)
+# with esbuild. Expects scripts/setup.sh to have run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck disable=SC1091
@@ -9,8 +9,6 @@ source "${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/env.sh"
 cd "$ROOT"
 # --experimental-reset-state-function: js/index.ts re-instantiates the
 # module after a trap (a panic), so one bad call cannot break it for good.
-cargo build -q -p runtime-wasm --lib --release --target wasm32-unknown-unknown
-wasm-bindgen target/wasm32-unknown-unknown/release/runtime_wasm.wasm --target web \
-  --out-dir pkg --out-name runtime_wasm --experimental-reset-state-function
+bash scripts/wasm.sh runtime-wasm pkg runtime_wasm --experimental-reset-state-function
 npx esbuild www/demo.ts --bundle --format=esm --target=es2022 --log-level=warning \
   --outfile=www/js/demo.js

@@ -65,7 +65,9 @@ else
   fi
 fi
 
-# ---- wasm-bindgen CLI (exactly the locked version) and wasm-pack -----------
+# ---- wasm-bindgen CLI (exactly the locked version) and cargo-fuzz ---------
+# (No wasm-pack: scripts/wasm.sh runs cargo, wasm-bindgen and Debian's
+# wasm-opt, which is what wasm-pack would do, without compiling it.)
 BINDGEN_VER=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print; exit}' "$ROOT/Cargo.lock")
 if [ "$("$CACHE/bin/wasm-bindgen" --version 2>/dev/null | cut -d' ' -f2)" != "$BINDGEN_VER" ]; then
   log "cargo install wasm-bindgen-cli $BINDGEN_VER"
@@ -75,10 +77,6 @@ fi
 if [ "$("$CACHE/bin/cargo-fuzz" --version 2>/dev/null | cut -d' ' -f2)" != "0.13.2" ]; then
   log "cargo install cargo-fuzz"
   cargo "+$TOOLCHAIN" install -q --root "$CACHE" cargo-fuzz --version "=0.13.2" --locked --force
-fi
-if ! [ -x "$CACHE/bin/wasm-pack" ]; then
-  log "cargo install wasm-pack"
-  cargo "+$TOOLCHAIN" install -q --root "$CACHE" wasm-pack --version "=0.15.1"
 fi
 
 # ---- npm packages (package-lock.json pins them) ----------------------------

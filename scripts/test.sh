@@ -71,16 +71,16 @@ node -e 'const [src, spki, out] = process.argv.slice(1); const w = JSON.parse(re
   require("fs").writeFileSync(out, JSON.stringify(w, null, 2));' runtime-wasm/webdriver.json "$(peer tlsSpki)" "$LOGS/webdriver.json"
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$LOGS/webdriver.json"
 echo "peers: echo $NET_TEST_WS_URL, doh $NET_TEST_DOH_URL, http $NET_TEST_HTTP_URL, blackhole $NET_TEST_BLACKHOLE_URL, refused $NET_TEST_REFUSED_URL"
-npx esbuild js/net.ts --bundle --format=esm --target=es2022 --log-level=warning \
-  --outfile=runtime-wasm/tests/support/net-bindings.js
+# The wasm tests load the JS half as the crate ships it (feature js-glue).
+bash scripts/build-glue.sh
 
 echo "== 2/4 wasm32 in headless Chromium: cargo test --target wasm32-unknown-unknown"
 ( cd runtime-wasm && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --no-fail-fast --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
+  WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --no-fail-fast --features js-glue --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
 st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/wasm.log"); record wasm "$p" "$f" "$st"
 
-echo "== build: wasm-pack + esbuild, then tsc"
+echo "== build: cargo + wasm-bindgen + wasm-opt, esbuild, then tsc"
 if bash scripts/build.sh && bash scripts/build-bench.sh && npx tsc --noEmit -p .; then
   echo "== 3/4 vitest (Node)"
   rm -f "$LOGS/vitest.json"

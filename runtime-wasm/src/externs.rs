@@ -48,12 +48,17 @@ pub use task::{cancel, is_ready, pending_count, run_ready, wait, Token, MAX_PEND
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
     #[default]
+    /// Go's nil: a nil error, pointer or slice.
     Nil,
+    /// `int`, `int64`, a handle, a count.
     Int(i64),
+    /// `string`.
     Str(String),
+    /// `[]byte`.
     Bytes(Vec<u8>),
     /// `[]string` (of `Str`) or `[]IP` (of `Bytes`).
     List(Vec<Value>),
+    /// A Go `error`: one of this crate's errors (sentinels keep their identity).
     Error(Error),
     /// `*TCPAddr` / `*UDPAddr`: `{IP []byte; Port int; Zone string}`
     /// (`Nil` is the nil pointer).
@@ -63,8 +68,11 @@ pub enum Value {
 /// The fields of Vo's `TCPAddr` and `UDPAddr`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SockAddr {
+    /// `IP`: 4 or 16 bytes, empty for none.
     pub ip: Vec<u8>,
+    /// `Port`.
     pub port: i64,
+    /// `Zone`: the IPv6 scope, or empty.
     pub zone: String,
 }
 
@@ -100,6 +108,7 @@ pub enum Arg<'a> {
     Nil,
     /// `int`, `int64`, `time.Duration` (nanoseconds).
     Int(i64),
+    /// `string`.
     Str(&'a str),
     /// A `[]byte` the extern only reads (Write's data, a request body).
     Bytes(&'a [u8]),
@@ -155,11 +164,15 @@ pub fn args_of(values: &mut [Value]) -> Vec<Arg<'_>> {
 /// The Go type of a parameter or result, as Vo declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// `int`.
     Int,
+    /// `int64`.
     Int64,
     /// `time.Duration`: nanoseconds, 0 or less = none.
     Duration,
+    /// `string`.
     Str,
+    /// `[]byte`.
     Bytes,
     /// `[]string`
     Strings,
@@ -221,11 +234,14 @@ impl std::error::Error for ExternError {}
 /// One invocation: the arguments, and on a replay the token of the wait.
 #[derive(Debug, Default)]
 pub struct ExternCall<'a> {
+    /// The arguments in declaration order.
     pub args: Vec<Arg<'a>>,
+    /// On a replay, the token of the wait that ended.
     pub resume: Option<Token>,
 }
 
 impl<'a> ExternCall<'a> {
+    /// A first call with these arguments.
     pub fn new(args: Vec<Arg<'a>>) -> ExternCall<'a> {
         ExternCall { args, resume: None }
     }
@@ -247,6 +263,7 @@ pub enum ExternResult {
     /// Wait for the token, then replay the call with the same arguments
     /// (Vo's `HostEventWaitAndReplay`).
     Pending(Token),
+    /// The call itself was wrong (a missing or mistyped argument): a host error, not a Go error.
     Fail(ExternError),
 }
 
@@ -256,18 +273,21 @@ pub enum ExternResult {
 pub struct Args<'c, 'a>(&'c mut [Arg<'a>]);
 
 impl<'a> Args<'_, 'a> {
+    /// Argument `i` as an integer (0 when it is not one).
     pub fn int(&self, i: usize) -> i64 {
         match self.0.get(i) {
             Some(Arg::Int(n)) => *n,
             _ => 0,
         }
     }
+    /// Argument `i` as a string (empty when it is not one).
     pub fn str(&self, i: usize) -> &str {
         match self.0.get(i) {
             Some(Arg::Str(s)) => s,
             _ => "",
         }
     }
+    /// Argument `i` as `[]string` (empty when it is not one).
     pub fn strings(&self, i: usize) -> Vec<String> {
         match self.0.get(i) {
             Some(Arg::Strings(l)) => l.iter().map(|s| s.to_string()).collect(),
@@ -299,12 +319,15 @@ impl<'a> Args<'_, 'a> {
 /// Bytes an extern reads: a slice, or a JS VM's array.
 #[derive(Debug)]
 pub enum Data<'b> {
+    /// The guest's own bytes.
     Slice(&'b [u8]),
     #[cfg(target_arch = "wasm32")]
+    /// A JS VM's `Uint8Array`.
     Js(&'b JsBytes),
 }
 
 impl Data<'_> {
+    /// The byte count.
     pub fn len(&self) -> usize {
         match self {
             Data::Slice(s) => s.len(),
@@ -312,6 +335,7 @@ impl Data<'_> {
             Data::Js(a) => a.length() as usize,
         }
     }
+    /// Whether there are no bytes.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -339,12 +363,15 @@ impl Data<'_> {
 /// Where an extern writes bytes: the guest's slice, or a JS VM's array.
 #[derive(Debug)]
 pub enum Dest<'b> {
+    /// The guest's own buffer.
     Slice(&'b mut [u8]),
     #[cfg(target_arch = "wasm32")]
+    /// A JS VM's `Uint8Array`.
     Js(&'b JsBytes),
 }
 
 impl Dest<'_> {
+    /// The byte count the destination holds.
     pub fn len(&self) -> usize {
         match self {
             Dest::Slice(s) => s.len(),
@@ -352,6 +379,7 @@ impl Dest<'_> {
             Dest::Js(a) => a.length() as usize,
         }
     }
+    /// Whether the destination holds no bytes.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -393,7 +421,9 @@ pub type ExternFuture = Pin<Box<dyn Future<Output = Wake>>>;
 
 /// What one attempt of a waiting extern gives.
 pub enum Step {
+    /// The results, at once.
     Done(Vec<Value>),
+    /// Wait for this future, then replay.
     Wait(ExternFuture),
 }
 
@@ -423,7 +453,9 @@ pub struct Extern {
     pub name: &'static str,
     /// The Go API it serves, e.g. `net.Conn.Read (TCPConn)`.
     pub go: &'static str,
+    /// The parameters as Vo declares them: (name, kind).
     pub params: &'static [(&'static str, Kind)],
+    /// The result kinds, in order.
     pub results: &'static [Kind],
     imp: Imp,
 }
@@ -609,7 +641,9 @@ const NET_SUBPACKAGES: &[&str] = &["http", "mail", "netip", "rpc", "smtp", "text
 /// An extern's identity: (package path, function).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExternName<'a> {
+    /// The package path: `net`, `net/http`.
     pub package: Cow<'a, str>,
+    /// The function name as declared.
     pub function: Cow<'a, str>,
 }
 
@@ -644,6 +678,7 @@ impl<'a> ExternName<'a> {
         (!first.is_empty() && !rest.is_empty()).then(|| ExternName::pair(first, rest))
     }
 
+    /// A (package, function) pair as is.
     pub fn pair(package: &'a str, function: &'a str) -> ExternName<'a> {
         ExternName {
             package: Cow::Borrowed(package),
@@ -672,6 +707,7 @@ fn length_prefixed(s: &str) -> Option<(&str, &str)> {
 /// A declared extern as a VM lists it: a name string in any spelling
 /// [`ExternName::parse`] reads, or a `(package, function)` pair.
 pub trait Declared {
+    /// The name, or `None` when it is not one this crate can read.
     fn extern_name(&self) -> Option<ExternName<'_>>;
 }
 
@@ -699,6 +735,7 @@ impl Declared for (String, String) {
 /// Where a VM keeps its externs. `id` is the position of the declaration
 /// in the module's list (how Vo numbers externs).
 pub trait ExternRegistry {
+    /// Records that declaration `id` is `ext`.
     fn register(&mut self, id: usize, ext: &'static Extern);
 }
 
@@ -709,9 +746,11 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// An empty registry.
     pub fn new() -> Registry {
         Registry::default()
     }
+    /// The extern registered for declaration `id`.
     pub fn by_id(&self, id: usize) -> Option<&'static Extern> {
         self.by_id.get(id).copied().flatten()
     }
@@ -724,9 +763,11 @@ impl Registry {
             .find(|e| e.package == n.package && e.name == n.function)
             .copied()
     }
+    /// How many externs are registered.
     pub fn len(&self) -> usize {
         self.by_id.iter().flatten().count()
     }
+    /// Whether no extern is registered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -752,7 +793,9 @@ impl ExternRegistry for Registry {
 /// crate does not provide. The ones it knows were registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterError {
+    /// The package path.
     pub package: &'static str,
+    /// The declared functions this crate does not provide, as declared.
     pub unknown: Vec<String>,
 }
 

@@ -114,6 +114,7 @@ pub fn split_host_port(s: &str) -> JsValue {
 }
 
 #[wasm_bindgen(js_name = joinHostPort)]
+/// Go's `net.JoinHostPort`.
 pub fn join_host_port(host: &str, port: &str) -> String {
     net::join_host_port(host, port)
 }

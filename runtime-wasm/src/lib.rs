@@ -5,6 +5,7 @@
 //! The pure parts (the address layer, the error model, headers, URLs, name
 //! rules) build and test natively; everything that talks to the browser is
 //! behind `cfg(target_arch = "wasm32")`.
+#![warn(missing_docs)]
 
 pub mod externs;
 pub mod http;
@@ -12,6 +13,8 @@ pub mod net;
 
 #[cfg(target_arch = "wasm32")]
 mod bindings;
+#[cfg(all(target_arch = "wasm32", feature = "js-glue"))]
+pub mod glue;
 #[cfg(target_arch = "wasm32")]
 pub mod js_api;
 #[cfg(target_arch = "wasm32")]

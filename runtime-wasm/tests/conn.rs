@@ -1,7 +1,7 @@
 //! Dial("ws") and Conn in headless Chromium against the real peers that
 //! scripts/test.sh starts on 127.0.0.1 (servers/: a `ws` echo server with
 //! query controls, a blackhole TCP server, a refused port). The JS side is
-//! the real js/net.ts, bundled into tests/support/net-bindings.js.
+//! the real js/net.ts, as the crate ships it (glue/net-bindings.js).
 #![cfg(target_arch = "wasm32")]
 
 mod common;

@@ -59,7 +59,9 @@ pub struct Transport {}
 /// deadline (the earlier one wins).
 #[derive(Debug, Clone, Default)]
 pub struct Client {
+    /// Go's `Client.Timeout`: the whole exchange, including reading the body (`None`: no limit).
     pub timeout: Option<Duration>,
+    /// How requests are made (Go's `Client.Transport`).
     pub transport: Transport,
 }
 
@@ -69,12 +71,17 @@ pub struct Response {
     /// "200 OK": the code and Go's `StatusText` (HTTP/2 has no reason phrase,
     /// so the browser's is not used).
     pub status: String,
+    /// Go's `StatusCode`: 200, 404, ...
     pub status_code: u16,
     /// fetch does not reveal the protocol: always "HTTP/1.1".
     pub proto: String,
+    /// Go's `ProtoMajor` (1 for every fetch response: the browser does not say).
     pub proto_major: u8,
+    /// Go's `ProtoMinor`.
     pub proto_minor: u8,
+    /// The response headers the browser exposes (CORS limits them across origins).
     pub header: Header,
+    /// The body, streamed: read it to the end or drop it to release the request.
     pub body: ResponseBody,
     /// From Content-Length; -1 when unknown or when the browser decoded a
     /// Content-Encoding (the length would be the encoded one).
@@ -265,6 +272,7 @@ fn response(req: Request, head: Head, body: ResponseBody) -> Response {
 }
 
 impl Client {
+    /// A client with no timeout and the default transport (Go's `&http.Client{}`).
     pub fn new() -> Client {
         Client::default()
     }

@@ -51,6 +51,7 @@ impl Context {
         }))
     }
 
+    /// When the context expires, if it has a deadline.
     pub fn deadline(&self) -> Option<SystemTime> {
         self.0.deadline
     }
@@ -65,6 +66,7 @@ impl Context {
         }
     }
 
+    /// Whether `cancel` was called (or a parent was cancelled).
     pub fn is_canceled(&self) -> bool {
         self.0.canceled.get()
     }

@@ -36,6 +36,7 @@ pub fn canonical_header_key(s: &str) -> String {
 pub struct Header(BTreeMap<String, Vec<String>>);
 
 impl Header {
+    /// An empty header.
     pub fn new() -> Header {
         Header::default()
     }
@@ -66,18 +67,22 @@ impl Header {
             .unwrap_or(&[])
     }
 
+    /// Removes every value of `key` (canonicalized).
     pub fn del(&mut self, key: &str) {
         self.0.remove(&canonical_header_key(key));
     }
 
+    /// Whether `key` (canonicalized) has a value.
     pub fn has(&self, key: &str) -> bool {
         self.0.contains_key(&canonical_header_key(key))
     }
 
+    /// The number of distinct keys.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -15,8 +15,11 @@ use crate::net::Error;
 #[derive(Default)]
 pub enum Body {
     #[default]
+    /// No body (Go's `nil` / `http.NoBody`).
     Empty,
+    /// The bytes, sent as one body.
     Bytes(Vec<u8>),
+    /// Streamed from a reader as the request is sent.
     Reader(Box<dyn AsyncRead + Unpin>),
 }
 
@@ -75,9 +78,13 @@ impl From<()> for Body {
 /// Go's `http.Request`, for the client.
 #[derive(Debug)]
 pub struct Request {
+    /// `GET`, `POST`, ... (empty means `GET`, as in Go).
     pub method: String,
+    /// The parsed URL.
     pub url: Url,
+    /// The request headers.
     pub header: Header,
+    /// The body.
     pub body: Body,
     /// Bytes in `body`; 0 with a reader means unknown (Go's convention).
     pub content_length: i64,
@@ -125,6 +132,7 @@ impl Request {
         self
     }
 
+    /// The request's context, if it has one.
     pub fn context(&self) -> Option<&Context> {
         self.context.as_ref()
     }
@@ -166,7 +174,9 @@ impl Request {
 /// A request cookie (Go's `http.Cookie`, the fields a request carries).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cookie {
+    /// The cookie's name.
     pub name: String,
+    /// The cookie's value.
     pub value: String,
     /// The value was in double quotes.
     pub quoted: bool,

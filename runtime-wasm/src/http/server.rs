@@ -26,6 +26,7 @@ pub struct ServeMux {
 }
 
 impl ServeMux {
+    /// An empty mux.
     pub fn new() -> ServeMux {
         ServeMux::default()
     }
@@ -37,6 +38,7 @@ impl ServeMux {
     pub fn handle<H>(&mut self, pattern: &str, _handler: H) {
         self.patterns.push(pattern.to_string());
     }
+    /// The patterns registered, in order.
     pub fn patterns(&self) -> &[String] {
         &self.patterns
     }
@@ -45,11 +47,14 @@ impl ServeMux {
 /// Go's `http.Server`.
 #[derive(Debug, Clone, Default)]
 pub struct Server {
+    /// The address it would listen on.
     pub addr: String,
+    /// The handler it would serve.
     pub handler: Option<ServeMux>,
 }
 
 impl Server {
+    /// Always an error: a page cannot accept connections.
     pub fn listen_and_serve(&self) -> Result<(), Error> {
         Err(serve_error(if self.addr.is_empty() {
             ":http"
@@ -57,6 +62,7 @@ impl Server {
             &self.addr
         }))
     }
+    /// Always an error: a page cannot accept connections.
     pub fn listen_and_serve_tls(&self, _cert_file: &str, _key_file: &str) -> Result<(), Error> {
         Err(serve_error(if self.addr.is_empty() {
             ":https"

@@ -12,6 +12,7 @@ use crate::net::{Error, UrlError};
 /// A parsed URL (Go's `url.URL`, escaped forms only).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Url {
+    /// `http`, `https`, ... (lower case).
     pub scheme: String,
     /// Set for "scheme:opaque" URLs (no "//").
     pub opaque: String,
@@ -19,8 +20,11 @@ pub struct Url {
     pub user: Option<String>,
     /// host or host:port.
     pub host: String,
+    /// The decoded path.
     pub path: String,
+    /// The query without `?`, still encoded.
     pub raw_query: String,
+    /// The fragment without `#`, decoded.
     pub fragment: String,
     /// The URL had "//" (an authority), even if empty.
     has_authority: bool,
@@ -257,18 +261,22 @@ pub fn query_escape(s: &str) -> String {
 pub struct Values(pub BTreeMap<String, Vec<String>>);
 
 impl Values {
+    /// No values.
     pub fn new() -> Values {
         Values::default()
     }
+    /// Appends `value` to `key`'s values.
     pub fn add(&mut self, key: &str, value: impl Into<String>) {
         self.0
             .entry(key.to_string())
             .or_default()
             .push(value.into());
     }
+    /// Sets `key` to `value` alone.
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
         self.0.insert(key.to_string(), vec![value.into()]);
     }
+    /// The first value of `key`, or empty.
     pub fn get(&self, key: &str) -> &str {
         self.0
             .get(key)

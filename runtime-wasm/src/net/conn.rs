@@ -25,6 +25,7 @@ use crate::read;
 
 /// Go's `net.Addr`: a network name and an address string.
 pub trait Addr: fmt::Display {
+    /// The network name: "ws", "wss", "tcp", ...
     fn network(&self) -> &str;
 }
 
@@ -41,6 +42,7 @@ pub struct WsAddr {
 }
 
 impl WsAddr {
+    /// The address of `url` on `network`.
     pub fn new(network: &str, url: &str) -> WsAddr {
         WsAddr {
             network: network.into(),
@@ -74,10 +76,12 @@ fn page_origin() -> String {
 /// Cancel a dial by dropping its future: the half-open socket is closed.
 #[derive(Debug, Clone, Default)]
 pub struct Dialer {
+    /// How long Dial may take (`None`: no limit but the browser's own).
     pub timeout: Option<Duration>,
 }
 
 impl Dialer {
+    /// Go's `Dialer.Dial`: `ws`/`wss` with a URL, `tcp`/`tcp4`/`tcp6` with `host:port` through the host's relay.
     pub async fn dial(&self, network: &str, address: &str) -> Result<Conn, Error> {
         let timeout_ms = self.timeout.map_or(0.0, |t| t.as_secs_f64() * 1000.0);
         let (url, started) = match dial_target(network, address)? {
@@ -316,16 +320,20 @@ impl Conn {
     pub fn set_deadline(&self, t: Option<SystemTime>) -> Result<(), Error> {
         self.set(READ | WRITE, t)
     }
+    /// Go's `SetReadDeadline` (`None` clears it). A passed deadline fails reads, it does not close the Conn.
     pub fn set_read_deadline(&self, t: Option<SystemTime>) -> Result<(), Error> {
         self.set(READ, t)
     }
+    /// Go's `SetWriteDeadline` (`None` clears it).
     pub fn set_write_deadline(&self, t: Option<SystemTime>) -> Result<(), Error> {
         self.set(WRITE, t)
     }
 
+    /// Go's `LocalAddr`: the page's origin.
     pub fn local_addr(&self) -> &WsAddr {
         &self.local
     }
+    /// Go's `RemoteAddr`: the address as dialed.
     pub fn remote_addr(&self) -> &WsAddr {
         &self.remote
     }

@@ -63,7 +63,12 @@ pub enum Target {
     /// A TCP destination for the host's relay ("tcp", "tcp4", "tcp6"). The
     /// relay resolves names, so a name is passed on as written; literal
     /// addresses must match a tcp4/tcp6 network.
-    Relay { host: String, port: u16 },
+    Relay {
+        /// The host as checked: a name, or a literal IP without brackets.
+        host: String,
+        /// The port, resolved from a number or a service name.
+        port: u16,
+    },
 }
 
 /// Checks `network` and `address` and says where the dial goes (see

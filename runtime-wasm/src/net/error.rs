@@ -24,29 +24,38 @@ pub struct OpError {
     /// The remote address (a URL for ws/wss).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addr: Option<String>,
+    /// What went wrong.
     pub err: Box<Error>,
 }
 
 /// Go's `net.DNSError`: `lookup NAME[ on SERVER]: ERR`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DNSError {
+    /// What went wrong: "no such host", "i/o timeout", ...
     pub err: String,
+    /// The name looked up.
     pub name: String,
     #[serde(default)]
+    /// The server asked, when known.
     pub server: String,
     #[serde(default)]
+    /// Whether the lookup timed out.
     pub is_timeout: bool,
     #[serde(default)]
+    /// Whether retrying may succeed.
     pub is_temporary: bool,
     #[serde(default)]
+    /// Whether the name does not exist (NXDOMAIN, or no records).
     pub is_not_found: bool,
 }
 
 /// Go's `net.AddrError`: `address ADDR: REASON` (just `REASON` without ADDR).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddrError {
+    /// Why the address is wrong.
     pub err: String,
     #[serde(default)]
+    /// The address, or empty.
     pub addr: String,
 }
 
@@ -54,15 +63,20 @@ pub struct AddrError {
 /// `OP "URL": ERR` (op is the method in Go's casing: Get, Post, Head, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UrlError {
+    /// Go's method spelling: `Get`, `Post`, `Head`, ...
     pub op: String,
+    /// The URL as requested.
     pub url: String,
+    /// What went wrong.
     pub err: Box<Error>,
 }
 
 /// Go's `net.ParseError`: `invalid TYPE: TEXT`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParseError {
+    /// What was being parsed: "IP address", "CIDR address", ...
     pub r#type: String,
+    /// The text that failed.
     pub text: String,
 }
 
@@ -70,12 +84,17 @@ pub struct ParseError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Error {
+    /// Go's `*net.OpError`.
     Op(OpError),
+    /// Go's `*net.DNSError`.
     Dns(DNSError),
+    /// Go's `*net.AddrError`.
     Addr(AddrError),
+    /// Go's `*net.ParseError`.
     Parse(ParseError),
     /// Go's `UnknownNetworkError`: `unknown network NET`.
     UnknownNetwork {
+        /// The network name given.
         net: String,
     },
     /// Go's `net.ErrClosed`.
@@ -88,6 +107,7 @@ pub enum Error {
     /// What the browser cannot do (listening sockets, raw TCP/UDP, ...). The
     /// message says what is unsupported and, where there is one, what to use.
     Unsupported {
+        /// What is unsupported, and the alternative.
         message: String,
     },
     /// Go's `io.EOF`: the peer finished cleanly.
@@ -95,6 +115,7 @@ pub enum Error {
     /// Any other failure, with the most specific text available (a refused
     /// connection, an abnormal close code, a browser exception).
     Other {
+        /// The text.
         message: String,
     },
     /// Go's `*url.Error`, around an HTTP client failure.
@@ -102,6 +123,7 @@ pub enum Error {
     /// Go's `context.DeadlineExceeded` or net/http's Client.Timeout error:
     /// `is_timeout()`. The message says which deadline and in which phase.
     Deadline {
+        /// Which deadline passed, and in which phase.
         message: String,
     },
     /// Go's `context.Canceled`: the caller cancelled the request.
@@ -118,6 +140,7 @@ pub enum Error {
     /// what was denied (`permission denied by network policy (host h not
     /// allowed)`).
     Denied {
+        /// What the policy denied.
         message: String,
     },
     /// `request timeout` (Vo's `http.ErrRequestTimeout`): what Vo's
@@ -198,12 +221,14 @@ impl Error {
         })
     }
 
+    /// [`Error::Unsupported`] with this message.
     pub fn unsupported(message: impl Into<String>) -> Error {
         Error::Unsupported {
             message: message.into(),
         }
     }
 
+    /// [`Error::Other`] with this message.
     pub fn other(message: impl Into<String>) -> Error {
         Error::Other {
             message: message.into(),

@@ -12,7 +12,9 @@ use std::fmt::{self, Write as _};
 use super::error::{Error, ParseError};
 use super::parse::{dtoi, parse_addr, v4_in_v6};
 
+/// Go's `net.IPv4len`: 4.
 pub const IPV4_LEN: usize = 4;
+/// Go's `net.IPv6len`: 16.
 pub const IPV6_LEN: usize = 16;
 
 const V4_IN_V6_PREFIX: [u8; 12] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
@@ -28,7 +30,9 @@ pub struct IPMask(pub Vec<u8>);
 /// An IP network: an address and a mask.
 #[derive(Clone, PartialEq, Eq, Hash, Default, Debug)]
 pub struct IPNet {
+    /// The network number.
     pub ip: IP,
+    /// The mask.
     pub mask: IPMask,
 }
 
@@ -110,48 +114,60 @@ fn write_hex(f: &mut impl fmt::Write, b: &[u8]) -> fmt::Result {
 }
 
 impl IP {
+    /// Go's `net.IPv4bcast`: 255.255.255.255.
     pub fn ipv4_bcast() -> IP {
         ipv4(255, 255, 255, 255)
     }
+    /// Go's `net.IPv4allsys`: 224.0.0.1.
     pub fn ipv4_allsys() -> IP {
         ipv4(224, 0, 0, 1)
     }
+    /// Go's `net.IPv4allrouter`: 224.0.0.2.
     pub fn ipv4_allrouter() -> IP {
         ipv4(224, 0, 0, 2)
     }
+    /// Go's `net.IPv4zero`: 0.0.0.0.
     pub fn ipv4_zero() -> IP {
         ipv4(0, 0, 0, 0)
     }
+    /// Go's `net.IPv6zero`: ::.
     pub fn ipv6_zero() -> IP {
         IP(vec![0; 16])
     }
+    /// Go's `net.IPv6unspecified`: ::.
     pub fn ipv6_unspecified() -> IP {
         IP(vec![0; 16])
     }
+    /// Go's `net.IPv6loopback`: ::1.
     pub fn ipv6_loopback() -> IP {
         let mut b = vec![0; 16];
         b[15] = 1;
         IP(b)
     }
+    /// Go's `net.IPv6interfacelocalallnodes`: ff01::1.
     pub fn ipv6_interfacelocalallnodes() -> IP {
         let mut b = vec![0; 16];
         (b[0], b[1], b[15]) = (0xff, 0x01, 0x01);
         IP(b)
     }
+    /// Go's `net.IPv6linklocalallnodes`: ff02::1.
     pub fn ipv6_linklocalallnodes() -> IP {
         let mut b = vec![0; 16];
         (b[0], b[1], b[15]) = (0xff, 0x02, 0x01);
         IP(b)
     }
+    /// Go's `net.IPv6linklocalallrouters`: ff02::2.
     pub fn ipv6_linklocalallrouters() -> IP {
         let mut b = vec![0; 16];
         (b[0], b[1], b[15]) = (0xff, 0x02, 0x02);
         IP(b)
     }
 
+    /// The bytes: 4 or 16 (IPv4 may be in 16-byte form), or none.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
+    /// The byte length (Go's `len(ip)`).
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -222,10 +238,12 @@ impl IP {
         Some(IP(ip.iter().zip(m).map(|(a, b)| a & b).collect()))
     }
 
+    /// Go's `IP.IsUnspecified`.
     pub fn is_unspecified(&self) -> bool {
         self.equal(&IP::ipv4_zero()) || self.equal(&IP::ipv6_unspecified())
     }
 
+    /// Go's `IP.IsLoopback`.
     pub fn is_loopback(&self) -> bool {
         match self.v4_bytes() {
             Some(b) => b[0] == 127,
@@ -243,6 +261,7 @@ impl IP {
         }
     }
 
+    /// Go's `IP.IsMulticast`.
     pub fn is_multicast(&self) -> bool {
         match self.v4_bytes() {
             Some(b) => b[0] & 0xf0 == 0xe0,
@@ -250,10 +269,12 @@ impl IP {
         }
     }
 
+    /// Go's `IP.IsInterfaceLocalMulticast`.
     pub fn is_interface_local_multicast(&self) -> bool {
         self.0.len() == IPV6_LEN && self.0[0] == 0xff && self.0[1] & 0x0f == 0x01
     }
 
+    /// Go's `IP.IsLinkLocalMulticast`.
     pub fn is_link_local_multicast(&self) -> bool {
         match self.v4_bytes() {
             Some(b) => b[0] == 224 && b[1] == 0 && b[2] == 0,
@@ -261,6 +282,7 @@ impl IP {
         }
     }
 
+    /// Go's `IP.IsLinkLocalUnicast`.
     pub fn is_link_local_unicast(&self) -> bool {
         match self.v4_bytes() {
             Some(b) => b[0] == 169 && b[1] == 254,
@@ -268,6 +290,7 @@ impl IP {
         }
     }
 
+    /// Go's `IP.IsGlobalUnicast`.
     pub fn is_global_unicast(&self) -> bool {
         (self.0.len() == IPV4_LEN || self.0.len() == IPV6_LEN)
             && !self.equal(&IP::ipv4_bcast())
@@ -378,6 +401,7 @@ fn simple_mask_length(mask: &[u8]) -> Option<usize> {
 }
 
 impl IPMask {
+    /// The mask's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }

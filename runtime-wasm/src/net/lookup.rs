@@ -22,7 +22,9 @@ use super::{parse_ip, AddrError, DNSError, Error, IP};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DohFormat {
+    /// RFC 8484 `application/dns-message`.
     Wire,
+    /// The JSON API, `application/dns-json`.
     Json,
 }
 
@@ -36,6 +38,7 @@ pub enum DohFormat {
 pub struct Resolver {
     /// DoH endpoint URLs, tried in order.
     pub servers: Vec<String>,
+    /// The wire format (unset: the host's, else `Wire`).
     pub format: Option<DohFormat>,
     /// Per query and server; a slow server is given up for the next one.
     pub timeout: Option<Duration>,
@@ -188,6 +191,7 @@ pub(crate) fn local_names(addr: &str) -> Option<Vec<String>> {
 }
 
 impl Resolver {
+    /// A resolver that takes every setting from the host.
     pub fn new() -> Resolver {
         Resolver::default()
     }
@@ -229,10 +233,13 @@ pub fn set_default_resolver(r: Resolver) {
 pub struct DnsStats {
     /// HTTP requests sent to DoH servers.
     pub queries: u64,
+    /// Lookups answered from the cache.
     pub cache_hits: u64,
     /// Lookups that joined a query already in flight.
     pub joined: u64,
+    /// Names in the cache now.
     pub cache_size: u64,
+    /// Queries sent and not yet answered.
     pub in_flight: u64,
 }
 

@@ -26,6 +26,7 @@ pub struct Relay {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// How the relay carries streams (unset: `Wisp`).
     pub protocol: Option<RelayProtocol>,
     /// Offer Wisp v2 (2, the default) or speak v1 only (1).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -34,6 +35,7 @@ pub struct Relay {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The Wisp password extension's password, sent with `username` when the relay asks.
     pub password: Option<String>,
     /// How long a new stream waits for the relay's word before it counts as
     /// open (Wisp has no connect acknowledgement), in ms.

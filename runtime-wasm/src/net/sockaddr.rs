@@ -17,8 +17,11 @@ use super::{AddrError, Error, IP};
 /// `ip` is `None` for Go's nil IP (an address with an empty host, ":80").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IPEndpoint {
+    /// The IP, or `None` for the unspecified address.
     pub ip: Option<IP>,
+    /// The port.
     pub port: u16,
+    /// The IPv6 zone, or empty.
     pub zone: String,
 }
 
@@ -42,7 +45,9 @@ pub type UDPAddr = IPEndpoint;
 /// Go's `net.UnixAddr`: a name and one of unix, unixgram, unixpacket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnixAddr {
+    /// The address as text.
     pub name: String,
+    /// The network name.
     pub net: String,
 }
 

@@ -7,11 +7,10 @@ use runtime_wasm::net::{dial, open_conn_count, set_relay, Conn, Relay, RelayProt
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-// The real js/net.ts, bundled by scripts/test.sh (esbuild).
-#[wasm_bindgen(module = "/tests/support/net-bindings.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = registerNetBindings)]
-    fn register_net_bindings(opts: JsValue) -> JsValue;
+// The real js/net.ts, as the crate ships it (feature `js-glue`,
+// glue/net-bindings.js, rebuilt by scripts/test.sh before these tests).
+fn register_net_bindings(opts: JsValue) {
+    runtime_wasm::glue::register_net_bindings(&opts).expect("registerNetBindings");
 }
 
 /// Installs the bindings (idempotent) and merges `ws` options given as JSON.
