@@ -5,7 +5,8 @@
 //   node bench/run.mjs   (after scripts/bench.sh built bench/pkg and bench.js)
 // Knobs (environment): BENCH_MIB (64), BENCH_REPS (3), BENCH_PINGS (2000),
 // BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startAll } from "../servers/start.mjs";
@@ -124,12 +125,19 @@ function report(r, chromiumVersion) {
   return {
     date: new Date().toISOString(),
     chromium: chromiumVersion,
+    wasmSize: wasmSize(),
     userAgent: r.userAgent,
     options: r.options,
     metrics,
     missed: metrics.filter((m) => m.met === false).map((m) => ({ id: m.id, value: m.value, target: m.target, missedBy: m.missedBy })),
     raw: r,
   };
+}
+
+/** The .wasm the npm package ships (pkg/, built by scripts/build.sh), raw and gzip -9. */
+function wasmSize() {
+  const bytes = readFileSync(join(root, "pkg/runtime_wasm_bg.wasm"));
+  return { file: "pkg/runtime_wasm_bg.wasm", raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
 }
 
 function printTable(res) {
@@ -145,4 +153,6 @@ function printTable(res) {
   console.log(line(head));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   rows.forEach((r) => console.log(line(r)));
+  const w = res.wasmSize;
+  console.log(`\nShipped wasm (${w.file}, wasm-opt -Os): ${(w.raw / 1024).toFixed(1)} KiB raw, ${(w.gzip / 1024).toFixed(1)} KiB gzip -9`);
 }

@@ -10,5 +10,6 @@ cd "$ROOT"
 bash scripts/setup.sh >&2
 # shellcheck disable=SC1091
 source "${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/env.sh"
+bash scripts/build.sh   # pkg/: the shipped wasm, whose size is reported
 bash scripts/build-bench.sh
 exec node bench/run.mjs

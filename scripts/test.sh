@@ -5,9 +5,14 @@
 #               FUZZ_SECONDS (default 45; libFuzzer on stable rustc through
 #               RUSTC_BOOTSTRAP, sanitizers off)
 #   2. wasm     the same Rust tests compiled to wasm32, in headless Chromium
+#   ship        what users install: the crate's JS glue is current, cargo doc
+#               and cargo package without warnings, the npm tarball's files,
+#               and a consumer app built outside the tree from both
+#               (scripts/ship.sh)
 #   3. vitest   the JS glue in Node (against the compiled wasm, mocked APIs)
-#   4. page     the demo page and a small benchmark run in headless Chromium
-#               via playwright-core (no timing asserted)
+#   4. page     the demo page, the consumer app (page and Worker) and a small
+#               benchmark in headless Chromium via playwright-core (no timing
+#               asserted)
 # A layer that ran zero tests fails the run. The last line is
 # "N passed, N failed" summed over all layers.
 set -uo pipefail
@@ -82,6 +87,10 @@ read -r p f < <(cargo_counts "$LOGS/wasm.log"); record wasm "$p" "$f" "$st"
 
 echo "== build: cargo + wasm-bindgen + wasm-opt, esbuild, then tsc"
 if bash scripts/build.sh && bash scripts/build-bench.sh && npx tsc --noEmit -p .; then
+  echo "== ship: glue, cargo doc, cargo package, npm pack, the consumer app's build"
+  bash scripts/ship.sh | tee "$LOGS/ship.log"
+  record ship "$(grep -c '^ok - ' "$LOGS/ship.log")" "$(grep -c '^not ok - ' "$LOGS/ship.log")" 0
+
   echo "== 3/4 vitest (Node)"
   rm -f "$LOGS/vitest.json"
   npx vitest run --reporter=default --reporter=json --outputFile="$LOGS/vitest.json"; st=$?

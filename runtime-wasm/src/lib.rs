@@ -5,6 +5,35 @@
 //! The pure parts (the address layer, the error model, headers, URLs, name
 //! rules) build and test natively; everything that talks to the browser is
 //! behind `cfg(target_arch = "wasm32")`.
+//!
+//! ```
+//! use runtime_wasm::net::{parse_cidr, split_host_port};
+//!
+//! let (host, port) = split_host_port("[::1]:443").unwrap();
+//! assert_eq!((host.as_str(), port.as_str()), ("::1", "443"));
+//! let (ip, net) = parse_cidr("192.0.2.7/24").unwrap();
+//! assert_eq!((ip.to_string(), net.to_string()), ("192.0.2.7".into(), "192.0.2.0/24".into()));
+//! ```
+//!
+//! In the browser, after the JS half is installed (feature `js-glue`, or the
+//! npm package `go-net-wasm`; see the README):
+//!
+//! ```no_run
+//! # #[cfg(target_arch = "wasm32")]
+//! # async fn run() -> Result<(), runtime_wasm::net::Error> {
+//! use std::time::Duration;
+//! use runtime_wasm::{http, net};
+//!
+//! let conn = net::dial_timeout("wss", "wss://echo.example/ws", Duration::from_secs(5)).await?;
+//! conn.write_all(b"ping").await?;
+//! conn.set_read_deadline(Some(net::SystemTime::now() + Duration::from_secs(1)))?;
+//! let mut buf = [0u8; 4];
+//! let n = conn.read(&mut buf).await?; // a passed deadline is Err(i/o timeout); the Conn stays usable
+//!
+//! let resp = http::get("https://example.com/").await?;
+//! let body = resp.body.bytes().await?;
+//! # let _ = (n, body); Ok(()) }
+//! ```
 #![warn(missing_docs)]
 
 pub mod externs;

@@ -30,6 +30,10 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
   expect(by.echo_64KiB.gloo).toBeGreaterThan(0);
   // Not timing: these hold on any machine.
   expect(by.doh_uncached_queries.value).toBe(2);
+  // The shipped wasm's size, raw and gzip (gzip is smaller, both plausible).
+  expect(res.wasmSize.raw).toBeGreaterThan(100_000);
+  expect(res.wasmSize.gzip).toBeGreaterThan(10_000);
+  expect(res.wasmSize.gzip).toBeLessThan(res.wasmSize.raw);
   expect(by.leak_dial_conns.value).toBe(0);
   expect(by.leak_http_requests.value).toBe(0);
   expect(by.copies_ws_write.value).toBeLessThanOrEqual(1);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The shipping checks of the test command (layer "ship"): what a user
+# installs must build, document and pack cleanly. One "ok - NAME" or
+# "not ok - NAME" line per check, logs in target/test-logs/ship-*.log.
+# Expects setup.sh, build-glue.sh and build.sh to have run.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+# shellcheck disable=SC1091
+source "${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/env.sh"
+LOGS="$ROOT/target/test-logs"; mkdir -p "$LOGS"
+check() { # check NAME COMMAND...
+  local name=$1; shift
+  if "$@" > "$LOGS/ship-$name.log" 2>&1; then echo "ok - $name"
+  else echo "not ok - $name (target/test-logs/ship-$name.log)"; tail -n 15 "$LOGS/ship-$name.log"; fi
+}
+no_warnings() { # runs the command, fails on its failure or on any warning it prints
+  local out; out=$("$@" 2>&1); local st=$?; echo "$out"
+  [ "$st" -eq 0 ] && ! grep -q '^warning' <<<"$out"
+}
+
+# The glue the crate ships is js/net.ts as it is now (scripts/build-glue.sh ran).
+check glue-committed git diff --exit-code HEAD -- runtime-wasm/glue/net-bindings.js
+# Docs on every public item (missing_docs is a warning, -D warnings makes it fatal).
+check cargo-doc env RUSTDOCFLAGS="-D warnings" cargo doc -p runtime-wasm --no-deps \
+  --target wasm32-unknown-unknown --features js-glue
+# The crate as crates.io would get it, verified by building it for wasm32.
+check cargo-package no_warnings cargo package -p runtime-wasm --allow-dirty \
+  --target wasm32-unknown-unknown --features js-glue
+# The npm tarball: the entry points are there, tests and servers are not.
+npm_files() {
+  local list; list=$(SKIP_WASM_BUILD=1 npm pack --dry-run --json 2>/dev/null | node -e \
+    'const j = JSON.parse(require("fs").readFileSync(0, "utf8")); for (const f of j[0].files) console.log(f.path)') || return 1
+  echo "$list"
+  for f in package.json dist/js/index.js dist/js/index.d.ts dist/js/net.js dist/js/net.d.ts \
+    dist/js/types.d.ts dist/pkg/runtime_wasm.js dist/pkg/runtime_wasm_bg.wasm LICENSE-MIT LICENSE-APACHE; do
+    grep -qx "$f" <<<"$list" || { echo "missing: $f"; return 1; }
+  done
+  if grep -E '^(tests-js|servers|runtime-wasm|bench|www|consumer|scripts|js)/' <<<"$list"; then
+    echo "should not be packed (above)"; return 1
+  fi
+}
+check npm-pack npm_files
+# A user's app outside the tree, from the tarball and the crate by path
+# (served and checked by tests-js/page/consumer.test.ts).
+check consumer-build bash scripts/consumer.sh
