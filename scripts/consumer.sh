@@ -3,8 +3,8 @@
 # nothing resolves through this repository's node_modules or workspace):
 # `npm pack` of this package (prepack builds dist/), the app copied to
 # $CONSUMER_DIR/app, the tarball and esbuild installed there with npm,
-# the app's crate built against runtime-wasm by path, then bundled with
-# esbuild into $CONSUMER_DIR/app/dist. tests-js/page/consumer.test.ts
+# the app's crate built against runtime-wasm by path, then type-checked
+# (tsc, against the package's .d.ts) and bundled with esbuild into $CONSUMER_DIR/app/dist. tests-js/page/consumer.test.ts
 # serves and checks it. Expects setup.sh and build.sh to have run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +24,7 @@ npm install --no-audit --no-fund --prefer-offline --loglevel=error "$OUT/$TARBAL
 CARGO_TARGET_DIR="$OUT/target" cargo build -q --release --lib --target wasm32-unknown-unknown
 wasm-bindgen "$OUT/target/wasm32-unknown-unknown/release/consumer_app.wasm" --target web \
   --out-dir web/pkg --out-name consumer_app
+npx tsc -p tsconfig.json # the package's .d.ts, as a user's editor and build see them
 npx esbuild web/main.ts web/worker.ts --bundle --format=esm --target=es2022 --log-level=warning --outdir=dist
 # esbuild does not copy what new URL(..., import.meta.url) names: the wasm
 # files go next to the bundles (the package's through its exports map).
