@@ -5,7 +5,10 @@
 //   node bench/run.mjs   (after scripts/bench.sh built bench/pkg and bench.js)
 // Knobs (environment): BENCH_MIB (64), BENCH_REPS (3), BENCH_PINGS (2000),
 // BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000).
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { createInterface } from "node:readline";
 import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +28,16 @@ const opts = {
 };
 
 const servers = await startAll();
+// The native peer (servers/native-peer, built by setup.sh), and its ceiling
+// measured by its own native client in this run, before the page starts.
+const native = spawn("native-peer", ["serve"], { stdio: ["ignore", "pipe", "inherit"] });
+const nativeUrls = JSON.parse(await new Promise((ok, fail) => {
+  native.once("error", (e) => fail(new Error(`native-peer (built by scripts/setup.sh): ${e.message}`)));
+  createInterface({ input: native.stdout }).once("line", ok);
+}));
+const ceiling = JSON.parse(execFileSync("native-peer", ["ceiling", nativeUrls.ws, nativeUrls.http, String(Math.max(64, opts.mib))], { encoding: "utf8" }));
+servers.urls.nativeWs = nativeUrls.ws;
+servers.urls.nativeHttp = nativeUrls.http;
 const routes = {};
 // Cross-origin isolated (COEP credentialless keeps CORS fetches to the peers
 // working), so performance.now() has 5 µs resolution instead of 100 µs.
@@ -41,10 +54,11 @@ try {
   await page.goto(`http://127.0.0.1:${web.address().port}/`);
   await page.waitForFunction(() => window.benchReady, null, { timeout: 30_000 });
   const raw = await page.evaluate((o) => window.runBenchmarks(o), { ...opts, peers: servers.urls });
-  results = report(raw, await browser.version());
+  results = report(raw, await browser.version(), ceiling);
 } finally {
   await browser.close();
   await servers.close();
+  native.kill();
   web.close();
 }
 
@@ -56,6 +70,7 @@ console.log(`\nJSON: ${join(outDir, "results.json")}`);
 
 /** One row: a value with its target; `missedBy` says how far off a missed target is. */
 function metric(id, what, unit, columns, value, target, higherIsBetter) {
+  if (target === null) return { id, what, unit, ...columns, value: round(value), target: null, met: null, missedBy: null };
   const met = higherIsBetter ? value >= target : value <= target;
   const missedBy = met ? null : round(higherIsBetter ? target - value : value - target);
   return { id, what, unit, ...columns, value: round(value), target: `${higherIsBetter ? ">=" : "<="} ${target}`, met, missedBy };
@@ -65,8 +80,36 @@ function round(x, d = 3) {
   return x === null || x === undefined ? x : Math.round(x * 10 ** d) / 10 ** d;
 }
 
-function report(r, chromiumVersion) {
+function report(r, chromiumVersion, ceiling) {
   const metrics = [];
+  // One direction at a time against the native peer; its native ceiling in
+  // the columns, and how many times the page's best figure it is.
+  const d = r.directions;
+  if (d) {
+    for (const dir of ["receive", "send", "echo"]) {
+      const x = d[dir];
+      const cols = { raw: round(x.raw, 1), rawStream: round(x.rawStream, 1), rust: round(x.rust, 1), extern: round(x.extern, 1), gloo: round(x.gloo, 1), ceiling: ceiling[dir], columnsUnit: "MiB/s" };
+      const target = dir === "echo" ? 0.9 : 0.95;
+      metrics.push(metric(`${dir}_rust`, `${dir} ${r.options.mib} MiB, 64 KiB messages, native peer: Rust Conn / raw WebSocket`, "ratio", cols, x.rust / x.raw, target, true));
+      metrics.push(metric(`${dir}_extern`, `${dir}: extern path (blocking_tcpConnRead/Write) / raw WebSocket`, "ratio", {}, x.extern / x.raw, target, true));
+      metrics.push(metric(`${dir}_gloo`, `${dir}: gloo-net / raw WebSocket (peer crate, for comparison)`, "ratio", {}, x.gloo / x.raw, target, true));
+      metrics.push(metric(`${dir}_rawStream`, `${dir}: raw WebSocketStream / raw WebSocket (the browser's two APIs)`, "ratio", {}, x.rawStream / x.raw, null, true));
+      metrics.push(metric(`${dir}_headroom`, `${dir}: native peer's own ceiling / the page's best (>= 3: the peer is not the bottleneck)`, "ratio", {}, ceiling[dir] / Math.max(x.raw, x.rawStream, x.rust, x.extern, x.gloo), 3, true));
+    }
+  }
+  if (r.nativeHttp) {
+    metrics.push(metric("http_native", `http.Get body ${r.options.mib} MiB from the native peer / raw fetch reader loop`, "ratio",
+      { raw: round(r.nativeHttp.raw, 1), rust: round(r.nativeHttp.rust, 1), ceiling: ceiling.http, columnsUnit: "MiB/s" }, r.nativeHttp.rust / r.nativeHttp.raw, 0.95, true));
+    metrics.push(metric("http_native_headroom", "HTTP: native peer's own ceiling / the page's best", "ratio", {}, ceiling.http / Math.max(r.nativeHttp.raw, r.nativeHttp.rust), 3, true));
+  }
+  if (r.load) {
+    for (const [n, l] of Object.entries(r.load)) {
+      metrics.push(metric(`load_${n}`, `${n} Conn(s) echoing 1 KiB round trips at once: aggregate MiB/s, Rust / raw WebSocket`, "ratio",
+        { raw: round(l.raw.mibs, 1), rust: round(l.rust.mibs, 1), columnsUnit: "MiB/s" }, l.rust.mibs / l.raw.mibs, 0.9, true));
+      metrics.push(metric(`load_${n}_p99`, `${n} Conn(s): p99 round trip, Rust / raw WebSocket`, "ratio",
+        { raw: round(l.raw.p99, 3), rust: round(l.rust.p99, 3), columnsUnit: "ms" }, l.rust.p99 / l.raw.p99, 1.1, false));
+    }
+  }
   for (const [size, e] of Object.entries(r.echo)) {
     metrics.push(
       metric(`echo_${size}`, `Conn echo ${r.options.mib} MiB in ${size} writes: Rust / raw WebSocket`, "ratio",
@@ -126,6 +169,8 @@ function report(r, chromiumVersion) {
     date: new Date().toISOString(),
     chromium: chromiumVersion,
     wasmSize: wasmSize(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}`,
+    nativeCeiling: ceiling,
     userAgent: r.userAgent,
     options: r.options,
     metrics,
@@ -142,14 +187,16 @@ function wasmSize() {
 
 function printTable(res) {
   const rows = res.metrics.map((m) => {
-    const cols = ["raw", "rawStream", "rust", "gloo", "stream", "classic"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
+    const cols = ["raw", "rawStream", "rust", "extern", "gloo", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
     const status = m.met === null ? "" : m.met ? "ok" : `MISSED by ${m.missedBy}`;
     return [m.what, `${m.value} ${m.unit}`, m.target ?? "", status, cols + (m.columnsUnit ? ` (${m.columnsUnit})` : "")];
   });
   const head = ["benchmark", "value", "target", "", "columns"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd();
-  console.log(`Chromium ${res.chromium}; ${res.options.mib} MiB, ${res.options.reps} reps (medians), ${res.options.cycles} cycles`);
+  console.log(`${res.machine}; Chromium ${res.chromium}; ${res.options.mib} MiB, ${res.options.reps} reps (medians), ${res.options.cycles} cycles`);
+  const c = res.nativeCeiling;
+  console.log(`native peer ceiling (its own native client, this run): receive ${c.receive}, send ${c.send}, echo ${c.echo}, HTTP ${c.http} MiB/s`);
   console.log(line(head));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   rows.forEach((r) => console.log(line(r)));

@@ -79,6 +79,18 @@ if [ "$("$CACHE/bin/cargo-fuzz" --version 2>/dev/null | cut -d' ' -f2)" != "0.13
   cargo "+$TOOLCHAIN" install -q --root "$CACHE" cargo-fuzz --version "=0.13.2" --locked --force
 fi
 
+# ---- the benchmarks' native peer (servers/native-peer, test-only) ----------
+# Rebuilt when its sources change (a stamp of their hash next to the binary).
+NP="$ROOT/servers/native-peer"
+NP_HASH=$(cat "$NP/Cargo.toml" "$NP/Cargo.lock" "$NP"/src/*.rs | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$CACHE/bin/.native-peer.stamp" 2>/dev/null)" != "$NP_HASH" ] || ! [ -x "$CACHE/bin/native-peer" ]; then
+  log "cargo build native-peer (the benchmarks' WebSocket/HTTP peer)"
+  CARGO_TARGET_DIR="$CACHE/native-peer-target" cargo "+$TOOLCHAIN" build -q --release --locked \
+    --manifest-path "$NP/Cargo.toml"
+  cp "$CACHE/native-peer-target/release/native-peer" "$CACHE/bin/native-peer"
+  echo "$NP_HASH" > "$CACHE/bin/.native-peer.stamp"
+fi
+
 # ---- npm packages (package-lock.json pins them) ----------------------------
 if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
   log "npm ci"

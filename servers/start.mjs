@@ -63,7 +63,7 @@ export async function startAll({ port = 0 } = {}) {
   const http = await startHttp();
   const stall = await startStallingWs();
   const tls = await startTls({
-    mounts: { "/": join(root, "www"), "/pkg/": join(root, "pkg"), "/support/": join(root, "runtime-wasm/tests/support") },
+    mounts: { "/": join(root, "www"), "/pkg/": join(root, "pkg"), "/support/": join(root, "runtime-wasm/glue") },
   });
   const refused = await refusedPort();
   const relays = await startRelays({ refusedPort: refused, blackholePort: blackhole.port, httpPort: new URL(http.url).port });

@@ -268,3 +268,222 @@ pub fn wasm_memory_bytes() -> f64 {
         .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
         .map_or(0.0, |b| f64::from(b.byte_length()))
 }
+
+// ---- One direction at a time, against the native peer (issue 16) ----
+// `url` is the peer's /source (it sends `total` bytes) or /sink (it
+// discards, then acknowledges `total` bytes with one text message).
+
+/// Receive only: reads `total` bytes from a source; resolves to ms.
+#[wasm_bindgen(js_name = rustReceive)]
+pub async fn rust_receive(url: String, total: usize) -> Result<f64, JsValue> {
+    let conn = net::dial("ws", &url).await.map_err(js_err)?;
+    let mut buf = vec![0u8; READ_BUF];
+    let t0 = perf_now();
+    let mut got = 0;
+    while got < total {
+        got += conn.read(&mut buf).await.map_err(js_err)?;
+    }
+    let ms = perf_now() - t0;
+    conn.close().await.map_err(js_err)?;
+    Ok(ms)
+}
+
+/// Send only: writes `total` bytes in `chunk`-byte writes to a sink and
+/// waits for its acknowledgement; resolves to ms.
+#[wasm_bindgen(js_name = rustSend)]
+pub async fn rust_send(url: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
+    let conn = net::dial("ws", &url).await.map_err(js_err)?;
+    let data = pattern(chunk);
+    let mut ack = [0u8; 64];
+    let t0 = perf_now();
+    let mut sent = 0;
+    while sent < total {
+        let n = chunk.min(total - sent);
+        conn.write_all(&data[..n]).await.map_err(js_err)?;
+        sent += n;
+    }
+    conn.read(&mut ack).await.map_err(js_err)?;
+    let ms = perf_now() - t0;
+    conn.close().await.map_err(js_err)?;
+    Ok(ms)
+}
+
+/// The externs a VM calls, found once.
+struct ConnExterns {
+    dial: &'static runtime_wasm::externs::Extern,
+    read: &'static runtime_wasm::externs::Extern,
+    write: &'static runtime_wasm::externs::Extern,
+    close: &'static runtime_wasm::externs::Extern,
+}
+
+impl ConnExterns {
+    fn get() -> Result<ConnExterns, JsValue> {
+        use runtime_wasm::externs;
+        let find = |n: &str| externs::find(n).ok_or_else(|| js_err(format!("no extern {n}")));
+        Ok(ConnExterns {
+            dial: find("net.dial")?,
+            read: find("net.blocking_tcpConnRead")?,
+            write: find("net.blocking_tcpConnWrite")?,
+            close: find("net.tcpConnClose")?,
+        })
+    }
+    async fn dial(&self, url: &str) -> Result<i64, JsValue> {
+        use runtime_wasm::externs::{self, Arg, Value};
+        let out = externs::call(self.dial, &mut [Arg::Str("ws"), Arg::Str(url), Arg::Int(0)])
+            .await
+            .map_err(js_err)?;
+        match out.as_slice() {
+            [Value::Int(h), Value::Nil] => Ok(*h),
+            other => Err(js_err(format!("dial: {other:?}"))),
+        }
+    }
+    /// One Read into the guest's buffer: n.
+    async fn read(&self, h: i64, guest: &mut [u8]) -> Result<usize, JsValue> {
+        use runtime_wasm::externs::{self, Arg, Value};
+        let out = externs::call(self.read, &mut [Arg::Int(h), Arg::Buf(guest)])
+            .await
+            .map_err(js_err)?;
+        match out.as_slice() {
+            [Value::Int(n), Value::Nil] => Ok(*n as usize),
+            other => Err(js_err(format!("read: {other:?}"))),
+        }
+    }
+    async fn write(&self, h: i64, data: &[u8]) -> Result<(), JsValue> {
+        use runtime_wasm::externs::{self, Arg, Value};
+        let out = externs::call(self.write, &mut [Arg::Int(h), Arg::Bytes(data)])
+            .await
+            .map_err(js_err)?;
+        match out.get(1) {
+            Some(Value::Nil) => Ok(()),
+            _ => Err(js_err(format!("write: {out:?}"))),
+        }
+    }
+    async fn close(&self, h: i64) -> Result<(), JsValue> {
+        use runtime_wasm::externs::{self, Arg};
+        externs::call(self.close, &mut [Arg::Int(h)]).await.map_err(js_err)?;
+        Ok(())
+    }
+}
+
+/// Receive only, through the externs (reads into the VM's buffer).
+#[wasm_bindgen(js_name = externReceive)]
+pub async fn extern_receive(url: String, total: usize) -> Result<f64, JsValue> {
+    let x = ConnExterns::get()?;
+    let h = x.dial(&url).await?;
+    let mut guest = vec![0u8; READ_BUF];
+    let t0 = perf_now();
+    let mut got = 0;
+    while got < total {
+        got += x.read(h, &mut guest).await?;
+    }
+    let ms = perf_now() - t0;
+    x.close(h).await?;
+    Ok(ms)
+}
+
+/// Send only, through the externs.
+#[wasm_bindgen(js_name = externSend)]
+pub async fn extern_send(url: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
+    let x = ConnExterns::get()?;
+    let h = x.dial(&url).await?;
+    let data = pattern(chunk);
+    let mut ack = [0u8; 64];
+    let t0 = perf_now();
+    let mut sent = 0;
+    while sent < total {
+        let n = chunk.min(total - sent);
+        x.write(h, &data[..n]).await?;
+        sent += n;
+    }
+    x.read(h, &mut ack).await?;
+    let ms = perf_now() - t0;
+    x.close(h).await?;
+    Ok(ms)
+}
+
+/// Receive only through gloo-net.
+#[wasm_bindgen(js_name = glooReceive)]
+pub async fn gloo_receive(url: String, total: usize) -> Result<f64, JsValue> {
+    let mut ws = WebSocket::open(&url).map_err(js_err)?;
+    let t0 = perf_now();
+    let mut got = 0;
+    while got < total {
+        match ws.next().await {
+            Some(Ok(Message::Bytes(b))) => got += b.len(),
+            Some(Ok(Message::Text(t))) => got += t.len(),
+            Some(Err(e)) => return Err(js_err(e)),
+            None => return Err(js_err("gloo stream ended early")),
+        }
+    }
+    let ms = perf_now() - t0;
+    let _ = ws.close(None, None);
+    Ok(ms)
+}
+
+/// Send only through gloo-net (its Sink), then the sink's acknowledgement.
+#[wasm_bindgen(js_name = glooSend)]
+pub async fn gloo_send(url: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
+    let mut ws = WebSocket::open(&url).map_err(js_err)?;
+    let data = pattern(chunk);
+    let t0 = perf_now();
+    let mut sent = 0;
+    while sent < total {
+        let n = chunk.min(total - sent);
+        ws.send(Message::Bytes(data[..n].to_vec())).await.map_err(js_err)?;
+        sent += n;
+    }
+    match ws.next().await {
+        Some(Ok(_)) => {}
+        Some(Err(e)) => return Err(js_err(e)),
+        None => return Err(js_err("gloo stream ended before the acknowledgement")),
+    }
+    let ms = perf_now() - t0;
+    let _ = ws.close(None, None);
+    Ok(ms)
+}
+
+/// `conns` Conns at once, each doing `rounds` round trips of `size` bytes
+/// against the echo: resolves to `[ms, payload bytes echoed, p50 ms, p99 ms]`
+/// over every round trip of every Conn.
+#[wasm_bindgen(js_name = rustConcurrentEcho)]
+pub async fn rust_concurrent_echo(
+    url: String,
+    conns: usize,
+    rounds: usize,
+    size: usize,
+) -> Result<Float64Array, JsValue> {
+    let mut dialed = Vec::with_capacity(conns);
+    for _ in 0..conns {
+        dialed.push(net::dial("ws", &url).await.map_err(js_err)?);
+    }
+    let data = pattern(size);
+    let t0 = perf_now();
+    let per_conn = dialed.iter().map(|conn| {
+        let data = &data;
+        async move {
+            let mut buf = vec![0u8; size.max(1)];
+            let mut times = Vec::with_capacity(rounds);
+            for _ in 0..rounds {
+                let t = perf_now();
+                conn.write_all(data).await?;
+                let mut got = 0;
+                while got < size {
+                    got += conn.read(&mut buf[got..]).await?;
+                }
+                times.push(perf_now() - t);
+            }
+            Ok::<Vec<f64>, Error>(times)
+        }
+    });
+    let all = futures::future::try_join_all(per_conn).await.map_err(js_err)?;
+    let ms = perf_now() - t0;
+    for c in &dialed {
+        c.close().await.map_err(js_err)?;
+    }
+    let mut times: Vec<f64> = all.into_iter().flatten().collect();
+    times.sort_by(|a, b| a.total_cmp(b));
+    let at = |p: f64| times.get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1))).copied().unwrap_or(0.0);
+    Ok(Float64Array::from(
+        [ms, (conns * rounds * size) as f64, at(0.5), at(0.99)].as_slice(),
+    ))
+}

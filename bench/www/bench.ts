@@ -171,6 +171,130 @@ async function rawFetch(url: string) {
   return [performance.now() - t0, total];
 }
 
+// ---- One direction at a time, against the native peer ----
+
+/** Raw WebSocket, receive only: counts a /source's bytes in onmessage. */
+async function rawReceive(url: string, total: number) {
+  const ws = await openWs(url);
+  const t0 = performance.now();
+  await new Promise<void>((ok) => {
+    let got = 0;
+    ws.onmessage = (e) => {
+      got += (e.data as ArrayBuffer).byteLength;
+      if (got >= total) ok();
+    };
+  });
+  const ms = performance.now() - t0;
+  ws.close();
+  return ms;
+}
+
+/**
+ * Raw WebSocket, send only: every chunk handed to send() at once (the
+ * browser buffers), then the /sink's acknowledgement.
+ */
+async function rawSend(url: string, total: number, chunk: number) {
+  const ws = await openWs(url);
+  const data = pattern(chunk);
+  const t0 = performance.now();
+  const ack = new Promise<void>((ok) => (ws.onmessage = () => ok()));
+  for (let sent = 0; sent < total; sent += chunk) ws.send(data.subarray(0, Math.min(chunk, total - sent)));
+  await ack;
+  const ms = performance.now() - t0;
+  ws.close();
+  return ms;
+}
+
+async function openStream(url: string) {
+  const WSS = (globalThis as any).WebSocketStream;
+  if (!WSS) throw new Error("no WebSocketStream in this browser");
+  const wss = new WSS(url);
+  const { readable, writable } = await wss.opened;
+  return { wss, reader: readable.getReader(), writer: writable.getWriter() };
+}
+
+/** Raw WebSocketStream, receive only: a reader.read() loop. */
+async function rawStreamReceive(url: string, total: number) {
+  const { wss, reader } = await openStream(url);
+  const t0 = performance.now();
+  for (let got = 0; got < total; ) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("stream ended early");
+    got += value.byteLength;
+  }
+  const ms = performance.now() - t0;
+  wss.close();
+  return ms;
+}
+
+/** Raw WebSocketStream, send only: writes as the writer's backpressure allows, then the ack. */
+async function rawStreamSend(url: string, total: number, chunk: number) {
+  const { wss, reader, writer } = await openStream(url);
+  const data = pattern(chunk);
+  const t0 = performance.now();
+  for (let sent = 0; sent < total; sent += chunk) {
+    await writer.ready;
+    writer.write(data.subarray(0, Math.min(chunk, total - sent)));
+  }
+  await reader.read();
+  const ms = performance.now() - t0;
+  wss.close();
+  return ms;
+}
+
+/** Raw WebSocketStream echo: writes and reads at once. */
+async function rawStreamEcho(url: string, total: number, chunk: number) {
+  const { wss, reader, writer } = await openStream(url);
+  const data = pattern(chunk);
+  const t0 = performance.now();
+  const readAll = (async () => {
+    for (let got = 0; got < total; ) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("stream ended early");
+      got += value.byteLength;
+    }
+  })();
+  for (let sent = 0; sent < total; sent += chunk) {
+    await writer.ready;
+    writer.write(data.subarray(0, Math.min(chunk, total - sent)));
+  }
+  await readAll;
+  const ms = performance.now() - t0;
+  wss.close();
+  return ms;
+}
+
+/** `conns` raw WebSockets at once, each `rounds` round trips of `size` bytes: [ms, bytes, p50, p99]. */
+async function rawConcurrentEcho(url: string, conns: number, rounds: number, size: number) {
+  const sockets = await Promise.all(Array.from({ length: conns }, () => openWs(url)));
+  const data = pattern(size);
+  const times: number[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise<void>((done) => {
+          let i = 0;
+          let got = 0;
+          let t = performance.now();
+          ws.onmessage = (e) => {
+            got += (e.data as ArrayBuffer).byteLength;
+            if (got < size) return;
+            got = 0;
+            times.push(performance.now() - t);
+            if (++i === rounds) return done();
+            t = performance.now();
+            ws.send(data);
+          };
+          ws.send(data);
+        }),
+    ),
+  );
+  const ms = performance.now() - t0;
+  sockets.forEach((ws) => ws.close());
+  return [ms, conns * rounds * size, pct(times, 50), pct(times, 99)];
+}
+
 const mbps = (bytes: number, ms: number) => bytes / MiB / (ms / 1000);
 
 function heap() {
@@ -412,6 +536,81 @@ export async function runBenchmarks(o: BenchOptions) {
         heapGrowthBytes: heap0 && heapFull ? heapFull - heap0 : null,
       };
       log(`flood (${transport}): ${n} messages, peak queue cost ${peak} B (bound ${WS_DEFAULTS.readLimitBytes}), longest stall ${maxGap.toFixed(0)} ms (raw WebSocket ${rawStall.toFixed(0)} ms), drain ${drainMs.toFixed(0)} ms`);
+    }
+  }
+
+  // 8. One direction at a time against the native peer (not the
+  //    bottleneck: bench/run.mjs prints its ceiling from a native client),
+  //    64 KiB messages: the Rust Conn (Rust API and the extern path a VM
+  //    uses), raw WebSocket, raw WebSocketStream and gloo-net, interleaved.
+  if (o.peers.nativeWs) {
+    const nw = o.peers.nativeWs;
+    const chunk = 64 * 1024;
+    const src = `${nw}/source?size=${chunk}&total=${total}`;
+    const sink = `${nw}/sink?total=${total}`;
+    const echoN = `${nw}/echo`;
+    const variants: Record<string, Record<string, () => Promise<number>>> = {
+      receive: {
+        raw: () => rawReceive(src, total),
+        rawStream: () => rawStreamReceive(src, total),
+        rust: () => rs.rustReceive(src, total),
+        extern: () => rs.externReceive(src, total),
+        gloo: () => rs.glooReceive(src, total),
+      },
+      send: {
+        raw: () => rawSend(sink, total, chunk),
+        rawStream: () => rawStreamSend(sink, total, chunk),
+        rust: () => rs.rustSend(sink, total, chunk),
+        extern: () => rs.externSend(sink, total, chunk),
+        gloo: () => rs.glooSend(sink, total, chunk),
+      },
+      echo: {
+        raw: () => rawEcho(echoN, total, chunk),
+        rawStream: () => rawStreamEcho(echoN, total, chunk),
+        rust: () => rs.rustEcho(echoN, total, chunk),
+        extern: () => rs.rustExternEcho(echoN, total, chunk),
+        gloo: () => rs.glooEcho(echoN, total, chunk),
+      },
+    };
+    out.directions = {};
+    for (const [dir, fs] of Object.entries(variants)) {
+      for (const f of Object.values(fs)) await f(); // warm-up
+      const runs: Record<string, number[]> = Object.fromEntries(Object.keys(fs).map((k) => [k, []]));
+      for (let r = 0; r < o.reps; r++) {
+        for (const [k, f] of Object.entries(fs)) runs[k].push(mbps(total, await f()));
+        log(`${dir} rep ${r + 1}: ${Object.keys(fs).map((k) => `${k} ${runs[k][r].toFixed(0)}`).join(", ")} MiB/s`);
+      }
+      out.directions[dir] = Object.fromEntries(Object.keys(fs).map((k) => [k, median(runs[k])]));
+      out.directions[dir].runs = runs;
+    }
+    // HTTP body from the native peer: http.Get vs a raw fetch reader loop.
+    {
+      const url = `${o.peers.nativeHttp}/bytes?n=${total}`;
+      await rawFetch(url);
+      await rs.rustHttpGet(url);
+      const runs: Record<string, number[]> = { raw: [], rust: [] };
+      for (let r = 0; r < o.reps; r++) {
+        const [rawMs, rawBytes] = await rawFetch(url);
+        const [rustMs, rustBytes] = Array.from(await rs.rustHttpGet(url));
+        if (rawBytes !== total || rustBytes !== total) throw new Error(`native http: got ${rawBytes} / ${rustBytes} bytes`);
+        runs.raw.push(mbps(total, rawMs));
+        runs.rust.push(mbps(total, rustMs));
+        log(`native http rep ${r + 1}: raw ${runs.raw[r].toFixed(0)} MiB/s, rust ${runs.rust[r].toFixed(0)}`);
+      }
+      out.nativeHttp = { raw: median(runs.raw), rust: median(runs.rust), runs };
+    }
+    // Growth with load: 1, 16, 128 Conns echoing 1 KiB round trips at once.
+    out.load = {};
+    for (const conns of [1, 16, 128]) {
+      const rounds = Math.max(10, Math.floor(o.pings / conns));
+      const [rawMs, bytes, rawP50, rawP99] = await rawConcurrentEcho(echoN, conns, rounds, 1024);
+      const [rustMs, , rustP50, rustP99] = Array.from(await rs.rustConcurrentEcho(echoN, conns, rounds, 1024));
+      out.load[conns] = {
+        rounds,
+        raw: { mibs: mbps(bytes, rawMs), p50: rawP50, p99: rawP99 },
+        rust: { mibs: mbps(bytes, rustMs), p50: rustP50, p99: rustP99 },
+      };
+      log(`load ${conns} conns: raw ${mbps(bytes, rawMs).toFixed(1)} MiB/s p99 ${rawP99.toFixed(2)} ms, rust ${mbps(bytes, rustMs).toFixed(1)} MiB/s p99 ${rustP99.toFixed(2)} ms`);
     }
   }
 
