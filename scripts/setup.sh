@@ -71,12 +71,17 @@ fi
 BINDGEN_VER=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print; exit}' "$ROOT/Cargo.lock")
 if [ "$("$CACHE/bin/wasm-bindgen" --version 2>/dev/null | cut -d' ' -f2)" != "$BINDGEN_VER" ]; then
   log "cargo install wasm-bindgen-cli $BINDGEN_VER"
-  cargo "+$TOOLCHAIN" install -q --root "$CACHE" wasm-bindgen-cli --version "=$BINDGEN_VER" --force
+  # No default features: they only add rustls (ring, C and assembly) for
+  # downloads the runner never makes here (chromedriver is Debian's).
+  cargo "+$TOOLCHAIN" install -q --root "$CACHE" wasm-bindgen-cli --version "=$BINDGEN_VER" --force \
+    --locked --no-default-features
 fi
 # cargo-fuzz: the test command fuzzes the parsers for a bounded time.
 if [ "$("$CACHE/bin/cargo-fuzz" --version 2>/dev/null | cut -d' ' -f2)" != "0.13.2" ]; then
   log "cargo install cargo-fuzz"
-  cargo "+$TOOLCHAIN" install -q --root "$CACHE" cargo-fuzz --version "=0.13.2" --locked --force
+  # Unoptimized: it only starts cargo and the fuzzer, so its own speed is moot.
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false \
+    cargo "+$TOOLCHAIN" install -q --root "$CACHE" cargo-fuzz --version "=0.13.2" --locked --force
 fi
 
 # ---- the benchmarks' native peer (servers/native-peer, test-only) ----------
