@@ -72,9 +72,10 @@ BINDGEN_VER=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print;
 if [ "$("$CACHE/bin/wasm-bindgen" --version 2>/dev/null | cut -d' ' -f2)" != "$BINDGEN_VER" ]; then
   log "cargo install wasm-bindgen-cli $BINDGEN_VER"
   # No default features: they only add rustls (ring, C and assembly) for
-  # downloads the runner never makes here (chromedriver is Debian's).
+  # downloads the runner never makes here (chromedriver is Debian's). Not
+  # --locked: its lockfile names a webpki-roots the registry no longer has.
   cargo "+$TOOLCHAIN" install -q --root "$CACHE" wasm-bindgen-cli --version "=$BINDGEN_VER" --force \
-    --locked --no-default-features
+    --no-default-features
 fi
 # cargo-fuzz: the test command fuzzes the parsers for a bounded time.
 if [ "$("$CACHE/bin/cargo-fuzz" --version 2>/dev/null | cut -d' ' -f2)" != "0.13.2" ]; then
