@@ -7,7 +7,7 @@
 // BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, homedir, totalmem } from "node:os";
 import { createInterface } from "node:readline";
 import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
@@ -30,12 +30,13 @@ const opts = {
 const servers = await startAll();
 // The native peer (servers/native-peer, built by setup.sh), and its ceiling
 // measured by its own native client in this run, before the page starts.
-const native = spawn("native-peer", ["serve"], { stdio: ["ignore", "pipe", "inherit"] });
+const nativeBin = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "go-net-wasm/bin/native-peer");
+const native = spawn(nativeBin, ["serve"], { stdio: ["ignore", "pipe", "inherit"] });
 const nativeUrls = JSON.parse(await new Promise((ok, fail) => {
   native.once("error", (e) => fail(new Error(`native-peer (built by scripts/setup.sh): ${e.message}`)));
   createInterface({ input: native.stdout }).once("line", ok);
 }));
-const ceiling = JSON.parse(execFileSync("native-peer", ["ceiling", nativeUrls.ws, nativeUrls.http, String(Math.max(64, opts.mib))], { encoding: "utf8" }));
+const ceiling = JSON.parse(execFileSync(nativeBin, ["ceiling", nativeUrls.ws, nativeUrls.http, String(Math.max(64, opts.mib))], { encoding: "utf8" }));
 servers.urls.nativeWs = nativeUrls.ws;
 servers.urls.nativeHttp = nativeUrls.http;
 const routes = {};

@@ -20,6 +20,10 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
     "doh_cached_us", "doh_uncached_queries", "leak_dial_conns", "leak_http_requests",
     "leak_dial_heap_mib", "leak_http_heap_mib", "copies_ws_write", "copies_ws_read", "copies_http_read", "copies_extern_read",
     "flood_peak_cost_mib", "flood_stall", "flood_drain_ms",
+    "receive_rust", "receive_extern", "receive_gloo", "receive_rawStream", "receive_headroom",
+    "send_rust", "send_extern", "send_gloo", "send_rawStream", "send_headroom",
+    "echo_rust", "echo_extern", "echo_gloo", "echo_rawStream", "echo_headroom",
+    "http_native", "http_native_headroom", "load_1", "load_16", "load_128", "load_1_p99", "load_16_p99", "load_128_p99",
   ]) {
     expect(by[id], id).toBeDefined();
   }
@@ -28,6 +32,13 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
     expect(by[id].rust, id).toBeGreaterThan(0);
   }
   expect(by.echo_64KiB.gloo).toBeGreaterThan(0);
+  // Every direction has every column, and the native peer's ceiling next to it.
+  for (const dir of ["receive", "send", "echo"]) {
+    for (const col of ["raw", "rawStream", "rust", "extern", "gloo", "ceiling"]) expect(by[`${dir}_rust`][col], `${dir} ${col}`).toBeGreaterThan(0);
+  }
+  expect(by.http_native.ceiling).toBeGreaterThan(0);
+  expect(res.nativeCeiling).toMatchObject({ receive: expect.any(Number), send: expect.any(Number), echo: expect.any(Number), http: expect.any(Number) });
+  expect(res.machine).toMatch(/\d+ × .*GiB/);
   // Not timing: these hold on any machine.
   expect(by.doh_uncached_queries.value).toBe(2);
   // The shipped wasm's size, raw and gzip (gzip is smaller, both plausible).
