@@ -27,10 +27,15 @@ check cargo-doc env RUSTDOCFLAGS="-D warnings" cargo doc -p runtime-wasm --no-de
 # The crate as crates.io would get it, verified by building it for wasm32.
 check cargo-package no_warnings cargo package -p runtime-wasm --allow-dirty \
   --target wasm32-unknown-unknown --features js-glue
-# The npm tarball: the entry points are there, tests and servers are not.
+# A user's app outside the tree, from the tarball and the crate by path
+# (served and checked by tests-js/page/consumer.test.ts).
+check consumer-build bash scripts/consumer.sh
+# The tarball that app installed: the entry points are there, tests and
+# servers are not.
 npm_files() {
-  local list; list=$(SKIP_WASM_BUILD=1 npm pack --dry-run --json 2>/dev/null | node -e \
-    'const j = JSON.parse(require("fs").readFileSync(0, "utf8")); for (const f of j[0].files) console.log(f.path)') || return 1
+  local tgz list
+  tgz=$(ls "${CONSUMER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/consumer}"/go-net-wasm-*.tgz) || return 1
+  list=$(tar -tzf "$tgz" | sed 's|^package/||') || return 1
   echo "$list"
   for f in package.json dist/js/index.js dist/js/index.d.ts dist/js/net.js dist/js/net.d.ts \
     dist/js/types.d.ts dist/pkg/runtime_wasm.js dist/pkg/runtime_wasm_bg.wasm LICENSE-MIT LICENSE-APACHE; do
@@ -41,6 +46,3 @@ npm_files() {
   fi
 }
 check npm-pack npm_files
-# A user's app outside the tree, from the tarball and the crate by path
-# (served and checked by tests-js/page/consumer.test.ts).
-check consumer-build bash scripts/consumer.sh

@@ -33,50 +33,30 @@ const READ_BUF: usize = 64 * 1024;
 /// buffer (the replay loop of `externs::call`), concurrently.
 #[wasm_bindgen(js_name = rustExternEcho)]
 pub async fn rust_extern_echo(url: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
-    use runtime_wasm::externs::{self, Arg, Value};
-    let find = |n: &str| externs::find(n).ok_or_else(|| js_err(format!("no extern {n}")));
-    let (dial, read, write, close) = (
-        find("net.dial")?,
-        find("net.blocking_tcpConnRead")?,
-        find("net.blocking_tcpConnWrite")?,
-        find("net.tcpConnClose")?,
-    );
-    let out = externs::call(dial, &mut [Arg::Str("ws"), Arg::Str(&url), Arg::Int(0)])
-        .await
-        .map_err(js_err)?;
-    let h = match out.as_slice() {
-        [Value::Int(h), Value::Nil] => *h,
-        other => return Err(js_err(format!("dial: {other:?}"))),
-    };
+    let x = ConnExterns::get()?;
+    let h = x.dial(&url).await?;
     let data = pattern(chunk);
     let t0 = perf_now();
     let writer = async {
         let mut sent = 0;
         while sent < total {
             let n = chunk.min(total - sent);
-            let out = externs::call(write, &mut [Arg::Int(h), Arg::Bytes(&data[..n])]).await?;
-            if out.get(1) != Some(&Value::Nil) {
-                return Err(externs::ExternError(format!("write: {out:?}")));
-            }
+            x.write(h, &data[..n]).await?;
             sent += n;
         }
-        Ok(())
+        Ok::<(), JsValue>(())
     };
     let reader = async {
         let mut guest = vec![0u8; READ_BUF];
         let mut got = 0;
         while got < total {
-            let out = externs::call(read, &mut [Arg::Int(h), Arg::Buf(&mut guest)]).await?;
-            match out.as_slice() {
-                [Value::Int(n), Value::Nil] => got += *n as usize,
-                other => return Err(externs::ExternError(format!("read: {other:?}"))),
-            }
+            got += x.read(h, &mut guest).await?;
         }
-        Ok(())
+        Ok::<(), JsValue>(())
     };
-    futures::try_join!(writer, reader).map_err(js_err)?;
+    futures::try_join!(writer, reader)?;
     let ms = perf_now() - t0;
-    externs::call(close, &mut [Arg::Int(h)]).await.map_err(js_err)?;
+    x.close(h).await?;
     Ok(ms)
 }
 

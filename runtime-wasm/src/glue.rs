@@ -11,7 +11,6 @@
 //! `_net*` globals.
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::net::Error;
 
@@ -37,13 +36,7 @@ extern "C" {
 /// # Ok(()) }
 /// ```
 pub fn register_net_bindings(options: &JsValue) -> Result<Vec<String>, Error> {
-    let names = register_net_bindings_js(options).map_err(|e| {
-        let text = match e.dyn_ref::<js_sys::Error>() {
-            Some(err) => String::from(err.message()),
-            None => e.as_string().unwrap_or_else(|| "threw a non-Error value".into()),
-        };
-        Error::other(format!("registerNetBindings: {text}"))
-    })?;
+    let names = register_net_bindings_js(options).map_err(crate::bindings::js_error)?;
     Ok(js_sys::Array::from(&names)
         .iter()
         .filter_map(|v| v.as_string())

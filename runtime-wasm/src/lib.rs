@@ -9,10 +9,11 @@
 //! ```
 //! use runtime_wasm::net::{parse_cidr, split_host_port};
 //!
-//! let (host, port) = split_host_port("[::1]:443").unwrap();
+//! let (host, port) = split_host_port("[::1]:443")?;
 //! assert_eq!((host.as_str(), port.as_str()), ("::1", "443"));
-//! let (ip, net) = parse_cidr("192.0.2.7/24").unwrap();
+//! let (ip, net) = parse_cidr("192.0.2.7/24")?;
 //! assert_eq!((ip.to_string(), net.to_string()), ("192.0.2.7".into(), "192.0.2.0/24".into()));
+//! # Ok::<(), runtime_wasm::net::Error>(())
 //! ```
 //!
 //! In the browser, after the JS half is installed (feature `js-glue`, or the
