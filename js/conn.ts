@@ -29,16 +29,19 @@
 // Reading is Go's poller pattern: `_netConnRead(h, dest)` copies queued
 // bytes straight into `dest` (a view of the guest's memory, or a JS VM's
 // own array: one copy per byte) and returns the count, or -1 when nothing
-// is queued; then `_netConnReady(h)` gives a Promise that settles when a
-// read would not wait (data, the end, the read deadline, Close), and the
-// caller tries again. Write returns the count when the transport has room,
-// else a Promise of it. The table's conventions (shared with js/http.ts and
+// is queued; then `_netConnReady(h, token)` registers a wait that is woken
+// (js/wake.ts: a synchronous call into wasm, no Promise) when a read would
+// not wait (data, the end, the read deadline, Close), and the caller tries
+// again. Write returns the count when the transport has room, else a
+// Promise of it. The table's conventions (shared with js/http.ts and
 // js/relay.ts): the end of the stream is a thrown `{code: "eof"}`, a stale
-// handle a thrown `{code: "closed"}`; `_netConnForget(h, p)` drops a waiter
-// whose caller went away without settling it; `_netConnRelease(h)` frees a
-// handle settling nothing (an abandoned dial, a dropped Conn).
+// handle a thrown `{code: "closed"}`; `_netConnForget(h, key)` drops a
+// waiter whose caller went away without settling or waking it (key: the
+// Promise a call returned, or the token given to Ready); `_netConnRelease(h)`
+// frees a handle settling nothing (an abandoned dial, a dropped Conn).
 import { CLOSED, EOF, type NetError } from "./errors.js";
 import { OPEN_GATE, type Gate } from "./policy.js";
+import { checkToken, wakeAll } from "./wake.js";
 import { constructorError, createWsTransport, type WsOptions } from "./ws.js";
 
 export const TIMEOUT: NetError = { code: "timeout" };
@@ -72,11 +75,11 @@ export function waiter<T, X extends object>(extra: X): Waiter<T> & X {
 }
 
 /**
- * The operations waiting on one side of a connection (reads or writes) and
- * that side's deadline: one timer, re-armed in steps past setTimeout's
- * range; at the deadline every waiter is handed to `expire`.
+ * The operations waiting on one side of a connection (reads: wake tokens;
+ * writes: waiters) and that side's deadline: one timer, re-armed in steps
+ * past setTimeout's range; at the deadline every waiter is handed to `expire`.
  */
-export class Side<W extends Waiter<never> | Waiter<number> | Waiter<void>> {
+export class Side<W> {
   list: W[] = [];
   deadline = 0;
   private timer?: ReturnType<typeof setTimeout>;
@@ -98,8 +101,9 @@ export class Side<W extends Waiter<never> | Waiter<number> | Waiter<void>> {
     clearTimeout(this.timer);
     return this.list.splice(0);
   }
-  forget(p: Promise<unknown>) {
-    this.list = this.list.filter((w) => w.promise !== p);
+  /** Drops the waiters `is` picks, settling none. */
+  forget(is: (w: W) => boolean) {
+    this.list = this.list.filter((w) => !is(w));
     if (this.list.length === 0) clearTimeout(this.timer);
   }
   private arm() {
@@ -118,7 +122,8 @@ export class Side<W extends Waiter<never> | Waiter<number> | Waiter<void>> {
  * finds it expired); at the write deadline `expireWrite` settles writers.
  */
 export class Waiting<W extends Waiter<number>> {
-  readonly readers = new Side<Waiter<void>>((rs) => rs.forEach((r) => r.resolve()));
+  /** Wake tokens of the reads waiting (js/wake.ts). */
+  readonly readers = new Side<number>(wakeAll);
   readonly writers: Side<W>;
   constructor(expireWrite: (w: W) => void) {
     this.writers = new Side<W>((ws) => ws.forEach(expireWrite));
@@ -128,9 +133,14 @@ export class Waiting<W extends Waiter<number>> {
     if (which & 1) this.readers.setDeadline(at);
     if (which & 2) this.writers.setDeadline(at);
   }
-  forget(p: Promise<unknown>) {
-    this.readers.forget(p);
-    this.writers.forget(p);
+  /** Waits for a read (`token`: js/wake.ts). */
+  ready(token: number) {
+    this.readers.add(checkToken(token));
+  }
+  /** Drops a waiter whose caller went away: a read's token or a write's Promise. */
+  forget(key: unknown) {
+    this.readers.forget((t) => t === key);
+    this.writers.forget((w) => w.promise === key);
   }
   /** Go's Close: readers wake (their next call finds the handle gone),
    *  writers get `failWrite`; `release` runs between taking and settling. */
@@ -138,7 +148,7 @@ export class Waiting<W extends Waiter<number>> {
     const readers = this.readers.take();
     const writers = this.writers.take();
     release();
-    for (const r of readers) r.resolve();
+    wakeAll(readers);
     for (const w of writers) failWrite(w);
   }
   /** Drops every waiter, settling none. */
@@ -363,11 +373,9 @@ export class Conn {
     return -1;
   }
 
-  /** Settles when a read would not return -1: data, the end, the read deadline, Close. */
-  ready(): Promise<void> {
-    const w = waiter<void, object>({});
-    this.readers.add(w);
-    return w.promise;
+  /** Wakes `token` when a read would not return -1: data, the end, the read deadline, Close. */
+  ready(token: number) {
+    this.waiting.ready(token);
   }
 
   private take(dest: Uint8Array): number {
@@ -399,7 +407,7 @@ export class Conn {
 
   /** Wakes every waiting reader when a read would not return -1. */
   private pumpReads() {
-    if (this.queued > 0 || this.end) for (const r of this.readers.take()) r.resolve();
+    if ((this.queued > 0 || this.end) && this.readers.list.length > 0) wakeAll(this.readers.take());
   }
 
   // ---- writing -----------------------------------------------------------
@@ -461,8 +469,8 @@ export class Conn {
   }
 
   /** Forgets a waiting operation without settling it (its caller went away). */
-  forget(p: Promise<unknown>) {
-    this.waiting.forget(p);
+  forget(key: unknown) {
+    this.waiting.forget(key);
   }
 
   /** Go's Close: pending operations fail with ErrClosed (a waiting reader
@@ -533,12 +541,13 @@ export function createConnBindings(options: () => WsOptions, gate: Gate = OPEN_G
     _netConnOpened: (h: number): Promise<void> => get(h).openedPromise(),
     /** Bytes copied into dest, or -1: nothing queued (wait with _netConnReady). Throws eof / errors. */
     _netConnRead: (h: number, dest: Uint8Array): number => get(h).read(dest),
-    /** Settles when a read would not return -1. */
-    _netConnReady: (h: number): Promise<void> => get(h).ready(),
+    /** Wakes `token` (js/wake.ts) when a read would not return -1. */
+    _netConnReady: (h: number, token: number): void => get(h).ready(token),
     _netConnWrite: (h: number, data: Uint8Array): number | Promise<number> => get(h).write(data),
     /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
     _netConnSetDeadline: (h: number, which: number, at: number): void => get(h).setDeadline(which, at),
-    _netConnForget: (h: number, p: Promise<unknown>): void => table.get(h)?.forget(p),
+    /** Drops a waiter (a Ready token, a write's Promise) without settling it. */
+    _netConnForget: (h: number, key: unknown): void => table.get(h)?.forget(key),
     _netConnClose: (h: number): void => get(h).close(),
     /** Abandons a dial or a dropped Conn: frees the handle, settles nothing. */
     _netConnRelease: (h: number): void => table.get(h)?.dispose(),

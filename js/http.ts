@@ -19,9 +19,10 @@
 // - The response body is read chunk by chunk from fetch's ReadableStream,
 //   never whole, with the protocol of js/ws.ts: `_netHttpRead(h, dest)`
 //   copies what is queued into dest and returns the count, or -1 when
-//   nothing is (then `_netHttpReady(h)` settles once a read would not wait);
-//   the end is a thrown `{code: "eof"}`, a stale handle a thrown
-//   `{code: "closed"}`, `_netHttpForget` drops a waiter, `_netHttpRelease`
+//   nothing is (then `_netHttpReady(h, token)` wakes the token, js/wake.ts,
+//   once a read would not wait); the end is a thrown `{code: "eof"}`, a
+//   stale handle a thrown `{code: "closed"}`, `_netHttpForget(h, key)` drops
+//   a waiter (a Ready token, a Promise a call returned), `_netHttpRelease`
 //   frees the handle. `_netHttpCancel` is Go's context cancellation.
 // - One deadline per request (Client.Timeout or a context deadline, the
 //   earlier), timer-driven, covering the headers and the body; and an abort
@@ -32,6 +33,7 @@
 //   (so CORS blocked the response) from one that could not be reached.
 import { CLOSED, EOF, type NetError } from "./errors.js";
 import { credentialsFor, DENIED, OPEN_GATE, type Gate } from "./policy.js";
+import { checkToken, wakeAll } from "./wake.js";
 
 export interface HttpOptions {
   /** "auto": stream request bodies where the browser can; "never": always buffer. */
@@ -150,7 +152,7 @@ class HttpRequest {
   private leftover?: Uint8Array;
   private ended = false;
   private readError?: NetError;
-  private readers: Waiter<void>[] = [];
+  private readers: number[] = []; // wake tokens (js/wake.ts)
   private pulling = false;
   // Streamed uploads.
   private uploadChunks: Uint8Array[] = [];
@@ -454,19 +456,17 @@ class HttpRequest {
     return -1;
   }
 
-  /** Settles when a read would not return -1 (any number of waiters). */
-  ready(): Promise<void> {
-    const w = waiter<void>();
-    this.readers.push(w);
+  /** Wakes `token` when a read would not return -1 (any number of waiters). */
+  ready(token: number): void {
+    this.readers.push(checkToken(token));
     this.pull();
-    return w.promise;
   }
 
   private wakeReaders(): void {
-    if (this.disposed) return;
+    if (this.disposed || this.readers.length === 0) return;
     const rs = this.readers;
     this.readers = [];
-    for (const r of rs) r.resolve();
+    wakeAll(rs);
   }
 
   /** Reads the next chunk from the stream (one read in flight at most). */
@@ -498,9 +498,9 @@ class HttpRequest {
     clearTimeout(this.timer);
   }
 
-  /** Forgets a waiter whose caller went away (never settles it). */
-  forget(p: Promise<unknown>): void {
-    this.readers = this.readers.filter((r) => r.promise !== p);
+  /** Forgets a waiter whose caller went away (never settles or wakes it). */
+  forget(key: unknown): void {
+    this.readers = this.readers.filter((t) => t !== key);
   }
 
   /** Drops the request without settling anything (its owner, a trapped
@@ -547,9 +547,10 @@ export function createHttpBindings(options: () => HttpOptions, gate: Gate = OPEN
     _netHttpUploadClose: (h: number): void => get(h).uploadClose(),
     /** Body bytes copied into dest, or -1: nothing queued (wait with _netHttpReady). Throws eof / errors. */
     _netHttpRead: (h: number, dest: Uint8Array): number => get(h).read(dest),
-    /** Settles when a read would not return -1. */
-    _netHttpReady: (h: number): Promise<void> => get(h).ready(),
-    _netHttpForget: (h: number, p: Promise<unknown>): void => table.get(h)?.forget(p),
+    /** Wakes `token` (js/wake.ts) when a read would not return -1. */
+    _netHttpReady: (h: number, token: number): void => get(h).ready(token),
+    /** Drops a read's wait (its token) without waking it. */
+    _netHttpForget: (h: number, key: unknown): void => table.get(h)?.forget(key),
     /** Context cancellation: everything in flight fails with "context canceled". */
     _netHttpCancel: (h: number): void => table.get(h)?.abort(),
     _netHttpRelease: (h: number): void => table.get(h)?.release(),

@@ -3,13 +3,15 @@
 // `registerNetBindings()` installs them on `globalThis`, so the same code
 // works in a Window and in a Worker. Each concern has its own module:
 // conn.ts (the Conn table), ws.ts (its WebSocket transports), dns.ts (DNS over HTTPS), http.ts (the
-// fetch-backed HTTP client), errors.ts (the error shape).
+// fetch-backed HTTP client), relay.ts (TCP/UDP through a relay), wake.ts
+// (how a table wakes a waiting read in wasm), errors.ts (the error shape).
 import { createDnsBindings, DNS_DEFAULTS, type DnsOptions } from "./dns.js";
 import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions } from "./http.js";
 import { createConnBindings } from "./conn.js";
 import { WS_DEFAULTS, type WsOptions } from "./ws.js";
 import { createRelayBindings, RELAY_DEFAULTS, validateRelay, type RelayOptions } from "./relay.js";
 import { createGate, validatePolicy, type NetPolicy } from "./policy.js";
+import { setWaker } from "./wake.js";
 
 export * from "./errors.js";
 export { DNS_DEFAULTS, type DnsOptions, type DnsOverrides, type DnsStats } from "./dns.js";
@@ -92,6 +94,8 @@ const bindings = {
   ...createRelayBindings(() => options.relay, () => options.ws, addConn, gate),
   ...createDnsBindings(() => options.dns, gate),
   ...createHttpBindings(() => options.http, gate),
+  /** Registers a wasm instance's wake callback (js/wake.ts); returns its id. */
+  _netSetWaker: setWaker,
   /** A panic is about to trap: the handles of this instance die with it. */
   _netPanic(message: string): void {
     panicMessage = message;

@@ -19,11 +19,13 @@
 // The PacketConn table follows the Conn table's conventions: a stale
 // handle throws `{code: "closed"}`; `_netUdpReadFrom(h, dest)` copies one
 // datagram into dest and returns `[n, from]`, or -1 when none is queued
-// (wait with `_netUdpReady(h)`); `_netUdpForget` drops a waiter;
+// (wait with `_netUdpReady(h, token)`, woken through js/wake.ts);
+// `_netUdpForget(h, key)` drops a waiter (a Ready token, a write's Promise);
 // `_netUdpRelease` frees a handle settling nothing.
 import { CLOSED, type NetError } from "./errors.js";
 import { MAX_TIMER_MS, MESSAGE_COST, other, Poller, TIMEOUT, waiter, Waiting, type Dialer, type Waiter } from "./conn.js";
 import { normalizeHost, OPEN_GATE, type Gate } from "./policy.js";
+import { wakeAll } from "./wake.js";
 import { constructorError, createWsTransport, type WsOptions } from "./ws.js";
 import { closeReasonError, muxKey, REASON, STREAM, WispMux, WispStreamTransport, type MuxStats, type MuxStream, type WispOptions } from "./wisp.js";
 
@@ -174,10 +176,9 @@ class PacketConn {
     return [n, d.from];
   }
 
-  ready(): Promise<void> {
-    const w = waiter<void, object>({});
-    this.readers.add(w);
-    return w.promise;
+  /** Wakes `token` (js/wake.ts) when a ReadFrom would not return -1. */
+  ready(token: number) {
+    this.waiting.ready(token);
   }
 
   writeTo(data: Uint8Array, host: string, port: number): number | Promise<number> {
@@ -240,7 +241,7 @@ class PacketConn {
     if (this.queuedCost + cost > this.ws.readLimitBytes) return void this.dropped++;
     this.queuedCost += cost;
     this.queue.push({ data: b, from });
-    for (const r of this.readers.take()) r.resolve();
+    wakeAll(this.readers.take());
   }
 
   /** The relay closed a destination's stream (or the relay socket went). */
@@ -253,7 +254,7 @@ class PacketConn {
     // Writes waiting on it fail; the next WriteTo there reports it once (a
     // closed relay socket is no one destination's fault: just reopen).
     for (const w of this.writers.list.filter((w) => w.dest === d)) {
-      this.writers.forget(w.promise);
+      this.writers.forget((x) => x === w);
       w.reject(e);
     }
     if (this.dests.get(d.key) === d) {
@@ -262,7 +263,7 @@ class PacketConn {
     }
     if (err) {
       this.lost = err;
-      for (const r of this.readers.take()) r.resolve();
+      wakeAll(this.readers.take());
     }
   }
 
@@ -274,7 +275,7 @@ class PacketConn {
     d.stream = undefined;
     this.counted.streams--;
     for (const w of this.writers.list.filter((w) => w.dest === d)) {
-      this.writers.forget(w.promise);
+      this.writers.forget((x) => x === w);
       w.reject(other("the destination's relay stream was closed to make room for another (maxUdpDestinations)"));
     }
   }
@@ -298,8 +299,8 @@ class PacketConn {
     this.waiting.setDeadline(which, at);
   }
 
-  forget(p: Promise<unknown>) {
-    this.waiting.forget(p);
+  forget(key: unknown) {
+    this.waiting.forget(key);
   }
 
   close() {
@@ -391,12 +392,12 @@ export function createRelayBindings(
     },
     /** One datagram into dest: [n, from], or -1 when none is queued. */
     _netUdpReadFrom: (h: number, dest: Uint8Array): -1 | [number, string] => get(h).readFrom(dest),
-    _netUdpReady: (h: number): Promise<void> => get(h).ready(),
+    _netUdpReady: (h: number, token: number): void => get(h).ready(token),
     /** The count (all of data: one datagram), or a Promise of it. */
     _netUdpWriteTo: (h: number, data: Uint8Array, host: string, port: number): number | Promise<number> =>
       get(h).writeTo(data, host, port),
     _netUdpSetDeadline: (h: number, which: number, at: number): void => get(h).setDeadline(which, at),
-    _netUdpForget: (h: number, p: Promise<unknown>): void => udp.get(h)?.forget(p),
+    _netUdpForget: (h: number, key: unknown): void => udp.get(h)?.forget(key),
     _netUdpClose: (h: number): void => get(h).close(),
     _netUdpRelease: (h: number): void => udp.get(h)?.dispose(),
     _netUdpCount: (): number => udp.size,

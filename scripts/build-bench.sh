@@ -10,3 +10,6 @@ cd "$ROOT"
 bash scripts/wasm.sh runtime-wasm-bench bench/pkg runtime_wasm_bench
 npx esbuild bench/www/bench.ts --bundle --format=esm --target=es2022 --log-level=warning \
   --outfile=bench/www/bench.js
+# The raw Wisp echo for Node too (bench/run.mjs measures the relay's ceiling with it).
+npx esbuild bench/www/raw-wisp.ts --bundle --format=esm --platform=node --target=es2022 --log-level=warning \
+  --outfile=bench/www/raw-wisp.mjs

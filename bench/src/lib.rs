@@ -158,6 +158,27 @@ pub async fn rust_ping_pong(url: String, n: usize) -> Result<Float64Array, JsVal
     Ok(Float64Array::from(times.as_slice()))
 }
 
+/// `n` one-byte round trips through the externs a VM calls (Write, then a
+/// Read that waits); resolves to each one's milliseconds.
+#[wasm_bindgen(js_name = externPingPong)]
+pub async fn extern_ping_pong(url: String, n: usize) -> Result<Float64Array, JsValue> {
+    let x = ConnExterns::get()?;
+    let h = x.dial(&url).await?;
+    let mut times = Vec::with_capacity(n);
+    let mut b = [0u8; 1];
+    for i in 0..n {
+        let t0 = perf_now();
+        x.write(h, &[i as u8]).await?;
+        let got = x.read(h, &mut b).await?;
+        times.push(perf_now() - t0);
+        if got != 1 || b[0] != i as u8 {
+            return Err(js_err(format!("extern round trip {i}: got {got} byte(s), {:?}", b[0])));
+        }
+    }
+    x.close(h).await?;
+    Ok(Float64Array::from(times.as_slice()))
+}
+
 /// http.Get of `url`, the body read to the end in 64 KiB reads; resolves to
 /// `[ms, bytes]`.
 #[wasm_bindgen(js_name = rustHttpGet)]

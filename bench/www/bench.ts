@@ -5,6 +5,7 @@
 // hits every column alike. bench/run.mjs drives it and prints the table.
 import initBench, * as rs from "../pkg/runtime_wasm_bench.js";
 import { registerNetBindings, WS_DEFAULTS } from "../../js/net.js";
+import { rawWispEcho as rawWispEchoWith } from "./raw-wisp.js";
 
 export interface BenchOptions {
   peers: Record<string, string>;
@@ -58,68 +59,8 @@ async function rawEcho(url: string, total: number, chunk: number) {
   return ms;
 }
 
-/**
- * The relay echo by hand: a raw WebSocket speaking just enough Wisp v2 (the
- * INFO answer, CONNECT, DATA within the CONTINUE credit) to send `total`
- * bytes to a TCP echo behind the relay in `chunk`-byte packets and count
- * them back. The baseline for Dial("tcp") through the relay.
- */
-async function rawWispEcho(relayUrl: string, dest: string, total: number, chunk: number) {
-  const ws = new WebSocket(relayUrl, ["wisp-v2"]);
-  ws.binaryType = "arraybuffer";
-  const packet = (type: number, id: number, payload: Uint8Array) => {
-    const p = new Uint8Array(5 + payload.length);
-    p[0] = type;
-    new DataView(p.buffer).setUint32(1, id, true);
-    p.set(payload, 5);
-    return p;
-  };
-  let credit = 0;
-  let onCredit = () => {};
-  let got = 0;
-  let onData = () => {};
-  const ready = new Promise<void>((ok) => {
-    ws.onmessage = (e) => {
-      const b = new Uint8Array(e.data as ArrayBuffer);
-      const id = new DataView(b.buffer).getUint32(1, true);
-      if (b[0] === 5) ws.send(packet(5, 0, Uint8Array.of(2, 0, 1, 0, 0, 0, 0)));
-      else if (b[0] === 3) {
-        credit = new DataView(b.buffer).getUint32(5, true);
-        if (id === 0) ok();
-        else onCredit();
-      } else if (b[0] === 2) {
-        got += b.length - 5;
-        onData();
-      }
-    };
-  });
-  await ready;
-  const [host, port] = [dest.slice(0, dest.lastIndexOf(":")), Number(dest.slice(dest.lastIndexOf(":") + 1))];
-  const h = new TextEncoder().encode(host);
-  const connect = new Uint8Array(3 + h.length);
-  connect[0] = 1;
-  new DataView(connect.buffer).setUint16(1, port, true);
-  connect.set(h, 3);
-  ws.send(packet(1, 1, connect));
-  const data = pattern(chunk);
-  const t0 = performance.now();
-  const done = new Promise<void>((ok) => (onData = () => got >= total && ok()));
-  for (let sent = 0; sent < total; ) {
-    while (credit === 0 || ws.bufferedAmount > WS_DEFAULTS.writeHighWaterBytes)
-      await new Promise<void>((ok) => {
-        onCredit = ok;
-        setTimeout(ok, 2);
-      });
-    const n = Math.min(chunk, total - sent);
-    ws.send(packet(2, 1, data.subarray(0, n)));
-    credit--;
-    sent += n;
-  }
-  await done;
-  const ms = performance.now() - t0;
-  ws.close();
-  return ms;
-}
+const rawWispEcho = (relayUrl: string, dest: string, total: number, chunk: number) =>
+  rawWispEchoWith((url, protocols) => new WebSocket(url, protocols), relayUrl, dest, total, chunk);
 
 async function rawPingPong(url: string, n: number) {
   const ws = await openWs(url);
@@ -336,31 +277,20 @@ async function countCopies<T>(f: () => Promise<T>) {
 export async function runBenchmarks(o: BenchOptions) {
   await initBench({ module_or_path: new URL("../pkg/runtime_wasm_bench_bg.wasm", import.meta.url) });
   registerNetBindings({ dns: { servers: [o.peers.doh] }, relay: { url: o.peers.wispV2 } });
-  const echo = o.peers.wsEcho;
+  const nodeEcho = o.peers.wsEcho; // the Node echo: its ?flood= mode (section 7)
   const total = o.mib * MiB;
   const out: any = { options: { mib: o.mib, reps: o.reps, pings: o.pings, cycles: o.cycles, dohIterations: o.dohIterations } };
 
+  if (!o.peers.nativeWs || !o.peers.nativeHttp) throw new Error("the native peer (servers/native-peer) is required");
+  const nw = o.peers.nativeWs;
+  const nativeEcho = `${nw}/echo`;
+
   // Warm-up (JIT, connection setup paths) so the first measured rep is not an outlier.
-  await rawEcho(echo, MiB, 64 * 1024);
-  await rs.rustEcho(echo, MiB, 64 * 1024);
-  await rs.glooEcho(echo, MiB, 64 * 1024);
-  await rawFetch(`${o.peers.http}/bytes?n=${MiB}&seed=2`);
-  await rs.rustHttpGet(`${o.peers.http}/bytes?n=${MiB}&seed=2`);
+  await rawEcho(nativeEcho, MiB, 64 * 1024);
+  await rs.rustEcho(nativeEcho, MiB, 64 * 1024);
+  await rs.glooEcho(nativeEcho, MiB, 64 * 1024);
 
-  // 1. Echo throughput, 16 KiB and 64 KiB writes: raw / Rust / gloo-net, interleaved.
-  out.echo = {};
-  for (const chunk of [16 * 1024, 64 * 1024]) {
-    const runs: Record<string, number[]> = { raw: [], rust: [], gloo: [] };
-    for (let r = 0; r < o.reps; r++) {
-      runs.raw.push(mbps(total, await rawEcho(echo, total, chunk)));
-      runs.rust.push(mbps(total, await rs.rustEcho(echo, total, chunk)));
-      runs.gloo.push(mbps(total, await rs.glooEcho(echo, total, chunk)));
-      log(`echo ${chunk / 1024} KiB rep ${r + 1}: raw ${runs.raw[r].toFixed(0)} MiB/s, rust ${runs.rust[r].toFixed(0)}, gloo ${runs.gloo[r].toFixed(0)}`);
-    }
-    out.echo[`${chunk / 1024}KiB`] = { raw: median(runs.raw), rust: median(runs.rust), gloo: median(runs.gloo), runs };
-  }
-
-  // 1b. Echo through the Wisp relay (wisp-js) to a TCP echo, 64 KiB
+  // 1. Echo through the Wisp relay (wisp-js) to a TCP echo, 64 KiB
   //     packets: Dial("tcp") against a raw WebSocket doing Wisp by hand.
   {
     const chunk = 64 * 1024;
@@ -375,44 +305,36 @@ export async function runBenchmarks(o: BenchOptions) {
     out.relayEcho = { raw: median(runs.raw), rust: median(runs.rust), runs };
   }
 
-  // 2. One-byte round trips.
+  // 2. One-byte round trips against the native echo, ten interleaved
+  //    rounds so drift (JIT, GC, the machine) hits every series alike. Each
+  //    transport against its own raw API: "classic" against WebSocket's
+  //    onmessage, "stream" against WebSocketStream's reader; the Rust API
+  //    and the extern path a VM uses, on both.
   {
-    // The default transport (WebSocketStream in Chromium) and the classic
-    // WebSocket one, which the raw baseline uses.
-    const raw: number[] = [];
-    const rust: number[] = [];
-    const classic: number[] = [];
-    const rawStream: number[] = [];
-    // Ten interleaved rounds, so drift (JIT, GC, the machine) hits all alike.
     const rounds = 10;
-    const half = Math.max(1, Math.floor(o.pings / rounds));
-    for (let r = 0; r < rounds; r++) {
-      raw.push(...(await rawPingPong(echo, half)));
-      rawStream.push(...(await rawStreamPingPong(echo, half)));
-      rust.push(...Array.from(await rs.rustPingPong(echo, half)));
-      registerNetBindings({ ws: { transport: "classic" } });
-      classic.push(...Array.from(await rs.rustPingPong(echo, half)));
-      registerNetBindings({ ws: { transport: "auto" } });
-    }
-    const stats = (xs: number[]) => ({ p50: pct(xs, 50), p99: pct(xs, 99) });
-    out.pingPong = { raw: stats(raw), rawStream: stats(rawStream), rust: stats(rust), rustClassic: stats(classic), samples: raw.length };
+    const per = Math.max(1, Math.floor(o.pings / rounds));
+    const on = async (transport: "classic" | "stream", f: () => Promise<Float64Array>) => {
+      registerNetBindings({ ws: { transport } });
+      try {
+        return Array.from(await f());
+      } finally {
+        registerNetBindings({ ws: { transport: "auto" } });
+      }
+    };
+    const series: Record<string, () => Promise<number[]>> = {
+      rawClassic: () => rawPingPong(nativeEcho, per),
+      rustClassic: () => on("classic", () => rs.rustPingPong(nativeEcho, per)),
+      externClassic: () => on("classic", () => rs.externPingPong(nativeEcho, per)),
+      rawStream: () => rawStreamPingPong(nativeEcho, per),
+      rustStream: () => on("stream", () => rs.rustPingPong(nativeEcho, per)),
+      externStream: () => on("stream", () => rs.externPingPong(nativeEcho, per)),
+    };
+    for (const f of Object.values(series)) await f(); // warm-up
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(series).map((k) => [k, []]));
+    for (let r = 0; r < rounds; r++) for (const [k, f] of Object.entries(series)) times[k].push(...(await f()));
+    out.pingPong = Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, { p50: pct(xs, 50), p99: pct(xs, 99), n: xs.length }]));
     const p = out.pingPong;
-    log(`ping-pong p50 raw ${p.raw.p50.toFixed(3)} ms, raw WebSocketStream ${p.rawStream.p50?.toFixed(3)}, rust ${p.rust.p50.toFixed(3)}, rust classic ${p.rustClassic.p50.toFixed(3)}`);
-  }
-
-  // 3. http.Get streaming a large body vs a raw fetch reader loop.
-  {
-    const url = `${o.peers.http}/bytes?n=${total}&seed=3`;
-    const runs: Record<string, number[]> = { raw: [], rust: [] };
-    for (let r = 0; r < o.reps; r++) {
-      const [rawMs, rawBytes] = await rawFetch(url);
-      const [rustMs, rustBytes] = Array.from(await rs.rustHttpGet(url));
-      if (rawBytes !== total || rustBytes !== total) throw new Error(`http: got ${rawBytes} / ${rustBytes} bytes`);
-      runs.raw.push(mbps(total, rawMs));
-      runs.rust.push(mbps(total, rustMs));
-      log(`http rep ${r + 1}: raw ${runs.raw[r].toFixed(0)} MiB/s, rust ${runs.rust[r].toFixed(0)}`);
-    }
-    out.http = { raw: median(runs.raw), rust: median(runs.rust), runs };
+    log(`ping-pong p50/p99 ms: ${Object.keys(series).map((k) => `${k} ${p[k].p50.toFixed(3)}/${p[k].p99.toFixed(3)}`).join(", ")}`);
   }
 
   // 4. DoH: cost of a cached lookup; queries an uncached one sends.
@@ -425,12 +347,12 @@ export async function runBenchmarks(o: BenchOptions) {
   // 5. Copies per byte across the JS/wasm boundary (a counting run, untimed).
   {
     const n = 4 * MiB;
-    const wsStream = await countCopies(() => rs.rustEcho(echo, n, 64 * 1024));
+    const wsStream = await countCopies(() => rs.rustEcho(nativeEcho, n, 64 * 1024));
     registerNetBindings({ ws: { transport: "classic" } });
-    const wsClassic = await countCopies(() => rs.rustEcho(echo, n, 64 * 1024));
+    const wsClassic = await countCopies(() => rs.rustEcho(nativeEcho, n, 64 * 1024));
     registerNetBindings({ ws: { transport: "auto" } });
-    const http = await countCopies(() => rs.rustHttpGet(`${o.peers.http}/bytes?n=${n}&seed=4`));
-    const ext = await countCopies(() => rs.rustExternEcho(echo, n, 64 * 1024));
+    const http = await countCopies(() => rs.rustHttpGet(`${o.peers.nativeHttp}/bytes?n=${n}`));
+    const ext = await countCopies(() => rs.rustExternEcho(nativeEcho, n, 64 * 1024));
     out.copies = {
       wsWrite: { stream: wsStream.slice / n, classic: wsClassic.slice / n },
       wsRead: { stream: wsStream.set / n, classic: wsClassic.set / n },
@@ -443,11 +365,11 @@ export async function runBenchmarks(o: BenchOptions) {
 
   // 6. Leaks: handle tables back to zero, JS heap growth after GC.
   {
-    await rs.rustDialCloseCycles(echo, 50); // warm up
+    await rs.rustDialCloseCycles(nativeEcho, 50); // warm up
     await rs.rustHttpGetCycles(`${o.peers.http}/hello`, 50);
     const heap0 = heap();
     const wasm0 = rs.wasmMemoryBytes();
-    const [dialMs, openConns] = Array.from(await rs.rustDialCloseCycles(echo, o.cycles));
+    const [dialMs, openConns] = Array.from(await rs.rustDialCloseCycles(nativeEcho, o.cycles));
     log(`${o.cycles} dial/close cycles in ${dialMs.toFixed(0)} ms; open conns ${openConns}`);
     const heap1 = heap();
     const [getMs, openRequests] = Array.from(await rs.rustHttpGetCycles(`${o.peers.http}/hello`, o.cycles));
@@ -486,7 +408,7 @@ export async function runBenchmarks(o: BenchOptions) {
     };
     // The raw API under the same flood: how much of the stall is the browser's.
     const rawStall = await stallWhile(async () => {
-      const ws = await openWs(`${echo}?flood=${n}`);
+      const ws = await openWs(`${nodeEcho}?flood=${n}`);
       let got = 0;
       await new Promise<void>((done) => {
         ws.onmessage = (e) => {
@@ -497,10 +419,13 @@ export async function runBenchmarks(o: BenchOptions) {
       ws.close();
     });
     out.flood = { messages: n, bound: WS_DEFAULTS.readLimitBytes, rawMaxStallMs: rawStall };
+    // The table wakes a waiting read through a registered callback (js/wake.ts), as wasm does.
+    let wakeReader = () => {};
+    const waker: number = g._netSetWaker(() => wakeReader());
     for (const transport of ["classic", "stream"] as const) {
       registerNetBindings({ ws: { transport } });
       const heap0 = heap();
-      const h = g._netConnDialWs(`${echo}?flood=${n}`, 0);
+      const h = g._netConnDialWs(`${nodeEcho}?flood=${n}`, 0);
       await g._netConnOpened(h);
       let peak = 0;
       let arrivedMs = 0;
@@ -518,7 +443,7 @@ export async function runBenchmarks(o: BenchOptions) {
           const t1 = performance.now();
           while (got < n) {
             const k = g._netConnRead(h, dest);
-            if (k < 0) await g._netConnReady(h);
+            if (k < 0) await new Promise<void>((woken) => ((wakeReader = woken), g._netConnReady(h, waker * 2 ** 32)));
             else got += k;
           }
           drainMs = performance.now() - t1;
@@ -543,12 +468,10 @@ export async function runBenchmarks(o: BenchOptions) {
   //    bottleneck: bench/run.mjs prints its ceiling from a native client),
   //    64 KiB messages: the Rust Conn (Rust API and the extern path a VM
   //    uses), raw WebSocket, raw WebSocketStream and gloo-net, interleaved.
-  if (o.peers.nativeWs) {
-    const nw = o.peers.nativeWs;
+  {
     const chunk = 64 * 1024;
     const src = `${nw}/source?size=${chunk}&total=${total}`;
     const sink = `${nw}/sink?total=${total}`;
-    const echoN = `${nw}/echo`;
     const variants: Record<string, Record<string, () => Promise<number>>> = {
       receive: {
         raw: () => rawReceive(src, total),
@@ -565,11 +488,11 @@ export async function runBenchmarks(o: BenchOptions) {
         gloo: () => rs.glooSend(sink, total, chunk),
       },
       echo: {
-        raw: () => rawEcho(echoN, total, chunk),
-        rawStream: () => rawStreamEcho(echoN, total, chunk),
-        rust: () => rs.rustEcho(echoN, total, chunk),
-        extern: () => rs.rustExternEcho(echoN, total, chunk),
-        gloo: () => rs.glooEcho(echoN, total, chunk),
+        raw: () => rawEcho(nativeEcho, total, chunk),
+        rawStream: () => rawStreamEcho(nativeEcho, total, chunk),
+        rust: () => rs.rustEcho(nativeEcho, total, chunk),
+        extern: () => rs.rustExternEcho(nativeEcho, total, chunk),
+        gloo: () => rs.glooEcho(nativeEcho, total, chunk),
       },
     };
     out.directions = {};
@@ -603,8 +526,8 @@ export async function runBenchmarks(o: BenchOptions) {
     out.load = {};
     for (const conns of [1, 16, 128]) {
       const rounds = Math.max(10, Math.floor(o.pings / conns));
-      const [rawMs, bytes, rawP50, rawP99] = await rawConcurrentEcho(echoN, conns, rounds, 1024);
-      const [rustMs, , rustP50, rustP99] = Array.from(await rs.rustConcurrentEcho(echoN, conns, rounds, 1024));
+      const [rawMs, bytes, rawP50, rawP99] = await rawConcurrentEcho(nativeEcho, conns, rounds, 1024);
+      const [rustMs, , rustP50, rustP99] = Array.from(await rs.rustConcurrentEcho(nativeEcho, conns, rounds, 1024));
       out.load[conns] = {
         rounds,
         raw: { mibs: mbps(bytes, rawMs), p50: rawP50, p99: rawP99 },

@@ -2643,6 +2643,29 @@ function opError(op, net, addr, err) {
   return addr === void 0 ? { code: "op", op, net, err } : { code: "op", op, net, addr, err };
 }
 
+// js/wake.ts
+var ID_UNIT = 2 ** 32;
+var wakers = [];
+function setWaker(f) {
+  if (typeof f !== "function") throw new TypeError("_netSetWaker: expected a function");
+  wakers.push(f);
+  return wakers.length - 1;
+}
+function wake(token) {
+  const f = wakers[Math.floor(token / ID_UNIT)];
+  try {
+    f?.(token);
+  } catch {
+  }
+}
+function wakeAll(tokens) {
+  for (const t of tokens) wake(t);
+}
+function checkToken(token) {
+  if (!Number.isSafeInteger(token) || token < 0) throw new TypeError(`invalid wait token ${token}`);
+  return token;
+}
+
 // js/http.ts
 var HTTP_DEFAULTS = {
   streamUploads: "auto",
@@ -2788,6 +2811,7 @@ var HttpRequest = class {
   ended = false;
   readError;
   readers = [];
+  // wake tokens (js/wake.ts)
   pulling = false;
   // Streamed uploads.
   uploadChunks = [];
@@ -2983,18 +3007,16 @@ var HttpRequest = class {
     if (this.readError) throw this.readError;
     return -1;
   }
-  /** Settles when a read would not return -1 (any number of waiters). */
-  ready() {
-    const w = waiter();
-    this.readers.push(w);
+  /** Wakes `token` when a read would not return -1 (any number of waiters). */
+  ready(token) {
+    this.readers.push(checkToken(token));
     this.pull();
-    return w.promise;
   }
   wakeReaders() {
-    if (this.disposed) return;
+    if (this.disposed || this.readers.length === 0) return;
     const rs = this.readers;
     this.readers = [];
-    for (const r of rs) r.resolve();
+    wakeAll(rs);
   }
   /** Reads the next chunk from the stream (one read in flight at most). */
   pull() {
@@ -3021,9 +3043,9 @@ var HttpRequest = class {
     this.phase = "done";
     clearTimeout(this.timer);
   }
-  /** Forgets a waiter whose caller went away (never settles it). */
-  forget(p) {
-    this.readers = this.readers.filter((r) => r.promise !== p);
+  /** Forgets a waiter whose caller went away (never settles or wakes it). */
+  forget(key) {
+    this.readers = this.readers.filter((t) => t !== key);
   }
   /** Drops the request without settling anything (its owner, a trapped
    *  wasm instance, is gone): the fetch is aborted, no waiter is called. */
@@ -3068,9 +3090,10 @@ function createHttpBindings(options2, gate2 = OPEN_GATE) {
     _netHttpUploadClose: (h) => get(h).uploadClose(),
     /** Body bytes copied into dest, or -1: nothing queued (wait with _netHttpReady). Throws eof / errors. */
     _netHttpRead: (h, dest) => get(h).read(dest),
-    /** Settles when a read would not return -1. */
-    _netHttpReady: (h) => get(h).ready(),
-    _netHttpForget: (h, p) => table.get(h)?.forget(p),
+    /** Wakes `token` (js/wake.ts) when a read would not return -1. */
+    _netHttpReady: (h, token) => get(h).ready(token),
+    /** Drops a read's wait (its token) without waking it. */
+    _netHttpForget: (h, key) => table.get(h)?.forget(key),
     /** Context cancellation: everything in flight fails with "context canceled". */
     _netHttpCancel: (h) => table.get(h)?.abort(),
     _netHttpRelease: (h) => table.get(h)?.release(),
@@ -3327,8 +3350,9 @@ var Side = class {
     clearTimeout(this.timer);
     return this.list.splice(0);
   }
-  forget(p) {
-    this.list = this.list.filter((w) => w.promise !== p);
+  /** Drops the waiters `is` picks, settling none. */
+  forget(is) {
+    this.list = this.list.filter((w) => !is(w));
     if (this.list.length === 0) clearTimeout(this.timer);
   }
   arm() {
@@ -3340,7 +3364,8 @@ var Side = class {
   }
 };
 var Waiting = class {
-  readers = new Side((rs) => rs.forEach((r) => r.resolve()));
+  /** Wake tokens of the reads waiting (js/wake.ts). */
+  readers = new Side(wakeAll);
   writers;
   constructor(expireWrite) {
     this.writers = new Side((ws) => ws.forEach(expireWrite));
@@ -3350,9 +3375,14 @@ var Waiting = class {
     if (which & 1) this.readers.setDeadline(at);
     if (which & 2) this.writers.setDeadline(at);
   }
-  forget(p) {
-    this.readers.forget(p);
-    this.writers.forget(p);
+  /** Waits for a read (`token`: js/wake.ts). */
+  ready(token) {
+    this.readers.add(checkToken(token));
+  }
+  /** Drops a waiter whose caller went away: a read's token or a write's Promise. */
+  forget(key) {
+    this.readers.forget((t) => t === key);
+    this.writers.forget((w) => w.promise === key);
   }
   /** Go's Close: readers wake (their next call finds the handle gone),
    *  writers get `failWrite`; `release` runs between taking and settling. */
@@ -3360,7 +3390,7 @@ var Waiting = class {
     const readers = this.readers.take();
     const writers = this.writers.take();
     release();
-    for (const r of readers) r.resolve();
+    wakeAll(readers);
     for (const w of writers) failWrite(w);
   }
   /** Drops every waiter, settling none. */
@@ -3518,11 +3548,9 @@ var Conn = class {
     if (this.end) throw this.end.err ?? EOF;
     return -1;
   }
-  /** Settles when a read would not return -1: data, the end, the read deadline, Close. */
-  ready() {
-    const w = waiter2({});
-    this.readers.add(w);
-    return w.promise;
+  /** Wakes `token` when a read would not return -1: data, the end, the read deadline, Close. */
+  ready(token) {
+    this.waiting.ready(token);
   }
   take(dest) {
     let n = 0;
@@ -3551,7 +3579,7 @@ var Conn = class {
   }
   /** Wakes every waiting reader when a read would not return -1. */
   pumpReads() {
-    if (this.queued > 0 || this.end) for (const r of this.readers.take()) r.resolve();
+    if ((this.queued > 0 || this.end) && this.readers.list.length > 0) wakeAll(this.readers.take());
   }
   // ---- writing -----------------------------------------------------------
   write(data) {
@@ -3605,8 +3633,8 @@ var Conn = class {
     this.waiting.setDeadline(which, at);
   }
   /** Forgets a waiting operation without settling it (its caller went away). */
-  forget(p) {
-    this.waiting.forget(p);
+  forget(key) {
+    this.waiting.forget(key);
   }
   /** Go's Close: pending operations fail with ErrClosed (a waiting reader
    *  wakes, and its next read finds the handle gone). */
@@ -3669,12 +3697,13 @@ function createConnBindings(options2, gate2 = OPEN_GATE) {
     _netConnOpened: (h) => get(h).openedPromise(),
     /** Bytes copied into dest, or -1: nothing queued (wait with _netConnReady). Throws eof / errors. */
     _netConnRead: (h, dest) => get(h).read(dest),
-    /** Settles when a read would not return -1. */
-    _netConnReady: (h) => get(h).ready(),
+    /** Wakes `token` (js/wake.ts) when a read would not return -1. */
+    _netConnReady: (h, token) => get(h).ready(token),
     _netConnWrite: (h, data) => get(h).write(data),
     /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
     _netConnSetDeadline: (h, which, at) => get(h).setDeadline(which, at),
-    _netConnForget: (h, p) => table.get(h)?.forget(p),
+    /** Drops a waiter (a Ready token, a write's Promise) without settling it. */
+    _netConnForget: (h, key) => table.get(h)?.forget(key),
     _netConnClose: (h) => get(h).close(),
     /** Abandons a dial or a dropped Conn: frees the handle, settles nothing. */
     _netConnRelease: (h) => table.get(h)?.dispose(),
@@ -4183,10 +4212,9 @@ var PacketConn = class {
     dest.set(n === d.data.length ? d.data : d.data.subarray(0, n));
     return [n, d.from];
   }
-  ready() {
-    const w = waiter2({});
-    this.readers.add(w);
-    return w.promise;
+  /** Wakes `token` (js/wake.ts) when a ReadFrom would not return -1. */
+  ready(token) {
+    this.waiting.ready(token);
   }
   writeTo(data, host, port) {
     if (this.writers.expired()) throw TIMEOUT;
@@ -4246,7 +4274,7 @@ var PacketConn = class {
     if (this.queuedCost + cost > this.ws.readLimitBytes) return void this.dropped++;
     this.queuedCost += cost;
     this.queue.push({ data: b, from: from2 });
-    for (const r of this.readers.take()) r.resolve();
+    wakeAll(this.readers.take());
   }
   /** The relay closed a destination's stream (or the relay socket went). */
   onEnd(d, reason, err) {
@@ -4256,7 +4284,7 @@ var PacketConn = class {
     this.counted.streams--;
     const e = err ?? closeReasonError(reason, !d.open) ?? other3("the relay closed the UDP stream (Wisp CLOSE 0x02)");
     for (const w of this.writers.list.filter((w2) => w2.dest === d)) {
-      this.writers.forget(w.promise);
+      this.writers.forget((x) => x === w);
       w.reject(e);
     }
     if (this.dests.get(d.key) === d) {
@@ -4265,7 +4293,7 @@ var PacketConn = class {
     }
     if (err) {
       this.lost = err;
-      for (const r of this.readers.take()) r.resolve();
+      wakeAll(this.readers.take());
     }
   }
   closeDest(d) {
@@ -4276,7 +4304,7 @@ var PacketConn = class {
     d.stream = void 0;
     this.counted.streams--;
     for (const w of this.writers.list.filter((w2) => w2.dest === d)) {
-      this.writers.forget(w.promise);
+      this.writers.forget((x) => x === w);
       w.reject(other3("the destination's relay stream was closed to make room for another (maxUdpDestinations)"));
     }
   }
@@ -4297,8 +4325,8 @@ var PacketConn = class {
   setDeadline(which, at) {
     this.waiting.setDeadline(which, at);
   }
-  forget(p) {
-    this.waiting.forget(p);
+  forget(key) {
+    this.waiting.forget(key);
   }
   close() {
     this.waiting.close(
@@ -4375,11 +4403,11 @@ function createRelayBindings(relay, ws, addConn2, gate2 = OPEN_GATE) {
     },
     /** One datagram into dest: [n, from], or -1 when none is queued. */
     _netUdpReadFrom: (h, dest) => get(h).readFrom(dest),
-    _netUdpReady: (h) => get(h).ready(),
+    _netUdpReady: (h, token) => get(h).ready(token),
     /** The count (all of data: one datagram), or a Promise of it. */
     _netUdpWriteTo: (h, data, host, port) => get(h).writeTo(data, host, port),
     _netUdpSetDeadline: (h, which, at) => get(h).setDeadline(which, at),
-    _netUdpForget: (h, p) => udp.get(h)?.forget(p),
+    _netUdpForget: (h, key) => udp.get(h)?.forget(key),
     _netUdpClose: (h) => get(h).close(),
     _netUdpRelease: (h) => udp.get(h)?.dispose(),
     _netUdpCount: () => udp.size,
@@ -4421,6 +4449,8 @@ var bindings = {
   ...createRelayBindings(() => options.relay, () => options.ws, addConn, gate),
   ...createDnsBindings(() => options.dns, gate),
   ...createHttpBindings(() => options.http, gate),
+  /** Registers a wasm instance's wake callback (js/wake.ts); returns its id. */
+  _netSetWaker: setWaker,
   /** A panic is about to trap: the handles of this instance die with it. */
   _netPanic(message) {
     panicMessage = message;

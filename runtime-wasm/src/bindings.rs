@@ -16,13 +16,19 @@ extern "C" {
     #[wasm_bindgen(js_name = _netPanic, catch)]
     pub fn net_panic(message: &str) -> Result<(), JsValue>;
 
+    // ---- Wakes (js/wake.ts, src/wake.rs) ----
+    /// Registers the instance's wake callback, once; returns its id.
+    #[wasm_bindgen(js_name = _netSetWaker, catch)]
+    pub fn set_waker(f: &js_sys::Function) -> Result<u32, JsValue>;
+
     // ---- Conn table (js/conn.ts): WebSocket Conns and relay streams ----
     // The table protocol, shared with the HTTP and UDP tables: `*Read(h, dest)`
     // copies queued bytes into dest and returns the count, or -1 when
-    // nothing is queued; `*Ready(h)` is a Promise that settles when a read
-    // would not return -1; the end of a stream is a thrown `{code: "eof"}`,
-    // a stale handle a thrown `{code: "closed"}`; `*Forget(h, promise)`
-    // drops a waiter without settling it; `*Release(h)` frees a handle
+    // nothing is queued; `*Ready(h, token)` calls the waker with `token`
+    // when a read would not return -1 (src/wake.rs); the end of a stream is
+    // a thrown `{code: "eof"}`, a stale handle a thrown `{code: "closed"}`;
+    // `*Forget(h, key)` drops a waiter (a Ready token, or a Promise a call
+    // returned) without settling or waking it; `*Release(h)` frees a handle
     // without settling anything.
     #[wasm_bindgen(js_name = _netConnDialWs, catch)]
     pub fn conn_dial_ws(url: &str, timeout_ms: f64) -> Result<u32, JsValue>;
@@ -36,7 +42,7 @@ extern "C" {
     #[wasm_bindgen(js_name = _netConnRead, catch)]
     pub fn conn_read(h: u32, dest: &Uint8Array) -> Result<i32, JsValue>;
     #[wasm_bindgen(js_name = _netConnReady, catch)]
-    pub fn conn_ready(h: u32) -> Result<Promise, JsValue>;
+    pub fn conn_ready(h: u32, token: f64) -> Result<(), JsValue>;
     /// The byte count, or a Promise of it. `data` may be a view into wasm
     /// memory, valid only during the call: JS copies what it cannot send at once.
     #[wasm_bindgen(js_name = _netConnWrite, catch)]
@@ -44,7 +50,7 @@ extern "C" {
     #[wasm_bindgen(js_name = _netConnSetDeadline, catch)]
     pub fn conn_set_deadline(h: u32, which: u32, at_ms: f64) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netConnForget, catch)]
-    pub fn conn_forget(h: u32, pending: &Promise) -> Result<(), JsValue>;
+    pub fn conn_forget(h: u32, key: &JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netConnClose, catch)]
     pub fn conn_close(h: u32) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netConnRelease, catch)]
@@ -60,14 +66,14 @@ extern "C" {
     #[wasm_bindgen(js_name = _netUdpReadFrom, catch)]
     pub fn udp_read_from(h: u32, dest: &Uint8Array) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = _netUdpReady, catch)]
-    pub fn udp_ready(h: u32) -> Result<Promise, JsValue>;
+    pub fn udp_ready(h: u32, token: f64) -> Result<(), JsValue>;
     /// The count, or a Promise of it; JS copies what it keeps.
     #[wasm_bindgen(js_name = _netUdpWriteTo, catch)]
     pub fn udp_write_to(h: u32, data: &Uint8Array, host: &str, port: u16) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = _netUdpSetDeadline, catch)]
     pub fn udp_set_deadline(h: u32, which: u32, at_ms: f64) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netUdpForget, catch)]
-    pub fn udp_forget(h: u32, pending: &Promise) -> Result<(), JsValue>;
+    pub fn udp_forget(h: u32, key: &JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netUdpClose, catch)]
     pub fn udp_close(h: u32) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netUdpRelease, catch)]
@@ -114,9 +120,9 @@ extern "C" {
     #[wasm_bindgen(js_name = _netHttpRead, catch)]
     pub fn http_read(h: u32, dest: &Uint8Array) -> Result<i32, JsValue>;
     #[wasm_bindgen(js_name = _netHttpReady, catch)]
-    pub fn http_ready(h: u32) -> Result<Promise, JsValue>;
+    pub fn http_ready(h: u32, token: f64) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = _netHttpForget, catch)]
-    pub fn http_forget(h: u32, pending: &Promise) -> Result<(), JsValue>;
+    pub fn http_forget(h: u32, key: &JsValue) -> Result<(), JsValue>;
     /// Go's context cancellation: everything in flight fails with "context canceled".
     #[wasm_bindgen(js_name = _netHttpCancel, catch)]
     pub fn http_cancel(h: u32) -> Result<(), JsValue>;

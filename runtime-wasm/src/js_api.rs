@@ -349,7 +349,7 @@ pub fn extern_list() -> JsValue {
 }
 
 /// Live handles, for leak checks: pending extern calls, Conns and requests
-/// held by externs, and the JS tables underneath.
+/// held by externs, the JS tables underneath, and reads waiting on them.
 #[wasm_bindgen(js_name = externCounts)]
 pub fn extern_counts() -> JsValue {
     #[derive(Serialize)]
@@ -360,6 +360,8 @@ pub fn extern_counts() -> JsValue {
         requests: usize,
         js_conns: u32,
         js_requests: u32,
+        /// Reads waiting on a table (src/wake.rs slots in use).
+        waits: usize,
     }
     to_js(&Counts {
         pending: externs::pending_count(),
@@ -367,5 +369,6 @@ pub fn extern_counts() -> JsValue {
         requests: crate::http::extern_request_count(),
         js_conns: net::open_conn_count().unwrap_or(0),
         js_requests: crate::http::open_request_count().unwrap_or(0),
+        waits: crate::wake::waiting(),
     })
 }

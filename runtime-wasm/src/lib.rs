@@ -53,3 +53,5 @@ mod pending;
 mod read;
 #[cfg(target_arch = "wasm32")]
 pub mod trap;
+#[cfg(target_arch = "wasm32")]
+mod wake;

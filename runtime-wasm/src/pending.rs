@@ -1,7 +1,8 @@
-//! Waiting on a JS table's Promise from Rust, cancellably. Used by the
-//! WebSocket Conn table and the HTTP request table alike: dropping a
-//! `Pending` before it settles tells the table (through `forget`) to drop
-//! the waiter without settling it, so no dropped closure is ever called.
+//! Waiting on a JS table's Promise from Rust, cancellably: writes that wait
+//! for room, dials, response heads. (Reads wait through `crate::wake`,
+//! without a Promise.) Dropping a `Pending` before it settles tells the
+//! table (through `forget`) to drop the waiter without settling it, so no
+//! dropped closure is ever called.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -12,8 +13,7 @@ use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// The table's "forget this waiter" binding: `(handle, promise)`.
-pub type Forget = fn(u32, &Promise) -> Result<(), JsValue>;
+pub use crate::wake::Forget;
 
 pub struct Pending {
     handle: u32,

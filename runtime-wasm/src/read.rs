@@ -5,23 +5,23 @@
 //! again. Bytes are copied once, by JS, from the browser's chunk into the
 //! destination (a view of the caller's buffer); nothing is kept in Rust
 //! between reads, so there is no leftover buffer and a dropped wait loses
-//! nothing.
+//! nothing. Waiting is `crate::wake` (a token the table wakes; no Promise).
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use js_sys::{Promise, Uint8Array};
+use js_sys::Uint8Array;
 use wasm_bindgen::JsValue;
 
 use crate::bindings as js;
-use crate::pending::{Forget, Pending};
+use crate::wake::{Forget, Ready, Register};
 
 /// A JS handle table's read side (see the protocol in `bindings.rs`).
 pub struct Table {
     read: fn(u32, &Uint8Array) -> Result<i32, JsValue>,
-    ready: fn(u32) -> Result<Promise, JsValue>,
+    ready: Register,
     forget: Forget,
 }
 
@@ -57,8 +57,8 @@ impl Table {
 
     /// Resolves when a read would not find the queue empty (data, the end,
     /// a deadline, Close). Dropping it makes the table forget the waiter.
-    pub fn ready(&self, h: u32) -> Result<Pending, JsValue> {
-        Ok(Pending::new(h, (self.ready)(h)?, self.forget))
+    pub fn ready(&self, h: u32) -> Result<Ready, JsValue> {
+        Ready::start(h, self.ready, self.forget)
     }
 
     /// Reads into `buf` as soon as bytes are there.
@@ -67,7 +67,7 @@ impl Table {
             if let Some(n) = self.try_read(h, &view_mut(buf))? {
                 return Ok(n);
             }
-            self.ready(h)?.await?;
+            self.ready(h)?.await;
         }
     }
 
@@ -76,7 +76,7 @@ impl Table {
     /// finds them passes.
     pub fn poll_read(
         &self,
-        slot: &RefCell<Option<Pending>>,
+        slot: &RefCell<Option<Ready>>,
         h: u32,
         cx: &mut Context<'_>,
         buf: &mut [u8],
@@ -84,9 +84,8 @@ impl Table {
         let mut slot = slot.borrow_mut();
         loop {
             if let Some(p) = slot.as_mut() {
-                let r = std::task::ready!(Pin::new(p).poll(cx));
+                std::task::ready!(Pin::new(p).poll(cx));
                 *slot = None;
-                r?;
             }
             if let Some(n) = self.try_read(h, &view_mut(buf))? {
                 return Poll::Ready(Ok(n));

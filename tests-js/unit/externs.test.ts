@@ -136,7 +136,7 @@ describe("the replay loop", () => {
     expect(header).toContain("X-Seen: yes");
     expect(new TextDecoder().decode(got)).toBe("from the gate");
     await wasm.callExtern("net/http.nativeReleaseClientRequest", [id]);
-    expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0 });
+    expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0, waits: 0 });
   });
 
   it("a JS VM's Uint8Array is filled in place by a read", async () => {
@@ -157,7 +157,7 @@ describe("the replay loop", () => {
     const [n, eof] = await wasm.callExtern("net/http.blocking_responseBodyRead", [id, small]);
     expect([n, eof]).toMatchObject([0, { code: "eof", message: "EOF", sentinel: "io.EOF" }]);
     await wasm.callExtern("net/http.nativeReleaseClientRequest", [id]);
-    expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0 });
+    expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0, waits: 0 });
   });
 
   it("externCancel abandons the call and aborts the fetch", async () => {
@@ -174,7 +174,7 @@ describe("the replay loop", () => {
     await wasm.externWait(token); // resolves at once: nothing is pending
     expect(() => wasm.externInvoke("net/http.nativeHttpsRequest", args, token)).toThrow(/cancelled/);
     await wasm.callExtern("net/http.nativeReleaseClientRequest", [id]);
-    expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0 });
+    expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0, waits: 0 });
   });
 
   it("nativeCancelClientRequest from another goroutine aborts the fetch in flight", async () => {
@@ -186,7 +186,7 @@ describe("the replay loop", () => {
     const out = (await done) as unknown[];
     expect(out[5]).toMatchObject({ code: "url", sentinel: "context.Canceled", message: 'Get "https://example.test/z": context canceled' });
     await wasm.callExtern("net/http.nativeReleaseClientRequest", [id]);
-    expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0 });
+    expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0, waits: 0 });
   });
 });
 
@@ -214,7 +214,7 @@ describe("a trap does not break the module", () => {
     );
     await expect(before).rejects.toBeInstanceOf(TrapError);
     // A fresh instance: nothing pending, calls work, and again after more traps.
-    expect(wasm.externCounts()).toMatchObject({ pending: 0 });
+    expect(wasm.externCounts()).toMatchObject({ pending: 0, waits: 0 });
     for (let i = 0; i < 300; i++) expect(() => wasm.debugPanic(`trap ${i}`)).toThrow(TrapError);
     const errs = (await wasm.callExtern("net.getNetErrors", [])) as { message: string }[];
     expect(errs[0].message).toBe("use of closed network connection");

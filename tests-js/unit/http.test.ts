@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions, type HttpRequestSpec } from "../../js/http.js";
 import type { NetError } from "../../js/errors.js";
 import { createGate, type NetPolicy } from "../../js/policy.js";
+import { waitReady } from "./waker.js";
 
 const URL_ = "http://api.test/x";
 
@@ -83,7 +84,7 @@ async function readWait(b: Bindings, h: number, n: number): Promise<number[]> {
   for (;;) {
     const got = rd(b, h, n);
     if (got) return got;
-    await b._netHttpReady(h);
+    await waitReady(b._netHttpReady, h).woken;
   }
 }
 /** Reads to the end: the bytes, having seen eof. */
@@ -216,12 +217,12 @@ describe("response", () => {
     const h = b._netHttpFetch(spec(), undefined);
     await b._netHttpResponse(h);
     expect(rd(b, h, 4)).toBeNull(); // nothing yet: must wait
-    const ready = b._netHttpReady(h);
+    const ready = waitReady(b._netHttpReady, h).woken;
     ctl.enqueue(new Uint8Array([1, 2, 3, 4, 5, 6]));
     await ready;
     expect(rd(b, h, 4)).toEqual([1, 2, 3, 4]);
     expect(rd(b, h, 100)).toEqual([5, 6]); // the rest of the chunk, at once
-    const end = b._netHttpReady(h);
+    const end = waitReady(b._netHttpReady, h).woken;
     ctl.close();
     await end;
     expect(thrown(() => rd(b, h, 100))).toEqual({ code: "eof" });
@@ -236,10 +237,10 @@ describe("response", () => {
     const b = bindings();
     const h = b._netHttpFetch(spec(), undefined);
     await b._netHttpResponse(h);
-    const p = b._netHttpReady(h);
-    b._netHttpForget(h, p);
+    const w = waitReady(b._netHttpReady, h);
+    b._netHttpForget(h, w.token);
     let settled = false;
-    p.then(() => (settled = true));
+    w.woken.then(() => (settled = true));
     const r1 = readWait(b, h, 1);
     const r2 = readWait(b, h, 1);
     ctl.enqueue(new Uint8Array([7, 8]));
@@ -483,7 +484,7 @@ describe("the host's policy", () => {
     body.ctl.enqueue(new Uint8Array(60));
     expect((await readWait(b, h, 1000)).length).toBe(60);
     body.ctl.enqueue(new Uint8Array(60));
-    await b._netHttpReady(h);
+    await waitReady(b._netHttpReady, h).woken;
     expect(() => rd(b, h, 1000)).toThrow(expect.objectContaining({ message: expect.stringContaining("larger than 99 bytes") }));
     expect(() => rd(b, h, 1000)).toThrow(expect.objectContaining({ message: expect.stringContaining("larger than 99 bytes") }));
     // A streamed read (not whole) has no such cap: the reader bounds itself.

@@ -10,6 +10,7 @@ import { WS_DEFAULTS, type WsOptions } from "../../js/ws.js";
 import { closeReasonError, decodeInfo, encodePassword, PACKET, REASON } from "../../js/wisp.js";
 import { createGate } from "../../js/policy.js";
 import { unicodeStrings } from "./unicode.js";
+import { waitReady } from "./waker.js";
 
 class MockRelay {
   static readonly CONNECTING = 0;
@@ -330,7 +331,7 @@ describe("streams", () => {
 
   it("the relay socket dropping fails every stream and the next dial opens a new socket", async () => {
     const a = await openStream();
-    const ready = conn._netConnReady(a.h);
+    const ready = waitReady(conn._netConnReady, a.h).woken;
     a.r.dropped();
     await ready;
     expect(() => rd(a.h)).toThrow(expect.objectContaining({ message: expect.stringContaining("relay connection lost") }));
@@ -496,7 +497,7 @@ describe("UDP", () => {
 
   it("read deadlines, message size and Close", async () => {
     const h = await listen();
-    const ready = net._netUdpReady(h);
+    const ready = waitReady(net._netUdpReady, h).woken;
     net._netUdpSetDeadline(h, 1, Date.now() + 100);
     await vi.advanceTimersByTimeAsync(100);
     await ready;
@@ -512,7 +513,7 @@ describe("UDP", () => {
     const h = await listen();
     quiet(net._netUdpWriteTo(h, Uint8Array.of(1), "10.0.0.1", 1));
     MockRelay.last.v1();
-    const ready = net._netUdpReady(h);
+    const ready = waitReady(net._netUdpReady, h).woken;
     MockRelay.last.dropped();
     await ready;
     expect(() => net._netUdpReadFrom(h, new Uint8Array(4))).toThrow(/relay connection lost/);

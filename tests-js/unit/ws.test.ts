@@ -4,6 +4,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createConnBindings, MESSAGE_COST } from "../../js/conn.js";
 import { READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "../../js/ws.js";
+import { setWaker } from "../../js/wake.js";
+import { unicodeStrings } from "./unicode.js";
+import { waitReady } from "./waker.js";
 
 class MockWebSocket {
   static readonly CONNECTING = 0;
@@ -89,7 +92,7 @@ async function readWait(h: number, n: number): Promise<number[]> {
   for (;;) {
     const got = rd(h, n);
     if (got) return got;
-    await net._netConnReady(h);
+    await waitReady(net._netConnReady, h).woken;
   }
 }
 
@@ -197,8 +200,8 @@ describe("read", () => {
     const [h, ws] = await openConn();
     expect(rd(h, 10)).toBeNull();
     let woke = 0;
-    const a = net._netConnReady(h).then(() => woke++);
-    const b = net._netConnReady(h).then(() => woke++);
+    const a = waitReady(net._netConnReady, h).woken.then(() => woke++);
+    const b = waitReady(net._netConnReady, h).woken.then(() => woke++);
     await Promise.resolve();
     expect(woke).toBe(0);
     ws.message([9]);
@@ -266,13 +269,42 @@ describe("read", () => {
   it("a forgotten waiter is never settled, and the data stays for the next read", async () => {
     const [h, ws] = await openConn();
     let settled = false;
-    const p = net._netConnReady(h);
-    p.then(() => (settled = true));
-    net._netConnForget(h, p);
+    const w = waitReady(net._netConnReady, h);
+    w.woken.then(() => (settled = true));
+    net._netConnForget(h, w.token);
     ws.message([1, 2]);
     await Promise.resolve();
     expect(settled).toBe(false);
     expect(rd(h, 10)).toEqual([1, 2]);
+  });
+
+  it("wakes go to the instance that owns the token; a waker that throws does not stop the others", async () => {
+    const [h, ws] = await openConn();
+    const got: string[] = [];
+    const a = setWaker((t) => got.push(`a${t % 2 ** 32}`));
+    const dead = setWaker(() => {
+      throw new Error("trapped instance");
+    });
+    const b = setWaker((t) => got.push(`b${t % 2 ** 32}`));
+    net._netConnReady(h, a * 2 ** 32 + 5);
+    net._netConnReady(h, dead * 2 ** 32 + 6);
+    net._netConnReady(h, b * 2 ** 32 + 7);
+    ws.message([1]);
+    expect(got).toEqual(["a5", "b7"]); // synchronously, in order, the throw swallowed
+    expect(rd(h, 10)).toEqual([1]);
+  });
+
+  it("Ready refuses a token it could not wake, and the table holds nothing for it", async () => {
+    const [h, ws] = await openConn();
+    const bad: unknown[] = [NaN, -1, 1.5, 2 ** 53, Infinity, "7", null, {}];
+    for (const s of unicodeStrings(50)) bad.push(s);
+    for (const t of bad) expect(() => net._netConnReady(h, t as number)).toThrow(TypeError);
+    let woke = 0;
+    const id = setWaker(() => woke++);
+    net._netConnReady(h, id * 2 ** 32);
+    ws.message([2]);
+    expect(woke).toBe(1); // only the one valid wait was held
+    expect(() => setWaker(42 as unknown as () => void)).toThrow(TypeError);
   });
 
   it("Close wakes a waiting reader, whose next read finds the handle closed", async () => {

@@ -23,6 +23,7 @@ use super::url::{self, Values};
 use crate::bindings::{self as js, js_error};
 use crate::net::{Error, UrlError};
 use crate::pending::{self, Pending};
+use crate::wake::Ready;
 use crate::read;
 
 /// What js/http.ts `HttpRequestSpec` expects.
@@ -386,7 +387,7 @@ pub struct ResponseBody {
     released: Cell<bool>,
     /// How the body ended (EOF or an error), once it has.
     end: RefCell<Option<Error>>,
-    poll_read: RefCell<Option<Pending>>,
+    poll_read: RefCell<Option<Ready>>,
 }
 
 impl std::fmt::Debug for ResponseBody {
@@ -469,8 +470,8 @@ impl ResponseBody {
     /// Resolves when a read would not find the queue empty.
     pub async fn ready(&self) -> Result<(), Error> {
         self.check()?;
-        let wait = read::HTTP.ready(self.handle).map_err(|e| self.ended(e))?;
-        wait.await.map(drop).map_err(|e| self.ended(e))
+        read::HTTP.ready(self.handle).map_err(|e| self.ended(e))?.await;
+        Ok(())
     }
 
     /// Go's `io.ReadAll`: the rest of the body. Each byte is copied once,

@@ -21,6 +21,7 @@ use super::hostport::join_host_port;
 use super::error::{Error, OpError};
 use crate::bindings::{self as js, js_error};
 use crate::pending::{self, Pending};
+use crate::wake::Ready;
 use crate::read;
 
 /// Go's `net.Addr`: a network name and an address string.
@@ -169,7 +170,7 @@ pub struct Conn {
     remote: WsAddr,
     closed: Cell<bool>,
     // State for the futures::io poll API.
-    poll_read: RefCell<Option<Pending>>,
+    poll_read: RefCell<Option<Ready>>,
     poll_write: RefCell<Option<Pending>>,
 }
 
@@ -243,12 +244,11 @@ impl Conn {
     /// Resolves when a read would not find the queue empty (data, the end,
     /// the read deadline, Close). Dropping it loses nothing.
     pub async fn ready(&self) -> Result<(), Error> {
-        let wait = read::CONN
+        read::CONN
             .ready(self.handle)
-            .map_err(|e| self.op_error("read", js_error(e)))?;
-        wait.await
-            .map(drop)
-            .map_err(|e| self.op_error("read", js_error(e)))
+            .map_err(|e| self.op_error("read", js_error(e)))?
+            .await;
+        Ok(())
     }
 
     /// Go's `Write`: sends `buf` as binary messages. Returns `buf.len()`, or

@@ -16,7 +16,8 @@ use super::hostport::split_host_port;
 use super::listen::check_listen_packet;
 use super::port::lookup_port;
 use crate::bindings::{self as js, js_error};
-use crate::pending::{self, Pending};
+use crate::pending;
+use crate::wake::Ready;
 use crate::read::view_mut;
 
 /// Go's `net.PacketConn` (a `UDPConn`) through the host's relay.
@@ -108,11 +109,10 @@ impl PacketConn {
     /// Resolves when a read would not find the queue empty (a datagram, the
     /// read deadline, Close). Dropping it loses nothing.
     pub async fn ready(&self) -> Result<(), Error> {
-        let p = js::udp_ready(self.handle).map_err(|e| self.op_error("read", None, js_error(e)))?;
-        Pending::new(self.handle, p, js::udp_forget)
-            .await
-            .map(drop)
-            .map_err(|e| self.op_error("read", None, js_error(e)))
+        Ready::start(self.handle, js::udp_ready, js::udp_forget)
+            .map_err(|e| self.op_error("read", None, js_error(e)))?
+            .await;
+        Ok(())
     }
 
     /// Go's `ReadFrom`: waits for a datagram; returns its length (at most
