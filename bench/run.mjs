@@ -4,8 +4,11 @@
 // run; a missed target is reported (with by how much), never a failure.
 //   node bench/run.mjs   (after scripts/bench.sh built bench/pkg and bench.js)
 // Knobs (environment): BENCH_MIB (64), BENCH_REPS (3), BENCH_PINGS (2000),
-// BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000).
-import { execFileSync, spawn } from "node:child_process";
+// BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000),
+// BENCH_ONLY (comma-separated sections: relay, ping, doh, copies, leaks,
+// flood, directions; all by default).
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, homedir, totalmem } from "node:os";
 import { createInterface } from "node:readline";
@@ -25,7 +28,9 @@ const opts = {
   cycles: num("BENCH_CYCLES", 10000),
   dohIterations: num("BENCH_DOH_ITERATIONS", 10000),
   floodMessages: num("BENCH_FLOOD", 1000000),
+  only: (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean),
 };
+const want = (section) => opts.only.length === 0 || opts.only.includes(section);
 
 const servers = await startAll();
 // The native peer (servers/native-peer, built by setup.sh), and its ceiling
@@ -37,6 +42,10 @@ const nativeUrls = JSON.parse(await new Promise((ok, fail) => {
   createInterface({ input: native.stdout }).once("line", ok);
 }));
 const ceiling = JSON.parse(execFileSync(nativeBin, ["ceiling", nativeUrls.ws, nativeUrls.http, String(Math.max(64, opts.mib))], { encoding: "utf8" }));
+// The relay (wisp-js, in this Node process) measured from a Node client in
+// another process: what Dial("tcp") through it can reach at most.
+// (Asynchronously: this process's event loop serves the relay meanwhile.)
+if (want("relay")) ceiling.relay = Number((await promisify(execFile)(process.execPath, [join(root, "bench/relay-ceiling.mjs"), servers.urls.wispV2, servers.urls.tcpEcho, String(opts.mib)], { encoding: "utf8" })).stdout);
 servers.urls.nativeWs = nativeUrls.ws;
 servers.urls.nativeHttp = nativeUrls.http;
 const routes = {};
@@ -86,7 +95,7 @@ function report(r, chromiumVersion, ceiling) {
   // One direction at a time against the native peer; its native ceiling in
   // the columns, and how many times the page's best figure it is.
   const d = r.directions;
-  for (const dir of ["receive", "send", "echo"]) {
+  if (d) for (const dir of ["receive", "send", "echo"]) {
     const x = d[dir];
     const cols = { raw: round(x.raw, 1), rawStream: round(x.rawStream, 1), rust: round(x.rust, 1), extern: round(x.extern, 1), gloo: round(x.gloo, 1), ceiling: ceiling[dir], columnsUnit: "MiB/s" };
     const target = dir === "echo" ? 0.9 : 0.95;
@@ -97,55 +106,55 @@ function report(r, chromiumVersion, ceiling) {
     metrics.push(metric(`${dir}_headroom`, `${dir}: native peer's own ceiling / the page's best (>= 3: the peer is not the bottleneck)`, "ratio", {}, ceiling[dir] / Math.max(x.raw, x.rawStream, x.rust, x.extern, x.gloo), 3, true));
   }
   const h = r.nativeHttp;
-  metrics.push(metric("http_get", `http.Get body ${r.options.mib} MiB from the native peer / raw fetch reader loop`, "ratio",
+  if (h) metrics.push(metric("http_get", `http.Get body ${r.options.mib} MiB from the native peer / raw fetch reader loop`, "ratio",
     { raw: round(h.raw, 1), rust: round(h.rust, 1), ceiling: ceiling.http, columnsUnit: "MiB/s" }, h.rust / h.raw, 0.95, true));
-  metrics.push(metric("http_headroom", "HTTP: native peer's own ceiling / the page's best", "ratio", {}, ceiling.http / Math.max(h.raw, h.rust), 3, true));
+  if (h) metrics.push(metric("http_headroom", "HTTP: native peer's own ceiling / the page's best", "ratio", {}, ceiling.http / Math.max(h.raw, h.rust), 3, true));
   // One-byte round trips, each transport against its own raw API.
   const pp = r.pingPong;
-  for (const [id, ours, raw, what] of [
+  if (pp) for (const [id, ours, raw, what] of [
     ["ping_classic", "rustClassic", "rawClassic", "Rust Conn (classic transport) / raw WebSocket onmessage"],
     ["ping_stream", "rustStream", "rawStream", "Rust Conn (WebSocketStream transport) / raw WebSocketStream reader"],
     ["ping_extern_classic", "externClassic", "rawClassic", "extern path (classic) / raw WebSocket onmessage"],
     ["ping_extern_stream", "externStream", "rawStream", "extern path (WebSocketStream) / raw WebSocketStream reader"],
   ]) {
-    metrics.push(metric(`${id}_p50`, `1-byte round trip p50, native echo, ${pp[ours].n} samples in 10 interleaved rounds: ${what}`, "ratio",
+    metrics.push(metric(`${id}_p50`, `1-byte round trip p50, native echo, ${pp[ours].n} samples interleaved ping by ping in 10 rounds: ${what}`, "ratio",
       { raw: round(pp[raw].p50), rust: round(pp[ours].p50), columnsUnit: "ms" }, pp[ours].p50 / pp[raw].p50, 1.05, false));
     metrics.push(metric(`${id}_p99`, `  the same, p99`, "ratio",
       { raw: round(pp[raw].p99), rust: round(pp[ours].p99), columnsUnit: "ms" }, pp[ours].p99 / pp[raw].p99, 1.1, false));
   }
-  for (const [n, l] of Object.entries(r.load)) {
+  for (const [n, l] of Object.entries(r.load ?? {})) {
     metrics.push(metric(`load_${n}`, `${n} Conn(s) echoing 1 KiB round trips at once: aggregate MiB/s, Rust / raw WebSocket`, "ratio",
       { raw: round(l.raw.mibs, 1), rust: round(l.rust.mibs, 1), columnsUnit: "MiB/s" }, l.rust.mibs / l.raw.mibs, 0.9, true));
     metrics.push(metric(`load_${n}_p99`, `${n} Conn(s): p99 round trip, Rust / raw WebSocket`, "ratio",
       { raw: round(l.raw.p99, 3), rust: round(l.rust.p99, 3), columnsUnit: "ms" }, l.rust.p99 / l.raw.p99, 1.1, false));
   }
-  metrics.push(
-    metric("relay_echo", `tcp Conn echo ${r.options.mib} MiB through the Wisp relay (wisp-js, in Node: the relay is the bottleneck for both columns), 64 KiB writes: Rust / raw WebSocket speaking Wisp by hand`, "ratio",
-      { raw: round(r.relayEcho.raw, 1), rust: round(r.relayEcho.rust, 1), columnsUnit: "MiB/s" }, r.relayEcho.rust / r.relayEcho.raw, 0.9, true),
+  if (r.relayEcho) metrics.push(
+    metric("relay_echo", `tcp Conn echo ${r.options.mib} MiB through the Wisp relay (wisp-js in Node; ceiling: the same echo from a Node client), 64 KiB writes: Rust / raw WebSocket speaking Wisp by hand`, "ratio",
+      { raw: round(r.relayEcho.raw, 1), rust: round(r.relayEcho.rust, 1), ceiling: ceiling.relay, columnsUnit: "MiB/s" }, r.relayEcho.rust / r.relayEcho.raw, 0.9, true),
   );
-  metrics.push(metric("doh_cached_us", "DoH cached LookupHost from Rust", "µs", {}, r.doh.cachedUs, 50, false));
-  metrics.push(metric("doh_uncached_queries", "DoH queries for one uncached LookupIP(\"ip\") (A + AAAA)", "queries", {}, r.doh.uncachedQueries, r.doh.recordTypes, false));
+  if (r.doh) metrics.push(metric("doh_cached_us", "DoH cached LookupHost from Rust", "µs", {}, r.doh.cachedUs, 50, false),
+    metric("doh_uncached_queries", "DoH queries for one uncached LookupIP(\"ip\") (A + AAAA)", "queries", {}, r.doh.uncachedQueries, r.doh.recordTypes, false));
   const l = r.leaks;
-  metrics.push(metric("leak_dial_conns", `open Conns after ${l.cycles} Dial/Close`, "handles", {}, l.dialClose.openConnsAfter, 0, false));
-  metrics.push(metric("leak_http_requests", `open requests after ${l.cycles} http.Get`, "handles", {}, l.httpGet.openRequestsAfter, 0, false));
-  if (l.dialClose.heapGrowthBytes !== null) {
+  if (l) metrics.push(metric("leak_dial_conns", `open Conns after ${l.cycles} Dial/Close`, "handles", {}, l.dialClose.openConnsAfter, 0, false));
+  if (l) metrics.push(metric("leak_http_requests", `open requests after ${l.cycles} http.Get`, "handles", {}, l.httpGet.openRequestsAfter, 0, false));
+  if (l && l.dialClose.heapGrowthBytes !== null) {
     metrics.push(metric("leak_dial_heap_mib", `JS heap growth after ${l.cycles} Dial/Close + GC`, "MiB", {}, l.dialClose.heapGrowthBytes / (1 << 20), 1, false));
     metrics.push(metric("leak_http_heap_mib", `JS heap growth after ${l.cycles} http.Get + GC`, "MiB", {}, l.httpGet.heapGrowthBytes / (1 << 20), 1, false));
   }
   const c = r.copies;
-  metrics.push(metric("copies_ws_write", "copies per byte, Conn.Write (WebSocketStream / classic)", "copies", { stream: round(c.wsWrite.stream), classic: round(c.wsWrite.classic) }, Math.max(c.wsWrite.stream, c.wsWrite.classic), 1, false));
-  metrics.push(metric("copies_ws_read", "copies per byte, Conn.Read (WebSocketStream / classic)", "copies", { stream: round(c.wsRead.stream), classic: round(c.wsRead.classic) }, Math.max(c.wsRead.stream, c.wsRead.classic), 1, false));
+  if (c) metrics.push(metric("copies_ws_write", "copies per byte, Conn.Write (WebSocketStream / classic)", "copies", { stream: round(c.wsWrite.stream), classic: round(c.wsWrite.classic) }, Math.max(c.wsWrite.stream, c.wsWrite.classic), 1, false));
+  if (c) metrics.push(metric("copies_ws_read", "copies per byte, Conn.Read (WebSocketStream / classic)", "copies", { stream: round(c.wsRead.stream), classic: round(c.wsRead.classic) }, Math.max(c.wsRead.stream, c.wsRead.classic), 1, false));
   const f = r.flood;
   const mib = (b) => (b === null ? null : round(b / (1 << 20), 2));
-  metrics.push(metric("flood_peak_cost_mib", `${f.messages} one-byte messages unread in one Conn: peak queue cost, classic / WebSocketStream (bound ${f.bound / (1 << 20)} MiB)`, "MiB",
+  if (f) metrics.push(metric("flood_peak_cost_mib", `${f.messages} one-byte messages unread in one Conn: peak queue cost, classic / WebSocketStream (bound ${f.bound / (1 << 20)} MiB)`, "MiB",
     { classic: mib(f.classic.peakCost), stream: mib(f.stream.peakCost), heapGrowthMiB: `${mib(f.classic.heapGrowthBytes)} / ${mib(f.stream.heapGrowthBytes)}` },
     Math.max(f.classic.peakCost, f.stream.peakCost) / (1 << 20), f.bound / (1 << 20), false));
-  metrics.push(metric("flood_stall", `longest gap between 10 ms ticks during that flood: Conn (classic / WebSocketStream) / raw WebSocket onmessage`, "ratio",
+  if (f) metrics.push(metric("flood_stall", `longest gap between 10 ms ticks during that flood: Conn (classic / WebSocketStream) / raw WebSocket onmessage`, "ratio",
     { raw: round(f.rawMaxStallMs, 0), classic: round(f.classic.maxStallMs, 0), stream: round(f.stream.maxStallMs, 0), columnsUnit: "ms" },
     Math.max(f.classic.maxStallMs, f.stream.maxStallMs) / f.rawMaxStallMs, 1.1, false));
-  metrics.push(metric("flood_drain_ms", "draining that flood's queue through 64 KiB reads (the slowest transport)", "ms", {}, Math.max(f.classic.drainMs, f.stream.drainMs), 100, false));
-  metrics.push(metric("copies_http_read", "copies per byte, Response body read", "copies", {}, c.httpRead, 1, false));
-  metrics.push(metric("copies_extern_read", "copies per byte, blocking_tcpConnRead into the VM's buffer (extern path)", "copies", { write: round(c.externWrite) }, c.externRead, 1, false));
+  if (f) metrics.push(metric("flood_drain_ms", "draining that flood's queue through 64 KiB reads (the slowest transport)", "ms", {}, Math.max(f.classic.drainMs, f.stream.drainMs), 100, false));
+  if (c) metrics.push(metric("copies_http_read", "copies per byte, Response body read", "copies", {}, c.httpRead, 1, false));
+  if (c) metrics.push(metric("copies_extern_read", "copies per byte, blocking_tcpConnRead into the VM's buffer (extern path)", "copies", { write: round(c.externWrite) }, c.externRead, 1, false));
   return {
     date: new Date().toISOString(),
     chromium: chromiumVersion,
@@ -177,7 +186,7 @@ function printTable(res) {
   const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd();
   console.log(`${res.machine}; Chromium ${res.chromium}; ${res.options.mib} MiB, ${res.options.reps} reps (medians), ${res.options.cycles} cycles`);
   const c = res.nativeCeiling;
-  console.log(`native peer ceiling (its own native client, this run): receive ${c.receive}, send ${c.send}, echo ${c.echo}, HTTP ${c.http} MiB/s`);
+  console.log(`native peer ceiling (its own native client, this run): receive ${c.receive}, send ${c.send}, echo ${c.echo}, HTTP ${c.http} MiB/s${c.relay ? `; Wisp relay echo from Node ${c.relay} MiB/s` : ""}`);
   console.log(line(head));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   rows.forEach((r) => console.log(line(r)));

@@ -98,16 +98,22 @@ export class Side<W> {
   }
   /** Removes and returns every waiter. */
   take(): W[] {
-    clearTimeout(this.timer);
+    this.disarm();
     return this.list.splice(0);
   }
   /** Drops the waiters `is` picks, settling none. */
   forget(is: (w: W) => boolean) {
     this.list = this.list.filter((w) => !is(w));
-    if (this.list.length === 0) clearTimeout(this.timer);
+    if (this.list.length === 0) this.disarm();
+  }
+  // (Only when a timer is set: every wait passes here, most with no deadline.)
+  private disarm() {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
   private arm() {
-    clearTimeout(this.timer);
+    this.disarm();
     if (this.list.length === 0 || this.deadline === 0) return;
     const ms = this.deadline - Date.now();
     if (ms <= 0) return this.expire(this.take());

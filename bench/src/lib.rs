@@ -5,6 +5,8 @@
 
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
+use std::rc::Rc;
+
 use js_sys::Float64Array;
 use runtime_wasm::http;
 use runtime_wasm::net::{self, Error, Resolver};
@@ -136,47 +138,69 @@ pub async fn gloo_echo(url: String, total: usize, chunk: usize) -> Result<f64, J
     Ok(ms)
 }
 
-/// `n` one-byte round trips; resolves to each one's milliseconds.
-#[wasm_bindgen(js_name = rustPingPong)]
-pub async fn rust_ping_pong(url: String, n: usize) -> Result<Float64Array, JsValue> {
-    let conn = net::dial("ws", &url).await.map_err(js_err)?;
-    let mut times = Vec::with_capacity(n);
-    let mut b = [0u8; 1];
-    for i in 0..n {
-        let t0 = perf_now();
-        conn.write_all(&[i as u8]).await.map_err(js_err)?;
-        let got = conn.read(&mut b).await.map_err(js_err)?;
-        times.push(perf_now() - t0);
-        if got != 1 || b[0] != i as u8 {
-            return Err(js_err(format!(
-                "round trip {i}: got {got} byte(s), {:?}",
-                b[0]
-            )));
-        }
-    }
-    conn.close().await.map_err(js_err)?;
-    Ok(Float64Array::from(times.as_slice()))
+/// One connection for one-byte round trips, one at a time, so the page can
+/// interleave them ping by ping with the raw API's (the Rust Conn, or the
+/// externs a VM calls on it).
+#[wasm_bindgen]
+pub struct Pinger {
+    inner: Rc<PingWay>,
 }
 
-/// `n` one-byte round trips through the externs a VM calls (Write, then a
-/// Read that waits); resolves to each one's milliseconds.
-#[wasm_bindgen(js_name = externPingPong)]
-pub async fn extern_ping_pong(url: String, n: usize) -> Result<Float64Array, JsValue> {
-    let x = ConnExterns::get()?;
-    let h = x.dial(&url).await?;
-    let mut times = Vec::with_capacity(n);
-    let mut b = [0u8; 1];
-    for i in 0..n {
-        let t0 = perf_now();
-        x.write(h, &[i as u8]).await?;
-        let got = x.read(h, &mut b).await?;
-        times.push(perf_now() - t0);
-        if got != 1 || b[0] != i as u8 {
-            return Err(js_err(format!("extern round trip {i}: got {got} byte(s), {:?}", b[0])));
-        }
+enum PingWay {
+    Rust(net::Conn),
+    Extern(ConnExterns, i64),
+}
+
+#[wasm_bindgen]
+impl Pinger {
+    /// Dials `url` (with the transport the bindings are set to now).
+    pub async fn open(url: String, externs: bool) -> Result<Pinger, JsValue> {
+        let way = if externs {
+            let x = ConnExterns::get()?;
+            let h = x.dial(&url).await?;
+            PingWay::Extern(x, h)
+        } else {
+            PingWay::Rust(net::dial("ws", &url).await.map_err(js_err)?)
+        };
+        Ok(Pinger { inner: Rc::new(way) })
     }
-    x.close(h).await?;
-    Ok(Float64Array::from(times.as_slice()))
+
+    /// One round trip of byte `b`: resolves to its milliseconds (timed
+    /// here, from the Write to the Read that returns the byte).
+    pub fn ping(&self, b: u8) -> js_sys::Promise {
+        let way = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut got = [0u8; 1];
+            let t0 = perf_now();
+            let n = match &*way {
+                PingWay::Rust(c) => {
+                    c.write_all(&[b]).await.map_err(js_err)?;
+                    c.read(&mut got).await.map_err(js_err)?
+                }
+                PingWay::Extern(x, h) => {
+                    x.write(*h, &[b]).await?;
+                    x.read(*h, &mut got).await?
+                }
+            };
+            let ms = perf_now() - t0;
+            if n != 1 || got[0] != b {
+                return Err(js_err(format!("round trip of {b}: got {n} byte(s), {:?}", got[0])));
+            }
+            Ok(JsValue::from_f64(ms))
+        })
+    }
+
+    /// Closes the connection.
+    pub fn close(&self) -> js_sys::Promise {
+        let way = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            match &*way {
+                PingWay::Rust(c) => c.close().await.map_err(js_err)?,
+                PingWay::Extern(x, h) => x.close(*h).await?,
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
 }
 
 /// http.Get of `url`, the body read to the end in 64 KiB reads; resolves to

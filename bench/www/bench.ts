@@ -15,6 +15,8 @@ export interface BenchOptions {
   cycles: number; // Dial/Close and http.Get cycles for the leak check
   dohIterations: number;
   floodMessages: number; // one-byte messages in the flood
+  /** Sections to run (relay, ping, doh, copies, leaks, flood, directions); all when empty. */
+  only: string[];
 }
 
 const MiB = 1 << 20;
@@ -62,41 +64,59 @@ async function rawEcho(url: string, total: number, chunk: number) {
 const rawWispEcho = (relayUrl: string, dest: string, total: number, chunk: number) =>
   rawWispEchoWith((url, protocols) => new WebSocket(url, protocols), relayUrl, dest, total, chunk);
 
-async function rawPingPong(url: string, n: number) {
-  const ws = await openWs(url);
-  let resolve: (v: ArrayBuffer) => void = () => {};
-  ws.onmessage = (e) => resolve(e.data as ArrayBuffer);
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    const reply = new Promise<ArrayBuffer>((r) => (resolve = r));
-    ws.send(new Uint8Array([i & 255]));
-    const b = await reply;
-    times.push(performance.now() - t0);
-    if (new Uint8Array(b)[0] !== (i & 255)) throw new Error(`raw round trip ${i}: wrong byte`);
+/** 0..n-1 in a random order (xorshift, seeded: the same run to run). */
+let seed = 0x2545f491;
+function shuffled(n: number): number[] {
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    const j = (seed >>> 0) % (i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
   }
-  ws.close();
-  return times;
+  return a;
 }
 
-/** The same over WebSocketStream, the API the default transport uses in Chromium. */
-async function rawStreamPingPong(url: string, n: number) {
-  const WSS = (globalThis as any).WebSocketStream;
-  if (!WSS) return [];
-  const wss = new WSS(url);
-  const { readable, writable } = await wss.opened;
-  const reader = readable.getReader();
-  const writer = writable.getWriter();
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await writer.write(new Uint8Array([i & 255]));
-    const { value } = await reader.read();
-    times.push(performance.now() - t0);
-    if (new Uint8Array(value)[0] !== (i & 255)) throw new Error(`raw stream round trip ${i}: wrong byte`);
-  }
-  wss.close();
-  return times;
+/** One connection for one-byte round trips, one at a time (see section 2). */
+interface Pinger {
+  ping(b: number): Promise<number>;
+  close(): Promise<unknown> | void;
+}
+
+/** Raw WebSocket: send, then the reply's onmessage. */
+async function rawPinger(url: string): Promise<Pinger> {
+  const ws = await openWs(url);
+  let reply: (v: ArrayBuffer) => void = () => {};
+  ws.onmessage = (e) => reply(e.data as ArrayBuffer);
+  return {
+    async ping(b) {
+      const t0 = performance.now();
+      const got = new Promise<ArrayBuffer>((r) => (reply = r));
+      ws.send(Uint8Array.of(b));
+      const data = await got;
+      const ms = performance.now() - t0;
+      if (new Uint8Array(data)[0] !== b) throw new Error(`raw round trip of ${b}: wrong byte`);
+      return ms;
+    },
+    close: () => ws.close(),
+  };
+}
+
+/** Raw WebSocketStream, the API the default transport uses in Chromium: write, then read. */
+async function rawStreamPinger(url: string): Promise<Pinger> {
+  const { wss, reader, writer } = await openStream(url);
+  return {
+    async ping(b) {
+      const t0 = performance.now();
+      await writer.write(Uint8Array.of(b));
+      const { value } = await reader.read();
+      const ms = performance.now() - t0;
+      if (new Uint8Array(value)[0] !== b) throw new Error(`raw stream round trip of ${b}: wrong byte`);
+      return ms;
+    },
+    close: () => wss.close(),
+  };
 }
 
 async function rawFetch(url: string) {
@@ -282,6 +302,7 @@ export async function runBenchmarks(o: BenchOptions) {
   const out: any = { options: { mib: o.mib, reps: o.reps, pings: o.pings, cycles: o.cycles, dohIterations: o.dohIterations } };
 
   if (!o.peers.nativeWs || !o.peers.nativeHttp) throw new Error("the native peer (servers/native-peer) is required");
+  const want = (section: string) => o.only.length === 0 || o.only.includes(section);
   const nw = o.peers.nativeWs;
   const nativeEcho = `${nw}/echo`;
 
@@ -292,7 +313,7 @@ export async function runBenchmarks(o: BenchOptions) {
 
   // 1. Echo through the Wisp relay (wisp-js) to a TCP echo, 64 KiB
   //     packets: Dial("tcp") against a raw WebSocket doing Wisp by hand.
-  {
+  if (want("relay")) {
     const chunk = 64 * 1024;
     await rawWispEcho(o.peers.wispV2, o.peers.tcpEcho, MiB, chunk);
     await rs.rustTcpEcho(o.peers.tcpEcho, MiB, chunk);
@@ -310,42 +331,56 @@ export async function runBenchmarks(o: BenchOptions) {
   //    transport against its own raw API: "classic" against WebSocket's
   //    onmessage, "stream" against WebSocketStream's reader; the Rust API
   //    and the extern path a VM uses, on both.
-  {
+  if (want("ping")) {
+    // Every series has its own connection; one ping of each in turn (in a
+    // random order each time, so no series always follows another), so a
+    // noisy moment hits all alike: this machine's
+    // round trip moves by +-20 % from one second to the next, far more
+    // than the differences measured. Fresh connections each round.
     const rounds = 10;
     const per = Math.max(1, Math.floor(o.pings / rounds));
-    const on = async (transport: "classic" | "stream", f: () => Promise<Float64Array>) => {
+    const rust = (transport: "classic" | "stream", externs: boolean) => async (): Promise<Pinger> => {
       registerNetBindings({ ws: { transport } });
       try {
-        return Array.from(await f());
+        return await rs.Pinger.open(nativeEcho, externs);
       } finally {
         registerNetBindings({ ws: { transport: "auto" } });
       }
     };
-    const series: Record<string, () => Promise<number[]>> = {
-      rawClassic: () => rawPingPong(nativeEcho, per),
-      rustClassic: () => on("classic", () => rs.rustPingPong(nativeEcho, per)),
-      externClassic: () => on("classic", () => rs.externPingPong(nativeEcho, per)),
-      rawStream: () => rawStreamPingPong(nativeEcho, per),
-      rustStream: () => on("stream", () => rs.rustPingPong(nativeEcho, per)),
-      externStream: () => on("stream", () => rs.externPingPong(nativeEcho, per)),
+    const series: Record<string, () => Promise<Pinger>> = {
+      rawClassic: () => rawPinger(nativeEcho),
+      rustClassic: rust("classic", false),
+      externClassic: rust("classic", true),
+      rawStream: () => rawStreamPinger(nativeEcho),
+      rustStream: rust("stream", false),
+      externStream: rust("stream", true),
     };
-    for (const f of Object.values(series)) await f(); // warm-up
-    const times: Record<string, number[]> = Object.fromEntries(Object.keys(series).map((k) => [k, []]));
-    for (let r = 0; r < rounds; r++) for (const [k, f] of Object.entries(series)) times[k].push(...(await f()));
+    const names = Object.keys(series);
+    const times: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
+    for (let r = -1; r < rounds; r++) {
+      const pingers = await Promise.all(names.map((k) => series[k]()));
+      const n = r < 0 ? 50 : per; // round -1 warms up
+      for (let i = 0; i < n; i++)
+        for (const k of shuffled(names.length)) {
+          const ms = await pingers[k].ping(i & 255);
+          if (r >= 0) times[names[k]].push(ms);
+        }
+      await Promise.all(pingers.map((p) => p.close()));
+    }
     out.pingPong = Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, { p50: pct(xs, 50), p99: pct(xs, 99), n: xs.length }]));
     const p = out.pingPong;
-    log(`ping-pong p50/p99 ms: ${Object.keys(series).map((k) => `${k} ${p[k].p50.toFixed(3)}/${p[k].p99.toFixed(3)}`).join(", ")}`);
+    log(`ping-pong p50/p99 ms: ${names.map((k) => `${k} ${p[k].p50.toFixed(3)}/${p[k].p99.toFixed(3)}`).join(", ")}`);
   }
 
-  // 4. DoH: cost of a cached lookup; queries an uncached one sends.
-  {
+  // 3. DoH: cost of a cached lookup; queries an uncached one sends.
+  if (want("doh")) {
     const [queries, cachedUs, answers] = Array.from(await rs.rustDoh(o.peers.doh, "dual.test.example", o.dohIterations));
     out.doh = { uncachedQueries: queries, recordTypes: 2, answers, cachedUs };
     log(`doh: uncached ${queries} queries, cached ${cachedUs.toFixed(2)} µs`);
   }
 
-  // 5. Copies per byte across the JS/wasm boundary (a counting run, untimed).
-  {
+  // 4. Copies per byte across the JS/wasm boundary (a counting run, untimed).
+  if (want("copies")) {
     const n = 4 * MiB;
     const wsStream = await countCopies(() => rs.rustEcho(nativeEcho, n, 64 * 1024));
     registerNetBindings({ ws: { transport: "classic" } });
@@ -363,8 +398,8 @@ export async function runBenchmarks(o: BenchOptions) {
     };
   }
 
-  // 6. Leaks: handle tables back to zero, JS heap growth after GC.
-  {
+  // 5. Leaks: handle tables back to zero, JS heap growth after GC.
+  if (want("leaks")) {
     await rs.rustDialCloseCycles(nativeEcho, 50); // warm up
     await rs.rustHttpGetCycles(`${o.peers.http}/hello`, 50);
     const heap0 = heap();
@@ -383,13 +418,13 @@ export async function runBenchmarks(o: BenchOptions) {
       gcExposed: typeof (globalThis as any).gc === "function",
     };
   }
-  // 7. A hostile peer's flood of one-byte messages into one Conn (the JS
+  // 6. A hostile peer's flood of one-byte messages into one Conn (the JS
   //    table both the Rust Conn and the externs read from), with the
   //    classic transport: it cannot pause reading, so the queue takes it
   //    all. Sampled: the queue's cost (bytes + per-chunk cost) against its
   //    bound, the longest gap between 10 ms ticks (page responsiveness),
   //    JS heap growth; then the drain.
-  {
+  if (want("flood")) {
     const n = o.floodMessages;
     const g = globalThis as any;
     /** The longest gap between 10 ms ticks while f runs; `sample` runs each tick. */
@@ -464,11 +499,11 @@ export async function runBenchmarks(o: BenchOptions) {
     }
   }
 
-  // 8. One direction at a time against the native peer (not the
+  // 7. One direction at a time against the native peer (not the
   //    bottleneck: bench/run.mjs prints its ceiling from a native client),
   //    64 KiB messages: the Rust Conn (Rust API and the extern path a VM
   //    uses), raw WebSocket, raw WebSocketStream and gloo-net, interleaved.
-  {
+  if (want("directions")) {
     const chunk = 64 * 1024;
     const src = `${nw}/source?size=${chunk}&total=${total}`;
     const sink = `${nw}/sink?total=${total}`;

@@ -1,5 +1,6 @@
-//! Every JS function the crate imports, in one place. They are installed on
-//! `globalThis` by `registerNetBindings()` (js/net.ts) under the same names.
+//! Every JS function the crate imports, in one place. The `_net*` ones are
+//! installed on `globalThis` by `registerNetBindings()` (js/net.ts) under
+//! the same names; `queueMicrotask` is the browser's.
 //! All are `catch`: a missing binding or a JS exception becomes an `Err`,
 //! never an unwinding exception through Rust frames.
 
@@ -15,6 +16,11 @@ extern "C" {
     /// Told the panic message just before a panic traps (src/trap.rs).
     #[wasm_bindgen(js_name = _netPanic, catch)]
     pub fn net_panic(message: &str) -> Result<(), JsValue>;
+
+    // ---- The browser's own ----
+    /// Runs `f` once the current task's stack is empty (the extern executor's flush).
+    #[wasm_bindgen(js_name = queueMicrotask, catch)]
+    pub fn queue_microtask(f: &js_sys::Function) -> Result<(), JsValue>;
 
     // ---- Wakes (js/wake.ts, src/wake.rs) ----
     /// Registers the instance's wake callback, once; returns its id.

@@ -37,6 +37,8 @@ struct Task {
     owner: &'static Extern,
     state: State,
     waiters: Vec<Waker>,
+    /// Wakes this task; made once, cloned (no allocation) for each poll.
+    waker: Waker,
 }
 
 thread_local! {
@@ -59,9 +61,16 @@ impl WakeFn for TaskWaker {
 
 #[cfg(target_arch = "wasm32")]
 fn queue_flush() {
-    // spawn_local runs its future from a microtask, outside the caller's
-    // stack, so a wake from inside a poll never re-enters it.
-    wasm_bindgen_futures::spawn_local(async { run_ready() });
+    use wasm_bindgen::{closure::Closure, JsCast};
+    thread_local! {
+        // One closure for the instance's life: a flush allocates nothing.
+        static FLUSH: Closure<dyn Fn()> = Closure::new(run_ready);
+    }
+    // A microtask runs outside the caller's stack, so a wake from inside a
+    // poll never re-enters it.
+    if FLUSH.with(|f| crate::bindings::queue_microtask(f.as_ref().unchecked_ref())).is_err() {
+        wasm_bindgen_futures::spawn_local(async { run_ready() }); // a realm without queueMicrotask
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -108,6 +117,7 @@ fn insert(owner: &'static Extern, state: State) -> Token {
                 owner,
                 state,
                 waiters: Vec::new(),
+                waker: Waker::from(Arc::new(TaskWaker(token))),
             },
         )
     });
@@ -145,13 +155,13 @@ fn poll(token: Token) {
     let fut = TASKS.with(|t| match t.borrow_mut().get_mut(&token) {
         Some(Task {
             state: State::Running(f),
+            waker,
             ..
-        }) => f.take(),
+        }) => f.take().map(|f| (f, waker.clone())),
         _ => None,
     });
     // Done, cancelled, or already being polled further up the stack.
-    let Some(mut fut) = fut else { return };
-    let waker = Waker::from(Arc::new(TaskWaker(token)));
+    let Some((mut fut, waker)) = fut else { return };
     let polled = fut.as_mut().poll(&mut Context::from_waker(&waker));
     // Whatever is dropped here (a cancelled call's future) is dropped after
     // the table is released, since dropping may call into JS.
