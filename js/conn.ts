@@ -77,19 +77,32 @@ export function waiter<T, X extends object>(extra: X): Waiter<T> & X {
 /**
  * The operations waiting on one side of a connection (reads: wake tokens;
  * writes: waiters) and that side's deadline: one timer, re-armed in steps
- * past setTimeout's range; at the deadline every waiter is handed to `expire`.
+ * past setTimeout's range; at the deadline every waiter is handed to
+ * `expire`. Kept in arrival order under a key (the token, the write's
+ * Promise), so forgetting one costs O(1) however many wait: a guest that
+ * starts and drops many waits cannot make each drop scan them all.
  */
 export class Side<W> {
-  list: W[] = [];
+  readonly items = new Map<unknown, W>();
   deadline = 0;
   private timer?: ReturnType<typeof setTimeout>;
-  constructor(private readonly expire: (ws: W[]) => void) {}
+  constructor(
+    private readonly expire: (ws: W[]) => void,
+    private readonly keyOf: (w: W) => unknown = (w) => w,
+  ) {}
 
+  get size(): number {
+    return this.items.size;
+  }
+  /** The oldest waiter. */
+  first(): W | undefined {
+    return this.items.values().next().value;
+  }
   expired(): boolean {
     return this.deadline !== 0 && Date.now() >= this.deadline;
   }
   add(w: W) {
-    this.list.push(w);
+    this.items.set(this.keyOf(w), w);
     this.arm();
   }
   setDeadline(at: number) {
@@ -99,12 +112,17 @@ export class Side<W> {
   /** Removes and returns every waiter. */
   take(): W[] {
     this.disarm();
-    return this.list.splice(0);
+    const all = [...this.items.values()];
+    this.items.clear();
+    return all;
   }
-  /** Drops the waiters `is` picks, settling none. */
-  forget(is: (w: W) => boolean) {
-    this.list = this.list.filter((w) => !is(w));
-    if (this.list.length === 0) this.disarm();
+  /** Drops the waiter under `key` (its token, its Promise), settling it not. */
+  forget(key: unknown) {
+    if (this.items.delete(key) && this.items.size === 0) this.disarm();
+  }
+  /** Drops a waiter, settling it not. */
+  remove(w: W) {
+    this.forget(this.keyOf(w));
   }
   // (Only when a timer is set: every wait passes here, most with no deadline.)
   private disarm() {
@@ -114,7 +132,7 @@ export class Side<W> {
   }
   private arm() {
     this.disarm();
-    if (this.list.length === 0 || this.deadline === 0) return;
+    if (this.items.size === 0 || this.deadline === 0) return;
     const ms = this.deadline - Date.now();
     if (ms <= 0) return this.expire(this.take());
     this.timer = setTimeout(() => this.arm(), Math.min(ms, MAX_TIMER_MS));
@@ -132,7 +150,7 @@ export class Waiting<W extends Waiter<number>> {
   readonly readers = new Side<number>(wakeAll);
   readonly writers: Side<W>;
   constructor(expireWrite: (w: W) => void) {
-    this.writers = new Side<W>((ws) => ws.forEach(expireWrite));
+    this.writers = new Side<W>((ws) => ws.forEach(expireWrite), (w) => w.promise);
   }
   /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
   setDeadline(which: number, at: number) {
@@ -145,8 +163,8 @@ export class Waiting<W extends Waiter<number>> {
   }
   /** Drops a waiter whose caller went away: a read's token or a write's Promise. */
   forget(key: unknown) {
-    this.readers.forget((t) => t === key);
-    this.writers.forget((w) => w.promise === key);
+    this.readers.forget(key);
+    this.writers.forget(key);
   }
   /** Go's Close: readers wake (their next call finds the handle gone),
    *  writers get `failWrite`; `release` runs between taking and settling. */
@@ -251,7 +269,7 @@ export class Conn {
   private readonly writers = this.waiting.writers;
   private readonly drainer = new Poller(
     () => this.opts.drainPollMs,
-    () => this.writers.list.length > 0,
+    () => this.writers.size > 0,
     () => this.drain(),
   );
   private dialTimer?: ReturnType<typeof setTimeout>;
@@ -274,7 +292,7 @@ export class Conn {
       onMessage: (data) => this.onMessage(data),
       onClose: (err) => this.onClose(err),
       onWritesEnd: (err) => this.endWrites(err),
-      onRoom: () => this.writers.list.length > 0 && this.drain(),
+      onRoom: () => this.writers.size > 0 && this.drain(),
       onSocketGone,
     });
     if (timeoutMs > 0) this.armDialTimer(Date.now() + timeoutMs);
@@ -413,7 +431,7 @@ export class Conn {
 
   /** Wakes every waiting reader when a read would not return -1. */
   private pumpReads() {
-    if ((this.queued > 0 || this.end) && this.readers.list.length > 0) wakeAll(this.readers.take());
+    if ((this.queued > 0 || this.end) && this.readers.size > 0) wakeAll(this.readers.take());
   }
 
   // ---- writing -----------------------------------------------------------
@@ -423,7 +441,7 @@ export class Conn {
     if (this.writeErr) throw this.writeErr;
     if (!this.t.open) throw other("connection is not open");
     let sent = 0;
-    if (this.writers.list.length === 0) sent = this.sendWhileRoom(data, 0, false);
+    if (this.writers.size === 0) sent = this.sendWhileRoom(data, 0, false);
     if (sent === data.length) return data.length;
     const w = waiter<number, { data: Uint8Array; sent: number }>({ data: data.slice(sent), sent });
     this.writers.add(w);
@@ -447,17 +465,14 @@ export class Conn {
   }
 
   private drain() {
-    const ws = this.writers.list;
-    while (ws.length > 0) {
-      const w = ws[0];
+    for (let w = this.writers.first(); w; w = this.writers.first()) {
       const off = this.sendWhileRoom(w.data, 0, true);
       w.sent += off;
       w.data = w.data.subarray(off);
       if (w.data.length > 0) break;
-      ws.shift();
+      this.writers.remove(w);
       w.resolve(w.sent);
     }
-    if (ws.length === 0) this.writers.take();
     this.drainer.schedule();
   }
 

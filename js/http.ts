@@ -152,7 +152,7 @@ class HttpRequest {
   private leftover?: Uint8Array;
   private ended = false;
   private readError?: NetError;
-  private readers: number[] = []; // wake tokens (js/wake.ts)
+  private readers = new Set<number>(); // wake tokens (js/wake.ts): O(1) to forget
   private pulling = false;
   // Streamed uploads.
   private uploadChunks: Uint8Array[] = [];
@@ -458,14 +458,14 @@ class HttpRequest {
 
   /** Wakes `token` when a read would not return -1 (any number of waiters). */
   ready(token: number): void {
-    this.readers.push(checkToken(token));
+    this.readers.add(checkToken(token));
     this.pull();
   }
 
   private wakeReaders(): void {
-    if (this.disposed || this.readers.length === 0) return;
-    const rs = this.readers;
-    this.readers = [];
+    if (this.disposed || this.readers.size === 0) return;
+    const rs = [...this.readers];
+    this.readers.clear();
     wakeAll(rs);
   }
 
@@ -500,7 +500,7 @@ class HttpRequest {
 
   /** Forgets a waiter whose caller went away (never settles or wakes it). */
   forget(key: unknown): void {
-    this.readers = this.readers.filter((t) => t !== key);
+    this.readers.delete(key as number);
   }
 
   /** Drops the request without settling anything (its owner, a trapped

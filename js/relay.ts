@@ -136,7 +136,7 @@ class PacketConn {
   private readonly dests = new Map<string, Dest>(); // in use order: the first is the least recent
   private readonly drainer = new Poller(
     () => this.ws.drainPollMs,
-    () => this.writers.list.length > 0,
+    () => this.writers.size > 0,
     () => this.drain(),
   );
   /** The relay socket died under a destination's stream: the next ReadFrom
@@ -185,7 +185,7 @@ class PacketConn {
     if (this.writers.expired()) throw TIMEOUT;
     if (data.length > MAX_DATAGRAM) throw other(`message too long (${data.length} bytes; a UDP datagram carries at most ${MAX_DATAGRAM})`);
     const d = this.dest(host, port);
-    if (d.open && this.writers.list.length === 0 && d.stream!.hasRoom(this.ws.writeHighWaterBytes)) {
+    if (d.open && this.writers.size === 0 && d.stream!.hasRoom(this.ws.writeHighWaterBytes)) {
       d.stream!.send(data);
       return data.length;
     }
@@ -253,8 +253,8 @@ class PacketConn {
     const e = err ?? closeReasonError(reason!, !d.open) ?? other("the relay closed the UDP stream (Wisp CLOSE 0x02)");
     // Writes waiting on it fail; the next WriteTo there reports it once (a
     // closed relay socket is no one destination's fault: just reopen).
-    for (const w of this.writers.list.filter((w) => w.dest === d)) {
-      this.writers.forget((x) => x === w);
+    for (const w of [...this.writers.items.values()].filter((w) => w.dest === d)) {
+      this.writers.remove(w);
       w.reject(e);
     }
     if (this.dests.get(d.key) === d) {
@@ -274,24 +274,21 @@ class PacketConn {
     d.stream.close(REASON.VOLUNTARY);
     d.stream = undefined;
     this.counted.streams--;
-    for (const w of this.writers.list.filter((w) => w.dest === d)) {
-      this.writers.forget((x) => x === w);
+    for (const w of [...this.writers.items.values()].filter((w) => w.dest === d)) {
+      this.writers.remove(w);
       w.reject(other("the destination's relay stream was closed to make room for another (maxUdpDestinations)"));
     }
   }
 
   /** Sends waiting datagrams in order while their streams are open and have room. */
   private drain() {
-    const ws = this.writers.list;
-    while (ws.length > 0) {
-      const w = ws[0];
+    for (let w = this.writers.first(); w; w = this.writers.first()) {
       const s = w.dest.stream;
       if (!w.dest.open || !s || !s.hasRoom(this.ws.writeHighWaterBytes)) break;
       s.send(w.data);
-      ws.shift();
+      this.writers.remove(w);
       w.resolve(w.data.length);
     }
-    if (ws.length === 0) this.writers.take();
     this.drainer.schedule();
   }
 

@@ -2810,8 +2810,8 @@ var HttpRequest = class {
   leftover;
   ended = false;
   readError;
-  readers = [];
-  // wake tokens (js/wake.ts)
+  readers = /* @__PURE__ */ new Set();
+  // wake tokens (js/wake.ts): O(1) to forget
   pulling = false;
   // Streamed uploads.
   uploadChunks = [];
@@ -3009,13 +3009,13 @@ var HttpRequest = class {
   }
   /** Wakes `token` when a read would not return -1 (any number of waiters). */
   ready(token) {
-    this.readers.push(checkToken(token));
+    this.readers.add(checkToken(token));
     this.pull();
   }
   wakeReaders() {
-    if (this.disposed || this.readers.length === 0) return;
-    const rs = this.readers;
-    this.readers = [];
+    if (this.disposed || this.readers.size === 0) return;
+    const rs = [...this.readers];
+    this.readers.clear();
     wakeAll(rs);
   }
   /** Reads the next chunk from the stream (one read in flight at most). */
@@ -3045,7 +3045,7 @@ var HttpRequest = class {
   }
   /** Forgets a waiter whose caller went away (never settles or wakes it). */
   forget(key) {
-    this.readers = this.readers.filter((t) => t !== key);
+    this.readers.delete(key);
   }
   /** Drops the request without settling anything (its owner, a trapped
    *  wasm instance, is gone): the fetch is aborted, no waiter is called. */
@@ -3327,18 +3327,27 @@ function waiter2(extra) {
   return Object.assign(extra, { promise, resolve, reject });
 }
 var Side = class {
-  constructor(expire) {
+  constructor(expire, keyOf = (w) => w) {
     this.expire = expire;
+    this.keyOf = keyOf;
   }
   expire;
-  list = [];
+  keyOf;
+  items = /* @__PURE__ */ new Map();
   deadline = 0;
   timer;
+  get size() {
+    return this.items.size;
+  }
+  /** The oldest waiter. */
+  first() {
+    return this.items.values().next().value;
+  }
   expired() {
     return this.deadline !== 0 && Date.now() >= this.deadline;
   }
   add(w) {
-    this.list.push(w);
+    this.items.set(this.keyOf(w), w);
     this.arm();
   }
   setDeadline(at) {
@@ -3347,17 +3356,28 @@ var Side = class {
   }
   /** Removes and returns every waiter. */
   take() {
-    clearTimeout(this.timer);
-    return this.list.splice(0);
+    this.disarm();
+    const all = [...this.items.values()];
+    this.items.clear();
+    return all;
   }
-  /** Drops the waiters `is` picks, settling none. */
-  forget(is) {
-    this.list = this.list.filter((w) => !is(w));
-    if (this.list.length === 0) clearTimeout(this.timer);
+  /** Drops the waiter under `key` (its token, its Promise), settling it not. */
+  forget(key) {
+    if (this.items.delete(key) && this.items.size === 0) this.disarm();
+  }
+  /** Drops a waiter, settling it not. */
+  remove(w) {
+    this.forget(this.keyOf(w));
+  }
+  // (Only when a timer is set: every wait passes here, most with no deadline.)
+  disarm() {
+    if (this.timer === void 0) return;
+    clearTimeout(this.timer);
+    this.timer = void 0;
   }
   arm() {
-    clearTimeout(this.timer);
-    if (this.list.length === 0 || this.deadline === 0) return;
+    this.disarm();
+    if (this.items.size === 0 || this.deadline === 0) return;
     const ms = this.deadline - Date.now();
     if (ms <= 0) return this.expire(this.take());
     this.timer = setTimeout(() => this.arm(), Math.min(ms, MAX_TIMER_MS2));
@@ -3368,7 +3388,7 @@ var Waiting = class {
   readers = new Side(wakeAll);
   writers;
   constructor(expireWrite) {
-    this.writers = new Side((ws) => ws.forEach(expireWrite));
+    this.writers = new Side((ws) => ws.forEach(expireWrite), (w) => w.promise);
   }
   /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
   setDeadline(which, at) {
@@ -3381,8 +3401,8 @@ var Waiting = class {
   }
   /** Drops a waiter whose caller went away: a read's token or a write's Promise. */
   forget(key) {
-    this.readers.forget((t) => t === key);
-    this.writers.forget((w) => w.promise === key);
+    this.readers.forget(key);
+    this.writers.forget(key);
   }
   /** Go's Close: readers wake (their next call finds the handle gone),
    *  writers get `failWrite`; `release` runs between taking and settling. */
@@ -3432,7 +3452,7 @@ var Conn = class {
       onMessage: (data) => this.onMessage(data),
       onClose: (err) => this.onClose(err),
       onWritesEnd: (err) => this.endWrites(err),
-      onRoom: () => this.writers.list.length > 0 && this.drain(),
+      onRoom: () => this.writers.size > 0 && this.drain(),
       onSocketGone
     });
     if (timeoutMs > 0) this.armDialTimer(Date.now() + timeoutMs);
@@ -3455,7 +3475,7 @@ var Conn = class {
   writers = this.waiting.writers;
   drainer = new Poller(
     () => this.opts.drainPollMs,
-    () => this.writers.list.length > 0,
+    () => this.writers.size > 0,
     () => this.drain()
   );
   dialTimer;
@@ -3579,7 +3599,7 @@ var Conn = class {
   }
   /** Wakes every waiting reader when a read would not return -1. */
   pumpReads() {
-    if ((this.queued > 0 || this.end) && this.readers.list.length > 0) wakeAll(this.readers.take());
+    if ((this.queued > 0 || this.end) && this.readers.size > 0) wakeAll(this.readers.take());
   }
   // ---- writing -----------------------------------------------------------
   write(data) {
@@ -3587,7 +3607,7 @@ var Conn = class {
     if (this.writeErr) throw this.writeErr;
     if (!this.t.open) throw other3("connection is not open");
     let sent = 0;
-    if (this.writers.list.length === 0) sent = this.sendWhileRoom(data, 0, false);
+    if (this.writers.size === 0) sent = this.sendWhileRoom(data, 0, false);
     if (sent === data.length) return data.length;
     const w = waiter2({ data: data.slice(sent), sent });
     this.writers.add(w);
@@ -3609,17 +3629,14 @@ var Conn = class {
     return off;
   }
   drain() {
-    const ws = this.writers.list;
-    while (ws.length > 0) {
-      const w = ws[0];
+    for (let w = this.writers.first(); w; w = this.writers.first()) {
       const off = this.sendWhileRoom(w.data, 0, true);
       w.sent += off;
       w.data = w.data.subarray(off);
       if (w.data.length > 0) break;
-      ws.shift();
+      this.writers.remove(w);
       w.resolve(w.sent);
     }
-    if (ws.length === 0) this.writers.take();
     this.drainer.schedule();
   }
   /** Rust's io::Write contract: a write that sent some bytes before failing
@@ -4184,7 +4201,7 @@ var PacketConn = class {
   // in use order: the first is the least recent
   drainer = new Poller(
     () => this.ws.drainPollMs,
-    () => this.writers.list.length > 0,
+    () => this.writers.size > 0,
     () => this.drain()
   );
   /** The relay socket died under a destination's stream: the next ReadFrom
@@ -4220,7 +4237,7 @@ var PacketConn = class {
     if (this.writers.expired()) throw TIMEOUT;
     if (data.length > MAX_DATAGRAM) throw other3(`message too long (${data.length} bytes; a UDP datagram carries at most ${MAX_DATAGRAM})`);
     const d = this.dest(host, port);
-    if (d.open && this.writers.list.length === 0 && d.stream.hasRoom(this.ws.writeHighWaterBytes)) {
+    if (d.open && this.writers.size === 0 && d.stream.hasRoom(this.ws.writeHighWaterBytes)) {
       d.stream.send(data);
       return data.length;
     }
@@ -4283,8 +4300,8 @@ var PacketConn = class {
     d.stream = void 0;
     this.counted.streams--;
     const e = err ?? closeReasonError(reason, !d.open) ?? other3("the relay closed the UDP stream (Wisp CLOSE 0x02)");
-    for (const w of this.writers.list.filter((w2) => w2.dest === d)) {
-      this.writers.forget((x) => x === w);
+    for (const w of [...this.writers.items.values()].filter((w2) => w2.dest === d)) {
+      this.writers.remove(w);
       w.reject(e);
     }
     if (this.dests.get(d.key) === d) {
@@ -4303,23 +4320,20 @@ var PacketConn = class {
     d.stream.close(REASON.VOLUNTARY);
     d.stream = void 0;
     this.counted.streams--;
-    for (const w of this.writers.list.filter((w2) => w2.dest === d)) {
-      this.writers.forget((x) => x === w);
+    for (const w of [...this.writers.items.values()].filter((w2) => w2.dest === d)) {
+      this.writers.remove(w);
       w.reject(other3("the destination's relay stream was closed to make room for another (maxUdpDestinations)"));
     }
   }
   /** Sends waiting datagrams in order while their streams are open and have room. */
   drain() {
-    const ws = this.writers.list;
-    while (ws.length > 0) {
-      const w = ws[0];
+    for (let w = this.writers.first(); w; w = this.writers.first()) {
       const s = w.dest.stream;
       if (!w.dest.open || !s || !s.hasRoom(this.ws.writeHighWaterBytes)) break;
       s.send(w.data);
-      ws.shift();
+      this.writers.remove(w);
       w.resolve(w.data.length);
     }
-    if (ws.length === 0) this.writers.take();
     this.drainer.schedule();
   }
   setDeadline(which, at) {

@@ -422,3 +422,40 @@ async fn dial_close_cycles_leave_the_table_empty() {
     }
     assert_eq!(open_conn_count(), Ok(0));
 }
+
+/// Reads waiting through `crate::wake` slots: the JS table holds each wait's
+/// token, not a Promise. (`externCounts().waits`: slots in use.)
+fn waits() -> f64 {
+    let c = runtime_wasm::js_api::extern_counts();
+    js_sys::Reflect::get(&c, &"waits".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(-1.0)
+}
+
+#[test]
+async fn waits_are_bounded_dropping_them_is_cheap_and_loses_nothing() {
+    let c = dial_echo("").await;
+    assert_eq!(waits(), 0.0);
+    // Every slot taken by waits that are started (polled once) and kept.
+    let max = 1 << 16;
+    let mut held = Vec::with_capacity(max);
+    for _ in 0..max {
+        let mut w = Box::pin(c.ready());
+        assert!(futures::poll!(w.as_mut()).is_pending(), "nothing queued: the wait waits");
+        held.push(w);
+    }
+    assert_eq!(waits(), max as f64);
+    // One more is refused with an error that says why, not a trap or a hang.
+    let err = c.ready().await.expect_err("past the bound");
+    assert!(err.to_string().contains("too many reads waiting at once"), "{err}");
+    // Dropping them all (each forgotten by the table in O(1): a Map keyed
+    // by token) frees every slot, and the Conn works as before.
+    drop(held);
+    assert_eq!(waits(), 0.0);
+    c.write_all(b"x").await.expect("write");
+    let mut b = [0u8; 1];
+    assert_eq!(c.read(&mut b).await, Ok(1));
+    assert_eq!(&b, b"x");
+    assert_eq!(waits(), 0.0, "a wait that was woken frees its slot");
+}
