@@ -3,7 +3,7 @@
 // that has a target is a ratio of two columns measured in the same page and
 // run; a missed target is reported (with by how much), never a failure.
 //   node bench/run.mjs   (after scripts/bench.sh built bench/pkg and bench.js)
-// Knobs (environment): BENCH_MIB (64), BENCH_REPS (3), BENCH_PINGS (2000),
+// Knobs (environment): BENCH_MIB (64), BENCH_REPS (3), BENCH_PINGS (5000),
 // BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000),
 // BENCH_ONLY (comma-separated sections: relay, ping, doh, copies, leaks,
 // flood, directions; all by default).
@@ -24,7 +24,7 @@ const num = (name, dflt) => Number(process.env[name] ?? dflt);
 const opts = {
   mib: num("BENCH_MIB", 64),
   reps: num("BENCH_REPS", 3),
-  pings: num("BENCH_PINGS", 2000),
+  pings: num("BENCH_PINGS", 5000),
   cycles: num("BENCH_CYCLES", 10000),
   dohIterations: num("BENCH_DOH_ITERATIONS", 10000),
   floodMessages: num("BENCH_FLOOD", 1000000),

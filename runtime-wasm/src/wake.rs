@@ -57,11 +57,14 @@ struct Slots {
     free: Vec<u32>,
 }
 
+/// What JS calls with a token (kept for the instance's life).
+type WakeCallback = Closure<dyn Fn(f64)>;
+
 thread_local! {
     static SLOTS: RefCell<Slots> = RefCell::new(Slots::default());
     /// `id * 2^32` once the callback is registered.
     static BASE: Cell<Option<f64>> = const { Cell::new(None) };
-    static CALLBACK: RefCell<Option<Closure<dyn Fn(f64)>>> = const { RefCell::new(None) };
+    static CALLBACK: RefCell<Option<WakeCallback>> = const { RefCell::new(None) };
 }
 
 /// The token's high part, registering the callback on first use.
@@ -69,7 +72,7 @@ fn base() -> Result<f64, JsValue> {
     if let Some(b) = BASE.with(Cell::get) {
         return Ok(b);
     }
-    let f = Closure::<dyn Fn(f64)>::new(wake);
+    let f = WakeCallback::new(wake);
     let id = js::set_waker(f.as_ref().unchecked_ref())?;
     CALLBACK.with(|c| *c.borrow_mut() = Some(f));
     let b = f64::from(id) * ID_UNIT;

@@ -1,0 +1,20 @@
+// Prints the README's benchmark table (markdown) from a run's results:
+//   node bench/table.mjs [target/bench/results.json]
+// The README's table is this output, pasted whole, so every figure in it
+// comes from one run.
+import { readFileSync } from "node:fs";
+
+const res = JSON.parse(readFileSync(process.argv[2] ?? "target/bench/results.json", "utf8"));
+const cols = ["raw", "rawStream", "rust", "extern", "gloo", "stream", "classic", "ceiling"];
+const c = res.nativeCeiling;
+console.log(`${res.date.slice(0, 10)}, ${res.machine}, Chromium ${res.chromium}; ${res.options.mib} MiB per transfer, ${res.options.reps} reps (medians), ${res.options.pings} round trips per series, ${res.options.cycles} cycles.`);
+console.log(`Ceilings measured in the same run without a browser: native peer receive ${c.receive}, send ${c.send}, echo ${c.echo}, HTTP ${c.http} MiB/s${c.relay ? `; Wisp relay echo from a Node client ${c.relay} MiB/s` : ""}.\n`);
+console.log("| benchmark | value | target | columns |");
+console.log("|---|---|---|---|");
+for (const m of res.metrics) {
+  const status = m.met === null ? "" : m.met ? `${m.target} met` : `${m.target} **missed by ${m.missedBy}**`;
+  const cs = cols.filter((k) => m[k] !== undefined && m[k] !== null).map((k) => `${k} ${m[k]}`).join(", ");
+  console.log(`| ${m.what.trim()} | ${m.value} ${m.unit} | ${status} | ${cs}${cs && m.columnsUnit ? ` (${m.columnsUnit})` : ""} |`);
+}
+const w = res.wasmSize;
+console.log(`\nShipped wasm: ${w.raw} bytes raw, ${w.gzip} gzip -9.`);
