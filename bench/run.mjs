@@ -123,7 +123,7 @@ function report(r, chromiumVersion, ceiling) {
       { raw: round(pp[raw].p99), rust: round(pp[ours].p99), columnsUnit: "ms" }, pp[ours].p99 / pp[raw].p99, 1.1, false));
   }
   for (const [n, l] of Object.entries(r.load ?? {})) {
-    metrics.push(metric(`load_${n}`, `${n} Conn(s) echoing 1 KiB round trips at once: aggregate MiB/s, Rust / raw WebSocket`, "ratio",
+    metrics.push(metric(`load_${n}`, `${n} Conn(s) echoing 1 KiB round trips at once (classic transport; not interleaved): aggregate MiB/s, Rust / raw WebSocket`, "ratio",
       { raw: round(l.raw.mibs, 1), rust: round(l.rust.mibs, 1), columnsUnit: "MiB/s" }, l.rust.mibs / l.raw.mibs, 0.9, true));
     metrics.push(metric(`load_${n}_p99`, `${n} Conn(s): p99 round trip, Rust / raw WebSocket`, "ratio",
       { raw: round(l.raw.p99, 3), rust: round(l.rust.p99, 3), columnsUnit: "ms" }, l.rust.p99 / l.raw.p99, 1.1, false));

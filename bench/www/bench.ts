@@ -562,7 +562,10 @@ export async function runBenchmarks(o: BenchOptions) {
     for (const conns of [1, 16, 128]) {
       const rounds = Math.max(10, Math.floor(o.pings / conns));
       const [rawMs, bytes, rawP50, rawP99] = await rawConcurrentEcho(nativeEcho, conns, rounds, 1024);
+      // The classic transport, as the raw column uses the classic API.
+      registerNetBindings({ ws: { transport: "classic" } });
       const [rustMs, , rustP50, rustP99] = Array.from(await rs.rustConcurrentEcho(nativeEcho, conns, rounds, 1024));
+      registerNetBindings({ ws: { transport: "auto" } });
       out.load[conns] = {
         rounds,
         raw: { mibs: mbps(bytes, rawMs), p50: rawP50, p99: rawP99 },
