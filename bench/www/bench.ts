@@ -5,7 +5,7 @@
 // hits every column alike. bench/run.mjs drives it and prints the table.
 import initBench, * as rs from "../pkg/runtime_wasm_bench.js";
 import { registerNetBindings, WS_DEFAULTS } from "../../js/net.js";
-import { rawWispEcho as rawWispEchoWith } from "./raw-wisp.js";
+import { pattern, rawWispEcho as rawWispEchoWith } from "./raw-wisp.js";
 
 export interface BenchOptions {
   peers: Record<string, string>;
@@ -27,10 +27,14 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-function pattern(n: number) {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = i & 255;
-  return b;
+/** Runs `f` with Conns dialled on `transport` (a Conn keeps the transport it was dialled with), then back to "auto". */
+async function withTransport<T>(transport: "classic" | "stream", f: () => Promise<T>): Promise<T> {
+  registerNetBindings({ ws: { transport } });
+  try {
+    return await f();
+  } finally {
+    registerNetBindings({ ws: { transport: "auto" } });
+  }
 }
 
 function openWs(url: string): Promise<WebSocket> {
@@ -339,14 +343,8 @@ export async function runBenchmarks(o: BenchOptions) {
     // than the differences measured. Fresh connections each round.
     const rounds = 10;
     const per = Math.max(1, Math.floor(o.pings / rounds));
-    const rust = (transport: "classic" | "stream", externs: boolean) => async (): Promise<Pinger> => {
-      registerNetBindings({ ws: { transport } });
-      try {
-        return await rs.Pinger.open(nativeEcho, externs);
-      } finally {
-        registerNetBindings({ ws: { transport: "auto" } });
-      }
-    };
+    const rust = (transport: "classic" | "stream", externs: boolean) => (): Promise<Pinger> =>
+      withTransport(transport, () => rs.Pinger.open(nativeEcho, externs));
     const series: Record<string, () => Promise<Pinger>> = {
       rawClassic: () => rawPinger(nativeEcho),
       rustClassic: rust("classic", false),
@@ -383,9 +381,7 @@ export async function runBenchmarks(o: BenchOptions) {
   if (want("copies")) {
     const n = 4 * MiB;
     const wsStream = await countCopies(() => rs.rustEcho(nativeEcho, n, 64 * 1024));
-    registerNetBindings({ ws: { transport: "classic" } });
-    const wsClassic = await countCopies(() => rs.rustEcho(nativeEcho, n, 64 * 1024));
-    registerNetBindings({ ws: { transport: "auto" } });
+    const wsClassic = await withTransport("classic", () => countCopies(() => rs.rustEcho(nativeEcho, n, 64 * 1024)));
     const http = await countCopies(() => rs.rustHttpGet(`${o.peers.nativeHttp}/bytes?n=${n}`));
     const ext = await countCopies(() => rs.rustExternEcho(nativeEcho, n, 64 * 1024));
     out.copies = {
@@ -563,9 +559,7 @@ export async function runBenchmarks(o: BenchOptions) {
       const rounds = Math.max(10, Math.floor(o.pings / conns));
       const [rawMs, bytes, rawP50, rawP99] = await rawConcurrentEcho(nativeEcho, conns, rounds, 1024);
       // The classic transport, as the raw column uses the classic API.
-      registerNetBindings({ ws: { transport: "classic" } });
-      const [rustMs, , rustP50, rustP99] = Array.from(await rs.rustConcurrentEcho(nativeEcho, conns, rounds, 1024));
-      registerNetBindings({ ws: { transport: "auto" } });
+      const [rustMs, , rustP50, rustP99] = Array.from(await withTransport("classic", () => rs.rustConcurrentEcho(nativeEcho, conns, rounds, 1024)));
       out.load[conns] = {
         rounds,
         raw: { mibs: mbps(bytes, rawMs), p50: rawP50, p99: rawP99 },

@@ -13,7 +13,8 @@ interface Socket {
 }
 type Open = (url: string, protocols: string[]) => Socket;
 
-function pattern(n: number) {
+/** Bytes 0, 1, 2, ... (wrapping), so nothing compresses or dedups. */
+export function pattern(n: number) {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = i & 255;
   return b;

@@ -57,14 +57,13 @@ struct Slots {
     free: Vec<u32>,
 }
 
-/// What JS calls with a token (kept for the instance's life).
+/// What JS calls with a token.
 type WakeCallback = Closure<dyn Fn(f64)>;
 
 thread_local! {
     static SLOTS: RefCell<Slots> = RefCell::new(Slots::default());
     /// `id * 2^32` once the callback is registered.
     static BASE: Cell<Option<f64>> = const { Cell::new(None) };
-    static CALLBACK: RefCell<Option<WakeCallback>> = const { RefCell::new(None) };
 }
 
 /// The token's high part, registering the callback on first use.
@@ -74,7 +73,7 @@ fn base() -> Result<f64, JsValue> {
     }
     let f = WakeCallback::new(wake);
     let id = js::set_waker(f.as_ref().unchecked_ref())?;
-    CALLBACK.with(|c| *c.borrow_mut() = Some(f));
+    f.forget(); // JS holds it for the instance's life
     let b = f64::from(id) * ID_UNIT;
     BASE.with(|c| c.set(Some(b)));
     Ok(b)
