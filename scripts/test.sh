@@ -86,7 +86,7 @@ st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/wasm.log"); record wasm "$p" "$f" "$st"
 
 echo "== build: cargo + wasm-bindgen + wasm-opt, esbuild, then tsc"
-if bash scripts/build.sh && bash scripts/build-bench.sh && npx tsc --noEmit -p .; then
+if BUILD_DEBUG_PKG=1 bash scripts/build.sh && bash scripts/build-bench.sh && npx tsc --noEmit -p .; then
   echo "== ship: glue, cargo doc, cargo package, npm pack, the consumer app's build"
   bash scripts/ship.sh | tee "$LOGS/ship.log"
   record ship "$(grep -c '^ok - ' "$LOGS/ship.log")" "$(grep -c '^not ok - ' "$LOGS/ship.log")" 0

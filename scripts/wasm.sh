@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # wasm.sh CRATE OUT_DIR OUT_NAME [wasm-bindgen flags...]
+# FEATURES (env): the crate's cargo features, comma-separated.
 # Builds CRATE's cdylib for wasm32 (release), runs the pinned wasm-bindgen
 # CLI (--target web) and then wasm-opt -Os on the result: what wasm-pack
 # did, without compiling wasm-pack. wasm-opt is binaryen's own npm build
@@ -11,7 +12,8 @@ set -euo pipefail
 crate=$1 out=$2 name=$3; shift 3
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-cargo rustc -q -p "$crate" --lib --release --target wasm32-unknown-unknown --crate-type cdylib
+cargo rustc -q -p "$crate" --lib --release --target wasm32-unknown-unknown --crate-type cdylib \
+  ${FEATURES:+--features "$FEATURES"}
 wasm-bindgen "target/wasm32-unknown-unknown/release/${crate//-/_}.wasm" --target web \
   --out-dir "$out" --out-name "$name" "$@"
 # wasm-opt reads the features rustc enabled from the module's

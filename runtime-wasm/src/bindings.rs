@@ -14,6 +14,7 @@ use crate::net::Error;
 extern "C" {
     // ---- Trap recovery (js/net.ts) ----
     /// Told the panic message just before a panic traps (src/trap.rs).
+    #[cfg_attr(not(feature = "js-api"), allow(dead_code))]
     #[wasm_bindgen(js_name = _netPanic, catch)]
     pub fn net_panic(message: &str) -> Result<(), JsValue>;
 

@@ -32,7 +32,7 @@
 //!
 //! The tables live next to what they wrap: `net::externs`, `http::externs`.
 
-mod task;
+pub(crate) mod task;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -510,9 +510,14 @@ impl Extern {
         }
     }
 
-    /// Whether this extern can return a pending token.
-    pub fn can_wait(&self) -> bool {
-        matches!(self.imp, Imp::Wait(_))
+    /// Whether a call fills its `[]byte` argument (the reads), rather than
+    /// only reading it: a VM whose slice is not one run of memory copies it
+    /// back after such a call (`crate::vo` does).
+    pub fn fills_bytes(&self) -> bool {
+        matches!(
+            self.name,
+            "blocking_tcpConnRead" | "blocking_udpConnReadFrom" | "blocking_unixConnRead" | "blocking_responseBodyRead"
+        )
     }
 
     /// Vo's canonical name: `vo1:3:net:4:dial`.
@@ -892,8 +897,9 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// Every extern this crate provides (net's, then net/http's).
-#[cfg(target_arch = "wasm32")]
+/// Every extern this crate provides (net's, then net/http's). The table is
+/// the same on every target; outside a browser the calls that need one
+/// return an error saying so.
 pub fn all() -> impl Iterator<Item = &'static Extern> {
     crate::net::EXTERNS
         .iter()
@@ -902,7 +908,6 @@ pub fn all() -> impl Iterator<Item = &'static Extern> {
 
 /// The extern of that name (any spelling [`ExternName::parse`] reads), if
 /// this crate provides it.
-#[cfg(target_arch = "wasm32")]
 pub fn find(name: &str) -> Option<&'static Extern> {
     let n = ExternName::parse(name)?;
     all().find(|e| e.package == n.package && e.name == n.function)
@@ -911,7 +916,6 @@ pub fn find(name: &str) -> Option<&'static Extern> {
 /// Registers every extern of this crate among `declared` (net's and
 /// net/http's): the one call a VM needs. Errors list the declarations of
 /// those packages this crate does not provide.
-#[cfg(target_arch = "wasm32")]
 pub fn register_all<R: ExternRegistry + ?Sized, D: Declared>(
     registry: &mut R,
     declared: &[D],

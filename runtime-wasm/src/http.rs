@@ -11,8 +11,9 @@
 #[cfg(target_arch = "wasm32")]
 mod client;
 mod context;
-#[cfg(target_arch = "wasm32")]
 mod externs;
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
 mod header;
 mod request;
 mod server;
@@ -24,8 +25,7 @@ pub use client::{
     get, head, open_request_count, post, post_form, Client, Response, ResponseBody, Transport,
 };
 pub use context::Context;
-#[cfg(target_arch = "wasm32")]
-pub use externs::{extern_request_count, register_externs, EXTERNS};
+pub use externs::{extern_request_count, register_externs, ADDITIONS, EXTERNS};
 pub use header::{canonical_header_key, parse_header_lines, Header};
 pub use request::{new_request, Body, Cookie, Request};
 pub use server::{listen_and_serve, listen_and_serve_tls, serve, ServeMux, Server};

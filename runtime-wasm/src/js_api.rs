@@ -342,7 +342,7 @@ pub fn extern_list() -> JsValue {
                 })
                 .collect(),
             results: e.results.iter().map(|k| k.go_type()).collect(),
-            can_wait: e.can_wait(),
+            can_wait: e.may_wait(),
         })
         .collect();
     to_js(&list)

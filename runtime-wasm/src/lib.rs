@@ -45,13 +45,15 @@ pub mod net;
 mod bindings;
 #[cfg(all(target_arch = "wasm32", feature = "js-glue"))]
 pub mod glue;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js-api"))]
 pub mod js_api;
 #[cfg(target_arch = "wasm32")]
 mod pending;
 #[cfg(target_arch = "wasm32")]
 mod read;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js-api"))]
 pub mod trap;
+#[cfg(feature = "vo")]
+pub mod vo;
 #[cfg(target_arch = "wasm32")]
 mod wake;

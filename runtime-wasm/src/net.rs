@@ -15,12 +15,13 @@ mod conn;
 mod dial;
 mod dnsclient;
 mod error;
-#[cfg(target_arch = "wasm32")]
 mod externs;
 mod hostport;
 mod ip;
 mod listen;
 mod lookup;
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
 mod parse;
 mod port;
 #[cfg(target_arch = "wasm32")]
@@ -33,10 +34,9 @@ mod udp;
 pub use conn::{dial, dial_timeout, open_conn_count, Addr, Conn, Dialer, SystemTime, WsAddr};
 pub use dial::{dial_target, dial_url, Target};
 pub use error::{AddrError, DNSError, Error, OpError, ParseError, UrlError, NET_SENTINELS};
-#[cfg(target_arch = "wasm32")]
 pub use externs::{extern_conn_count, register_externs, EXTERNS};
-#[cfg(target_arch = "wasm32")]
-pub(crate) use externs::vo_error;
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::SystemTime;
 pub use hostport::{join_host_port, split_host_port};
 pub use ip::{
     cidr_mask, ipv4, ipv4_mask, parse_cidr, parse_ip, IPMask, IPNet, IP, IPV4_LEN, IPV6_LEN,

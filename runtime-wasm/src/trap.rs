@@ -34,7 +34,9 @@ pub fn install_trap_recovery() {
 }
 
 /// Panics on purpose with `message`: how the tests check that a trap
-/// leaves the module usable. Not for production use.
+/// leaves the module usable. Only in builds with the `debug-panic` feature
+/// (the vitest suite's wasm), never in a shipped one.
+#[cfg(feature = "debug-panic")]
 #[doc(hidden)]
 #[wasm_bindgen(js_name = debugPanic)]
 pub fn debug_panic(message: &str) {

@@ -216,6 +216,7 @@ impl Drop for Ready {
 }
 
 /// Waits being held (for leak checks in tests).
+#[cfg_attr(not(feature = "js-api"), allow(dead_code))]
 pub(crate) fn waiting() -> usize {
     SLOTS.with(|s| {
         let s = s.borrow();

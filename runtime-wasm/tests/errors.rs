@@ -116,13 +116,13 @@ both! {
             assert_eq!(e.vo_sentinel(), Some(("net", i)));
             assert_eq!(Error::from_sentinel(e.sentinel().expect("named")).as_ref(), Some(e));
         }
-        assert_eq!(Error::RequestTimeout.vo_sentinel(), Some(("net/http", 0)));
+        assert_eq!(Error::RequestTimeout.vo_sentinel(), Some(("http", 0)));
         assert!(Error::RequestTimeout.is_timeout());
         // Only the bare value is the sentinel itself; a wrapper merely matches it.
         let wrapped = Error::op("read", "ws", None, Error::Timeout);
         assert_eq!(wrapped.vo_sentinel(), None);
         assert_eq!(wrapped.sentinel(), Some("os.ErrDeadlineExceeded"));
-        assert_eq!(Error::Eof.vo_sentinel(), None);
+        assert_eq!(Error::Eof.vo_sentinel(), Some(("io", 0)));
     }
 
     fn predicates() {

@@ -164,7 +164,7 @@ both! {
         assert!(!matches!(TABLE[3].call(ExternCall::new(vec![Arg::Buf(&mut buf)])), ExternResult::Fail(_)));
         assert!(fail(TABLE[3].call(ExternCall::new(vec![Arg::Str("x")]))).contains("must be []byte, got string"));
         assert_eq!(TABLE[1].signature(), "gated(base int) int");
-        assert!(TABLE[1].can_wait() && !TABLE[0].can_wait());
+        assert!(TABLE[1].may_wait() && !TABLE[0].may_wait());
         reset();
     }
 

@@ -9,7 +9,7 @@ type Wasm = Awaited<ReturnType<typeof init>>;
 let wasm: Wasm;
 
 beforeAll(async () => {
-  wasm = await init({ wasm: readFileSync(new URL("../../pkg/runtime_wasm_bg.wasm", import.meta.url)) });
+  wasm = await init({ wasm: readFileSync(new URL("../../pkg-debug/runtime_wasm_bg.wasm", import.meta.url)) });
 });
 
 // "00000000000000000000ffff7f000001" -> IP string, via the wasm itself for

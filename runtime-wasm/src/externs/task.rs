@@ -7,7 +7,7 @@
 //! operation underneath (see `crate::pending`).
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake as WakeFn, Waker};
@@ -39,6 +39,17 @@ struct Task {
     waiters: Vec<Waker>,
     /// Wakes this task; made once, cloned (no allocation) for each poll.
     waker: Waker,
+    /// Report the token to [`next_done`] when the call is done (a host
+    /// loop that waits for any of its calls, as `crate::vo`'s runner does).
+    notify: bool,
+}
+
+/// Tokens of notifying calls that are done, oldest first, and the one
+/// future waiting for them.
+#[derive(Default)]
+struct Done {
+    queue: VecDeque<Token>,
+    waker: Option<Waker>,
 }
 
 thread_local! {
@@ -46,6 +57,7 @@ thread_local! {
     static NEXT: Cell<Token> = const { Cell::new(1) };
     static READY: RefCell<Vec<Token>> = const { RefCell::new(Vec::new()) };
     static FLUSH_QUEUED: Cell<bool> = const { Cell::new(false) };
+    static DONE: RefCell<Done> = RefCell::new(Done::default());
 }
 
 struct TaskWaker(Token);
@@ -118,6 +130,7 @@ fn insert(owner: &'static Extern, state: State) -> Token {
                 state,
                 waiters: Vec::new(),
                 waker: Waker::from(Arc::new(TaskWaker(token))),
+                notify: false,
             },
         )
     });
@@ -175,6 +188,9 @@ fn poll(token: Token) {
         match polled {
             Poll::Ready(values) => {
                 task.state = State::Done(values);
+                if task.notify {
+                    report_done(token);
+                }
                 std::mem::take(&mut task.waiters)
             }
             Poll::Pending => {
@@ -257,6 +273,60 @@ pub fn cancel(token: Token) -> bool {
     task.waiters.iter().for_each(Waker::wake_by_ref);
     drop(task);
     true
+}
+
+/// Reports `token` to [`next_done`] once its call is done (at once if it is
+/// already). False if the token has no call behind it.
+#[cfg_attr(not(feature = "vo"), allow(dead_code))]
+pub(crate) fn notify_when_done(token: Token) -> bool {
+    let done = TASKS.with(|t| match t.borrow_mut().get_mut(&token) {
+        None => None,
+        Some(task) => {
+            task.notify = true;
+            Some(matches!(task.state, State::Done(_)))
+        }
+    });
+    if done == Some(true) {
+        report_done(token);
+    }
+    done.is_some()
+}
+
+fn report_done(token: Token) {
+    let waker = DONE.with(|d| {
+        let mut d = d.borrow_mut();
+        // Collected or cancelled calls leave their token behind until
+        // popped; should a host collect without ever asking, drop those so
+        // the queue stays within the live calls.
+        if d.queue.len() >= 2 * MAX_PENDING {
+            TASKS.with(|t| {
+                let t = t.borrow();
+                d.queue.retain(|k| t.contains_key(k));
+            });
+        }
+        d.queue.push_back(token);
+        d.waker.take()
+    });
+    if let Some(w) = waker {
+        w.wake();
+    }
+}
+
+/// The next notifying call that is done (see [`notify_when_done`]), oldest
+/// first; its token may since have been collected or cancelled, which the
+/// caller checks. One waiter at a time: a second one replaces the first.
+#[cfg_attr(not(feature = "vo"), allow(dead_code))]
+pub(crate) fn next_done(cx: &mut Context<'_>) -> Poll<Token> {
+    DONE.with(|d| {
+        let mut d = d.borrow_mut();
+        match d.queue.pop_front() {
+            Some(t) => Poll::Ready(t),
+            None => {
+                d.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    })
 }
 
 /// Calls started and not yet collected or cancelled (for leak checks).

@@ -16,14 +16,23 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{new_request, parse_header_lines, Body, Client, Context, Response, ResponseBody};
+#[cfg(not(target_arch = "wasm32"))]
+use super::native::{Client, Response, ResponseBody};
+use super::{new_request, parse_header_lines, Body, Context};
+#[cfg(target_arch = "wasm32")]
+use super::{Client, Response, ResponseBody};
 use crate::externs::Kind::{self, Bytes, Int, Int64, Str, Strings};
 use crate::externs::{
     failed_results, register_table, results, Args, Declared, Extern, ExternRegistry, RegisterError, Step, Value,
-    Wake, ERROR,
+    ERROR,
 };
-use crate::net::vo_error;
+#[cfg(target_arch = "wasm32")]
+use crate::externs::Wake;
 use crate::net::Error;
+
+/// This crate's additions to Vo's declarations (streamed bodies); Vo's
+/// stdlib declares the rest.
+pub const ADDITIONS: &[&str] = &["nativeHttpsRequestStream", "blocking_responseBodyRead", "responseBodyClose"];
 
 /// Request ids held at once, at most (each costs a table entry until
 /// released; a guest that never releases hits this instead of the heap).
@@ -130,12 +139,13 @@ async fn perform(ask: Ask) -> Result<Response, Error> {
 }
 
 /// Vo's http errors: Client.Timeout is `ErrRequestTimeout` itself (what
-/// `getHttpErrors()` returns), so `errors.Is` holds in the guest.
+/// `getHttpErrors()` returns, and what http.vo tests for), so `errors.Is`
+/// holds in the guest; anything else is Go's error as it is.
 fn http_error(e: Error) -> Error {
     if matches!(e.root(), Error::Deadline { .. }) {
         return Error::RequestTimeout;
     }
-    vo_error(e)
+    e
 }
 
 fn head_values(r: &Response) -> Vec<Value> {
@@ -207,7 +217,15 @@ fn body_of(id: i64) -> Result<Rc<ResponseBody>, Error> {
     })
 }
 
+/// Natively no streamed body exists (`nativeHttpsRequestStream` fails).
+#[cfg(not(target_arch = "wasm32"))]
+fn body_read(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
+    let e = body_of(a.int(0)).err().unwrap_or_else(|| unknown(a.int(0)));
+    Step::Done(vec![Value::Int(0), Value::Error(e)])
+}
+
 /// The Conn read path, for a response body.
+#[cfg(target_arch = "wasm32")]
 fn body_read(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
     let fail = |e: Error| Step::Done(vec![Value::Int(0), Value::Error(http_error(e))]);
     let body = match body_of(a.int(0)) {

@@ -290,18 +290,17 @@ impl Error {
         }
     }
 
-    /// Where this error sits among Vo's sentinel lists when it *is* one
-    /// (not merely wraps one): `("net", i)` for `getNetErrors()`'s i-th
-    /// result, `("net/http", 0)` for `getHttpErrors()`. A VM returns its
-    /// cached sentinel value for these, so `errors.Is` works by identity.
+    /// Where this error sits among Vo's sentinels when it *is* one (not
+    /// merely wraps one), by Vo's sentinel-cache key: `("net", i)` for
+    /// `getNetErrors()`'s i-th result, `("http", 0)` for `getHttpErrors()`,
+    /// `("io", 0)` for `io.EOF` (the first of `getIoErrors()`). A VM returns
+    /// its cached value for these, so `errors.Is` and `==` hold by identity.
     pub fn vo_sentinel(&self) -> Option<(&'static str, usize)> {
-        if *self == Error::RequestTimeout {
-            return Some(("net/http", 0));
+        match self {
+            Error::RequestTimeout => Some(("http", 0)),
+            Error::Eof => Some(("io", 0)),
+            _ => NET_SENTINELS.iter().position(|s| s == self).map(|i| ("net", i)),
         }
-        NET_SENTINELS
-            .iter()
-            .position(|s| s == self)
-            .map(|i| ("net", i))
     }
 
     /// The error value of a Go sentinel named as `sentinel()` names them.

@@ -20,15 +20,21 @@ use std::time::Duration;
 
 use super::dial::unsupported_network;
 use super::error::NET_SENTINELS;
+#[cfg(not(target_arch = "wasm32"))]
+use super::native::{dial, dial_timeout, no_browser, Conn};
 use super::{
-    dial, dial_timeout, listen, listen_packet, lookup_addr, lookup_host, lookup_ip,
-    resolve_tcp_addr, resolve_udp_addr, Conn, Error, IPEndpoint, PacketConn, SystemTime,
+    listen, listen_packet, lookup_addr, lookup_host, lookup_ip, resolve_tcp_addr, resolve_udp_addr,
+    Error, IPEndpoint, PacketConn, SystemTime,
 };
+#[cfg(target_arch = "wasm32")]
+use super::{dial, dial_timeout, Conn};
 use crate::externs::Kind::{self, Bytes, Duration as Dur, Int, Int64, Str, Strings, IPs, TCPAddr, UDPAddr};
 use crate::externs::{
     register_table, results, Args, Declared, Extern, ExternRegistry, RegisterError, SockAddr, Step,
-    Value, Wake, ERROR,
+    Value, ERROR,
 };
+#[cfg(target_arch = "wasm32")]
+use crate::externs::Wake;
 
 thread_local! {
     static CONNS: RefCell<HashMap<i64, Rc<Conn>>> = RefCell::new(HashMap::new());
@@ -65,30 +71,24 @@ pub fn extern_conn_count() -> usize {
     CONNS.with(|t| t.borrow().len()) + PACKETS.with(|t| t.borrow().len())
 }
 
-/// Vo's rule for errors: a failure that is one of `getNetErrors()` (or
-/// io.EOF) is returned as that bare value, so `errors.Is` holds by
-/// identity in the guest; anything else keeps Go's `OpError` text.
-pub(crate) fn vo_error(e: Error) -> Error {
-    let root = e.root();
-    if *root == Error::Eof || root.vo_sentinel().is_some() {
-        return root.clone();
-    }
-    e
-}
+// Errors are Go's whole errors (`dial ws URL: i/o timeout`, whose root is
+// Vo's ErrTimeout): a VM's adapter returns a sentinel itself when the error
+// *is* one and wraps it as the cause when the error only ends in one
+// (`runtime_wasm::vo` does both), so the text and `errors.Is` both hold.
 
 fn handle_result(r: Result<i64, Error>) -> Vec<Value> {
     match r {
         Ok(id) => vec![Value::Int(id), Value::Nil],
-        Err(e) => vec![Value::Int(0), Value::Error(vo_error(e))],
+        Err(e) => vec![Value::Int(0), Value::Error(e)],
     }
 }
 
 fn count_result(n: usize, e: Option<Error>) -> Vec<Value> {
-    vec![Value::Int(n as i64), Value::err(e.map(vo_error))]
+    vec![Value::Int(n as i64), Value::err(e)]
 }
 
 fn error_result(r: Result<(), Error>) -> Vec<Value> {
-    vec![Value::err(r.err().map(vo_error))]
+    vec![Value::err(r.err())]
 }
 
 fn dial_ext(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
@@ -105,9 +105,30 @@ fn dial_ext(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
     })
 }
 
+/// Outside a browser no Conn or PacketConn exists (`dial` and
+/// `listenPacket` say why), so every handle is stale.
+#[cfg(not(target_arch = "wasm32"))]
+fn stream_read(_: &mut Args<'_, '_>, _: Option<u64>) -> Step {
+    Step::Done(count_result(0, Some(no_browser("read", "tcp", ""))))
+}
+#[cfg(not(target_arch = "wasm32"))]
+fn stream_write(_: &mut Args<'_, '_>, _: Option<u64>) -> Step {
+    Step::Done(count_result(0, Some(no_browser("write", "tcp", ""))))
+}
+#[cfg(not(target_arch = "wasm32"))]
+fn udp_read_from(_: &mut Args<'_, '_>, _: Option<u64>) -> Step {
+    let e = Value::Error(no_browser("read", "udp", ""));
+    Step::Done(vec![Value::Int(0), Value::Str(String::new()), e])
+}
+#[cfg(not(target_arch = "wasm32"))]
+fn udp_write_to(_: &mut Args<'_, '_>, _: Option<u64>) -> Step {
+    Step::Done(count_result(0, Some(no_browser("write", "udp", ""))))
+}
+
 /// `blocking_tcpConnRead(handle, b)`: Go's poller pattern. Queued bytes go
 /// straight into `b` (the guest's memory); when none are queued the call
 /// waits for readiness and, replayed, tries again.
+#[cfg(target_arch = "wasm32")]
 fn stream_read(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
     let Some(c) = conn(a.int(0)) else {
         return Step::Done(count_result(0, Some(Error::Closed)));
@@ -131,6 +152,7 @@ fn stream_read(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
 /// `blocking_tcpConnWrite(handle, b)`: Go's Write, all of `b` or the count
 /// and the error. What the socket cannot take now is copied by the table;
 /// the replay carries how much was sent.
+#[cfg(target_arch = "wasm32")]
 fn stream_write(a: &mut Args<'_, '_>, sent: Option<u64>) -> Step {
     let sent = sent.unwrap_or(0) as usize;
     let data = a.data(1);
@@ -185,8 +207,9 @@ fn set_deadline(a: &Args<'_, '_>, which: fn(&Conn, Option<SystemTime>) -> Result
 
 /// `blocking_udpConnReadFrom(handle, p)`: one datagram into `p` and where
 /// it came from; the poller pattern of `stream_read`.
+#[cfg(target_arch = "wasm32")]
 fn udp_read_from(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
-    let fail = |e: Error| vec![Value::Int(0), Value::Str(String::new()), Value::Error(vo_error(e))];
+    let fail = |e: Error| vec![Value::Int(0), Value::Str(String::new()), Value::Error(e)];
     let Some(c) = packet(a.int(0)) else {
         return Step::Done(fail(Error::Closed));
     };
@@ -201,6 +224,7 @@ fn udp_read_from(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
 }
 
 /// `blocking_udpConnWriteTo(handle, p, addr)`: one datagram, all or nothing.
+#[cfg(target_arch = "wasm32")]
 fn udp_write_to(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
     let Some(c) = packet(a.int(0)) else {
         return Step::Done(count_result(0, Some(Error::Closed)));
@@ -262,14 +286,14 @@ fn addr_result(r: Result<IPEndpoint, Error>) -> Vec<Value> {
             }),
             Value::Nil,
         ],
-        Err(e) => vec![Value::Nil, Value::Error(vo_error(e))],
+        Err(e) => vec![Value::Nil, Value::Error(e)],
     }
 }
 
 fn strings_result(r: Result<Vec<String>, Error>) -> Vec<Value> {
     match r {
         Ok(v) => vec![Value::strings(v), Value::Nil],
-        Err(e) => vec![Value::Nil, Value::Error(vo_error(e))],
+        Err(e) => vec![Value::Nil, Value::Error(e)],
     }
 }
 
@@ -356,7 +380,7 @@ pub static EXTERNS: [Extern; 37] = [
                     Value::List(ips.iter().map(|ip| Value::Bytes(ip.as_bytes().to_vec())).collect()),
                     Value::Nil,
                 ],
-                Err(e) => vec![Value::Nil, Value::Error(vo_error(e))],
+                Err(e) => vec![Value::Nil, Value::Error(e)],
             }
         })
     }),

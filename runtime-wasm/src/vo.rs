@@ -1,0 +1,422 @@
+//! The Vo web runtime's integration kit (feature `vo`): everything between
+//! Vo's `ExternCallContext` and this crate's extern table, so that an
+//! integrator writes only the bridge to Vo's own types (the README's
+//! "Integrating with the Vo web runtime" is that code, compiled by the test
+//! command against a model of Vo's calling conventions).
+//!
+//! - [`Call`] mirrors the part of Vo's `ExternCallContext` the externs use:
+//!   arguments and results by slot, an `error` as its two interface slots,
+//!   Vo's sentinel cache, and host event tokens (`u64`). The integrator
+//!   implements it for `ExternCallContext` with one line per method.
+//! - [`call`] is the one provider for every extern: it finds the extern by
+//!   the name Vo declared, reads its arguments of every kind (a `[]byte`
+//!   that is not one run of memory, such as a slice of an array, is copied
+//!   in and, for reads, back), writes Vo's results at Vo's slot offsets
+//!   (`[]IP` and `*TCPAddr` IPs 16 bytes, as Vo's native provider gives
+//!   them), and answers [`Outcome::Wait`] with a Vo token when the call must
+//!   wait; Vo replays it with the same arguments and that token.
+//! - Errors are Vo's: an error that *is* a sentinel is Vo's cached value
+//!   (keys `net`, `http`, `io`), so `err == io.EOF` and `errors.Is` hold; an
+//!   error that ends in one keeps Go's text with the sentinel as its cause
+//!   (`dial ws URL: i/o timeout`, `errors.Is(err, net.ErrTimeout)`); an HTTP
+//!   error is the cause alone, since http.vo adds its own `get "URL": `.
+//! - The runner: [`next_ready`] resolves with the next Vo token whose call
+//!   can be replayed, [`take_started`] lists the tokens that went pending
+//!   since it was last asked, [`cancel`] abandons the call of a killed fiber
+//!   and [`cancel_all`] every call when a VM run ends.
+//!
+//! Vo's crates are not published, so nothing here depends on them. What
+//! Vo's effect manifest must allow is [`manifest_patch`].
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::task::Poll;
+
+use crate::externs::{self, task, Arg, Extern, ExternCall, ExternResult, Kind, SockAddr, Token, Value};
+use crate::net::Error;
+
+/// A Vo interface value (here always an `error`): its two stack slots.
+pub type Iface = (u64, u64);
+
+/// The part of Vo's `ExternCallContext` the externs use. Slots are Vo's:
+/// argument `n` and result `n` count slots, and an `error` result takes
+/// two (its interface pair), every other kind here one.
+pub trait Call {
+    /// The name of the extern being called, as the module declares it
+    /// (`vo1:3:net:4:dial`); `None` if the module has no such extern.
+    fn extern_name(&self) -> Option<&str>;
+    /// An `int`, `int64` or `time.Duration` argument.
+    fn arg_i64(&self, slot: u16) -> i64;
+    /// A `string` argument; `None` when it is not UTF-8.
+    fn arg_str(&self, slot: u16) -> Option<&str>;
+    /// A `[]string` argument, each string's bytes (nil: empty).
+    fn arg_strings(&self, slot: u16) -> Vec<Vec<u8>>;
+    /// A `[]byte` argument's bytes (nil: empty).
+    fn arg_bytes(&self, slot: u16) -> &[u8];
+    /// The guest's own memory of a `[]byte` argument, for a read to fill in
+    /// place; `None` when the slice is not one run of bytes (then the read
+    /// fills a copy and [`Call::write_arg_bytes`] puts it back).
+    fn arg_bytes_mut(&mut self, slot: u16) -> Option<&mut [u8]>;
+    /// Writes `bytes` into a `[]byte` argument from its start.
+    fn write_arg_bytes(&mut self, slot: u16, bytes: &[u8]);
+    /// A one-slot result as its raw value (an int, or 0 for nil).
+    fn ret_u64(&mut self, slot: u16, v: u64);
+    /// A `string` result.
+    fn ret_str(&mut self, slot: u16, s: &str);
+    /// A `[]byte` result.
+    fn ret_bytes(&mut self, slot: u16, b: &[u8]);
+    /// A `[]string` result.
+    fn ret_strings(&mut self, slot: u16, v: &[String]);
+    /// A `[]IP` result (each IP a `[]byte`).
+    fn ret_ips(&mut self, slot: u16, ips: &[Vec<u8>]);
+    /// A `*TCPAddr` / `*UDPAddr` result (`type_name` is `net.TCPAddr` or
+    /// `net.UDPAddr`): `{IP []byte; Port int; Zone string}`.
+    fn ret_addr(&mut self, slot: u16, type_name: &str, addr: &SockAddr);
+    /// A new `error` with this text, and `cause` as its cause (Vo's
+    /// `create_error` / `create_error_with_cause`).
+    fn new_error(&mut self, text: &str, cause: Option<Iface>) -> Iface;
+    /// Vo's cached sentinel `index` of `package` (`net`, `http`, `io`).
+    fn sentinel(&self, package: &str, index: usize) -> Option<Iface>;
+    /// Caches a package's sentinels (what its `get*Errors()` returns).
+    fn set_sentinels(&mut self, package: &'static str, errors: Vec<Iface>);
+    /// On a replay, the token the call waited for (Vo's
+    /// `take_resume_host_event_token`).
+    fn take_resume_token(&mut self) -> Option<u64>;
+    /// A fresh host event token (Vo's `try_next_host_event_token`).
+    fn next_token(&self) -> Option<u64>;
+}
+
+/// What the provider returns to Vo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The results are written: Vo's `ExternResult::Ok`.
+    Done,
+    /// Vo's `ExternResult::HostEventWaitAndReplay { token, source }`, with
+    /// [`REPLAY_SOURCE`] as the source: resume the fiber when
+    /// [`next_ready`] gives this token, and Vo replays the call.
+    Wait(u64),
+    /// Misuse of the extern (Vo's `ExternResult::Panic`): an extern this
+    /// crate does not provide, a token it never issued.
+    Panic(String),
+}
+
+/// The `HostEventReplaySource` to wait with: `Fetch`, the one vo-web's
+/// runner resolves host events of (its `fetch_host_wait_key`).
+pub const REPLAY_SOURCE: &str = "Fetch";
+
+/// The extern `name` (any spelling), if this crate provides it: for
+/// registration, with [`Extern::may_wait`] telling which Vo effect the
+/// provider has (`MAY_HOST_REPLAY`, or none).
+pub fn find(name: &str) -> Option<&'static Extern> {
+    externs::find(name)
+}
+
+/// The one provider: runs the extern `ctx` is calling (see the module docs).
+pub fn call<C: Call + ?Sized>(ctx: &mut C) -> Outcome {
+    let Some(name) = ctx.extern_name().map(str::to_owned) else {
+        return Outcome::Panic("runtime-wasm: the module declares no extern with this id".into());
+    };
+    let Some(ext) = externs::find(&name) else {
+        return Outcome::Panic(format!("runtime-wasm does not provide the extern {name}"));
+    };
+    let resume = match ctx.take_resume_token() {
+        None => None,
+        Some(vo) => match TOKENS.with(|t| t.borrow_mut().resume(vo)) {
+            Some(token) => Some(token),
+            None => {
+                return Outcome::Panic(format!(
+                    "{}.{}: replayed with host event token {vo}, which runtime-wasm did not issue or has cancelled",
+                    ext.package, ext.name
+                ))
+            }
+        },
+    };
+    // Strings are copied first: a read's buffer borrows the context mutably.
+    let mut texts: Vec<Option<String>> = Vec::with_capacity(ext.params.len());
+    let mut lists: Vec<Vec<String>> = Vec::new();
+    for (i, (pname, kind)) in ext.params.iter().enumerate() {
+        let slot = i as u16;
+        let bad = |what: &str| {
+            Error::other(format!("{}.{}: argument {} ({pname}) {what} is not valid UTF-8", ext.package, ext.name, i + 1))
+        };
+        match kind {
+            Kind::Str => match ctx.arg_str(slot) {
+                Some(s) => texts.push(Some(s.to_owned())),
+                None => return fail(ctx, ext, bad("")),
+            },
+            Kind::Strings => {
+                let mut l = Vec::new();
+                for (j, b) in ctx.arg_strings(slot).into_iter().enumerate() {
+                    match String::from_utf8(b) {
+                        Ok(s) => l.push(s),
+                        Err(_) => return fail(ctx, ext, bad(&format!("element {j}"))),
+                    }
+                }
+                lists.push(l);
+                texts.push(None);
+            }
+            _ => texts.push(None),
+        }
+    }
+    let ints: Vec<i64> = (0..ext.params.len()).map(|i| ctx.arg_i64(i as u16)).collect();
+    let bytes_at = ext.params.iter().position(|(_, k)| *k == Kind::Bytes);
+    // A read's destination that is not one run of memory: filled here, put back after.
+    let mut scratch: Option<Vec<u8>> = match bytes_at {
+        Some(i) if ext.fills_bytes() => {
+            let whole = ctx.arg_bytes_mut(i as u16).is_some();
+            (!whole).then(|| ctx.arg_bytes(i as u16).to_vec())
+        }
+        _ => None,
+    };
+    let result = {
+        let mut lists = lists.iter();
+        let mut args: Vec<Arg<'_>> = Vec::with_capacity(ext.params.len());
+        let mut bytes_arg: Option<Arg<'_>> = None;
+        if let Some(i) = bytes_at {
+            bytes_arg = Some(match (&mut scratch, ext.fills_bytes()) {
+                (Some(s), _) => Arg::Buf(s),
+                (None, true) => match ctx.arg_bytes_mut(i as u16) {
+                    Some(b) => Arg::Buf(b),
+                    None => Arg::Nil,
+                },
+                (None, false) => Arg::Bytes(ctx.arg_bytes(i as u16)),
+            });
+        }
+        for (i, (_, kind)) in ext.params.iter().enumerate() {
+            args.push(match kind {
+                Kind::Int | Kind::Int64 | Kind::Duration => Arg::Int(ints[i]),
+                Kind::Str => Arg::Str(texts[i].as_deref().unwrap_or("")),
+                Kind::Strings => Arg::Strings(lists.next().map(|l| l.iter().map(String::as_str).collect()).unwrap_or_default()),
+                Kind::Bytes => bytes_arg.take().unwrap_or(Arg::Nil),
+                _ => Arg::Nil,
+            });
+        }
+        ext.call(ExternCall { args, resume })
+    };
+    if let (Some(s), Some(i)) = (&scratch, bytes_at) {
+        ctx.write_arg_bytes(i as u16, s);
+    }
+    match result {
+        ExternResult::Done(values) => {
+            write_results(ctx, ext, values);
+            Outcome::Done
+        }
+        ExternResult::Fail(e) => Outcome::Panic(e.0),
+        ExternResult::Pending(token) => match ctx.next_token() {
+            Some(vo) => {
+                TOKENS.with(|t| t.borrow_mut().wait(vo, token));
+                task::notify_when_done(token);
+                Outcome::Wait(vo)
+            }
+            None => {
+                externs::cancel(token);
+                fail(ctx, ext, Error::other(format!("{}.{}: Vo's host event tokens are exhausted", ext.package, ext.name)))
+            }
+        },
+    }
+}
+
+/// The extern's zero results with `e` as its error (or a panic when it
+/// has no error result).
+fn fail<C: Call + ?Sized>(ctx: &mut C, ext: &'static Extern, e: Error) -> Outcome {
+    if !ext.results.contains(&Kind::Error) {
+        return Outcome::Panic(e.to_string());
+    }
+    write_results(ctx, ext, ext.failed(e));
+    Outcome::Done
+}
+
+fn write_results<C: Call + ?Sized>(ctx: &mut C, ext: &'static Extern, values: Vec<Value>) {
+    let http = ext.package == "net/http";
+    let mut slot = 0u16;
+    for (kind, v) in ext.results.iter().zip(values) {
+        match (kind, v) {
+            (Kind::Error, v) => {
+                let (a, b) = match v {
+                    Value::Error(e) => error_value(ctx, http, e),
+                    _ => (0, 0),
+                };
+                ctx.ret_u64(slot, a);
+                ctx.ret_u64(slot + 1, b);
+                slot += 2;
+                continue;
+            }
+            (_, Value::Int(n)) => ctx.ret_u64(slot, n as u64),
+            (Kind::Str, Value::Str(s)) => ctx.ret_str(slot, &s),
+            (Kind::Str, _) => ctx.ret_str(slot, ""),
+            (Kind::Bytes, Value::Bytes(b)) => ctx.ret_bytes(slot, &b),
+            (Kind::Strings, Value::List(l)) => {
+                let v: Vec<String> = l.into_iter().filter_map(|x| if let Value::Str(s) = x { Some(s) } else { None }).collect();
+                ctx.ret_strings(slot, &v)
+            }
+            (Kind::IPs, Value::List(l)) => {
+                let v: Vec<Vec<u8>> = l.into_iter().filter_map(|x| if let Value::Bytes(b) = x { Some(ip16(b)) } else { None }).collect();
+                ctx.ret_ips(slot, &v)
+            }
+            (Kind::TCPAddr | Kind::UDPAddr, Value::Addr(mut a)) => {
+                a.ip = ip16(a.ip);
+                let name = if *kind == Kind::TCPAddr { "net.TCPAddr" } else { "net.UDPAddr" };
+                ctx.ret_addr(slot, name, &a)
+            }
+            _ => ctx.ret_u64(slot, 0),
+        }
+        slot += 1;
+    }
+}
+
+/// Vo's `net.IP` holds IPv4 as 16-byte IPv4-mapped, as its native
+/// provider and `net.ParseIP` do (Vo's tests assert the length).
+fn ip16(ip: Vec<u8>) -> Vec<u8> {
+    match <[u8; 4]>::try_from(ip.as_slice()) {
+        Ok(v4) => {
+            let mut v = vec![0; 10];
+            v.extend([0xff, 0xff]);
+            v.extend(v4);
+            v
+        }
+        Err(_) => ip,
+    }
+}
+
+
+fn error_value<C: Call + ?Sized>(ctx: &mut C, http: bool, e: Error) -> Iface {
+    // http.vo wraps the extern's error in its own url.Error.
+    let e = match e {
+        Error::Url(u) if http => *u.err,
+        e => e,
+    };
+    if let Some((package, i)) = e.vo_sentinel() {
+        return sentinel(ctx, package, i);
+    }
+    let cause = e.root().vo_sentinel().map(|(package, i)| sentinel(ctx, package, i));
+    ctx.new_error(&e.to_string(), cause)
+}
+
+/// Vo's cached sentinel, caching `net`'s and `http`'s the way their
+/// `get*Errors()` would when no one has asked yet. `io`'s list is Vo's
+/// own: when a program never loaded `io`, EOF is a plain error (nothing
+/// there can compare against `io.EOF`).
+fn sentinel<C: Call + ?Sized>(ctx: &mut C, package: &'static str, i: usize) -> Iface {
+    if let Some(v) = ctx.sentinel(package, i) {
+        return v;
+    }
+    let list: Vec<Error> = match package {
+        "net" => crate::net::NET_SENTINELS.to_vec(),
+        "http" => vec![Error::RequestTimeout],
+        _ => return ctx.new_error(if package == "io" { "EOF" } else { package }, None),
+    };
+    let values: Vec<Iface> = list.iter().map(|e| ctx.new_error(&e.to_string(), None)).collect();
+    let v = values.get(i).copied();
+    ctx.set_sentinels(package, values);
+    v.unwrap_or((0, 0))
+}
+
+/// Vo tokens of calls waiting, and the crate's token each stands for.
+#[derive(Default)]
+struct Tokens {
+    by_vo: HashMap<u64, Token>,
+    by_task: HashMap<Token, u64>,
+    started: Vec<u64>,
+}
+
+impl Tokens {
+    fn wait(&mut self, vo: u64, token: Token) {
+        self.by_vo.insert(vo, token);
+        self.by_task.insert(token, vo);
+        if self.started.len() >= externs::MAX_PENDING {
+            let live = &self.by_vo;
+            self.started.retain(|t| live.contains_key(t));
+        }
+        self.started.push(vo);
+    }
+    fn resume(&mut self, vo: u64) -> Option<Token> {
+        let token = self.by_vo.remove(&vo)?;
+        self.by_task.remove(&token);
+        Some(token)
+    }
+}
+
+thread_local! {
+    static TOKENS: RefCell<Tokens> = RefCell::new(Tokens::default());
+}
+
+/// Resolves with the Vo token of the next waiting call that can be
+/// replayed: wake its fiber (vo-web: `vm.wake_host_event` with the key of
+/// [`REPLAY_SOURCE`] and the token); if the fiber is gone, [`cancel`] it.
+/// Never resolves while nothing waits. One runner at a time.
+pub fn next_ready() -> impl Future<Output = u64> {
+    std::future::poll_fn(|cx| loop {
+        match task::next_done(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(token) => {
+                if let Some(vo) = TOKENS.with(|t| t.borrow().by_task.get(&token).copied()) {
+                    return Poll::Ready(vo);
+                }
+            }
+        }
+    })
+}
+
+/// The Vo tokens that went pending since this was last called, oldest
+/// first (for a runner that tracks its waits; at most `MAX_PENDING` kept).
+pub fn take_started() -> Vec<u64> {
+    TOKENS.with(|t| {
+        let mut t = t.borrow_mut();
+        let live: Vec<u64> = t.started.drain(..).collect();
+        live.into_iter().filter(|v| t.by_vo.contains_key(v)).collect()
+    })
+}
+
+/// Abandons the call waiting on Vo token `token` (a killed fiber): the
+/// browser operation is cancelled, nothing it read is lost. False if no
+/// call waits on it.
+pub fn cancel(token: u64) -> bool {
+    match TOKENS.with(|t| t.borrow_mut().resume(token)) {
+        Some(t) => externs::cancel(t),
+        None => false,
+    }
+}
+
+/// Abandons every waiting call (the VM run ended).
+pub fn cancel_all() {
+    let all: Vec<Token> = TOKENS.with(|t| {
+        let mut t = t.borrow_mut();
+        t.by_task.clear();
+        t.started.clear();
+        t.by_vo.drain().map(|(_, k)| k).collect()
+    });
+    for t in all {
+        externs::cancel(t);
+    }
+}
+
+/// Calls waiting on a Vo token.
+pub fn pending() -> usize {
+    TOKENS.with(|t| t.borrow().by_vo.len())
+}
+
+/// The entries Vo's effect manifest (`vo-stdlib/src/extern_manifest.rs`)
+/// must allow for this crate's providers: every extern that may wait needs
+/// `ExternEffects::MAY_HOST_REPLAY` (a provider registered with it fails to
+/// load otherwise: `provider effects 0x10 exceed module allowed_effects`).
+/// One line per extern Vo declares, as Rust to paste into the manifest.
+pub fn manifest_patch() -> String {
+    let mut out = String::new();
+    let declared = |e: &Extern| !crate::http::ADDITIONS.contains(&e.name);
+    for e in externs::all().filter(|e| e.may_wait() && declared(e)) {
+        out.push_str(&format!(
+            "ExternEffectManifestEntry::new(vo_runtime::vo_extern_name!({:?}, {:?}), {}),\n",
+            e.package,
+            e.name,
+            if e.name == "nativeHttpsRequest" {
+                "HTTP_REQUEST"
+            } else if e.name.starts_with("blocking_") {
+                "WAIT_IO.union(ExternEffects::MAY_HOST_REPLAY)"
+            } else {
+                "ExternEffects::MAY_HOST_REPLAY"
+            }
+        ));
+    }
+    out
+}
