@@ -288,7 +288,7 @@ class HttpRequest {
       return other(`net/http: fetch() failed: blocked as mixed content: an https page cannot fetch ${url}`);
     if (!this.opts.probeFailures) return other(`net/http: fetch() failed: ${detail}`);
     // A probe is a request like any other: the policy checks and counts
-    // it, and it never follows a redirect (one answering is enough).
+    // it; it follows no redirect unless asked to (one answering is enough).
     const probe = async (init: RequestInit): Promise<Response> => {
       const slot = this.gate.hold(url);
       if ("code" in slot) throw slot;
@@ -311,8 +311,20 @@ class HttpRequest {
       } catch {}
     }
     // A no-cors request gets an opaque response from any server that answers.
+    // Fetch allows no-cors only with redirect "follow", so this probe follows
+    // a redirect wherever it leads: while the policy restricts destinations it
+    // is not sent, and the message says what could not be learned.
+    if (this.gate.restricts())
+      return (
+        this.failure ??
+        other(
+          `net/http: fetch() failed: blocked by CORS or the server could not be reached (DNS failure, ` +
+            `connection refused or reset, or a TLS error); not probed further: the probe that tells them ` +
+            `apart would follow any redirect, and the network policy restricts destinations (${detail})`,
+        )
+      );
     try {
-      await probe({ mode: "no-cors" });
+      await probe({ mode: "no-cors", redirect: "follow" });
     } catch (e) {
       if (this.failure) return this.failure;
       if (isNetError(e)) return other(`net/http: fetch() failed: ${detail} (not probed further: ${describe(e)})`);

@@ -45,9 +45,15 @@ struct ErrorView {
     #[serde(skip_serializing_if = "Option::is_none")]
     sentinel: Option<&'static str>,
     /// `{package, index}` when the error *is* one of Vo's sentinels
-    /// (`getNetErrors()[index]`, `getHttpErrors()`): return the cached value.
+    /// (`getNetErrors()[index]`, `getHttpErrors()`, `io.EOF`): return the
+    /// cached value.
     #[serde(skip_serializing_if = "Option::is_none")]
     vo_sentinel: Option<VoSentinel>,
+    /// `{package, index}` when the error ends in one of them without being
+    /// it (`dial ws URL: i/o timeout`): an error with `message` and that
+    /// sentinel as its cause keeps both the text and `errors.Is`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vo_cause: Option<VoSentinel>,
 }
 
 #[derive(Serialize)]
@@ -66,6 +72,12 @@ impl From<Error> for ErrorView {
             sentinel: e.sentinel(),
             vo_sentinel: e
                 .vo_sentinel()
+                .map(|(package, index)| VoSentinel { package, index }),
+            vo_cause: e
+                .vo_sentinel()
+                .is_none()
+                .then(|| e.root().vo_sentinel())
+                .flatten()
                 .map(|(package, index)| VoSentinel { package, index }),
             error: e,
         }

@@ -101,6 +101,18 @@ pub enum Outcome {
     Panic(String),
 }
 
+impl Outcome {
+    /// Vo's `ExternResult` for this outcome: `done`, `wait(token)` or
+    /// `panic(message)`.
+    pub fn fold<R>(self, done: R, wait: impl FnOnce(u64) -> R, panic: impl FnOnce(String) -> R) -> R {
+        match self {
+            Outcome::Done => done,
+            Outcome::Wait(token) => wait(token),
+            Outcome::Panic(message) => panic(message),
+        }
+    }
+}
+
 /// The `HostEventReplaySource` to wait with: `Fetch`, the one vo-web's
 /// runner resolves host events of (its `fetch_host_wait_key`).
 pub const REPLAY_SOURCE: &str = "Fetch";
@@ -110,6 +122,22 @@ pub const REPLAY_SOURCE: &str = "Fetch";
 /// provider has (`MAY_HOST_REPLAY`, or none).
 pub fn find(name: &str) -> Option<&'static Extern> {
     externs::find(name)
+}
+
+/// Calls `register(id, name, may_wait)` for each declaration (in order, `id`
+/// its position) of an extern this crate provides; `may_wait` says the
+/// provider needs Vo's `ExternEffects::MAY_HOST_REPLAY`. Stops at the
+/// first error.
+pub fn register<'n, E>(
+    declared: impl IntoIterator<Item = &'n str>,
+    mut register: impl FnMut(u32, &'n str, bool) -> Result<(), E>,
+) -> Result<(), E> {
+    for (id, name) in declared.into_iter().enumerate() {
+        if let (Some(ext), Ok(id)) = (find(name), u32::try_from(id)) {
+            register(id, name, ext.may_wait())?;
+        }
+    }
+    Ok(())
 }
 
 /// The one provider: runs the extern `ctx` is calling (see the module docs).
@@ -138,7 +166,7 @@ pub fn call<C: Call + ?Sized>(ctx: &mut C) -> Outcome {
     for (i, (pname, kind)) in ext.params.iter().enumerate() {
         let slot = i as u16;
         let bad = |what: &str| {
-            Error::other(format!("{}.{}: argument {} ({pname}) {what} is not valid UTF-8", ext.package, ext.name, i + 1))
+            Error::other(format!("{}.{}: argument {} ({pname}){what} is not valid UTF-8", ext.package, ext.name, i + 1))
         };
         match kind {
             Kind::Str => match ctx.arg_str(slot) {
@@ -150,7 +178,7 @@ pub fn call<C: Call + ?Sized>(ctx: &mut C) -> Outcome {
                 for (j, b) in ctx.arg_strings(slot).into_iter().enumerate() {
                     match String::from_utf8(b) {
                         Ok(s) => l.push(s),
-                        Err(_) => return fail(ctx, ext, bad(&format!("element {j}"))),
+                        Err(_) => return fail(ctx, ext, bad(&format!(" element {j}"))),
                     }
                 }
                 lists.push(l);
@@ -378,6 +406,15 @@ pub fn cancel(token: u64) -> bool {
     }
 }
 
+/// What the runner's wake of `token` did: `woke` false (no fiber waits on
+/// it any more: it was killed) cancels its call. Returns `woke`.
+pub fn woke(token: u64, woke: bool) -> bool {
+    if !woke {
+        cancel(token);
+    }
+    woke
+}
+
 /// Abandons every waiting call (the VM run ended).
 pub fn cancel_all() {
     let all: Vec<Token> = TOKENS.with(|t| {
@@ -419,4 +456,142 @@ pub fn manifest_patch() -> String {
         ));
     }
     out
+}
+
+/// The Vo web runtime's providers, expanded in the integrator's crate
+/// (vo-web's `runtime-wasm`, which depends on Vo's `vo-runtime`): the [`Call`] implementation for Vo's
+/// `ExternCallContext`, the one provider `fn` every extern is registered
+/// with, and `pub fn register_externs(reg, defs)` in place of vo-web's
+/// `net_http::register_externs`. The paths it names are Vo's (vo-lang/volang
+/// at c7e9e522), resolved where it is expanded, so this crate does not
+/// depend on Vo's (unpublished) crates; the test command compiles it
+/// against a model of them (`tests/vo.rs`). Everything it defines but
+/// `register_externs` stays in a private module.
+#[macro_export]
+macro_rules! vo_provider {
+    () => {
+        mod runtime_wasm_vo {
+            use vo_runtime::builtins::error_helper::{create_error, create_error_with_cause};
+            use vo_runtime::bytecode::{ExternDef, ExternEffects};
+            use vo_runtime::ffi::{
+                ExternCallContext, ExternContractError, ExternRegistry, ExternResult, HostEventReplaySource,
+                VoSlice, VoStringElem,
+            };
+            use vo_runtime::core_types::{ValueKind, ValueMeta};
+            use vo_runtime::{gc::Gc, objects::slice};
+
+            struct Cx<'c, 'a>(&'c mut ExternCallContext<'a>);
+
+            impl $crate::vo::Call for Cx<'_, '_> {
+                fn extern_name(&self) -> Option<&str> {
+                    let defs = &self.0.module().externs;
+                    defs.get(self.0.extern_id() as usize).map(|d| d.name.as_str())
+                }
+                fn arg_i64(&self, n: u16) -> i64 {
+                    self.0.arg_i64(n)
+                }
+                fn arg_str(&self, n: u16) -> Option<&str> {
+                    self.0.try_arg_str(n).ok()
+                }
+                fn arg_strings(&self, n: u16) -> Vec<Vec<u8>> {
+                    let s = self.0.arg_ref(n);
+                    if s.is_null() {
+                        return Vec::new();
+                    }
+                    // SAFETY: Vo checked the argument is a live []string.
+                    unsafe { VoSlice::<VoStringElem>::from_ref(s) }.cursor().map(|(_, b)| b).collect()
+                }
+                fn arg_bytes(&self, n: u16) -> &[u8] {
+                    self.0.arg_bytes(n)
+                }
+                fn arg_bytes_mut(&mut self, n: u16) -> Option<&mut [u8]> {
+                    let s = self.0.arg_ref(n);
+                    // SAFETY: a live []byte argument, rooted for the call; its
+                    // bytes are one run unless it uses flat slot storage.
+                    unsafe {
+                        (!s.is_null() && !slice::uses_flat_slot_storage(s))
+                            .then(|| std::slice::from_raw_parts_mut(slice::data_ptr(s), slice::len(s)))
+                    }
+                }
+                fn write_arg_bytes(&mut self, n: u16, b: &[u8]) {
+                    let s = self.0.arg_ref(n);
+                    if !s.is_null() {
+                        // SAFETY: a live []byte argument; write_bytes handles both storages.
+                        unsafe { slice::write_bytes(s, b) }
+                    }
+                }
+                fn ret_u64(&mut self, n: u16, v: u64) {
+                    self.0.ret_u64(n, v)
+                }
+                fn ret_str(&mut self, n: u16, s: &str) {
+                    self.0.ret_str(n, s)
+                }
+                fn ret_bytes(&mut self, n: u16, b: &[u8]) {
+                    self.0.ret_bytes(n, b)
+                }
+                fn ret_strings(&mut self, n: u16, v: &[String]) {
+                    self.0.ret_string_slice(n, v)
+                }
+                fn ret_ips(&mut self, n: u16, ips: &[Vec<u8>]) {
+                    // As vo-stdlib's alloc_ip_slice: a slice of byte slices.
+                    let s = self.0.alloc_slice(ValueMeta::new(0, ValueKind::Slice), 8, ips.len());
+                    for (i, ip) in ips.iter().enumerate() {
+                        let b = self.0.alloc_bytes(ip);
+                        // SAFETY: `s` is the fresh slice of ips.len() references above.
+                        unsafe { slice::set(s, i, b as u64, 8) }
+                    }
+                    // SAFETY: `s` is a live slice.
+                    let owner = unsafe { slice::owner_ref(s) };
+                    self.0.gc().mark_allocated_for_scan(owner);
+                    self.0.ret_ref(n, s)
+                }
+                fn ret_addr(&mut self, n: u16, ty: &str, a: &$crate::externs::SockAddr) {
+                    // As vo-stdlib's alloc_socket_addr: {IP []byte; Port int; Zone string}.
+                    let (ip, zone) = (self.0.alloc_bytes(&a.ip), self.0.alloc_str(&a.zone));
+                    let st = self.0.gc_alloc_struct(ty);
+                    // SAFETY: `st` is the fresh three-slot struct above.
+                    unsafe {
+                        Gc::write_slot(st, 0, ip as u64);
+                        Gc::write_slot(st, 1, a.port as u64);
+                        Gc::write_slot(st, 2, zone as u64);
+                    }
+                    self.0.gc().mark_allocated_for_scan(st);
+                    self.0.ret_ref(n, st)
+                }
+                fn new_error(&mut self, text: &str, cause: Option<(u64, u64)>) -> (u64, u64) {
+                    match cause {
+                        Some((a, b)) => create_error_with_cause(self.0, text, a, b),
+                        None => create_error(self.0, text),
+                    }
+                }
+                fn sentinel(&self, pkg: &str, i: usize) -> Option<(u64, u64)> {
+                    self.0.sentinel_errors().get_one(pkg, i)
+                }
+                fn set_sentinels(&mut self, pkg: &'static str, errors: Vec<(u64, u64)>) {
+                    self.0.sentinel_errors_mut().insert(pkg, errors)
+                }
+                fn take_resume_token(&mut self) -> Option<u64> {
+                    self.0.take_resume_host_event_token()
+                }
+                fn next_token(&self) -> Option<u64> {
+                    self.0.try_next_host_event_token()
+                }
+            }
+
+            fn provide(call: &mut ExternCallContext) -> ExternResult {
+                let wait = |token| ExternResult::HostEventWaitAndReplay { token, source: HostEventReplaySource::Fetch };
+                $crate::vo::call(&mut Cx(call)).fold(ExternResult::Ok, wait, ExternResult::Panic)
+            }
+
+            /// Registers the one provider for every net and net/http extern
+            /// `defs` declares, with the effects each needs.
+            pub fn register_externs(reg: &mut ExternRegistry, defs: &[ExternDef]) -> Result<(), ExternContractError> {
+                $crate::vo::register(defs.iter().map(|d| d.name.as_str()), |id, name, waits| {
+                    let effects = if waits { ExternEffects::MAY_HOST_REPLAY } else { ExternEffects::NONE };
+                    reg.try_register_wasm_host_with_effects(id, name, provide, effects)
+                })
+            }
+        }
+        pub use runtime_wasm_vo::register_externs;
+    };
 }

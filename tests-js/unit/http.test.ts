@@ -358,6 +358,8 @@ describe("deadlines and cancellation", () => {
 describe("why a fetch failed", () => {
   const failing = (probes: Record<string, "ok" | "fail" | "redirect">) => (c: Call) => {
     if (c.init.method !== "HEAD") return Promise.reject(new TypeError("Failed to fetch"));
+    // Fetch's rule: a no-cors request must follow redirects (else a network error).
+    if (c.init.mode === "no-cors" && (c.init.redirect ?? "follow") !== "follow") return Promise.reject(new TypeError("Failed to fetch"));
     const kind = c.init.mode === "no-cors" ? probes.nocors : probes.manual;
     if (kind === "fail") return Promise.reject(new TypeError("Failed to fetch"));
     const r = new Response(null, { status: 200 });
@@ -373,8 +375,20 @@ describe("why a fetch failed", () => {
     expect(msg(e)).toContain("(Failed to fetch)");
     expect(calls.map((c) => [c.init.method, c.init.mode ?? "cors", c.init.credentials, c.init.redirect ?? "follow"])).toEqual([
       ["GET", "cors", "same-origin", "follow"],
-      ["HEAD", "no-cors", "omit", "manual"], // a probe never follows a redirect
+      ["HEAD", "no-cors", "omit", "follow"], // no-cors allows nothing else
     ]);
+  });
+
+  it("while the policy restricts destinations, no probe is sent (it would follow any redirect), and the message says so", async () => {
+    const calls = mockFetch(failing({ nocors: "ok" }));
+    const b = bindings({}, { hosts: ["api.test"], credentials: "include" });
+    const e = await rejection(b._netHttpResponse(b._netHttpFetch(spec(), undefined)));
+    expect(msg(e)).toBe(
+      "net/http: fetch() failed: blocked by CORS or the server could not be reached (DNS failure, connection refused or reset, " +
+        "or a TLS error); not probed further: the probe that tells them apart would follow any redirect, and the network " +
+        "policy restricts destinations (Failed to fetch)",
+    );
+    expect(calls.map((c) => c.init.method)).toEqual(["GET"]);
   });
 
   it("a server that answers nothing: unreachable", async () => {

@@ -126,8 +126,13 @@ async fn perform(ask: Ask) -> Result<Response, Error> {
         Body::Bytes(ask.body)
     };
     let method = if ask.method.is_empty() { "GET" } else { &ask.method };
+    let body_len = match &body {
+        Body::Bytes(b) => b.len(),
+        _ => 0,
+    };
     let mut req = new_request(method, &ask.url, body)?;
     parse_header_lines(&mut req.header, &ask.lines)?;
+    transport_headers(&mut req, body_len)?;
     // The whole body will be held: the host's maxResponseBytes applies.
     req.whole_body = ask.whole;
     let client = if ask.timeout_ns > 0 {
@@ -136,6 +141,34 @@ async fn perform(ask: Ask) -> Result<Response, Error> {
         Client::new()
     };
     client.r#do(req.with_context(&ctx)).await
+}
+
+/// The header lines a Go-style client writes for the transport (Vo's
+/// http.vo always sends `Content-Length: N` for a body, and `Host:` when it
+/// differs from the URL's): Go's transport takes them from the request, not
+/// the header map, and so does this one. A Content-Length that is the
+/// body's is dropped (fetch sends its own); another one is Go's error. A
+/// Host becomes `Request.host`, which the client sends only when it is the
+/// URL's host (the browser sets Host) and otherwise refuses, saying so.
+fn transport_headers(req: &mut super::Request, body_len: usize) -> Result<(), Error> {
+    let lengths = req.header.values("Content-Length").to_vec();
+    if !lengths.is_empty() {
+        for v in &lengths {
+            if v.trim().parse::<u64>().ok() != Some(body_len as u64) {
+                return Err(Error::other(format!(
+                    "http: ContentLength={} with Body length {body_len}",
+                    v.trim()
+                )));
+            }
+        }
+        req.header.del("Content-Length");
+    }
+    let host = req.header.get("Host").to_string();
+    if !host.is_empty() {
+        req.host = host;
+        req.header.del("Host");
+    }
+    Ok(())
 }
 
 /// Vo's http errors: Client.Timeout is `ErrRequestTimeout` itself (what

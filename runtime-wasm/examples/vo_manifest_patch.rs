@@ -1,0 +1,1 @@
+fn main() { print!("{}", runtime_wasm::vo::manifest_patch()); }
