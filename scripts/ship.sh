@@ -46,3 +46,32 @@ npm_files() {
   fi
 }
 check npm-pack npm_files
+# A host's own cdylib that links the crate exports nothing of the crate's JS
+# API (feature js-api is the npm package's) and no debugPanic: the consumer
+# app's module exports only its own functions and wasm-bindgen's.
+host_exports() {
+  local wasm="${CONSUMER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/consumer}/target/wasm32-unknown-unknown/release/consumer_app.wasm"
+  node -e 'const names = WebAssembly.Module.exports(new WebAssembly.Module(require("fs").readFileSync(process.argv[1]))).map((e) => e.name);
+    console.log(names.join(" "));
+    const leaked = names.filter((n) => /^(callExtern|externInvoke|externWait|externCancel|externList|externCounts|parseIP|parseCIDR|splitHostPort|joinHostPort|errorMessage|errorCodes|installTrapRecovery|debugPanic)$/.test(n));
+    if (leaked.length) { console.log("leaked:", leaked.join(" ")); process.exit(1); }' "$wasm"
+}
+check host-exports host_exports
+# The wasm-bindgen range is a caret one so a host keeps its lock: the crate
+# builds with the versions in Vo's web runtime's lock at c7e9e522
+# (wasm-bindgen 0.2.114, js-sys 0.3.91, wasm-bindgen-futures 0.4.64), in a
+# copy of the crate with those pinned (its own target dir, cached), with the
+# features a host uses (js-api is the npm package's own build: its trap
+# recovery needs a newer wasm-bindgen, which that build pins).
+oldest_wasm_bindgen() {
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/oldest-wasm-bindgen"
+  rm -rf "$dir/src" && mkdir -p "$dir/src/runtime-wasm"
+  (cd "$ROOT/runtime-wasm" && tar -c --exclude=./fuzz --exclude=./tests .) | tar -x -C "$dir/src/runtime-wasm"
+  sed -i -e 's/^wasm-bindgen = ".*"/wasm-bindgen = "=0.2.114"/' -e 's/^js-sys = ".*"/js-sys = "=0.3.91"/' \
+    -e 's/^wasm-bindgen-futures = ".*"/wasm-bindgen-futures = "=0.4.64"/' -e '/^vo-runtime = /d' -e '/^\[\[test\]\]/,/^required-features/d' \
+    "$dir/src/runtime-wasm/Cargo.toml"
+  printf '[workspace]\nresolver = "2"\nmembers = ["runtime-wasm"]\n[workspace.package]\nedition = "2021"\nlicense = "MIT OR Apache-2.0"\nrust-version = "1.85"\n' > "$dir/src/Cargo.toml"
+  ( cd "$dir/src" && CARGO_TARGET_DIR="$dir/target" cargo build -q -p runtime-wasm --lib --target wasm32-unknown-unknown --features js-glue,vo &&
+    grep -A1 '^name = "wasm-bindgen"$' Cargo.lock )
+}
+check oldest-wasm-bindgen oldest_wasm_bindgen

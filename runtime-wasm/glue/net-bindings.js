@@ -2899,8 +2899,12 @@ var HttpRequest = class {
       } catch {
       }
     }
+    if (this.gate.restricts())
+      return this.failure ?? other(
+        `net/http: fetch() failed: blocked by CORS or the server could not be reached (DNS failure, connection refused or reset, or a TLS error); not probed further: the probe that tells them apart would follow any redirect, and the network policy restricts destinations (${detail})`
+      );
     try {
-      await probe({ mode: "no-cors" });
+      await probe({ mode: "no-cors", redirect: "follow" });
     } catch (e2) {
       if (this.failure) return this.failure;
       if (isNetError2(e2)) return other(`net/http: fetch() failed: ${detail} (not probed further: ${describe(e2)})`);
