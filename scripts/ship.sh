@@ -23,10 +23,10 @@ no_warnings() { # runs the command, fails on its failure or on any warning it pr
 check glue-committed git diff --exit-code HEAD -- runtime-wasm/glue/net-bindings.js
 # Docs on every public item (missing_docs is a warning, -D warnings makes it fatal).
 check cargo-doc env RUSTDOCFLAGS="-D warnings" cargo doc -p runtime-wasm --no-deps \
-  --target wasm32-unknown-unknown --features js-glue
+  --target wasm32-unknown-unknown --features js-glue,js-api,vo
 # The crate as crates.io would get it, verified by building it for wasm32.
 check cargo-package no_warnings cargo package -p runtime-wasm --allow-dirty \
-  --target wasm32-unknown-unknown --features js-glue
+  --target wasm32-unknown-unknown --features js-glue,js-api,vo
 # A user's app outside the tree, from the tarball and the crate by path
 # (served and checked by tests-js/page/consumer.test.ts).
 check consumer-build bash scripts/consumer.sh

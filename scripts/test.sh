@@ -81,7 +81,7 @@ bash scripts/build-glue.sh
 
 echo "== 2/4 wasm32 in headless Chromium: cargo test --target wasm32-unknown-unknown"
 ( cd runtime-wasm && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --no-fail-fast --features js-glue,vo --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
+  WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --no-fail-fast --features js-glue,js-api,vo --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
 st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/wasm.log"); record wasm "$p" "$f" "$st"
 

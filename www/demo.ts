@@ -11,7 +11,7 @@
 import { init } from "../js/index.js";
 
 type Wasm = Awaited<ReturnType<typeof init>>;
-type GoError = { code: string; message: string; timeout: boolean; sentinel?: string } | null;
+type GoError = { code: string; message: string; timeout: boolean; sentinel?: string; voCause?: { package: string; index: number } } | null;
 type Step = { ok: boolean; text: string; [k: string]: unknown };
 type Cell = { ok: boolean; text: string };
 type Row = { input: string; parseIP: Cell; parseCIDR: Cell; splitHostPort: Cell };
@@ -92,6 +92,7 @@ async function runProgram(wasm: Wasm, peers: Record<string, string>) {
         text: `Read after ${waited} ms: "${terr?.message}" (timeout: ${terr?.timeout}); then Read gave "${after}"`,
         error: terr?.message,
         timeout: terr?.timeout,
+        cause: terr?.voCause,
         after,
       });
     }

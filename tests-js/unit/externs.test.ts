@@ -170,7 +170,7 @@ describe("the replay loop", () => {
     expect([...small.subarray(0, 2)]).toEqual([5, 6]);
     body.close();
     const [n, eof] = await wasm.callExtern("net/http.blocking_responseBodyRead", [id, small]);
-    expect([n, eof]).toMatchObject([0, { code: "eof", message: "EOF", sentinel: "io.EOF" }]);
+    expect([n, eof]).toMatchObject([0, { code: "eof", message: "EOF", sentinel: "io.EOF", voSentinel: { package: "io", index: 0 } }]);
     await wasm.callExtern("net/http.nativeReleaseClientRequest", [id]);
     expect(wasm.externCounts()).toMatchObject({ pending: 0, requests: 0, jsRequests: 0, waits: 0 });
   });
