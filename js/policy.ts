@@ -71,6 +71,51 @@ export function normalizeHost(host: string): string | undefined {
   }
 }
 
+/**
+ * Go's isDomainName (net/dnsclient.go): labels of letters, digits, "-" and
+ * "_", 1 to 63 bytes, no label starting with "-" or ending with it, at most
+ * 254 bytes in all, and not all digits.
+ */
+export function isDomainName(s: string): boolean {
+  const l = s.length;
+  if (l === 0 || l > 254 || (l === 254 && s[l - 1] !== ".")) return false;
+  let last = ".";
+  let nonNumeric = false;
+  let part = 0;
+  for (const c of s) {
+    if ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_") {
+      nonNumeric = true;
+      part++;
+    } else if (c >= "0" && c <= "9") part++;
+    else if (c === "-") {
+      if (last === ".") return false;
+      part++;
+      nonNumeric = true;
+    } else if (c === ".") {
+      if (last === "." || last === "-" || part > 63 || part === 0) return false;
+      part = 0;
+    } else return false;
+    last = c;
+  }
+  return last !== "-" && part <= 63 && nonNumeric;
+}
+
+/**
+ * The host a relay may be asked to reach, as the policy checks it and the
+ * relay receives it: an IP literal (IPv6 without brackets), or a name that
+ * the URL parser normalizes (IDNA, case, a trailing dot) to a valid DNS name.
+ * Anything else (`[1.2.3.4:80/5.6.7.8]`, `a b`, `h?x`) is undefined: no
+ * destination, under every policy, since what the policy would check and
+ * what the relay would get could differ.
+ */
+export function destinationHost(host: string): string | undefined {
+  const n = normalizeHost(host);
+  if (n === undefined) return undefined;
+  if (n.startsWith("[")) return n.slice(1, -1);
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(n) || isDomainName(n)) return n;
+  return undefined;
+}
+
 type Pattern = { any: true } | { suffix: string } | { exact: string };
 
 /** Compiles the host patterns; throws a TypeError naming an invalid one. */

@@ -24,7 +24,7 @@
 // `_netUdpRelease` frees a handle settling nothing.
 import { CLOSED, type NetError } from "./errors.js";
 import { MAX_TIMER_MS, MESSAGE_COST, other, Poller, TIMEOUT, waiter, Waiting, type Dialer, type Waiter } from "./conn.js";
-import { normalizeHost, OPEN_GATE, type Gate } from "./policy.js";
+import { destinationHost, OPEN_GATE, type Gate } from "./policy.js";
 import { wakeAll } from "./wake.js";
 import { constructorError, createWsTransport, type WsOptions } from "./ws.js";
 import { closeReasonError, muxKey, REASON, STREAM, WispMux, WispStreamTransport, type MuxStats, type MuxStream, type WispOptions } from "./wisp.js";
@@ -84,14 +84,15 @@ export function validateRelay(r: Partial<RelayOptions>): void {
 const join = (host: string, port: number) => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`);
 
 /**
- * The destination as the policy checks it and the relay is asked for it:
- * the host normalized (undefined when it is not a valid host, so a
- * restricted policy denies it and an open one passes it on as given).
+ * The destination as the policy checks it and the relay is asked for it,
+ * byte for byte the same host (`destinationHost`: an IP literal or a valid
+ * DNS name, normalized). Any other host is Go's "no such host" under every
+ * policy, restricted or not.
  */
 function destination(scheme: "tcp" | "udp", host: string, port: number) {
-  const n = normalizeHost(host);
-  const bare = n === undefined ? host : n.replace(/^\[(.*)\]$/, "$1");
-  return { url: `${scheme}://${n ?? host}:${port}`, host: bare };
+  const h = destinationHost(host);
+  if (h === undefined) throw { code: "dns", err: "no such host", name: host, is_not_found: true } as NetError;
+  return { url: `${scheme}://${h.includes(":") ? `[${h}]` : h}:${port}`, host: h };
 }
 
 const noRelay = (network: string): NetError => ({
@@ -364,6 +365,8 @@ export function createRelayBindings(
       const denied = gate.check(dest.url);
       if (denied) throw denied;
       if (o.protocol === "wsproxy") {
+        // dest.host holds only [a-z0-9._-] or an IPv6 literal's [0-9a-f:.]:
+        // nothing in it can end the URL's path (no "/", "?", "#").
         const url = `${o.url}${join(dest.host, port)}`;
         try {
           return addConn((ev) => createWsTransport(url, ws(), ev), timeoutMs);

@@ -18,7 +18,10 @@
 // answers with its own INFO (the UDP extension, and password credentials
 // when the server asks for them and the host configured some); then the
 // server sends CONTINUE on stream 0 with the credit every stream starts
-// with. A v1 server sends that CONTINUE at once, with no INFO.
+// with. A v1 server sends that CONTINUE at once, with no INFO. A server
+// that answers no subprotocol fails a handshake that offered one (the
+// browser's rule), so such a socket is tried once more offering none, and
+// the relay URL is remembered as one that takes v1 only.
 //
 // Choices (README "Relay"):
 // - Wisp has no CONNECT acknowledgement. A stream is taken as open when a
@@ -201,6 +204,19 @@ export function closeReasonError(reason: number, dialing: boolean): NetError | u
 
 // ---- the shared socket -----------------------------------------------------
 
+/**
+ * Relay URLs whose server answered no subprotocol (so "wisp-v2" cannot be
+ * offered there): learnt by WispMux.connect, at most 64 kept, oldest out.
+ */
+const NO_SUBPROTOCOL = new Set<string>();
+function rememberNoSubprotocol(url: string) {
+  NO_SUBPROTOCOL.delete(url);
+  NO_SUBPROTOCOL.add(url);
+  if (NO_SUBPROTOCOL.size > 64) NO_SUBPROTOCOL.delete(NO_SUBPROTOCOL.values().next().value!);
+}
+/** Forgets what was learnt (tests). */
+export const forgetNoSubprotocol = () => NO_SUBPROTOCOL.clear();
+
 /** What identifies a relay socket's configuration. */
 export const muxKey = (o: WispOptions) => JSON.stringify([o.url, o.version, o.username, o.password]);
 
@@ -283,26 +299,51 @@ export class WispMux {
 
   /** Opens the socket (the first stream calls this). */
   start() {
-    try {
-      this.ws = this.opts.version === 2 ? new WebSocket(this.opts.url, ["wisp-v2"]) : new WebSocket(this.opts.url);
-    } catch (e) {
-      return this.die(other(`relay ${this.opts.url}: ${(e as Error)?.message ?? e}`));
-    }
-    this.stats.sockets++;
-    this.ws.binaryType = "arraybuffer";
-    this.ws.onmessage = (e) => this.onMessage(e.data);
-    this.ws.onclose = (e) =>
-      this.die(
-        other(
-          this.ready
-            ? `relay connection lost (websocket code ${e.code}${e.reason ? `: ${e.reason}` : ""})`
-            : `could not connect to the relay ${this.opts.url} (websocket code ${e.code})`,
-        ),
-      );
+    this.connect(this.opts.version === 2 && !NO_SUBPROTOCOL.has(this.opts.url));
+    if (this.dead) return;
     this.handshakeTimer = setTimeout(
       () => this.die(other(`relay ${this.opts.url}: no Wisp handshake within ${this.opts.handshakeTimeoutMs} ms`)),
       Math.min(this.opts.handshakeTimeoutMs, MAX_TIMER_MS),
     );
+  }
+
+  /**
+   * One WebSocket to the relay. Offering "wisp-v2" to a server that answers
+   * no subprotocol (a v1 server on a WebSocket library that does not echo
+   * one) makes the browser fail the handshake (code 1006, before open), so a
+   * socket that closes that way is tried once more offering nothing (v1, and
+   * v2 servers speak it too); when that one opens, the URL is remembered as
+   * such for the next sockets.
+   */
+  private connect(offerV2: boolean) {
+    const url = this.opts.url;
+    try {
+      this.ws = offerV2 ? new WebSocket(url, ["wisp-v2"]) : new WebSocket(url);
+    } catch (e) {
+      return this.die(other(`relay ${url}: ${(e as Error)?.message ?? e}`));
+    }
+    this.stats.sockets++;
+    const ws = this.ws;
+    let opened = false;
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => {
+      opened = true;
+      if (!offerV2 && this.opts.version === 2) rememberNoSubprotocol(url);
+    };
+    ws.onmessage = (e) => this.onMessage(e.data);
+    ws.onclose = (e) => {
+      if (offerV2 && !opened && !this.dead && e.code === 1006) {
+        ws.onopen = ws.onmessage = ws.onclose = null;
+        return this.connect(false);
+      }
+      this.die(
+        other(
+          this.ready
+            ? `relay connection lost (websocket code ${e.code}${e.reason ? `: ${e.reason}` : ""})`
+            : `could not connect to the relay ${url} (websocket code ${e.code})`,
+        ),
+      );
+    };
   }
 
   /** Streams open now (for the bound and the tests). */
@@ -435,7 +476,7 @@ export class WispMux {
     this.ready = false;
     clearTimeout(this.handshakeTimer);
     if (this.ws) {
-      this.ws.onmessage = this.ws.onclose = null;
+      this.ws.onopen = this.ws.onmessage = this.ws.onclose = null;
       if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
     }
     const streams = [...this.streams.values()];

@@ -18,6 +18,12 @@
 //              target (the TCP echo), whatever path is asked.
 //   wispCut    a forwarder in front of wisp-js whose connections are cut by
 //              a GET of wispCutControl (the relay socket dropped mid-use).
+//   wispNoProtocol  wisp-server-node behind a forwarder that drops the
+//              request's Sec-WebSocket-Protocol, so the server answers no
+//              subprotocol (as a v1 server on a plain WebSocket library does).
+//   relayLog   a wsproxy-style endpoint that only records the path of every
+//              WebSocket upgrade it is asked for (then drops it); GET
+//              relayLogRead answers the list as JSON, with CORS.
 //   tcpEcho / tcpSink / udpEcho / redis: host:port destinations.
 //   tcpSink: reads one line "HOLD <ms>\n", then reads nothing for <ms> (the
 //   kernel buffers fill, then the relay's), then reads and discards
@@ -182,7 +188,7 @@ async function startWispServerNode() {
  * request cuts every forwarded connection (answered with CORS, so a page
  * can ask).
  */
-async function startCutter(targetPort) {
+async function startCutter(targetPort, { dropProtocol = false } = {}) {
   const pairs = new Set();
   const http = createHttp((req, res) => {
     for (const s of pairs) s.destroy();
@@ -197,7 +203,10 @@ async function startCutter(targetPort) {
       s.on("close", () => (pairs.delete(s), socket.destroy(), up.destroy()));
     }
     const lines = [`${req.method} ${req.url} HTTP/1.1`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      if (dropProtocol && req.rawHeaders[i].toLowerCase() === "sec-websocket-protocol") continue;
+      lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    }
     up.write(lines.join("\r\n") + "\r\n\r\n");
     if (head.length) up.write(head);
     socket.pipe(up).pipe(socket);
@@ -205,6 +214,19 @@ async function startCutter(targetPort) {
   const close = track(http);
   const port = await listen(http);
   return { url: `ws://127.0.0.1:${port}/wisp/`, control: `http://127.0.0.1:${port}/cut`, close };
+}
+
+/** A relay that logs what it is asked (the paths of its upgrades), and drops each. */
+async function startRelayLog() {
+  const asked = [];
+  const http = createHttp((req, res) => res.writeHead(200, { "access-control-allow-origin": "*", "content-type": "application/json" }).end(JSON.stringify(asked)));
+  http.on("upgrade", (req, socket) => {
+    if (asked.length < 10_000) asked.push(req.url);
+    socket.destroy();
+  });
+  const close = track(http);
+  const port = await listen(http);
+  return { url: `ws://127.0.0.1:${port}/tcp/`, read: `http://127.0.0.1:${port}/log`, close };
 }
 
 /** Starts every relay and destination; `refusedPort` and `blackhole` come from start.mjs. */
@@ -220,6 +242,8 @@ export async function startRelays({ refusedPort, blackholePort, httpPort }) {
     const wispNode = await add(await startWispServerNode());
     const websockify = await add(await startWebsockify(echo.addr));
     const cutter = await add(await startCutter(new URL(wispJs.wisp).port));
+    const relayLog = await add(await startRelayLog());
+    const noProtocol = await add(await startCutter(new URL(wispNode.wisp).port, { dropProtocol: true }));
     return {
       urls: {
         wispV2: wispJs.wisp,
@@ -228,6 +252,9 @@ export async function startRelays({ refusedPort, blackholePort, httpPort }) {
         websockify: websockify.url,
         wispCut: cutter.url,
         wispCutControl: cutter.control,
+        wispNoProtocol: `${noProtocol.url.replace(/\/wisp\/$/, "")}${new URL(wispNode.wisp).pathname}`,
+        relayLog: relayLog.url,
+        relayLogRead: relayLog.read,
         tcpEcho: echo.addr,
         tcpSink: sink.addr,
         udpEcho: udp.addr,

@@ -2144,6 +2144,36 @@ function normalizeHost(host) {
     return void 0;
   }
 }
+function isDomainName(s) {
+  const l = s.length;
+  if (l === 0 || l > 254 || l === 254 && s[l - 1] !== ".") return false;
+  let last = ".";
+  let nonNumeric = false;
+  let part = 0;
+  for (const c of s) {
+    if (c >= "a" && c <= "z" || c >= "A" && c <= "Z" || c === "_") {
+      nonNumeric = true;
+      part++;
+    } else if (c >= "0" && c <= "9") part++;
+    else if (c === "-") {
+      if (last === ".") return false;
+      part++;
+      nonNumeric = true;
+    } else if (c === ".") {
+      if (last === "." || last === "-" || part > 63 || part === 0) return false;
+      part = 0;
+    } else return false;
+    last = c;
+  }
+  return last !== "-" && part <= 63 && nonNumeric;
+}
+function destinationHost(host) {
+  const n = normalizeHost(host);
+  if (n === void 0) return void 0;
+  if (n.startsWith("[")) return n.slice(1, -1);
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(n) || isDomainName(n)) return n;
+  return void 0;
+}
 function compileHosts(patterns) {
   return patterns.map((p) => {
     if (p.trim() === "*") return { any: true };
@@ -3851,6 +3881,12 @@ function closeReasonError(reason, dialing) {
       return other3(`the relay closed the stream (${wisp})`);
   }
 }
+var NO_SUBPROTOCOL = /* @__PURE__ */ new Set();
+function rememberNoSubprotocol(url) {
+  NO_SUBPROTOCOL.delete(url);
+  NO_SUBPROTOCOL.add(url);
+  if (NO_SUBPROTOCOL.size > 64) NO_SUBPROTOCOL.delete(NO_SUBPROTOCOL.values().next().value);
+}
 var muxKey = (o) => JSON.stringify([o.url, o.version, o.username, o.password]);
 var MuxStream = class {
   constructor(mux, id, type, sink) {
@@ -3905,23 +3941,48 @@ var WispMux = class {
   }
   /** Opens the socket (the first stream calls this). */
   start() {
-    try {
-      this.ws = this.opts.version === 2 ? new WebSocket(this.opts.url, ["wisp-v2"]) : new WebSocket(this.opts.url);
-    } catch (e) {
-      return this.die(other3(`relay ${this.opts.url}: ${e?.message ?? e}`));
-    }
-    this.stats.sockets++;
-    this.ws.binaryType = "arraybuffer";
-    this.ws.onmessage = (e) => this.onMessage(e.data);
-    this.ws.onclose = (e) => this.die(
-      other3(
-        this.ready ? `relay connection lost (websocket code ${e.code}${e.reason ? `: ${e.reason}` : ""})` : `could not connect to the relay ${this.opts.url} (websocket code ${e.code})`
-      )
-    );
+    this.connect(this.opts.version === 2 && !NO_SUBPROTOCOL.has(this.opts.url));
+    if (this.dead) return;
     this.handshakeTimer = setTimeout(
       () => this.die(other3(`relay ${this.opts.url}: no Wisp handshake within ${this.opts.handshakeTimeoutMs} ms`)),
       Math.min(this.opts.handshakeTimeoutMs, MAX_TIMER_MS2)
     );
+  }
+  /**
+   * One WebSocket to the relay. Offering "wisp-v2" to a server that answers
+   * no subprotocol (a v1 server on a WebSocket library that does not echo
+   * one) makes the browser fail the handshake (code 1006, before open), so a
+   * socket that closes that way is tried once more offering nothing (v1, and
+   * v2 servers speak it too); when that one opens, the URL is remembered as
+   * such for the next sockets.
+   */
+  connect(offerV2) {
+    const url = this.opts.url;
+    try {
+      this.ws = offerV2 ? new WebSocket(url, ["wisp-v2"]) : new WebSocket(url);
+    } catch (e) {
+      return this.die(other3(`relay ${url}: ${e?.message ?? e}`));
+    }
+    this.stats.sockets++;
+    const ws = this.ws;
+    let opened = false;
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => {
+      opened = true;
+      if (!offerV2 && this.opts.version === 2) rememberNoSubprotocol(url);
+    };
+    ws.onmessage = (e) => this.onMessage(e.data);
+    ws.onclose = (e) => {
+      if (offerV2 && !opened && !this.dead && e.code === 1006) {
+        ws.onopen = ws.onmessage = ws.onclose = null;
+        return this.connect(false);
+      }
+      this.die(
+        other3(
+          this.ready ? `relay connection lost (websocket code ${e.code}${e.reason ? `: ${e.reason}` : ""})` : `could not connect to the relay ${url} (websocket code ${e.code})`
+        )
+      );
+    };
   }
   /** Streams open now (for the bound and the tests). */
   get size() {
@@ -4040,7 +4101,7 @@ var WispMux = class {
     this.ready = false;
     clearTimeout(this.handshakeTimer);
     if (this.ws) {
-      this.ws.onmessage = this.ws.onclose = null;
+      this.ws.onopen = this.ws.onmessage = this.ws.onclose = null;
       if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1e3);
     }
     const streams = [...this.streams.values()];
@@ -4172,9 +4233,9 @@ function validateRelay(r) {
 }
 var join = (host, port) => host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 function destination(scheme, host, port) {
-  const n = normalizeHost(host);
-  const bare = n === void 0 ? host : n.replace(/^\[(.*)\]$/, "$1");
-  return { url: `${scheme}://${n ?? host}:${port}`, host: bare };
+  const h = destinationHost(host);
+  if (h === void 0) throw { code: "dns", err: "no such host", name: host, is_not_found: true };
+  return { url: `${scheme}://${h.includes(":") ? `[${h}]` : h}:${port}`, host: h };
 }
 var noRelay = (network) => ({
   code: "unsupported",

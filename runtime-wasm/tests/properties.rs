@@ -216,3 +216,67 @@ proptest! {
         let _ = status_text(code);
     }
 }
+
+/// What a relay may be asked to reach (issue: a bracketed "host" whose URL
+/// reading ended at "/" passed the policy as one host and reached another).
+fn relay_host_ok(h: &str) -> bool {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    parse_ip(h).is_some() || (h.is_ascii() && h != "." && is_domain_name_like(h)) || (!h.is_ascii() && h.chars().all(|c| !c.is_ascii() || name_char(c)))
+}
+
+/// Go's isDomainName, restated for the test (net/dnsclient.go).
+fn is_domain_name_like(s: &str) -> bool {
+    let l = s.len();
+    if l == 0 || l > 254 || (l == 254 && !s.ends_with('.')) {
+        return false;
+    }
+    let labels: Vec<&str> = s.strip_suffix('.').unwrap_or(s).split('.').collect();
+    labels.iter().all(|p| {
+        !p.is_empty() && p.len() <= 63 && !p.starts_with('-') && !p.ends_with('-') && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) && s.bytes().any(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
+}
+
+proptest! {
+    /// Every host dial_target passes to the relay is an IP literal or a name;
+    /// anything else is Go's `dial tcp: lookup HOST: no such host`.
+    #[test]
+    fn relay_destinations_are_ips_or_names(h in unicode(), net in prop::sample::select(vec!["tcp", "tcp4", "tcp6"])) {
+        let addr = join_host_port(&h, "80");
+        match dial_target(net, &addr) {
+            Ok(Target::Relay { host, port }) => {
+                prop_assert_eq!(port, 80);
+                prop_assert!(relay_host_ok(&host), "{:?} reached the relay", host);
+            }
+            Ok(Target::WebSocket(u)) => prop_assert!(false, "tcp became a WebSocket {}", u),
+            Err(e) => {
+                let text = e.to_string();
+                if !relay_host_ok(&h) && !h.is_empty() && split_host_port(&addr).is_ok_and(|(x, _)| x == h) {
+                    prop_assert_eq!(text, format!("dial {net}: lookup {h}: no such host"));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_relay_bypass_hosts_are_no_such_host() {
+    for (addr, host) in [
+        ("[127.0.0.1:81/127.0.0.1:9999]:81", "127.0.0.1:81/127.0.0.1:9999"),
+        ("[127.0.0.1:81/localhost:9999]:81", "127.0.0.1:81/localhost:9999"),
+        ("[a b]:80", "a b"),
+        ("h?x:80", "h?x"),
+        ("[fe80::1%eth0]:80", "fe80::1%eth0"),
+        (".:80", "."),
+        ("[x/y]:80", "x/y"),
+    ] {
+        let e = dial_target("tcp", addr).expect_err(addr);
+        assert_eq!(e.to_string(), format!("dial tcp: lookup {host}: no such host"));
+        assert!(e.is_not_found(), "{e}");
+    }
+    for (addr, host) in [("example.com:80", "example.com"), ("[::1]:80", "::1"), ("EXAMPLE.com.:80", "EXAMPLE.com."), ("bücher.example:80", "bücher.example"), ("_srv.x:80", "_srv.x")] {
+        match dial_target("tcp", addr) {
+            Ok(Target::Relay { host: h, .. }) => assert_eq!(h, host),
+            other => panic!("{addr}: {other:?}"),
+        }
+    }
+}

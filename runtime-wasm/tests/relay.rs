@@ -434,3 +434,93 @@ async fn vo_externs_drive_tcp_and_udp_through_the_relay() {
     assert_eq!(call("net.udpConnClose", vec![Value::Int(u)]).await, vec![Value::Nil]);
     assert_eq!(extern_conn_count(), 0);
 }
+
+/// What the logging relay (servers/relay.mjs relayLog) was asked: the paths.
+async fn relay_log() -> Vec<String> {
+    use wasm_bindgen::JsCast;
+    let fetch: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"fetch".into()).expect("fetch").into();
+    let p = fetch.call1(&wasm_bindgen::JsValue::NULL, &peer("relayLogRead").into()).expect("fetch");
+    let resp = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(p)).await.expect("GET log");
+    let json: js_sys::Function = js_sys::Reflect::get(&resp, &"json".into()).expect("json").unchecked_into();
+    let v = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(json.call0(&resp).expect("json()"))).await.expect("log JSON");
+    js_sys::Array::from(&v).iter().filter_map(|x| x.as_string()).collect()
+}
+
+/// The JS bindings' own relay dial (what a VM reaching `_netConnDialRelay`
+/// directly would do), with the raw host: the error object, if it threw.
+fn bindings_dial_relay(host: &str, port: u16) -> Option<serde_json::Value> {
+    let f: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"_netConnDialRelay".into()).expect("bindings").into();
+    let args = js_sys::Array::of4(&"tcp".into(), &host.into(), &f64::from(port).into(), &0.into());
+    match f.apply(&wasm_bindgen::JsValue::NULL, &args) {
+        Ok(h) => {
+            let release: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"_netConnRelease".into()).expect("release").into();
+            let _ = release.call1(&wasm_bindgen::JsValue::NULL, &h);
+            None
+        }
+        Err(e) => Some(serde_json::from_str(&js_sys::JSON::stringify(&e).expect("JSON").as_string().unwrap_or_default()).expect("an object")),
+    }
+}
+
+#[test]
+async fn a_host_the_policy_and_the_relay_could_read_apart_is_no_destination() {
+    // The audit's bypass: with only 127.0.0.1:A allowed, a bracketed "host"
+    // that the policy's URL reading ended at "/" (127.0.0.1:A) while the
+    // wsproxy relay, handed the raw string, reached 127.0.0.1:D (Redis).
+    let a = port_of(&peer("tcpEcho"));
+    let d = port_of(&peer("redis"));
+    set_net_options(&format!(r#"{{"policy": {{"hosts": ["127.0.0.1"], "ports": [{a}]}}}}"#));
+    for relay in ["wsproxy", "relayLog"] {
+        use_relay(&peer(relay), RelayProtocol::Wsproxy);
+        for host in [format!("127.0.0.1:{a}/127.0.0.1:{d}"), format!("127.0.0.1:{a}/localhost:{d}]")] {
+            // Rust refuses it first, with Go's error.
+            let e = dial("tcp", &format!("[{host}]:{a}")).await.expect_err("refused");
+            assert_eq!(e.to_string(), format!("dial tcp: lookup {host}: no such host"));
+            // And so do the JS bindings, under every policy.
+            for policy in [format!(r#"{{"policy": {{"hosts": ["127.0.0.1"], "ports": [{a}]}}}}"#), r#"{"policy": {}}"#.to_string()] {
+                set_net_options(&policy);
+                let e = bindings_dial_relay(&host, a).expect("refused by the bindings");
+                assert_eq!(e, serde_json::json!({"code": "dns", "err": "no such host", "name": host, "is_not_found": true}));
+            }
+            set_net_options(&format!(r#"{{"policy": {{"hosts": ["127.0.0.1"], "ports": [{a}]}}}}"#));
+        }
+    }
+    // The logging relay was asked for exactly the hosts the policy checked,
+    // and never for the refused ones.
+    use_relay(&peer("relayLog"), RelayProtocol::Wsproxy);
+    let before = relay_log().await;
+    assert!(before.is_empty(), "nothing refused reached the relay: {before:?}");
+    let _ = dial("tcp", &format!("127.0.0.1:{a}")).await; // the log relay drops every upgrade
+    set_net_options(r#"{"policy": {}}"#);
+    let _ = dial("tcp", "LocalHost.:7").await;
+    let _ = dial("tcp", "[::1]:7").await;
+    assert_eq!(relay_log().await, [format!("/tcp/127.0.0.1:{a}"), "/tcp/localhost:7".into(), "/tcp/[::1]:7".into()]);
+    use_relay(&peer("wispV2"), RelayProtocol::Wisp);
+    assert_eq!(open_conn_count(), Ok(0));
+}
+
+#[test]
+async fn a_wisp_server_that_answers_no_subprotocol_is_reached_with_the_defaults() {
+    // wisp-server-node behind a forwarder that drops Sec-WebSocket-Protocol:
+    // the browser fails a handshake that offered "wisp-v2" (code 1006).
+    use_relay(&peer("wispNoProtocol"), RelayProtocol::Wisp);
+    let before = relay_stats().expect("stats").sockets;
+    let c = dial("tcp", &peer("redis")).await.expect("dial with the default version");
+    c.write_all(b"PING\r\n").await.expect("write");
+    assert_eq!(read_n(&c, 7).await, b"+PONG\r\n");
+    let s = relay_stats().expect("stats");
+    assert_eq!((s.sockets - before, s.version), (2, 1), "the v2 offer failed, the retry offering nothing spoke v1");
+    c.close().await.expect("close");
+    // Remembered: the next socket to that relay offers nothing at once.
+    use_relay(&peer("wispV2"), RelayProtocol::Wisp);
+    dial("tcp", &peer("tcpEcho")).await.expect("another relay").close().await.expect("close");
+    use_relay(&peer("wispNoProtocol"), RelayProtocol::Wisp);
+    let before = relay_stats().expect("stats").sockets;
+    let c = dial("tcp", &peer("redis")).await.expect("dial again");
+    assert_eq!(relay_stats().expect("stats").sockets - before, 1);
+    c.close().await.expect("close");
+    // A v2 server is still spoken to as v2.
+    use_relay(&peer("wispV2"), RelayProtocol::Wisp);
+    let c = dial("tcp", &peer("tcpEcho")).await.expect("v2");
+    assert_eq!(relay_stats().expect("stats").version, 2);
+    c.close().await.expect("close");
+}

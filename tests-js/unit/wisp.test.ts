@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createConnBindings } from "../../js/conn.js";
 import { createRelayBindings, RELAY_DEFAULTS, validateRelay, type RelayOptions } from "../../js/relay.js";
 import { WS_DEFAULTS, type WsOptions } from "../../js/ws.js";
-import { closeReasonError, decodeInfo, encodePassword, PACKET, REASON } from "../../js/wisp.js";
-import { createGate } from "../../js/policy.js";
+import { closeReasonError, decodeInfo, encodePassword, forgetNoSubprotocol, PACKET, REASON } from "../../js/wisp.js";
+import { createGate, destinationHost } from "../../js/policy.js";
 import { unicodeStrings } from "./unicode.js";
 import { waitReady } from "./waker.js";
 
@@ -99,6 +99,7 @@ beforeEach(() => {
   vi.useFakeTimers();
   vi.stubGlobal("WebSocket", MockRelay);
   MockRelay.all = [];
+  forgetNoSubprotocol();
   ws = { ...WS_DEFAULTS, transport: "classic" };
   relay = { ...RELAY_DEFAULTS, url: "ws://relay.test/wisp/", connectWaitMs: 50 };
   setup();
@@ -129,6 +130,44 @@ function rd(h: number, n = 64): number[] | null {
 }
 
 describe("handshake", () => {
+  it("a server that answers no subprotocol: the failed v2 handshake is tried once as v1, and the relay is remembered", async () => {
+    const { opened } = dialTcp("example.com", 6379);
+    const first = MockRelay.last;
+    expect(first.protocols).toEqual(["wisp-v2"]);
+    first.dropped(1006); // the browser's answer to a handshake without the offered subprotocol
+    const second = MockRelay.last;
+    expect(second).not.toBe(first);
+    expect(second.protocols).toBeUndefined();
+    second.v1(4);
+    await vi.advanceTimersByTimeAsync(60);
+    await expect(opened).resolves.toBeUndefined();
+    expect(second.packets()[0]).toMatchObject({ type: PACKET.CONNECT });
+    expect(net._netRelayStats()).toMatchObject({ sockets: 2, version: 1 });
+    // The next socket to that relay (after this one drops) offers nothing.
+    second.dropped(1006);
+    dialTcp("example.com", 6379);
+    expect(MockRelay.last.protocols).toBeUndefined();
+    expect(MockRelay.all.length).toBe(3);
+  });
+
+  it("an unreachable relay is tried once more without the subprotocol, then fails saying so; nothing is remembered", async () => {
+    const { opened } = dialTcp("example.com", 6379);
+    MockRelay.last.dropped(1006);
+    MockRelay.last.dropped(1006);
+    await expect(opened).rejects.toMatchObject({ message: "could not connect to the relay ws://relay.test/wisp/ (websocket code 1006)" });
+    expect(MockRelay.all.map((r) => r.protocols)).toEqual([["wisp-v2"], undefined]);
+    dialTcp("example.com", 6379);
+    expect(MockRelay.last.protocols).toEqual(["wisp-v2"]);
+  });
+
+  it("a socket that opened and then dropped is not retried: its streams fail with the loss", async () => {
+    const { opened } = dialTcp("example.com", 6379);
+    MockRelay.last.open();
+    MockRelay.last.dropped(1006);
+    await expect(opened).rejects.toMatchObject({ message: expect.stringContaining("could not connect to the relay") });
+    expect(MockRelay.all.length).toBe(1);
+  });
+
   it("speaks v1 when the first packet is CONTINUE, and sends CONNECT with the host and port", async () => {
     const { opened } = dialTcp("example.com", 6379);
     const r = MockRelay.last;
@@ -412,6 +451,63 @@ describe("policy and configuration", () => {
       expect(conn._netConnSockets()).toBe(0);
       expect(net._netUdpStreams()).toBe(0);
     }
+  });
+
+  it("a destination reaches the relay as exactly the host the policy checked, or is Go's no such host (Wisp TCP and UDP, wsproxy)", async () => {
+    // The audit's bypass (a bracketed "host" whose URL reading ends at "/"),
+    // its cousins, the forms that normalize, and arbitrary Unicode.
+    const hosts = [
+      "[127.0.0.1:81/127.0.0.1:9999]", "127.0.0.1:81/127.0.0.1:9999", "127.0.0.1:81/localhost:9999]", "a b", "h?x", "h#x",
+      "x/y", "x\\y", "h@evil", "fe80::1%eth0", "", ".", "-x.example", "a..b", "EXAMPLE.com.", "bücher.example", "0x7f.1", "::1", "[::1]",
+      ...unicodeStrings(1500),
+    ];
+    const connects = (r: MockRelay) =>
+      r.packets().filter((p) => p.type === PACKET.CONNECT).map((p) => ({ kind: p.payload[0], host: new TextDecoder().decode(p.payload.subarray(3)) }));
+    let reached = 0;
+    for (const protocol of ["wisp", "wsproxy"] as const) {
+      relay = { ...RELAY_DEFAULTS, protocol, url: protocol === "wisp" ? "ws://relay.test/wisp/" : "ws://relay.test/tcp/", connectWaitMs: 50 };
+      for (const host of hosts) {
+        const want = destinationHost(host);
+        if (want !== undefined) {
+          // Only a name the URL parser and Go's isDomainName both accept, or an IP literal.
+          expect(want).toMatch(/^([a-z0-9_-]+(\.[a-z0-9_-]+)*|[0-9a-f:.]+)$/);
+          const pattern = want.includes(":") ? `[${want}]` : want;
+          setup({ hosts: ["other.example"] });
+          expect(() => net._netConnDialRelay("tcp", host, 80, 0)).toThrow(expect.objectContaining({ code: "denied" }));
+          setup({ hosts: [pattern] });
+        } else setup({});
+        MockRelay.all = [];
+        let h: number;
+        try {
+          h = net._netConnDialRelay("tcp", host, 80, 0);
+        } catch (e) {
+          expect(want, `${JSON.stringify(host)} was refused`).toBeUndefined();
+          expect(e).toEqual({ code: "dns", err: "no such host", name: host, is_not_found: true });
+          expect(MockRelay.all).toEqual([]); // nothing was opened
+          continue;
+        }
+        expect(want, `${JSON.stringify(host)} was dialed`).toBeDefined();
+        reached++;
+        const r = MockRelay.last;
+        if (protocol === "wsproxy") {
+          const hp = want!.includes(":") ? `[${want}]:80` : `${want}:80`;
+          expect(r.url).toBe(`ws://relay.test/tcp/${hp}`);
+          const u = new URL(r.url);
+          expect([u.host, u.pathname, u.search, u.hash]).toEqual(["relay.test", `/tcp/${hp}`, "", ""]);
+        } else {
+          r.v1();
+          expect(connects(r)).toEqual([{ kind: 1, host: want }]);
+          // The same for a UDP destination.
+          const u = net._netUdpListen("udp");
+          quiet(net._netUdpWriteTo(u, Uint8Array.of(1), host, 53));
+          expect(connects(r)[1]).toEqual({ kind: 2, host: want });
+        }
+        conn._netConnReset();
+        net._netUdpReset();
+      }
+    }
+    expect(reached).toBeGreaterThan(20);
+    await vi.advanceTimersByTimeAsync(0);
   });
 
   it("rejects invalid relay settings with a TypeError", () => {

@@ -2,7 +2,8 @@
 //! URL, or a host and port for the host's relay. Pure, so the Go-shaped
 //! errors are tested natively too.
 
-use super::error::{AddrError, Error};
+use super::dnsclient::is_domain_name;
+use super::error::{AddrError, DNSError, Error};
 use super::hostport::split_host_port;
 use super::ip::parse_ip;
 use super::port::lookup_port;
@@ -71,6 +72,33 @@ pub enum Target {
     },
 }
 
+/// A host a relay may be asked to reach: an IP literal, or a name Go's
+/// `isDomainName` accepts. A name with non-ASCII letters (IDNA) goes on
+/// when its ASCII is a name's: the JS side normalizes it (js/policy.ts
+/// `destinationHost`) and checks the result, and the relay is asked for
+/// exactly the host the policy checked. Anything else (`a b`,
+/// `127.0.0.1:80/10.0.0.1`, `h?x`) is Go's `lookup HOST: no such host`
+/// before anything is opened: a host the policy and the relay could read
+/// differently is never a destination.
+pub(crate) fn check_relay_host(host: &str) -> Result<(), Error> {
+    let name_ascii = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    let ok = parse_ip(host).is_some()
+        || if host.is_ascii() {
+            host != "." && is_domain_name(host)
+        } else {
+            host.chars().all(|c| !c.is_ascii() || name_ascii(c))
+        };
+    if ok {
+        return Ok(());
+    }
+    Err(Error::Dns(DNSError {
+        err: "no such host".into(),
+        name: host.into(),
+        is_not_found: true,
+        ..DNSError::default()
+    }))
+}
+
 /// Checks `network` and `address` and says where the dial goes (see
 /// [`Target`]). Errors are Go's `OpError{Op: "dial"}`.
 pub fn dial_target(network: &str, address: &str) -> Result<Target, Error> {
@@ -95,6 +123,9 @@ pub fn dial_target(network: &str, address: &str) -> Result<Target, Error> {
         return fail(Error::other(
             "no host: an empty host means the local system, which through a relay is the relay's own machine; name the host",
         ));
+    }
+    if let Err(e) = check_relay_host(&host) {
+        return Err(Error::op("dial", network, None, e));
     }
     if let Some(ip) = parse_ip(&host) {
         let v4 = ip.to4().is_some();

@@ -137,6 +137,7 @@ impl PacketConn {
         if host.is_empty() {
             return Err(fail(Error::other("no host: name the destination")));
         }
+        super::dial::check_relay_host(&host).map_err(fail)?;
         js::udp_write_to(self.handle, data, &host, port).map_err(|e| fail(js_error(e)))
     }
 
