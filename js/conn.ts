@@ -39,13 +39,14 @@
 // waiter whose caller went away without settling or waking it (key: the
 // Promise a call returned, or the token given to Ready); `_netConnRelease(h)`
 // frees a handle settling nothing (an abandoned dial, a dropped Conn).
-import { CLOSED, EOF, type NetError } from "./errors.js";
+import { CLOSED, EOF, other, type NetError } from "./errors.js";
+import { HandleTable } from "./table.js";
 import { OPEN_GATE, type Gate } from "./policy.js";
 import { checkToken, wakeAll } from "./wake.js";
 import { constructorError, createWsTransport, type WsOptions } from "./ws.js";
 
 export const TIMEOUT: NetError = { code: "timeout" };
-export const other = (message: string): NetError => ({ code: "other", message });
+export { other };
 
 /** What one queued chunk costs beyond its bytes (a JS object and its
  *  backing store bookkeeping), charged against readLimitBytes. */
@@ -57,6 +58,7 @@ const PACK_BLOCK = 64 * 1024;
 
 /** setTimeout's largest delay; longer deadlines re-arm when it fires. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 
 export interface Waiter<T> {
   promise: Promise<T>;
@@ -229,6 +231,12 @@ export interface Transport {
   dispose(): void;
   /** How a "limit" close shows on the wire, for the error Read returns. */
   readonly limitNote: string;
+  /**
+   * The most one message may take past the receive bound before it is cut:
+   * a WebSocket message is the browser's already (kept whole), a relay's
+   * DATA packet is the relay's choice of size (cut at maxPacketBytes).
+   */
+  readonly maxOverflow: number;
 }
 
 export interface TransportEvents {
@@ -285,6 +293,8 @@ export class Conn {
     timeoutMs: number,
     private readonly onGone: () => void,
     onSocketGone: () => void,
+    /** The receive queue is empty (after a read): see the table's count. */
+    private readonly onDrained: () => void = () => {},
   ) {
     this.opened = waiter({});
     this.t = makeTransport({
@@ -324,9 +334,14 @@ export class Conn {
 
   private onMessage(data: ArrayBuffer | string | Uint8Array) {
     if (this.end) return;
-    const chunk =
+    let chunk =
       typeof data === "string" ? encoder.encode(data) : data instanceof Uint8Array ? data : new Uint8Array(data);
     if (chunk.length === 0) return;
+    // A message past the bound by more than the transport's own maximum is
+    // cut (copied, so the rest of it can be collected): the stream ends with
+    // the bound's error either way.
+    const room = this.opts.readLimitBytes - this.cost() + this.t.maxOverflow;
+    if (!this.t.pausable && chunk.length > room) chunk = chunk.slice(0, Math.max(0, room));
     // The chunk that crosses the limit is kept (nothing is dropped); the
     // transport is closed so no more arrive.
     this.enqueue(chunk);
@@ -426,6 +441,7 @@ export class Conn {
       }
     }
     if (this.t.pausable && this.cost() < this.opts.readLimitBytes) this.t.setReading(true);
+    if (this.queued === 0) this.onDrained();
     return n;
   }
 
@@ -526,24 +542,35 @@ export type Dialer = (ev: TransportEvents) => Transport;
 
 /** The bindings Rust imports (`_netConn*`), over one handle table. */
 export function createConnBindings(options: () => WsOptions, gate: Gate = OPEN_GATE) {
-  const table = new Map<number, Conn>();
-  let next = 1;
-  let sockets = 0; // transports not yet released (closing ones too)
-  const get = (h: number): Conn => {
-    const c = table.get(h);
-    if (!c) throw CLOSED; // closed (or never opened): Go's ErrClosed
-    return c;
-  };
+  const table = new HandleTable<Conn>("Conns");
+  let sockets = 0; // transports not yet released (closing ones too), and Conns holding unread bytes
   /** Adds a connection made by `dialer`; returns its handle. */
-  const add = (dialer: Dialer, timeoutMs: number): number => {
-    const h = next++;
-    let gone = false;
-    const socketGone = () => void (gone || ((gone = true), sockets--));
-    const conn = new Conn(dialer, options(), timeoutMs, () => table.delete(h), socketGone);
-    sockets++;
-    table.set(h, conn);
-    return h;
-  };
+  const add = (dialer: Dialer, timeoutMs: number): number =>
+    table.add((h) => {
+      // A Conn counts against maxConnections while its socket lives, and
+      // after that while it still holds received bytes the guest has not
+      // read or closed: what it holds is memory the policy bounds.
+      let socket = true;
+      let counted = true;
+      let conn: Conn | undefined = undefined;
+      const settle = () => {
+        if (counted && !socket && (!table.has(h) || !conn || conn.cost() === 0)) {
+          counted = false;
+          sockets--;
+        }
+      };
+      conn = new Conn(
+        dialer,
+        options(),
+        timeoutMs,
+        () => (table.delete(h), settle()),
+        () => ((socket = false), settle()),
+        () => settle(),
+      );
+      sockets++;
+      return conn;
+    });
+  const get = (h: number): Conn => table.get(h);
   return {
     /** For js/relay.ts: opens a connection over another transport. */
     addConn: add,
@@ -568,15 +595,16 @@ export function createConnBindings(options: () => WsOptions, gate: Gate = OPEN_G
     /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
     _netConnSetDeadline: (h: number, which: number, at: number): void => get(h).setDeadline(which, at),
     /** Drops a waiter (a Ready token, a write's Promise) without settling it. */
-    _netConnForget: (h: number, key: unknown): void => table.get(h)?.forget(key),
+    _netConnForget: (h: number, key: unknown): void => table.peek(h)?.forget(key),
     _netConnClose: (h: number): void => get(h).close(),
     /** Abandons a dial or a dropped Conn: frees the handle, settles nothing. */
-    _netConnRelease: (h: number): void => table.get(h)?.dispose(),
+    _netConnRelease: (h: number): void => table.peek(h)?.dispose(),
     /** Open Conns (handles not yet closed or released). */
     _netConnCount: (): number => table.size,
     /** Host side, after a trap: the instance that held the handles is gone; close them all. */
-    _netConnReset: (): void => [...table.values()].forEach((c) => c.dispose()),
-    /** Sockets and relay streams not yet released, closing ones included: what the policy counts. */
+    _netConnReset: (): void => table.all().forEach((c) => c.dispose()),
+    /** Sockets and relay streams not yet released (closing ones included), and
+     *  Conns still holding unread bytes: what the policy counts. */
     _netConnSockets: (): number => sockets,
     /** Receive queue cost of a Conn (bytes + MESSAGE_COST per chunk), for the benchmark. */
     _netConnQueueCost: (h: number): number => get(h).cost(),

@@ -30,7 +30,7 @@
 //   trusted. A reply is refused by its Content-Length, or cut off while it
 //   is read, once it is over 65535 bytes (a DNS message cannot be larger).
 import * as dnsPacket from "@dnsquery/dns-packet";
-import type { NetError } from "./errors.js";
+import { isNetError, type NetError } from "./errors.js";
 import { OPEN_GATE, type Gate } from "./policy.js";
 
 export interface DnsOptions {
@@ -105,7 +105,6 @@ const dnsError = (
   flags: { is_timeout?: boolean; is_temporary?: boolean; is_not_found?: boolean } = {},
 ): NetError => ({ code: "dns", err, name, server, ...flags });
 
-const isNetError = (e: unknown): e is NetError => typeof e === "object" && e !== null && "code" in e;
 
 /** Lower case, one trailing dot removed. */
 const canonical = (name: string) => (name.endsWith(".") ? name.slice(0, -1) : name).toLowerCase();

@@ -67,3 +67,9 @@ export const CLOSED: NetError = { code: "closed" };
 export function opError(op: string, net: string, addr: string | undefined, err: NetError): NetError {
   return addr === undefined ? { code: "op", op, net, err } : { code: "op", op, net, addr, err };
 }
+
+/** An error with no Go shape of its own (Go's errors.New): code "other". */
+export const other = (message: string): NetError => ({ code: "other", message });
+
+/** Is `e` one of these error objects (not a thrown JS Error)? */
+export const isNetError = (e: unknown): e is NetError => typeof e === "object" && e !== null && "code" in e;

@@ -31,8 +31,9 @@
 // - A fetch that fails says why: mixed content is known from the URLs; for a
 //   bare "Failed to fetch" a no-cors HEAD probe tells a server that answered
 //   (so CORS blocked the response) from one that could not be reached.
-import { CLOSED, EOF, type NetError } from "./errors.js";
+import { CLOSED, EOF, isNetError, other, type NetError } from "./errors.js";
 import { credentialsFor, DENIED, OPEN_GATE, type Gate } from "./policy.js";
+import { HandleTable } from "./table.js";
 import { checkToken, wakeAll } from "./wake.js";
 
 export interface HttpOptions {
@@ -97,8 +98,6 @@ const forbidden = (name: string) => {
 
 const JS_FETCH = { mode: "js.fetch:mode", credentials: "js.fetch:credentials", redirect: "js.fetch:redirect" };
 
-const other = (message: string): NetError => ({ code: "other", message });
-const isNetError = (e: unknown): e is NetError => typeof e === "object" && e !== null && "code" in e;
 const describe = (e: NetError) => ("message" in e ? e.message : e.code);
 const CANCELED: NetError = { code: "context_canceled" };
 
@@ -537,21 +536,14 @@ class HttpRequest {
 }
 
 export function createHttpBindings(options: () => HttpOptions, gate: Gate = OPEN_GATE) {
-  const table = new Map<number, HttpRequest>();
-  let next = 1;
-  const get = (h: number): HttpRequest => {
-    const r = table.get(h);
-    if (!r) throw CLOSED; // released (or never started)
-    return r;
-  };
+  const table = new HandleTable<HttpRequest>("requests");
+  const get = (h: number): HttpRequest => table.get(h);
   return {
     /** Starts a request; returns its handle. Throws a NetError for a request fetch would refuse. */
     _netHttpFetch(spec: HttpRequestSpec, body?: Uint8Array): number {
       const denied = gate.check(spec.url);
       if (denied) throw denied;
-      const h = next++;
-      table.set(h, new HttpRequest(spec, body, options(), gate, () => table.delete(h)));
-      return h;
+      return table.add((h) => new HttpRequest(spec, body, options(), gate, () => table.delete(h)));
     },
     /** Resolves with status, final URL and headers; rejects with a NetError. */
     _netHttpResponse: (h: number): Promise<HttpResponseHead> => get(h).responsePromise(),
@@ -562,12 +554,12 @@ export function createHttpBindings(options: () => HttpOptions, gate: Gate = OPEN
     /** Wakes `token` (js/wake.ts) when a read would not return -1. */
     _netHttpReady: (h: number, token: number): void => get(h).ready(token),
     /** Drops a read's wait (its token) without waking it. */
-    _netHttpForget: (h: number, key: unknown): void => table.get(h)?.forget(key),
+    _netHttpForget: (h: number, key: unknown): void => table.peek(h)?.forget(key),
     /** Context cancellation: everything in flight fails with "context canceled". */
-    _netHttpCancel: (h: number): void => table.get(h)?.abort(),
-    _netHttpRelease: (h: number): void => table.get(h)?.release(),
+    _netHttpCancel: (h: number): void => table.peek(h)?.abort(),
+    _netHttpRelease: (h: number): void => table.peek(h)?.release(),
     _netHttpCount: (): number => table.size,
     /** Host side, after a trap: abort every request of the instance that is gone. */
-    _netHttpReset: (): void => [...table.values()].forEach((r) => r.dispose()),
+    _netHttpReset: (): void => table.all().forEach((r) => r.dispose()),
   };
 }

@@ -25,6 +25,7 @@
 import { CLOSED, type NetError } from "./errors.js";
 import { MAX_TIMER_MS, MESSAGE_COST, other, Poller, TIMEOUT, waiter, Waiting, type Dialer, type Waiter } from "./conn.js";
 import { destinationHost, OPEN_GATE, type Gate } from "./policy.js";
+import { HandleTable } from "./table.js";
 import { wakeAll } from "./wake.js";
 import { constructorError, createWsTransport, type WsOptions } from "./ws.js";
 import { closeReasonError, muxKey, REASON, STREAM, WispMux, WispStreamTransport, type MuxStats, type MuxStream, type WispOptions } from "./wisp.js";
@@ -343,14 +344,11 @@ export function createRelayBindings(
     m.start();
     return m;
   };
-  const udp = new Map<number, PacketConn>();
+  // A PacketConn opens nothing until it writes, so the policy does not count
+  // it; the table is bounded by the relay's maxStreams.
+  const udp = new HandleTable<PacketConn>("PacketConns", () => relay().maxStreams);
   const counted = { streams: 0 };
-  let next = 1;
-  const get = (h: number): PacketConn => {
-    const c = udp.get(h);
-    if (!c) throw CLOSED;
-    return c;
-  };
+  const get = (h: number): PacketConn => udp.get(h);
   return {
     /**
      * Starts a TCP dial through the relay (network "tcp", "tcp4", "tcp6";
@@ -383,12 +381,7 @@ export function createRelayBindings(
       if (!o.url) throw noRelay(network);
       if (o.protocol !== "wisp")
         throw { code: "unsupported", message: `the relay is configured as wsproxy, which carries TCP only; UDP needs a Wisp relay` } as NetError;
-      // A PacketConn opens nothing until it writes, so the policy does not
-      // count it; the table is bounded by itself.
-      if (udp.size >= o.maxStreams) throw other(`too many PacketConns open (at most ${o.maxStreams}, the relay's maxStreams)`);
-      const h = next++;
-      udp.set(h, new PacketConn(currentMux, { ...o }, ws(), gate, counted, () => udp.delete(h)));
-      return h;
+      return udp.add((h) => new PacketConn(currentMux, { ...o }, ws(), gate, counted, () => udp.delete(h)));
     },
     /** One datagram into dest: [n, from], or -1 when none is queued. */
     _netUdpReadFrom: (h: number, dest: Uint8Array): -1 | [number, string] => get(h).readFrom(dest),
@@ -397,14 +390,14 @@ export function createRelayBindings(
     _netUdpWriteTo: (h: number, data: Uint8Array, host: string, port: number): number | Promise<number> =>
       get(h).writeTo(data, host, port),
     _netUdpSetDeadline: (h: number, which: number, at: number): void => get(h).setDeadline(which, at),
-    _netUdpForget: (h: number, key: unknown): void => udp.get(h)?.forget(key),
+    _netUdpForget: (h: number, key: unknown): void => udp.peek(h)?.forget(key),
     _netUdpClose: (h: number): void => get(h).close(),
-    _netUdpRelease: (h: number): void => udp.get(h)?.dispose(),
+    _netUdpRelease: (h: number): void => udp.peek(h)?.dispose(),
     _netUdpCount: (): number => udp.size,
-    _netUdpReset: (): void => [...udp.values()].forEach((c) => c.dispose()),
+    _netUdpReset: (): void => udp.all().forEach((c) => c.dispose()),
     /** UDP streams open on the relay: what the policy counts. */
     _netUdpStreams: (): number => counted.streams,
     /** The relay client's counters, for tests and diagnostics. */
-    _netRelayStats: () => ({ ...stats, streams: mux?.size ?? 0, udpDropped: [...udp.values()].reduce((n, c) => n + c.dropped, 0) }),
+    _netRelayStats: () => ({ ...stats, streams: mux?.size ?? 0, udpDropped: udp.all().reduce((n, c) => n + c.dropped, 0) }),
   };
 }

@@ -504,6 +504,9 @@ export class WispStreamTransport implements Transport {
   readonly pausable = false;
   readonly limitNote = "Wisp CLOSE 0x81; the relay's other streams go on";
   readonly maxChunk: number;
+  /** A DATA packet's size is the relay's choice: one past the bound is cut
+   *  at the packets this client sends (maxPacketBytes). */
+  readonly maxOverflow: number;
   private s?: MuxStream;
   private opened = false;
   private gone = false;
@@ -517,6 +520,7 @@ export class WispStreamTransport implements Transport {
     maxPacketBytes: number,
   ) {
     this.maxChunk = maxPacketBytes;
+    this.maxOverflow = maxPacketBytes;
     const s = mux.open(STREAM.TCP, host, port, {
       onAnnounced: () => {
         this.waitTimer = setTimeout(() => this.markOpen(), Math.min(Math.max(0, connectWaitMs), MAX_TIMER_MS));

@@ -6,7 +6,7 @@
 // saying so instead of EOF: never a silent loss. With the classic API,
 // which cannot stop reading, going over the bound closes the socket (code
 // 4009) and Read returns the queued bytes, then an error saying so.
-import type { NetError } from "./errors.js";
+import { other, type NetError } from "./errors.js";
 import type { Transport, TransportEvents } from "./conn.js";
 
 export interface WsOptions {
@@ -35,7 +35,6 @@ export const WS_DEFAULTS: WsOptions = {
  *  the application codes a browser may send). */
 export const READ_LIMIT_CLOSE_CODE = 4009;
 
-const other = (message: string): NetError => ({ code: "other", message });
 const closeCode = (kind: "normal" | "limit") => (kind === "limit" ? READ_LIMIT_CLOSE_CODE : 1000);
 const LIMIT_NOTE = `code ${READ_LIMIT_CLOSE_CODE}`;
 
@@ -60,6 +59,8 @@ class ClassicTransport implements Transport {
   readonly pausable = false;
   readonly maxChunk = Infinity;
   readonly limitNote = LIMIT_NOTE;
+  /** A message is the browser's already, whole: the one crossing the bound is kept. */
+  readonly maxOverflow = Infinity;
   private ws: WebSocket;
   private opened = false;
   constructor(url: string, ev: TransportEvents) {
@@ -110,6 +111,7 @@ class StreamTransport implements Transport {
   readonly pausable = true;
   readonly maxChunk = Infinity;
   readonly limitNote = LIMIT_NOTE;
+  readonly maxOverflow = Infinity; // pausable: reading stops at the bound
   open = false;
   private wss: WebSocketStreamLike;
   private reader?: ReadableStreamDefaultReader<ArrayBuffer | string>;

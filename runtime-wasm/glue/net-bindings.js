@@ -2126,6 +2126,37 @@ function decodeList(list, enc, buf, offset) {
   return offset;
 }
 
+// js/errors.ts
+var NET_ERROR_CODES = [
+  "op",
+  "dns",
+  "addr",
+  "parse",
+  "unknown_network",
+  "closed",
+  "timeout",
+  "canceled",
+  "unsupported",
+  "eof",
+  "other",
+  "url",
+  "deadline",
+  "context_canceled",
+  "refused",
+  "reset",
+  "addr_in_use",
+  "addr_not_available",
+  "denied",
+  "request_timeout"
+];
+var EOF = { code: "eof" };
+var CLOSED = { code: "closed" };
+function opError(op, net, addr, err) {
+  return addr === void 0 ? { code: "op", op, net, err } : { code: "op", op, net, addr, err };
+}
+var other = (message) => ({ code: "other", message });
+var isNetError = (e) => typeof e === "object" && e !== null && "code" in e;
+
 // js/policy.ts
 var DENIED = "permission denied by network policy";
 var DEFAULT_PORTS = { "ws:": 80, "http:": 80, "wss:": 443, "https:": 443 };
@@ -2294,7 +2325,6 @@ var TYPE_CODES = { 1: "A", 5: "CNAME", 6: "SOA", 12: "PTR", 28: "AAAA" };
 var RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
 var MAX_MESSAGE_BYTES = 65535;
 var dnsError = (err, name2, server, flags = {}) => ({ code: "dns", err, name: name2, server, ...flags });
-var isNetError = (e) => typeof e === "object" && e !== null && "code" in e;
 var canonical = (name2) => (name2.endsWith(".") ? name2.slice(0, -1) : name2).toLowerCase();
 function encodable(name2) {
   const n = name2.endsWith(".") ? name2.slice(0, -1) : name2;
@@ -2644,34 +2674,50 @@ function createDnsBindings(options2, gate2) {
   };
 }
 
-// js/errors.ts
-var NET_ERROR_CODES = [
-  "op",
-  "dns",
-  "addr",
-  "parse",
-  "unknown_network",
-  "closed",
-  "timeout",
-  "canceled",
-  "unsupported",
-  "eof",
-  "other",
-  "url",
-  "deadline",
-  "context_canceled",
-  "refused",
-  "reset",
-  "addr_in_use",
-  "addr_not_available",
-  "denied",
-  "request_timeout"
-];
-var EOF = { code: "eof" };
-var CLOSED = { code: "closed" };
-function opError(op, net, addr, err) {
-  return addr === void 0 ? { code: "op", op, net, err } : { code: "op", op, net, addr, err };
-}
+// js/table.ts
+var MAX_HANDLES = 4096;
+var HandleTable = class {
+  /** `what` names the items in the error of a full table ("Conns"). */
+  constructor(what, limit = () => MAX_HANDLES) {
+    this.what = what;
+    this.limit = limit;
+  }
+  what;
+  limit;
+  items = /* @__PURE__ */ new Map();
+  next = 1;
+  /** Stores what `make(handle)` builds under a new handle (nothing if it throws). */
+  add(make) {
+    const max = Math.min(this.limit(), MAX_HANDLES);
+    if (this.items.size >= max) throw other(`too many ${this.what} open (at most ${max}); close some`);
+    const h = this.next++;
+    this.items.set(h, make(h));
+    return h;
+  }
+  /** The item, or CLOSED for a handle not in the table. */
+  get(h) {
+    const v = this.items.get(h);
+    if (v === void 0) throw CLOSED;
+    return v;
+  }
+  /** The item if there is one (for calls that settle nothing when it is gone). */
+  peek(h) {
+    return this.items.get(h);
+  }
+  has(h) {
+    return this.items.has(h);
+  }
+  delete(h) {
+    this.items.delete(h);
+  }
+  get size() {
+    return this.items.size;
+  }
+  /** A snapshot: disposing items while iterating it is safe. */
+  all() {
+    return [...this.items.values()];
+  }
+};
 
 // js/wake.ts
 var ID_UNIT = 2 ** 32;
@@ -2733,8 +2779,6 @@ var forbidden = (name2) => {
   return FORBIDDEN.has(n) || n.startsWith("proxy-") || n.startsWith("sec-");
 };
 var JS_FETCH = { mode: "js.fetch:mode", credentials: "js.fetch:credentials", redirect: "js.fetch:redirect" };
-var other = (message) => ({ code: "other", message });
-var isNetError2 = (e) => typeof e === "object" && e !== null && "code" in e;
 var describe = (e) => "message" in e ? e.message : e.code;
 var CANCELED = { code: "context_canceled" };
 var streamUploadsSupported;
@@ -2937,7 +2981,7 @@ var HttpRequest = class {
       await probe({ mode: "no-cors", redirect: "follow" });
     } catch (e2) {
       if (this.failure) return this.failure;
-      if (isNetError2(e2)) return other(`net/http: fetch() failed: ${detail} (not probed further: ${describe(e2)})`);
+      if (isNetError(e2)) return other(`net/http: fetch() failed: ${detail} (not probed further: ${describe(e2)})`);
       return this.unreachable(detail);
     }
     return this.failure ?? other(
@@ -3102,21 +3146,14 @@ var HttpRequest = class {
   }
 };
 function createHttpBindings(options2, gate2 = OPEN_GATE) {
-  const table = /* @__PURE__ */ new Map();
-  let next = 1;
-  const get = (h) => {
-    const r = table.get(h);
-    if (!r) throw CLOSED;
-    return r;
-  };
+  const table = new HandleTable("requests");
+  const get = (h) => table.get(h);
   return {
     /** Starts a request; returns its handle. Throws a NetError for a request fetch would refuse. */
     _netHttpFetch(spec, body) {
       const denied = gate2.check(spec.url);
       if (denied) throw denied;
-      const h = next++;
-      table.set(h, new HttpRequest(spec, body, options2(), gate2, () => table.delete(h)));
-      return h;
+      return table.add((h) => new HttpRequest(spec, body, options2(), gate2, () => table.delete(h)));
     },
     /** Resolves with status, final URL and headers; rejects with a NetError. */
     _netHttpResponse: (h) => get(h).responsePromise(),
@@ -3127,13 +3164,13 @@ function createHttpBindings(options2, gate2 = OPEN_GATE) {
     /** Wakes `token` (js/wake.ts) when a read would not return -1. */
     _netHttpReady: (h, token) => get(h).ready(token),
     /** Drops a read's wait (its token) without waking it. */
-    _netHttpForget: (h, key) => table.get(h)?.forget(key),
+    _netHttpForget: (h, key) => table.peek(h)?.forget(key),
     /** Context cancellation: everything in flight fails with "context canceled". */
-    _netHttpCancel: (h) => table.get(h)?.abort(),
-    _netHttpRelease: (h) => table.get(h)?.release(),
+    _netHttpCancel: (h) => table.peek(h)?.abort(),
+    _netHttpRelease: (h) => table.peek(h)?.release(),
     _netHttpCount: () => table.size,
     /** Host side, after a trap: abort every request of the instance that is gone. */
-    _netHttpReset: () => [...table.values()].forEach((r) => r.dispose())
+    _netHttpReset: () => table.all().forEach((r) => r.dispose())
   };
 }
 
@@ -3146,20 +3183,21 @@ var WS_DEFAULTS = {
   transport: "auto"
 };
 var READ_LIMIT_CLOSE_CODE = 4009;
-var other2 = (message) => ({ code: "other", message });
 var closeCode = (kind) => kind === "limit" ? READ_LIMIT_CLOSE_CODE : 1e3;
 var LIMIT_NOTE = `code ${READ_LIMIT_CLOSE_CODE}`;
 function closeError(code, reason) {
   if (code === 1e3 || code === 1001 || code === 1005) return void 0;
-  if (code === 1006) return other2("websocket connection lost: closed abnormally without a close frame (code 1006)");
-  return other2(`websocket closed by peer with code ${code}${reason ? ` (${reason})` : ""}`);
+  if (code === 1006) return other("websocket connection lost: closed abnormally without a close frame (code 1006)");
+  return other(`websocket closed by peer with code ${code}${reason ? ` (${reason})` : ""}`);
 }
-var writesEnd = (code, reason) => closeError(code, reason) ?? other2(`websocket closed by peer with code ${code}`);
-var dialFailed = (code) => other2(`websocket connection failed (code ${code}): server refused, unreachable, TLS error or handshake rejected`);
+var writesEnd = (code, reason) => closeError(code, reason) ?? other(`websocket closed by peer with code ${code}`);
+var dialFailed = (code) => other(`websocket connection failed (code ${code}): server refused, unreachable, TLS error or handshake rejected`);
 var ClassicTransport = class {
   pausable = false;
   maxChunk = Infinity;
   limitNote = LIMIT_NOTE;
+  /** A message is the browser's already, whole: the one crossing the bound is kept. */
+  maxOverflow = Infinity;
   ws;
   opened = false;
   constructor(url, ev) {
@@ -3228,6 +3266,8 @@ var StreamTransport = class {
   pausable = true;
   maxChunk = Infinity;
   limitNote = LIMIT_NOTE;
+  maxOverflow = Infinity;
+  // pausable: reading stops at the bound
   open = false;
   wss;
   reader;
@@ -3286,7 +3326,7 @@ var StreamTransport = class {
     );
     if (this.disposed) return;
     this.ev.onClose(
-      this.closedWhilePaused ? other2(
+      this.closedWhilePaused ? other(
         `websocket closed by peer (code ${info.code}) while reading was paused at the receive limit of ${this.readLimitBytes} bytes; the browser discards messages still in flight at a close, so data may be missing`
       ) : closeError(info.code, info.reason)
     );
@@ -3334,19 +3374,18 @@ function createWsTransport(url, opts, ev) {
 function constructorError(url, e) {
   const name2 = e?.name;
   const msg = e?.message ?? String(e);
-  if (name2 === "SyntaxError") return other2(`invalid WebSocket URL ${JSON.stringify(url)}: ${msg}`);
+  if (name2 === "SyntaxError") return other(`invalid WebSocket URL ${JSON.stringify(url)}: ${msg}`);
   if (name2 === "SecurityError") {
     const page = globalThis.location;
     if (url.startsWith("ws:") && page?.protocol === "https:")
-      return other2(`mixed content: an https page cannot open insecure ${url}; use wss://`);
-    return other2(`blocked by the browser (SecurityError): ${msg}`);
+      return other(`mixed content: an https page cannot open insecure ${url}; use wss://`);
+    return other(`blocked by the browser (SecurityError): ${msg}`);
   }
-  return other2(msg);
+  return other(msg);
 }
 
 // js/conn.ts
 var TIMEOUT = { code: "timeout" };
-var other3 = (message) => ({ code: "other", message });
 var MESSAGE_COST = 128;
 var PACK_MAX = 2048;
 var PACK_BLOCK = 64 * 1024;
@@ -3477,9 +3516,11 @@ var Poller = class {
 };
 var encoder = new TextEncoder();
 var Conn = class {
-  constructor(makeTransport, opts, timeoutMs, onGone, onSocketGone) {
+  constructor(makeTransport, opts, timeoutMs, onGone, onSocketGone, onDrained = () => {
+  }) {
     this.opts = opts;
     this.onGone = onGone;
+    this.onDrained = onDrained;
     this.opened = waiter2({});
     this.t = makeTransport({
       onOpen: () => this.onOpen(),
@@ -3493,6 +3534,7 @@ var Conn = class {
   }
   opts;
   onGone;
+  onDrained;
   t;
   // Received chunks from queue[first] on; consumed slots are dropped in
   // batches, so draining costs O(1) per message however many are queued.
@@ -3540,14 +3582,16 @@ var Conn = class {
   }
   onMessage(data) {
     if (this.end) return;
-    const chunk = typeof data === "string" ? encoder.encode(data) : data instanceof Uint8Array ? data : new Uint8Array(data);
+    let chunk = typeof data === "string" ? encoder.encode(data) : data instanceof Uint8Array ? data : new Uint8Array(data);
     if (chunk.length === 0) return;
+    const room = this.opts.readLimitBytes - this.cost() + this.t.maxOverflow;
+    if (!this.t.pausable && chunk.length > room) chunk = chunk.slice(0, Math.max(0, room));
     this.enqueue(chunk);
     if (this.t.pausable) {
       if (this.cost() >= this.opts.readLimitBytes) this.t.setReading(false);
     } else if (this.cost() > this.opts.readLimitBytes) {
       this.end = {
-        err: other3(
+        err: other(
           `receive buffer limit of ${this.opts.readLimitBytes} bytes exceeded; connection closed (${this.t.limitNote})`
         )
       };
@@ -3580,7 +3624,7 @@ var Conn = class {
     return this.queued + MESSAGE_COST * (this.queue.length - this.first);
   }
   onClose(err) {
-    if (this.opened) return this.failDial(err ?? other3("connection closed before it opened"));
+    if (this.opened) return this.failDial(err ?? other("connection closed before it opened"));
     this.end ??= { err };
     this.pumpReads();
   }
@@ -3629,6 +3673,7 @@ var Conn = class {
       }
     }
     if (this.t.pausable && this.cost() < this.opts.readLimitBytes) this.t.setReading(true);
+    if (this.queued === 0) this.onDrained();
     return n;
   }
   /** Wakes every waiting reader when a read would not return -1. */
@@ -3639,7 +3684,7 @@ var Conn = class {
   write(data) {
     if (this.writers.expired()) throw TIMEOUT;
     if (this.writeErr) throw this.writeErr;
-    if (!this.t.open) throw other3("connection is not open");
+    if (!this.t.open) throw other("connection is not open");
     let sent = 0;
     if (this.writers.size === 0) sent = this.sendWhileRoom(data, 0, false);
     if (sent === data.length) return data.length;
@@ -3713,23 +3758,30 @@ var Conn = class {
   }
 };
 function createConnBindings(options2, gate2 = OPEN_GATE) {
-  const table = /* @__PURE__ */ new Map();
-  let next = 1;
+  const table = new HandleTable("Conns");
   let sockets = 0;
-  const get = (h) => {
-    const c = table.get(h);
-    if (!c) throw CLOSED;
-    return c;
-  };
-  const add = (dialer, timeoutMs) => {
-    const h = next++;
-    let gone = false;
-    const socketGone = () => void (gone || (gone = true, sockets--));
-    const conn = new Conn(dialer, options2(), timeoutMs, () => table.delete(h), socketGone);
+  const add = (dialer, timeoutMs) => table.add((h) => {
+    let socket = true;
+    let counted = true;
+    let conn = void 0;
+    const settle = () => {
+      if (counted && !socket && (!table.has(h) || !conn || conn.cost() === 0)) {
+        counted = false;
+        sockets--;
+      }
+    };
+    conn = new Conn(
+      dialer,
+      options2(),
+      timeoutMs,
+      () => (table.delete(h), settle()),
+      () => (socket = false, settle()),
+      () => settle()
+    );
     sockets++;
-    table.set(h, conn);
-    return h;
-  };
+    return conn;
+  });
+  const get = (h) => table.get(h);
   return {
     /** For js/relay.ts: opens a connection over another transport. */
     addConn: add,
@@ -3754,15 +3806,16 @@ function createConnBindings(options2, gate2 = OPEN_GATE) {
     /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
     _netConnSetDeadline: (h, which, at) => get(h).setDeadline(which, at),
     /** Drops a waiter (a Ready token, a write's Promise) without settling it. */
-    _netConnForget: (h, key) => table.get(h)?.forget(key),
+    _netConnForget: (h, key) => table.peek(h)?.forget(key),
     _netConnClose: (h) => get(h).close(),
     /** Abandons a dial or a dropped Conn: frees the handle, settles nothing. */
-    _netConnRelease: (h) => table.get(h)?.dispose(),
+    _netConnRelease: (h) => table.peek(h)?.dispose(),
     /** Open Conns (handles not yet closed or released). */
     _netConnCount: () => table.size,
     /** Host side, after a trap: the instance that held the handles is gone; close them all. */
-    _netConnReset: () => [...table.values()].forEach((c) => c.dispose()),
-    /** Sockets and relay streams not yet released, closing ones included: what the policy counts. */
+    _netConnReset: () => table.all().forEach((c) => c.dispose()),
+    /** Sockets and relay streams not yet released (closing ones included), and
+     *  Conns still holding unread bytes: what the policy counts. */
     _netConnSockets: () => sockets,
     /** Receive queue cost of a Conn (bytes + MESSAGE_COST per chunk), for the benchmark. */
     _netConnQueueCost: (h) => get(h).cost()
@@ -3860,25 +3913,25 @@ function closeReasonError(reason, dialing) {
     case REASON.REFUSED:
       return { code: "refused" };
     case REASON.UNREACHABLE:
-      return other3(`no route to host: the relay could not reach the destination or resolve its name (${wisp})`);
+      return other(`no route to host: the relay could not reach the destination or resolve its name (${wisp})`);
     case REASON.CONNECT_TIMEOUT:
-      return other3(`connection timed out: the relay's connection attempt got no answer (${wisp})`);
+      return other(`connection timed out: the relay's connection attempt got no answer (${wisp})`);
     case REASON.BLOCKED:
       return { code: "denied", message: `the relay's policy blocks this destination (${wisp})` };
     case REASON.THROTTLED:
-      return other3(`the relay is throttling connections; try again later (${wisp})`);
+      return other(`the relay is throttling connections; try again later (${wisp})`);
     case REASON.INVALID:
-      return other3(`the relay rejected the destination as invalid (reserved address or bad port, ${wisp})`);
+      return other(`the relay rejected the destination as invalid (reserved address or bad port, ${wisp})`);
     case REASON.NETWORK:
-      return other3(
+      return other(
         dialing ? `the relay could not connect to the destination (network error, ${wisp})` : `connection lost at the relay (network error, ${wisp})`
       );
     case REASON.TRANSFER_TIMEOUT:
-      return other3(`the relay timed out the connection (${wisp})`);
+      return other(`the relay timed out the connection (${wisp})`);
     case REASON.UNKNOWN:
-      return other3(`the relay closed the stream (reason unspecified, ${wisp})`);
+      return other(`the relay closed the stream (reason unspecified, ${wisp})`);
     default:
-      return other3(`the relay closed the stream (${wisp})`);
+      return other(`the relay closed the stream (${wisp})`);
   }
 }
 var NO_SUBPROTOCOL = /* @__PURE__ */ new Set();
@@ -3944,7 +3997,7 @@ var WispMux = class {
     this.connect(this.opts.version === 2 && !NO_SUBPROTOCOL.has(this.opts.url));
     if (this.dead) return;
     this.handshakeTimer = setTimeout(
-      () => this.die(other3(`relay ${this.opts.url}: no Wisp handshake within ${this.opts.handshakeTimeoutMs} ms`)),
+      () => this.die(other(`relay ${this.opts.url}: no Wisp handshake within ${this.opts.handshakeTimeoutMs} ms`)),
       Math.min(this.opts.handshakeTimeoutMs, MAX_TIMER_MS2)
     );
   }
@@ -3961,7 +4014,7 @@ var WispMux = class {
     try {
       this.ws = offerV2 ? new WebSocket(url, ["wisp-v2"]) : new WebSocket(url);
     } catch (e) {
-      return this.die(other3(`relay ${url}: ${e?.message ?? e}`));
+      return this.die(other(`relay ${url}: ${e?.message ?? e}`));
     }
     this.stats.sockets++;
     const ws = this.ws;
@@ -3978,7 +4031,7 @@ var WispMux = class {
         return this.connect(false);
       }
       this.die(
-        other3(
+        other(
           this.ready ? `relay connection lost (websocket code ${e.code}${e.reason ? `: ${e.reason}` : ""})` : `could not connect to the relay ${url} (websocket code ${e.code})`
         )
       );
@@ -3995,7 +4048,7 @@ var WispMux = class {
   open(type, host, port, sink) {
     if (this.dead) return this.dead;
     if (this.streams.size >= this.opts.maxStreams)
-      return other3(`too many streams on the relay connection (at most ${this.opts.maxStreams})`);
+      return other(`too many streams on the relay connection (at most ${this.opts.maxStreams})`);
     if (type === STREAM.UDP && this.ready && !this.udp)
       return { code: "unsupported", message: "the relay does not offer UDP (no UDP extension in its Wisp v2 INFO)" };
     let id = this.nextId;
@@ -4049,13 +4102,13 @@ var WispMux = class {
     this.stats.malformed++;
     this.streams.delete(s.id);
     this.sendPacket(encodeClose(s.id, REASON.UNKNOWN));
-    s.sink.onEnd(void 0, other3(`protocol error: the relay sent ${what}; stream closed`));
+    s.sink.onEnd(void 0, other(`protocol error: the relay sent ${what}; stream closed`));
   }
   /** Stream 0: the handshake (INFO, the first CONTINUE), a CLOSE of the connection. */
   onControl(p) {
     if (p.type === PACKET.INFO && !this.ready && !this.gotInfo && this.opts.version === 2) return this.onInfo(p.payload);
     if (p.type === PACKET.CONTINUE && !this.ready) {
-      if (p.payload.length < 4) return this.die(other3(`relay ${this.opts.url}: malformed first CONTINUE`));
+      if (p.payload.length < 4) return this.die(other(`relay ${this.opts.url}: malformed first CONTINUE`));
       this.initialCredit = new DataView(p.payload.buffer, p.payload.byteOffset, 4).getUint32(0, true);
       this.stats.version = this.gotInfo ? 2 : 1;
       return this.becomeReady();
@@ -4063,7 +4116,7 @@ var WispMux = class {
     if (p.type === PACKET.CLOSE) {
       const r = p.payload[0] ?? 0;
       const why = r === REASON.INCOMPATIBLE ? "incompatible Wisp extensions (CLOSE 0x04)" : `closed by the relay (Wisp CLOSE 0x${r.toString(16).padStart(2, "0")}${this.gotInfo && !this.ready ? "; wrong credentials?" : ""})`;
-      return this.die(other3(`relay ${this.opts.url}: ${why}`));
+      return this.die(other(`relay ${this.opts.url}: ${why}`));
     }
     this.stats.malformed++;
   }
@@ -4112,13 +4165,14 @@ var WispMux = class {
   }
   /** Closes the socket and ends every stream (host side: a new relay configuration). */
   shutdown(why) {
-    this.die(other3(why));
+    this.die(other(why));
   }
 };
 var WispStreamTransport = class {
   constructor(mux, host, port, ev, connectWaitMs, maxPacketBytes) {
     this.ev = ev;
     this.maxChunk = maxPacketBytes;
+    this.maxOverflow = maxPacketBytes;
     const s = mux.open(STREAM.TCP, host, port, {
       onAnnounced: () => {
         this.waitTimer = setTimeout(() => this.markOpen(), Math.min(Math.max(0, connectWaitMs), MAX_TIMER_MS2));
@@ -4142,6 +4196,9 @@ var WispStreamTransport = class {
   pausable = false;
   limitNote = "Wisp CLOSE 0x81; the relay's other streams go on";
   maxChunk;
+  /** A DATA packet's size is the relay's choice: one past the bound is cut
+   *  at the packets this client sends (maxPacketBytes). */
+  maxOverflow;
   s;
   opened = false;
   gone = false;
@@ -4163,7 +4220,7 @@ var WispStreamTransport = class {
       this.opened = true;
       this.ev.onOpen();
     }
-    this.ev.onWritesEnd(e ?? other3("connection closed by the destination (Wisp CLOSE 0x02)"));
+    this.ev.onWritesEnd(e ?? other("connection closed by the destination (Wisp CLOSE 0x02)"));
     this.ev.onClose(e);
     this.ev.onSocketGone();
   }
@@ -4300,7 +4357,7 @@ var PacketConn = class {
   }
   writeTo(data, host, port) {
     if (this.writers.expired()) throw TIMEOUT;
-    if (data.length > MAX_DATAGRAM) throw other3(`message too long (${data.length} bytes; a UDP datagram carries at most ${MAX_DATAGRAM})`);
+    if (data.length > MAX_DATAGRAM) throw other(`message too long (${data.length} bytes; a UDP datagram carries at most ${MAX_DATAGRAM})`);
     const d = this.dest(host, port);
     if (d.open && this.writers.size === 0 && d.stream.hasRoom(this.ws.writeHighWaterBytes)) {
       d.stream.send(data);
@@ -4364,7 +4421,7 @@ var PacketConn = class {
     if (!d.stream) return;
     d.stream = void 0;
     this.counted.streams--;
-    const e = err ?? closeReasonError(reason, !d.open) ?? other3("the relay closed the UDP stream (Wisp CLOSE 0x02)");
+    const e = err ?? closeReasonError(reason, !d.open) ?? other("the relay closed the UDP stream (Wisp CLOSE 0x02)");
     for (const w of [...this.writers.items.values()].filter((w2) => w2.dest === d)) {
       this.writers.remove(w);
       w.reject(e);
@@ -4387,7 +4444,7 @@ var PacketConn = class {
     this.counted.streams--;
     for (const w of [...this.writers.items.values()].filter((w2) => w2.dest === d)) {
       this.writers.remove(w);
-      w.reject(other3("the destination's relay stream was closed to make room for another (maxUdpDestinations)"));
+      w.reject(other("the destination's relay stream was closed to make room for another (maxUdpDestinations)"));
     }
   }
   /** Sends waiting datagrams in order while their streams are open and have room. */
@@ -4437,14 +4494,9 @@ function createRelayBindings(relay, ws, addConn2, gate2 = OPEN_GATE) {
     m.start();
     return m;
   };
-  const udp = /* @__PURE__ */ new Map();
+  const udp = new HandleTable("PacketConns", () => relay().maxStreams);
   const counted = { streams: 0 };
-  let next = 1;
-  const get = (h) => {
-    const c = udp.get(h);
-    if (!c) throw CLOSED;
-    return c;
-  };
+  const get = (h) => udp.get(h);
   return {
     /**
      * Starts a TCP dial through the relay (network "tcp", "tcp4", "tcp6";
@@ -4475,10 +4527,7 @@ function createRelayBindings(relay, ws, addConn2, gate2 = OPEN_GATE) {
       if (!o.url) throw noRelay(network);
       if (o.protocol !== "wisp")
         throw { code: "unsupported", message: `the relay is configured as wsproxy, which carries TCP only; UDP needs a Wisp relay` };
-      if (udp.size >= o.maxStreams) throw other3(`too many PacketConns open (at most ${o.maxStreams}, the relay's maxStreams)`);
-      const h = next++;
-      udp.set(h, new PacketConn(currentMux, { ...o }, ws(), gate2, counted, () => udp.delete(h)));
-      return h;
+      return udp.add((h) => new PacketConn(currentMux, { ...o }, ws(), gate2, counted, () => udp.delete(h)));
     },
     /** One datagram into dest: [n, from], or -1 when none is queued. */
     _netUdpReadFrom: (h, dest) => get(h).readFrom(dest),
@@ -4486,15 +4535,15 @@ function createRelayBindings(relay, ws, addConn2, gate2 = OPEN_GATE) {
     /** The count (all of data: one datagram), or a Promise of it. */
     _netUdpWriteTo: (h, data, host, port) => get(h).writeTo(data, host, port),
     _netUdpSetDeadline: (h, which, at) => get(h).setDeadline(which, at),
-    _netUdpForget: (h, key) => udp.get(h)?.forget(key),
+    _netUdpForget: (h, key) => udp.peek(h)?.forget(key),
     _netUdpClose: (h) => get(h).close(),
-    _netUdpRelease: (h) => udp.get(h)?.dispose(),
+    _netUdpRelease: (h) => udp.peek(h)?.dispose(),
     _netUdpCount: () => udp.size,
-    _netUdpReset: () => [...udp.values()].forEach((c) => c.dispose()),
+    _netUdpReset: () => udp.all().forEach((c) => c.dispose()),
     /** UDP streams open on the relay: what the policy counts. */
     _netUdpStreams: () => counted.streams,
     /** The relay client's counters, for tests and diagnostics. */
-    _netRelayStats: () => ({ ...stats, streams: mux?.size ?? 0, udpDropped: [...udp.values()].reduce((n, c) => n + c.dropped, 0) })
+    _netRelayStats: () => ({ ...stats, streams: mux?.size ?? 0, udpDropped: udp.all().reduce((n, c) => n + c.dropped, 0) })
   };
 }
 
@@ -4571,11 +4620,13 @@ export {
   RELAY_DEFAULTS,
   WS_DEFAULTS,
   createGate,
+  isNetError,
   lastNetPanic,
   lookupDenial,
   netOptions,
   onNetTrap,
   opError,
+  other,
   policyDenial,
   registerNetBindings
 };

@@ -5,6 +5,7 @@
 // Chromium (runtime-wasm/tests/relay.rs).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createConnBindings } from "../../js/conn.js";
+import { MAX_HANDLES } from "../../js/table.js";
 import { createRelayBindings, RELAY_DEFAULTS, validateRelay, type RelayOptions } from "../../js/relay.js";
 import { WS_DEFAULTS, type WsOptions } from "../../js/ws.js";
 import { closeReasonError, decodeInfo, encodePassword, forgetNoSubprotocol, PACKET, REASON } from "../../js/wisp.js";
@@ -366,6 +367,72 @@ describe("streams", () => {
     expect(() => rd(a.h)).toThrow(expect.objectContaining({ message: expect.stringContaining("Wisp CLOSE 0x81") }));
     a.r.packet(PACKET.DATA, bid, [5]);
     expect(rd(b.h)).toEqual([5]);
+  });
+
+  it("one DATA packet far past the bound is cut at maxPacketBytes: the queue stays within bound + one packet, the others go on", async () => {
+    ws = { ...ws, readLimitBytes: 1 << 20 };
+    const a = await openStream();
+    const b = dialTcp();
+    await vi.advanceTimersByTimeAsync(50);
+    await b.opened;
+    const bid = a.r.packets().at(-1)!.id;
+    a.r.packet(PACKET.DATA, a.id, new Uint8Array(8 << 20).fill(7)); // the relay's choice of size
+    const cost = conn._netConnQueueCost(a.h);
+    expect(cost).toBeLessThanOrEqual((1 << 20) + relay.maxPacketBytes + 128);
+    expect(a.r.packets().at(-1)).toMatchObject({ type: PACKET.CLOSE, id: a.id });
+    let got = 0;
+    for (;;) {
+      const chunk = rd(a.h, 1 << 20);
+      if (chunk === null) break;
+      expect(chunk.every((x) => x === 7)).toBe(true);
+      got += chunk.length;
+      if (got >= (1 << 20) + relay.maxPacketBytes) break;
+    }
+    expect(got).toBe((1 << 20) + relay.maxPacketBytes);
+    expect(() => rd(a.h)).toThrow(expect.objectContaining({ message: expect.stringContaining("receive buffer limit of 1048576 bytes exceeded") }));
+    a.r.packet(PACKET.DATA, bid, [5]);
+    expect(rd(b.h)).toEqual([5]);
+  });
+
+  it("a Conn still holding unread bytes counts against maxConnections after its stream ended, until read or closed", async () => {
+    setup({ maxConnections: 2 });
+    const a = await openStream();
+    const b = dialTcp();
+    await vi.advanceTimersByTimeAsync(50);
+    await b.opened;
+    const bid = a.r.packets().at(-1)!.id;
+    for (const id of [a.id, bid]) {
+      a.r.packet(PACKET.DATA, id, new Uint8Array(1000).fill(1));
+      a.r.packet(PACKET.CLOSE, id, [REASON.VOLUNTARY]); // the peer sent, then closed
+    }
+    // Both streams are gone at the relay, but their bytes are held: no third.
+    expect(() => net._netConnDialRelay("tcp", "10.0.0.1", 80, 0)).toThrow(
+      expect.objectContaining({ code: "denied", message: expect.stringContaining("more than 2 connections") }),
+    );
+    expect(conn._netConnSockets()).toBe(2);
+    // Reading a's bytes to the end frees its slot.
+    expect(rd(a.h, 4096)!.length).toBe(1000);
+    expect(conn._netConnSockets()).toBe(1);
+    const c = dialTcp();
+    expect(() => net._netConnDialRelay("tcp", "10.0.0.1", 80, 0)).toThrow(expect.objectContaining({ code: "denied" }));
+    // Closing b (bytes unread) frees the other.
+    conn._netConnClose(b.h);
+    expect(conn._netConnSockets()).toBe(1);
+    const d = dialTcp();
+    expect(conn._netConnSockets()).toBe(2);
+    for (const x of [c, d]) conn._netConnRelease(x.h);
+  });
+
+  it("a table holds at most MAX_HANDLES Conns, whatever the policy", () => {
+    setup({});
+    relay = { ...relay, maxStreams: 1 << 20 };
+    for (let i = 0; i < MAX_HANDLES; i++) net._netConnDialRelay("tcp", "10.0.0.1", 80, 0);
+    expect(conn._netConnCount()).toBe(MAX_HANDLES);
+    expect(() => net._netConnDialRelay("tcp", "10.0.0.1", 80, 0)).toThrow(
+      expect.objectContaining({ code: "other", message: `too many Conns open (at most ${MAX_HANDLES}); close some` }),
+    );
+    conn._netConnReset();
+    expect(conn._netConnCount()).toBe(0);
   });
 
   it("the relay socket dropping fails every stream and the next dial opens a new socket", async () => {
