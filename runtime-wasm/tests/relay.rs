@@ -471,7 +471,7 @@ async fn a_host_the_policy_and_the_relay_could_read_apart_is_no_destination() {
     set_net_options(&format!(r#"{{"policy": {{"hosts": ["127.0.0.1"], "ports": [{a}]}}}}"#));
     for relay in ["wsproxy", "relayLog"] {
         use_relay(&peer(relay), RelayProtocol::Wsproxy);
-        for host in [format!("127.0.0.1:{a}/127.0.0.1:{d}"), format!("127.0.0.1:{a}/localhost:{d}]")] {
+        for host in [format!("127.0.0.1:{a}/127.0.0.1:{d}"), format!("127.0.0.1:{a}/localhost:{d}")] {
             // Rust refuses it first, with Go's error.
             let e = dial("tcp", &format!("[{host}]:{a}")).await.expect_err("refused");
             assert_eq!(e.to_string(), format!("dial tcp: lookup {host}: no such host"));
