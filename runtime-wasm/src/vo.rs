@@ -317,8 +317,18 @@ fn error_value<C: Call + ?Sized>(ctx: &mut C, http: bool, e: Error) -> Iface {
     if let Some((package, i)) = e.vo_sentinel() {
         return sentinel(ctx, package, i);
     }
-    let cause = e.root().vo_sentinel().map(|(package, i)| sentinel(ctx, package, i));
-    ctx.new_error(&e.to_string(), cause)
+    let text = e.to_string();
+    match e.root().vo_sentinel() {
+        // Vo's errors.Error prints "msg: cause", so the message is Go's text
+        // without its cause's (`read ws A->B` + `i/o timeout`).
+        Some((package, i)) => {
+            let root = e.root().to_string();
+            let msg = text.strip_suffix(&root).and_then(|m| m.strip_suffix(": ")).unwrap_or(&text);
+            let cause = sentinel(ctx, package, i);
+            ctx.new_error(msg, Some(cause))
+        }
+        None => ctx.new_error(&text, None),
+    }
 }
 
 /// Vo's cached sentinel, caching `net`'s and `http`'s the way their

@@ -404,14 +404,16 @@ pub mod model {
         }
     }
 
-    /// `err.Error()`.
+    /// `err.Error()`, as Vo's errors package computes it.
     pub fn error_text(e: (u64, u64)) -> Option<String> {
         if e == (0, 0) {
             return None;
         }
         assert_eq!(e.0, ERROR_ITAB, "an error's first word is its itab");
+        // Vo's errors.Error.Error(): the message, then ": " and the cause's.
         match obj(e.1) {
-            Obj::Error { msg, .. } => Some(msg.clone()),
+            Obj::Error { msg, cause: (0, 0) } => Some(msg.clone()),
+            Obj::Error { msg, cause } => Some(format!("{msg}: {}", error_text(*cause)?)),
             other => panic!("not an error: {other:?}"),
         }
     }
