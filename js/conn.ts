@@ -39,14 +39,12 @@
 // waiter whose caller went away without settling or waking it (key: the
 // Promise a call returned, or the token given to Ready); `_netConnRelease(h)`
 // frees a handle settling nothing (an abandoned dial, a dropped Conn).
-import { CLOSED, EOF, other, type NetError } from "./errors.js";
+import { CLOSED, EOF, other, TIMEOUT, type NetError } from "./errors.js";
 import { HandleTable } from "./table.js";
-import { OPEN_GATE, type Gate } from "./policy.js";
-import { checkToken, wakeAll } from "./wake.js";
-import { constructorError, createWsTransport, type WsOptions } from "./ws.js";
-
-export const TIMEOUT: NetError = { code: "timeout" };
-export { other };
+import { wakeAll } from "./wake.js";
+import type { Dialer, Transport, TransportEvents } from "./transport.js";
+import { MAX_TIMER_MS, Poller, waiter, Waiting, type Waiter } from "./waiting.js";
+import type { WsOptions } from "./ws.js";
 
 /** What one queued chunk costs beyond its bytes (a JS object and its
  *  backing store bookkeeping), charged against readLimitBytes. */
@@ -55,204 +53,6 @@ export const MESSAGE_COST = 128;
  *  bytes instead of being queued one object each. */
 const PACK_MAX = 2048;
 const PACK_BLOCK = 64 * 1024;
-
-/** setTimeout's largest delay; longer deadlines re-arm when it fires. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-
-export interface Waiter<T> {
-  promise: Promise<T>;
-  resolve(v: T): void;
-  reject(e: NetError): void;
-}
-
-export function waiter<T, X extends object>(extra: X): Waiter<T> & X {
-  let resolve!: (v: T) => void;
-  let reject!: (e: NetError) => void;
-  const promise = new Promise<T>((ok, fail) => {
-    resolve = ok;
-    reject = fail;
-  });
-  return Object.assign(extra, { promise, resolve, reject });
-}
-
-/**
- * The operations waiting on one side of a connection (reads: wake tokens;
- * writes: waiters) and that side's deadline: one timer, re-armed in steps
- * past setTimeout's range; at the deadline every waiter is handed to
- * `expire`. Kept in arrival order under a key (the token, the write's
- * Promise), so forgetting one costs O(1) however many wait: a guest that
- * starts and drops many waits cannot make each drop scan them all.
- */
-export class Side<W> {
-  readonly items = new Map<unknown, W>();
-  deadline = 0;
-  private timer?: ReturnType<typeof setTimeout>;
-  constructor(
-    private readonly expire: (ws: W[]) => void,
-    private readonly keyOf: (w: W) => unknown = (w) => w,
-  ) {}
-
-  get size(): number {
-    return this.items.size;
-  }
-  /** The oldest waiter. */
-  first(): W | undefined {
-    return this.items.values().next().value;
-  }
-  expired(): boolean {
-    return this.deadline !== 0 && Date.now() >= this.deadline;
-  }
-  add(w: W) {
-    this.items.set(this.keyOf(w), w);
-    this.arm();
-  }
-  setDeadline(at: number) {
-    this.deadline = at;
-    this.arm();
-  }
-  /** Removes and returns every waiter. */
-  take(): W[] {
-    this.disarm();
-    const all = [...this.items.values()];
-    this.items.clear();
-    return all;
-  }
-  /** Drops the waiter under `key` (its token, its Promise), settling it not. */
-  forget(key: unknown) {
-    if (this.items.delete(key) && this.items.size === 0) this.disarm();
-  }
-  /** Drops a waiter, settling it not. */
-  remove(w: W) {
-    this.forget(this.keyOf(w));
-  }
-  // (Only when a timer is set: every wait passes here, most with no deadline.)
-  private disarm() {
-    if (this.timer === undefined) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-  private arm() {
-    this.disarm();
-    if (this.items.size === 0 || this.deadline === 0) return;
-    const ms = this.deadline - Date.now();
-    if (ms <= 0) return this.expire(this.take());
-    this.timer = setTimeout(() => this.arm(), Math.min(ms, MAX_TIMER_MS));
-  }
-}
-
-/**
- * The waiting reads and writes of one connection (a Conn, a PacketConn):
- * Go's deadlines for each side, forgetting a waiter whose caller went
- * away, and Close. At the read deadline readers wake (their next read
- * finds it expired); at the write deadline `expireWrite` settles writers.
- */
-export class Waiting<W extends Waiter<number>> {
-  /** Wake tokens of the reads waiting (js/wake.ts). */
-  readonly readers = new Side<number>(wakeAll);
-  readonly writers: Side<W>;
-  constructor(expireWrite: (w: W) => void) {
-    this.writers = new Side<W>((ws) => ws.forEach(expireWrite), (w) => w.promise);
-  }
-  /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
-  setDeadline(which: number, at: number) {
-    if (which & 1) this.readers.setDeadline(at);
-    if (which & 2) this.writers.setDeadline(at);
-  }
-  /** Waits for a read (`token`: js/wake.ts). */
-  ready(token: number) {
-    this.readers.add(checkToken(token));
-  }
-  /** Drops a waiter whose caller went away: a read's token or a write's Promise. */
-  forget(key: unknown) {
-    this.readers.forget(key);
-    this.writers.forget(key);
-  }
-  /** Go's Close: readers wake (their next call finds the handle gone),
-   *  writers get `failWrite`; `release` runs between taking and settling. */
-  close(failWrite: (w: W) => void, release: () => void) {
-    const readers = this.readers.take();
-    const writers = this.writers.take();
-    release();
-    wakeAll(readers);
-    for (const w of writers) failWrite(w);
-  }
-  /** Drops every waiter, settling none. */
-  clear() {
-    this.readers.take();
-    this.writers.take();
-  }
-}
-
-/** A poll every `ms` while `wanted()`: waiting writes re-check for room (no drain event exists). */
-export class Poller {
-  private timer?: ReturnType<typeof setTimeout>;
-  constructor(
-    private readonly ms: () => number,
-    private readonly wanted: () => boolean,
-    private readonly run: () => void,
-  ) {}
-  schedule() {
-    if (this.timer !== undefined || !this.wanted()) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.run();
-    }, this.ms());
-  }
-  cancel() {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-}
-
-/** What a Conn needs from whatever carries its bytes; events flow back
- *  through `TransportEvents`. */
-export interface Transport {
-  /** May bytes be sent now? */
-  readonly open: boolean;
-  /** True when the transport can stop reading (real backpressure). */
-  readonly pausable: boolean;
-  /** The largest chunk send() takes (the Conn also caps at maxMessageBytes). */
-  readonly maxChunk: number;
-  /** Can send() take another chunk now (bufferedAmount, relay credit)? */
-  hasRoom(highWater: number): boolean;
-  /**
-   * Hands `chunk` over. Unless `owned`, it may be a view into wasm memory,
-   * so a transport that writes later must copy it; an owned chunk is ours
-   * already (never copy a byte twice).
-   */
-  send(chunk: Uint8Array, owned: boolean): void;
-  /** Stops or resumes reading (pausable transports only). */
-  setReading(on: boolean): void;
-  /** "normal": Go's Close. "limit": the receive bound was exceeded. */
-  close(kind: "normal" | "limit"): void;
-  /** Stops all events and closes normally (Go's Close) if still open or
-   *  opening; a transport already closed does nothing more. */
-  dispose(): void;
-  /** How a "limit" close shows on the wire, for the error Read returns. */
-  readonly limitNote: string;
-  /**
-   * The most one message may take past the receive bound before it is cut:
-   * a WebSocket message is the browser's already (kept whole), a relay's
-   * DATA packet is the relay's choice of size (cut at maxPacketBytes).
-   */
-  readonly maxOverflow: number;
-}
-
-export interface TransportEvents {
-  onOpen(): void;
-  onMessage(data: ArrayBuffer | string | Uint8Array): void;
-  /** Reading ends once the queue drains: `undefined` is EOF, else the
-   *  error. Before onOpen, the dial fails with it. */
-  onClose(err: NetError | undefined): void;
-  /** No more writes (the peer or the network ended them). */
-  onWritesEnd(err: NetError): void;
-  /** The transport has room again (relay credit arrived): drain now. */
-  onRoom(): void;
-  /** The underlying socket or stream is released; called once, even
-   *  after dispose(). What the policy counts. */
-  onSocketGone(): void;
-}
 
 interface PendingWrite extends Waiter<number> {
   data: Uint8Array; // a copy: the caller's view into wasm memory is only valid during the call
@@ -537,11 +337,9 @@ export class Conn {
   }
 }
 
-/** How a Conn table opens one connection: the transport, given its events. */
-export type Dialer = (ev: TransportEvents) => Transport;
 
 /** The bindings Rust imports (`_netConn*`), over one handle table. */
-export function createConnBindings(options: () => WsOptions, gate: Gate = OPEN_GATE) {
+export function createConnBindings(options: () => WsOptions) {
   const table = new HandleTable<Conn>("Conns");
   let sockets = 0; // transports not yet released (closing ones too), and Conns holding unread bytes
   /** Adds a connection made by `dialer`; returns its handle. */
@@ -574,17 +372,6 @@ export function createConnBindings(options: () => WsOptions, gate: Gate = OPEN_G
   return {
     /** For js/relay.ts: opens a connection over another transport. */
     addConn: add,
-    /** Starts a WebSocket dial; returns the handle. Throws a NetError for a bad URL. */
-    _netConnDialWs(url: string, timeoutMs: number): number {
-      const denied = gate.check(url);
-      if (denied) throw denied;
-      const o = options();
-      try {
-        return add((ev) => createWsTransport(url, o, ev), timeoutMs);
-      } catch (e) {
-        throw constructorError(url, e);
-      }
-    },
     /** Resolves when the connection is open; rejects (and frees the handle) if it fails. */
     _netConnOpened: (h: number): Promise<void> => get(h).openedPromise(),
     /** Bytes copied into dest, or -1: nothing queued (wait with _netConnReady). Throws eof / errors. */
@@ -601,12 +388,13 @@ export function createConnBindings(options: () => WsOptions, gate: Gate = OPEN_G
     _netConnRelease: (h: number): void => table.peek(h)?.dispose(),
     /** Open Conns (handles not yet closed or released). */
     _netConnCount: (): number => table.size,
-    /** Host side, after a trap: the instance that held the handles is gone; close them all. */
-    _netConnReset: (): void => table.all().forEach((c) => c.dispose()),
+    // ---- the host's, not the guest's (not installed as _net*) ----
+    /** After a trap: the instance that held the handles is gone; close them all. */
+    resetConns: (): void => table.all().forEach((c) => c.dispose()),
     /** Sockets and relay streams not yet released (closing ones included), and
      *  Conns still holding unread bytes: what the policy counts. */
-    _netConnSockets: (): number => sockets,
+    connSockets: (): number => sockets,
     /** Receive queue cost of a Conn (bytes + MESSAGE_COST per chunk), for the benchmark. */
-    _netConnQueueCost: (h: number): number => get(h).cost(),
+    connQueueCost: (h: number): number => get(h).cost(),
   };
 }

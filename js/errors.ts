@@ -62,6 +62,8 @@ export type NetError =
 /** The table protocol's end of stream (Go's io.EOF) and stale handle (net.ErrClosed). */
 export const EOF: NetError = { code: "eof" };
 export const CLOSED: NetError = { code: "closed" };
+/** A deadline passed (Go's os.ErrDeadlineExceeded). */
+export const TIMEOUT: NetError = { code: "timeout" };
 
 /** Go's `OpError` around `err`, e.g. `dial wss wss://h/: <err>`. */
 export function opError(op: string, net: string, addr: string | undefined, err: NetError): NetError {

@@ -34,6 +34,7 @@
 import { CLOSED, EOF, isNetError, other, type NetError } from "./errors.js";
 import { credentialsFor, DENIED, OPEN_GATE, type Gate } from "./policy.js";
 import { HandleTable } from "./table.js";
+import { MAX_TIMER_MS, waiter, type Waiter } from "./waiting.js";
 import { checkToken, wakeAll } from "./wake.js";
 
 export interface HttpOptions {
@@ -82,8 +83,6 @@ export interface HttpResponseHead {
   headers: [string, string][];
 }
 
-/** setTimeout's largest delay; longer deadlines re-arm when it fires. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Fetch's forbidden request headers: a browser drops them without a word. */
 const FORBIDDEN = new Set([
@@ -124,18 +123,6 @@ function probeStreamUploads(): boolean {
   }
 }
 
-interface Waiter<T> {
-  promise: Promise<T>;
-  resolve(v: T): void;
-  reject(e: NetError): void;
-}
-function waiter<T>(): Waiter<T> {
-  let resolve!: (v: T) => void;
-  let reject!: (e: NetError) => void;
-  const promise = new Promise<T>((a, b) => ((resolve = a), (reject = b)));
-  promise.catch(() => {}); // a dropped waiter must not report an unhandled rejection
-  return { promise, resolve, reject };
-}
 
 function pageOrigin(): string {
   return (globalThis as { location?: Location }).location?.origin ?? "this page";
@@ -560,6 +547,8 @@ export function createHttpBindings(options: () => HttpOptions, gate: Gate = OPEN
     _netHttpRelease: (h: number): void => table.peek(h)?.release(),
     _netHttpCount: (): number => table.size,
     /** Host side, after a trap: abort every request of the instance that is gone. */
-    _netHttpReset: (): void => table.all().forEach((r) => r.dispose()),
+    // ---- the host's, not the guest's (not installed as _net*) ----
+    /** After a trap: abort every request of the dead instance. */
+    resetRequests: (): void => table.all().forEach((r) => r.dispose()),
   };
 }

@@ -8,7 +8,7 @@
 import { createDnsBindings, DNS_DEFAULTS, type DnsOptions } from "./dns.js";
 import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions } from "./http.js";
 import { createConnBindings } from "./conn.js";
-import { WS_DEFAULTS, type WsOptions } from "./ws.js";
+import { createWsBindings, WS_DEFAULTS, type WsOptions } from "./ws.js";
 import { createRelayBindings, RELAY_DEFAULTS, validateRelay, type RelayOptions } from "./relay.js";
 import { createGate, validatePolicy, type NetPolicy } from "./policy.js";
 import { setWaker } from "./wake.js";
@@ -64,7 +64,7 @@ export function netOptions(): Readonly<Options> {
  */
 const gate = createGate(
   () => options.policy,
-  () => Number(bindings._netConnSockets()) + Number(bindings._netUdpStreams()) + Number(bindings._netHttpCount()),
+  () => Number(conns.connSockets()) + Number(relays.udpStreams()) + Number(bindings._netHttpCount()),
 );
 
 const trapListeners = new Set<(message: string) => void>();
@@ -86,14 +86,24 @@ export function onNetTrap(listener: (message: string) => void): () => void {
   return () => void trapListeners.delete(listener);
 }
 
-const { addConn, ...connBindings } = createConnBindings(() => options.ws, gate);
+// Each table's bindings: the `_net*` functions Rust imports, and a few of
+// the host's own (resets after a trap, counts) under other names.
+const { addConn, resetConns, connSockets, connQueueCost, ...connBindings } = createConnBindings(() => options.ws);
+const conns = { resetConns, connSockets, connQueueCost };
+const { resetPacketConns, udpStreams, ...relayBindings } = createRelayBindings(() => options.relay, () => options.ws, addConn, gate);
+const relays = { resetPacketConns, udpStreams };
+const { resetRequests, ...httpBindings } = createHttpBindings(() => options.http, gate);
 
-/** The bindings Rust imports; one table shared by every caller. */
+/**
+ * The bindings Rust imports (runtime-wasm/src/bindings.rs, the one list on
+ * that side; a test keeps the two equal), one table shared by every caller.
+ */
 const bindings = {
   ...connBindings,
-  ...createRelayBindings(() => options.relay, () => options.ws, addConn, gate),
+  ...createWsBindings(addConn, () => options.ws, gate),
+  ...relayBindings,
   ...createDnsBindings(() => options.dns, gate),
-  ...createHttpBindings(() => options.http, gate),
+  ...httpBindings,
   /** Registers a wasm instance's wake callback (js/wake.ts); returns its id. */
   _netSetWaker: setWaker,
   /** A panic is about to trap: the handles of this instance die with it. */
@@ -103,9 +113,9 @@ const bindings = {
     // later call can add to it); the tables once the trap has unwound.
     for (const f of trapListeners) f(message);
     queueMicrotask(() => {
-      bindings._netConnReset();
-      bindings._netUdpReset();
-      bindings._netHttpReset();
+      resetConns();
+      resetPacketConns();
+      resetRequests();
     });
   },
   /** The relay from Rust (`net::set_relay`): merged like registerNetBindings({relay}). */
@@ -113,6 +123,14 @@ const bindings = {
     validateRelay({ ...options.relay, ...relay });
     options = { ...options, relay: { ...options.relay, ...relay } };
   },
+};
+
+/** The host's view of the tables (not the guest's): for benchmarks and diagnostics. */
+export const netHost = {
+  /** Sockets, relay streams and requests the policy counts now. */
+  counted: (): number => Number(connSockets()) + Number(udpStreams()) + Number(bindings._netHttpCount()),
+  /** A Conn's receive queue cost (bytes + MESSAGE_COST per chunk). */
+  connQueueCost,
 };
 
 /** The `_net*` table `registerNetBindings` installs on `globalThis` (what the crate imports). */

@@ -22,8 +22,10 @@
 // (wait with `_netUdpReady(h, token)`, woken through js/wake.ts);
 // `_netUdpForget(h, key)` drops a waiter (a Ready token, a write's Promise);
 // `_netUdpRelease` frees a handle settling nothing.
-import { CLOSED, type NetError } from "./errors.js";
-import { MAX_TIMER_MS, MESSAGE_COST, other, Poller, TIMEOUT, waiter, Waiting, type Dialer, type Waiter } from "./conn.js";
+import { CLOSED, other, TIMEOUT, type NetError } from "./errors.js";
+import { MESSAGE_COST } from "./conn.js";
+import type { Dialer } from "./transport.js";
+import { MAX_TIMER_MS, Poller, waiter, Waiting, type Waiter } from "./waiting.js";
 import { destinationHost, OPEN_GATE, type Gate } from "./policy.js";
 import { HandleTable } from "./table.js";
 import { wakeAll } from "./wake.js";
@@ -394,9 +396,11 @@ export function createRelayBindings(
     _netUdpClose: (h: number): void => get(h).close(),
     _netUdpRelease: (h: number): void => udp.peek(h)?.dispose(),
     _netUdpCount: (): number => udp.size,
-    _netUdpReset: (): void => udp.all().forEach((c) => c.dispose()),
+    // ---- the host's, not the guest's (not installed as _net*) ----
+    /** After a trap: close every PacketConn of the dead instance. */
+    resetPacketConns: (): void => udp.all().forEach((c) => c.dispose()),
     /** UDP streams open on the relay: what the policy counts. */
-    _netUdpStreams: (): number => counted.streams,
+    udpStreams: (): number => counted.streams,
     /** The relay client's counters, for tests and diagnostics. */
     _netRelayStats: () => ({ ...stats, streams: mux?.size ?? 0, udpDropped: udp.all().reduce((n, c) => n + c.dropped, 0) }),
   };

@@ -38,8 +38,9 @@
 //   dropped, never thrown: it cannot end the mux or reach another stream.
 //   A protocol violation that names a stream (a short CONTINUE or CLOSE)
 //   closes that stream with an error saying so.
-import type { NetError } from "./errors.js";
-import { MAX_TIMER_MS, other, type Transport, type TransportEvents } from "./conn.js";
+import { other, type NetError } from "./errors.js";
+import type { Transport, TransportEvents } from "./transport.js";
+import { MAX_TIMER_MS } from "./waiting.js";
 
 export const PACKET = { CONNECT: 1, DATA: 2, CONTINUE: 3, CLOSE: 4, INFO: 5 } as const;
 export const STREAM = { TCP: 1, UDP: 2 } as const;

@@ -7,7 +7,8 @@
 // which cannot stop reading, going over the bound closes the socket (code
 // 4009) and Read returns the queued bytes, then an error saying so.
 import { other, type NetError } from "./errors.js";
-import type { Transport, TransportEvents } from "./conn.js";
+import { OPEN_GATE, type Gate } from "./policy.js";
+import type { Dialer, Transport, TransportEvents } from "./transport.js";
 
 export interface WsOptions {
   /** Write splits larger payloads into several binary messages. */
@@ -262,3 +263,27 @@ export function constructorError(url: string, e: unknown): NetError {
   return other(msg);
 }
 
+/**
+ * The WebSocket dial binding (`_netConnDialWs`): a Conn of the Conn table
+ * (js/conn.ts) over one of these transports, added through its `addConn`
+ * like the relay's streams.
+ */
+export function createWsBindings(
+  addConn: (dialer: Dialer, timeoutMs: number) => number,
+  options: () => WsOptions,
+  gate: Gate = OPEN_GATE,
+) {
+  return {
+    /** Starts a WebSocket dial; returns the handle. Throws a NetError for a bad URL. */
+    _netConnDialWs(url: string, timeoutMs: number): number {
+      const denied = gate.check(url);
+      if (denied) throw denied;
+      const o = options();
+      try {
+        return addConn((ev) => createWsTransport(url, o, ev), timeoutMs);
+      } catch (e) {
+        throw constructorError(url, e);
+      }
+    },
+  };
+}

@@ -4,7 +4,7 @@
 // echo. Repetitions are interleaved and the median taken, so a noisy moment
 // hits every column alike. bench/run.mjs drives it and prints the table.
 import initBench, * as rs from "../pkg/runtime_wasm_bench.js";
-import { registerNetBindings, WS_DEFAULTS } from "../../js/net.js";
+import { netHost, registerNetBindings, WS_DEFAULTS } from "../../js/net.js";
 import { pattern, rawWispEcho as rawWispEchoWith } from "./raw-wisp.js";
 
 export interface BenchOptions {
@@ -467,7 +467,7 @@ export async function runBenchmarks(o: BenchOptions) {
         async () => {
           const t0 = performance.now();
           // Let it arrive unread (a reader that fell behind), then drain.
-          while (g._netConnQueueCost(h) < n) await new Promise((r) => setTimeout(r, 20));
+          while (netHost.connQueueCost(h) < n) await new Promise((r) => setTimeout(r, 20));
           arrivedMs = performance.now() - t0;
           heapFull = heap();
           const dest = new Uint8Array(64 * 1024);
@@ -479,7 +479,7 @@ export async function runBenchmarks(o: BenchOptions) {
           }
           drainMs = performance.now() - t1;
         },
-        () => (peak = Math.max(peak, g._netConnQueueCost(h))),
+        () => (peak = Math.max(peak, netHost.connQueueCost(h))),
       );
       g._netConnClose(h);
       registerNetBindings({ ws: { transport: "auto" } });

@@ -2151,6 +2151,7 @@ var NET_ERROR_CODES = [
 ];
 var EOF = { code: "eof" };
 var CLOSED = { code: "closed" };
+var TIMEOUT = { code: "timeout" };
 function opError(op, net, addr, err) {
   return addr === void 0 ? { code: "op", op, net, err } : { code: "op", op, net, addr, err };
 }
@@ -2742,6 +2743,135 @@ function checkToken(token) {
   return token;
 }
 
+// js/waiting.ts
+var MAX_TIMER_MS = 2 ** 31 - 1;
+function waiter(extra = {}) {
+  let resolve;
+  let reject;
+  const promise = new Promise((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  promise.catch(() => {
+  });
+  return Object.assign(extra, { promise, resolve, reject });
+}
+var Side = class {
+  constructor(expire, keyOf = (w) => w) {
+    this.expire = expire;
+    this.keyOf = keyOf;
+  }
+  expire;
+  keyOf;
+  items = /* @__PURE__ */ new Map();
+  deadline = 0;
+  timer;
+  get size() {
+    return this.items.size;
+  }
+  /** The oldest waiter. */
+  first() {
+    return this.items.values().next().value;
+  }
+  expired() {
+    return this.deadline !== 0 && Date.now() >= this.deadline;
+  }
+  add(w) {
+    this.items.set(this.keyOf(w), w);
+    this.arm();
+  }
+  setDeadline(at) {
+    this.deadline = at;
+    this.arm();
+  }
+  /** Removes and returns every waiter. */
+  take() {
+    this.disarm();
+    const all = [...this.items.values()];
+    this.items.clear();
+    return all;
+  }
+  /** Drops the waiter under `key` (its token, its Promise), settling it not. */
+  forget(key) {
+    if (this.items.delete(key) && this.items.size === 0) this.disarm();
+  }
+  /** Drops a waiter, settling it not. */
+  remove(w) {
+    this.forget(this.keyOf(w));
+  }
+  // (Only when a timer is set: every wait passes here, most with no deadline.)
+  disarm() {
+    if (this.timer === void 0) return;
+    clearTimeout(this.timer);
+    this.timer = void 0;
+  }
+  arm() {
+    this.disarm();
+    if (this.items.size === 0 || this.deadline === 0) return;
+    const ms = this.deadline - Date.now();
+    if (ms <= 0) return this.expire(this.take());
+    this.timer = setTimeout(() => this.arm(), Math.min(ms, MAX_TIMER_MS));
+  }
+};
+var Waiting = class {
+  /** Wake tokens of the reads waiting (js/wake.ts). */
+  readers = new Side(wakeAll);
+  writers;
+  constructor(expireWrite) {
+    this.writers = new Side((ws) => ws.forEach(expireWrite), (w) => w.promise);
+  }
+  /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
+  setDeadline(which, at) {
+    if (which & 1) this.readers.setDeadline(at);
+    if (which & 2) this.writers.setDeadline(at);
+  }
+  /** Waits for a read (`token`: js/wake.ts). */
+  ready(token) {
+    this.readers.add(checkToken(token));
+  }
+  /** Drops a waiter whose caller went away: a read's token or a write's Promise. */
+  forget(key) {
+    this.readers.forget(key);
+    this.writers.forget(key);
+  }
+  /** Go's Close: readers wake (their next call finds the handle gone),
+   *  writers get `failWrite`; `release` runs between taking and settling. */
+  close(failWrite, release) {
+    const readers = this.readers.take();
+    const writers = this.writers.take();
+    release();
+    wakeAll(readers);
+    for (const w of writers) failWrite(w);
+  }
+  /** Drops every waiter, settling none. */
+  clear() {
+    this.readers.take();
+    this.writers.take();
+  }
+};
+var Poller = class {
+  constructor(ms, wanted, run) {
+    this.ms = ms;
+    this.wanted = wanted;
+    this.run = run;
+  }
+  ms;
+  wanted;
+  run;
+  timer;
+  schedule() {
+    if (this.timer !== void 0 || !this.wanted()) return;
+    this.timer = setTimeout(() => {
+      this.timer = void 0;
+      this.run();
+    }, this.ms());
+  }
+  cancel() {
+    clearTimeout(this.timer);
+    this.timer = void 0;
+  }
+};
+
 // js/http.ts
 var HTTP_DEFAULTS = {
   streamUploads: "auto",
@@ -2750,7 +2880,6 @@ var HTTP_DEFAULTS = {
   probeTimeoutMs: 3e3,
   maxResponseBytes: 256 << 20
 };
-var MAX_TIMER_MS = 2 ** 31 - 1;
 var FORBIDDEN = /* @__PURE__ */ new Set([
   "accept-charset",
   "accept-encoding",
@@ -2800,14 +2929,6 @@ function probeStreamUploads() {
   } catch {
     return false;
   }
-}
-function waiter() {
-  let resolve;
-  let reject;
-  const promise = new Promise((a, b) => (resolve = a, reject = b));
-  promise.catch(() => {
-  });
-  return { promise, resolve, reject };
 }
 function pageOrigin() {
   return globalThis.location?.origin ?? "this page";
@@ -3170,7 +3291,311 @@ function createHttpBindings(options2, gate2 = OPEN_GATE) {
     _netHttpRelease: (h) => table.peek(h)?.release(),
     _netHttpCount: () => table.size,
     /** Host side, after a trap: abort every request of the instance that is gone. */
-    _netHttpReset: () => table.all().forEach((r) => r.dispose())
+    // ---- the host's, not the guest's (not installed as _net*) ----
+    /** After a trap: abort every request of the dead instance. */
+    resetRequests: () => table.all().forEach((r) => r.dispose())
+  };
+}
+
+// js/conn.ts
+var MESSAGE_COST = 128;
+var PACK_MAX = 2048;
+var PACK_BLOCK = 64 * 1024;
+var encoder = new TextEncoder();
+var Conn = class {
+  constructor(makeTransport, opts, timeoutMs, onGone, onSocketGone, onDrained = () => {
+  }) {
+    this.opts = opts;
+    this.onGone = onGone;
+    this.onDrained = onDrained;
+    this.opened = waiter({});
+    this.t = makeTransport({
+      onOpen: () => this.onOpen(),
+      onMessage: (data) => this.onMessage(data),
+      onClose: (err) => this.onClose(err),
+      onWritesEnd: (err) => this.endWrites(err),
+      onRoom: () => this.writers.size > 0 && this.drain(),
+      onSocketGone
+    });
+    if (timeoutMs > 0) this.armDialTimer(Date.now() + timeoutMs);
+  }
+  opts;
+  onGone;
+  onDrained;
+  t;
+  // Received chunks from queue[first] on; consumed slots are dropped in
+  // batches, so draining costs O(1) per message however many are queued.
+  queue = [];
+  first = 0;
+  head = 0;
+  // bytes of queue[first] already read
+  queued = 0;
+  // The block small messages are packed into; the last queue entry is a
+  // view of buf[start:end] while it is in use.
+  block;
+  waiting = new Waiting((w) => this.settleWriter(w, TIMEOUT));
+  readers = this.waiting.readers;
+  writers = this.waiting.writers;
+  drainer = new Poller(
+    () => this.opts.drainPollMs,
+    () => this.writers.size > 0,
+    () => this.drain()
+  );
+  dialTimer;
+  opened;
+  /** Set once the stream has ended: undefined = EOF, else the error. */
+  end;
+  /** Why writes fail from now on. */
+  writeErr;
+  /** The dial timeout, re-armed in steps past setTimeout's range. */
+  armDialTimer(at) {
+    const ms = at - Date.now();
+    if (ms <= 0) return this.failDial(TIMEOUT);
+    this.dialTimer = setTimeout(() => this.armDialTimer(at), Math.min(ms, MAX_TIMER_MS));
+  }
+  openedPromise() {
+    return this.opened?.promise ?? Promise.resolve();
+  }
+  onOpen() {
+    clearTimeout(this.dialTimer);
+    const w = this.opened;
+    this.opened = void 0;
+    w?.resolve();
+  }
+  failDial(err) {
+    const w = this.opened;
+    this.dispose();
+    w?.reject(err);
+  }
+  onMessage(data) {
+    if (this.end) return;
+    let chunk = typeof data === "string" ? encoder.encode(data) : data instanceof Uint8Array ? data : new Uint8Array(data);
+    if (chunk.length === 0) return;
+    const room = this.opts.readLimitBytes - this.cost() + this.t.maxOverflow;
+    if (!this.t.pausable && chunk.length > room) chunk = chunk.slice(0, Math.max(0, room));
+    this.enqueue(chunk);
+    if (this.t.pausable) {
+      if (this.cost() >= this.opts.readLimitBytes) this.t.setReading(false);
+    } else if (this.cost() > this.opts.readLimitBytes) {
+      this.end = {
+        err: other(
+          `receive buffer limit of ${this.opts.readLimitBytes} bytes exceeded; connection closed (${this.t.limitNote})`
+        )
+      };
+      this.t.close("limit");
+      this.endWrites(this.end.err);
+    }
+    this.pumpReads();
+  }
+  /** Queues a chunk; a small one is copied into the current block. */
+  enqueue(chunk) {
+    this.queued += chunk.length;
+    if (chunk.length > PACK_MAX) {
+      this.block = void 0;
+      this.queue.push(chunk);
+      return;
+    }
+    let b = this.block;
+    if (!b || b.end + chunk.length > b.buf.length) {
+      b = this.block = { buf: new Uint8Array(PACK_BLOCK), start: 0, end: 0 };
+      this.queue.push(b.buf.subarray(0, 0));
+    } else if (b.start === b.end) {
+      this.queue.push(b.buf.subarray(b.start, b.start));
+    }
+    b.buf.set(chunk, b.end);
+    b.end += chunk.length;
+    this.queue[this.queue.length - 1] = b.buf.subarray(b.start, b.end);
+  }
+  /** The receive queue's cost: bytes plus MESSAGE_COST per chunk object. */
+  cost() {
+    return this.queued + MESSAGE_COST * (this.queue.length - this.first);
+  }
+  onClose(err) {
+    if (this.opened) return this.failDial(err ?? other("connection closed before it opened"));
+    this.end ??= { err };
+    this.pumpReads();
+  }
+  endWrites(err) {
+    if (this.opened) return;
+    this.writeErr ??= err;
+    for (const w of this.writers.take()) this.settleWriter(w, this.writeErr);
+  }
+  // ---- reading -----------------------------------------------------------
+  /**
+   * Copies up to dest.length queued bytes into dest (splitting a message
+   * across reads, joining several in one); returns the count, or -1 when
+   * nothing is queued (then wait with ready()). Throws at the end of the
+   * stream (eof, or why it ended) and once the read deadline has passed.
+   */
+  read(dest) {
+    if (this.readers.expired()) throw TIMEOUT;
+    if (this.queued > 0) return this.take(dest);
+    if (this.end) throw this.end.err ?? EOF;
+    return -1;
+  }
+  /** Wakes `token` when a read would not return -1: data, the end, the read deadline, Close. */
+  ready(token) {
+    this.waiting.ready(token);
+  }
+  take(dest) {
+    let n = 0;
+    while (n < dest.length && this.queued > 0) {
+      const chunk = this.queue[this.first];
+      const k = Math.min(dest.length - n, chunk.length - this.head);
+      dest.set(this.head === 0 && k === chunk.length ? chunk : chunk.subarray(this.head, this.head + k), n);
+      n += k;
+      this.head += k;
+      this.queued -= k;
+      if (this.head === chunk.length) {
+        this.head = 0;
+        this.first++;
+        if (this.block && chunk.buffer === this.block.buf.buffer) this.block.start = this.block.end;
+        if (this.first === this.queue.length) {
+          this.queue = [];
+          this.first = 0;
+        } else if (this.first >= 1024 && this.first * 2 >= this.queue.length) {
+          this.queue = this.queue.slice(this.first);
+          this.first = 0;
+        }
+      }
+    }
+    if (this.t.pausable && this.cost() < this.opts.readLimitBytes) this.t.setReading(true);
+    if (this.queued === 0) this.onDrained();
+    return n;
+  }
+  /** Wakes every waiting reader when a read would not return -1. */
+  pumpReads() {
+    if ((this.queued > 0 || this.end) && this.readers.size > 0) wakeAll(this.readers.take());
+  }
+  // ---- writing -----------------------------------------------------------
+  write(data) {
+    if (this.writers.expired()) throw TIMEOUT;
+    if (this.writeErr) throw this.writeErr;
+    if (!this.t.open) throw other("connection is not open");
+    let sent = 0;
+    if (this.writers.size === 0) sent = this.sendWhileRoom(data, 0, false);
+    if (sent === data.length) return data.length;
+    const w = waiter({ data: data.slice(sent), sent });
+    this.writers.add(w);
+    this.drainer.schedule();
+    return w.promise;
+  }
+  /**
+   * Sends chunks from data[off:] while the transport has room; returns the
+   * new offset. `owned`: data is our copy, not a view into wasm memory.
+   */
+  sendWhileRoom(data, off, owned) {
+    const { writeHighWaterBytes } = this.opts;
+    const max = Math.max(1, Math.min(this.opts.maxMessageBytes, this.t.maxChunk));
+    while (off < data.length && this.t.open && this.t.hasRoom(writeHighWaterBytes)) {
+      const end = Math.min(data.length, off + max);
+      this.t.send(data.subarray(off, end), owned);
+      off = end;
+    }
+    return off;
+  }
+  drain() {
+    for (let w = this.writers.first(); w; w = this.writers.first()) {
+      const off = this.sendWhileRoom(w.data, 0, true);
+      w.sent += off;
+      w.data = w.data.subarray(off);
+      if (w.data.length > 0) break;
+      this.writers.remove(w);
+      w.resolve(w.sent);
+    }
+    this.drainer.schedule();
+  }
+  /** Rust's io::Write contract: a write that sent some bytes before failing
+   *  reports them (Ok(n)); the error comes on the next call. */
+  settleWriter(w, err) {
+    if (w.sent > 0) w.resolve(w.sent);
+    else w.reject(err);
+  }
+  // ---- control -----------------------------------------------------------
+  setDeadline(which, at) {
+    this.waiting.setDeadline(which, at);
+  }
+  /** Forgets a waiting operation without settling it (its caller went away). */
+  forget(key) {
+    this.waiting.forget(key);
+  }
+  /** Go's Close: pending operations fail with ErrClosed (a waiting reader
+   *  wakes, and its next read finds the handle gone). */
+  close() {
+    const opened = this.opened;
+    this.opened = void 0;
+    this.waiting.close(
+      (w) => this.settleWriter(w, CLOSED),
+      () => this.dispose()
+    );
+    opened?.reject(CLOSED);
+  }
+  /** Drops everything without settling anything (the dial was abandoned). */
+  dispose() {
+    this.drainer.cancel();
+    clearTimeout(this.dialTimer);
+    this.waiting.clear();
+    this.opened = void 0;
+    this.t.dispose();
+    this.queue = [];
+    this.first = 0;
+    this.queued = 0;
+    this.block = void 0;
+    this.onGone();
+  }
+};
+function createConnBindings(options2) {
+  const table = new HandleTable("Conns");
+  let sockets = 0;
+  const add = (dialer, timeoutMs) => table.add((h) => {
+    let socket = true;
+    let counted = true;
+    let conn = void 0;
+    const settle = () => {
+      if (counted && !socket && (!table.has(h) || !conn || conn.cost() === 0)) {
+        counted = false;
+        sockets--;
+      }
+    };
+    conn = new Conn(
+      dialer,
+      options2(),
+      timeoutMs,
+      () => (table.delete(h), settle()),
+      () => (socket = false, settle()),
+      () => settle()
+    );
+    sockets++;
+    return conn;
+  });
+  const get = (h) => table.get(h);
+  return {
+    /** For js/relay.ts: opens a connection over another transport. */
+    addConn: add,
+    /** Resolves when the connection is open; rejects (and frees the handle) if it fails. */
+    _netConnOpened: (h) => get(h).openedPromise(),
+    /** Bytes copied into dest, or -1: nothing queued (wait with _netConnReady). Throws eof / errors. */
+    _netConnRead: (h, dest) => get(h).read(dest),
+    /** Wakes `token` (js/wake.ts) when a read would not return -1. */
+    _netConnReady: (h, token) => get(h).ready(token),
+    _netConnWrite: (h, data) => get(h).write(data),
+    /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
+    _netConnSetDeadline: (h, which, at) => get(h).setDeadline(which, at),
+    /** Drops a waiter (a Ready token, a write's Promise) without settling it. */
+    _netConnForget: (h, key) => table.peek(h)?.forget(key),
+    _netConnClose: (h) => get(h).close(),
+    /** Abandons a dial or a dropped Conn: frees the handle, settles nothing. */
+    _netConnRelease: (h) => table.peek(h)?.dispose(),
+    /** Open Conns (handles not yet closed or released). */
+    _netConnCount: () => table.size,
+    // ---- the host's, not the guest's (not installed as _net*) ----
+    /** After a trap: the instance that held the handles is gone; close them all. */
+    resetConns: () => table.all().forEach((c) => c.dispose()),
+    /** Sockets and relay streams not yet released (closing ones included), and
+     *  Conns still holding unread bytes: what the policy counts. */
+    connSockets: () => sockets,
+    /** Receive queue cost of a Conn (bytes + MESSAGE_COST per chunk), for the benchmark. */
+    connQueueCost: (h) => get(h).cost()
   };
 }
 
@@ -3383,442 +3808,19 @@ function constructorError(url, e) {
   }
   return other(msg);
 }
-
-// js/conn.ts
-var TIMEOUT = { code: "timeout" };
-var MESSAGE_COST = 128;
-var PACK_MAX = 2048;
-var PACK_BLOCK = 64 * 1024;
-var MAX_TIMER_MS2 = 2 ** 31 - 1;
-function waiter2(extra) {
-  let resolve;
-  let reject;
-  const promise = new Promise((ok, fail) => {
-    resolve = ok;
-    reject = fail;
-  });
-  return Object.assign(extra, { promise, resolve, reject });
-}
-var Side = class {
-  constructor(expire, keyOf = (w) => w) {
-    this.expire = expire;
-    this.keyOf = keyOf;
-  }
-  expire;
-  keyOf;
-  items = /* @__PURE__ */ new Map();
-  deadline = 0;
-  timer;
-  get size() {
-    return this.items.size;
-  }
-  /** The oldest waiter. */
-  first() {
-    return this.items.values().next().value;
-  }
-  expired() {
-    return this.deadline !== 0 && Date.now() >= this.deadline;
-  }
-  add(w) {
-    this.items.set(this.keyOf(w), w);
-    this.arm();
-  }
-  setDeadline(at) {
-    this.deadline = at;
-    this.arm();
-  }
-  /** Removes and returns every waiter. */
-  take() {
-    this.disarm();
-    const all = [...this.items.values()];
-    this.items.clear();
-    return all;
-  }
-  /** Drops the waiter under `key` (its token, its Promise), settling it not. */
-  forget(key) {
-    if (this.items.delete(key) && this.items.size === 0) this.disarm();
-  }
-  /** Drops a waiter, settling it not. */
-  remove(w) {
-    this.forget(this.keyOf(w));
-  }
-  // (Only when a timer is set: every wait passes here, most with no deadline.)
-  disarm() {
-    if (this.timer === void 0) return;
-    clearTimeout(this.timer);
-    this.timer = void 0;
-  }
-  arm() {
-    this.disarm();
-    if (this.items.size === 0 || this.deadline === 0) return;
-    const ms = this.deadline - Date.now();
-    if (ms <= 0) return this.expire(this.take());
-    this.timer = setTimeout(() => this.arm(), Math.min(ms, MAX_TIMER_MS2));
-  }
-};
-var Waiting = class {
-  /** Wake tokens of the reads waiting (js/wake.ts). */
-  readers = new Side(wakeAll);
-  writers;
-  constructor(expireWrite) {
-    this.writers = new Side((ws) => ws.forEach(expireWrite), (w) => w.promise);
-  }
-  /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
-  setDeadline(which, at) {
-    if (which & 1) this.readers.setDeadline(at);
-    if (which & 2) this.writers.setDeadline(at);
-  }
-  /** Waits for a read (`token`: js/wake.ts). */
-  ready(token) {
-    this.readers.add(checkToken(token));
-  }
-  /** Drops a waiter whose caller went away: a read's token or a write's Promise. */
-  forget(key) {
-    this.readers.forget(key);
-    this.writers.forget(key);
-  }
-  /** Go's Close: readers wake (their next call finds the handle gone),
-   *  writers get `failWrite`; `release` runs between taking and settling. */
-  close(failWrite, release) {
-    const readers = this.readers.take();
-    const writers = this.writers.take();
-    release();
-    wakeAll(readers);
-    for (const w of writers) failWrite(w);
-  }
-  /** Drops every waiter, settling none. */
-  clear() {
-    this.readers.take();
-    this.writers.take();
-  }
-};
-var Poller = class {
-  constructor(ms, wanted, run) {
-    this.ms = ms;
-    this.wanted = wanted;
-    this.run = run;
-  }
-  ms;
-  wanted;
-  run;
-  timer;
-  schedule() {
-    if (this.timer !== void 0 || !this.wanted()) return;
-    this.timer = setTimeout(() => {
-      this.timer = void 0;
-      this.run();
-    }, this.ms());
-  }
-  cancel() {
-    clearTimeout(this.timer);
-    this.timer = void 0;
-  }
-};
-var encoder = new TextEncoder();
-var Conn = class {
-  constructor(makeTransport, opts, timeoutMs, onGone, onSocketGone, onDrained = () => {
-  }) {
-    this.opts = opts;
-    this.onGone = onGone;
-    this.onDrained = onDrained;
-    this.opened = waiter2({});
-    this.t = makeTransport({
-      onOpen: () => this.onOpen(),
-      onMessage: (data) => this.onMessage(data),
-      onClose: (err) => this.onClose(err),
-      onWritesEnd: (err) => this.endWrites(err),
-      onRoom: () => this.writers.size > 0 && this.drain(),
-      onSocketGone
-    });
-    if (timeoutMs > 0) this.armDialTimer(Date.now() + timeoutMs);
-  }
-  opts;
-  onGone;
-  onDrained;
-  t;
-  // Received chunks from queue[first] on; consumed slots are dropped in
-  // batches, so draining costs O(1) per message however many are queued.
-  queue = [];
-  first = 0;
-  head = 0;
-  // bytes of queue[first] already read
-  queued = 0;
-  // The block small messages are packed into; the last queue entry is a
-  // view of buf[start:end] while it is in use.
-  block;
-  waiting = new Waiting((w) => this.settleWriter(w, TIMEOUT));
-  readers = this.waiting.readers;
-  writers = this.waiting.writers;
-  drainer = new Poller(
-    () => this.opts.drainPollMs,
-    () => this.writers.size > 0,
-    () => this.drain()
-  );
-  dialTimer;
-  opened;
-  /** Set once the stream has ended: undefined = EOF, else the error. */
-  end;
-  /** Why writes fail from now on. */
-  writeErr;
-  /** The dial timeout, re-armed in steps past setTimeout's range. */
-  armDialTimer(at) {
-    const ms = at - Date.now();
-    if (ms <= 0) return this.failDial(TIMEOUT);
-    this.dialTimer = setTimeout(() => this.armDialTimer(at), Math.min(ms, MAX_TIMER_MS2));
-  }
-  openedPromise() {
-    return this.opened?.promise ?? Promise.resolve();
-  }
-  onOpen() {
-    clearTimeout(this.dialTimer);
-    const w = this.opened;
-    this.opened = void 0;
-    w?.resolve();
-  }
-  failDial(err) {
-    const w = this.opened;
-    this.dispose();
-    w?.reject(err);
-  }
-  onMessage(data) {
-    if (this.end) return;
-    let chunk = typeof data === "string" ? encoder.encode(data) : data instanceof Uint8Array ? data : new Uint8Array(data);
-    if (chunk.length === 0) return;
-    const room = this.opts.readLimitBytes - this.cost() + this.t.maxOverflow;
-    if (!this.t.pausable && chunk.length > room) chunk = chunk.slice(0, Math.max(0, room));
-    this.enqueue(chunk);
-    if (this.t.pausable) {
-      if (this.cost() >= this.opts.readLimitBytes) this.t.setReading(false);
-    } else if (this.cost() > this.opts.readLimitBytes) {
-      this.end = {
-        err: other(
-          `receive buffer limit of ${this.opts.readLimitBytes} bytes exceeded; connection closed (${this.t.limitNote})`
-        )
-      };
-      this.t.close("limit");
-      this.endWrites(this.end.err);
-    }
-    this.pumpReads();
-  }
-  /** Queues a chunk; a small one is copied into the current block. */
-  enqueue(chunk) {
-    this.queued += chunk.length;
-    if (chunk.length > PACK_MAX) {
-      this.block = void 0;
-      this.queue.push(chunk);
-      return;
-    }
-    let b = this.block;
-    if (!b || b.end + chunk.length > b.buf.length) {
-      b = this.block = { buf: new Uint8Array(PACK_BLOCK), start: 0, end: 0 };
-      this.queue.push(b.buf.subarray(0, 0));
-    } else if (b.start === b.end) {
-      this.queue.push(b.buf.subarray(b.start, b.start));
-    }
-    b.buf.set(chunk, b.end);
-    b.end += chunk.length;
-    this.queue[this.queue.length - 1] = b.buf.subarray(b.start, b.end);
-  }
-  /** The receive queue's cost: bytes plus MESSAGE_COST per chunk object. */
-  cost() {
-    return this.queued + MESSAGE_COST * (this.queue.length - this.first);
-  }
-  onClose(err) {
-    if (this.opened) return this.failDial(err ?? other("connection closed before it opened"));
-    this.end ??= { err };
-    this.pumpReads();
-  }
-  endWrites(err) {
-    if (this.opened) return;
-    this.writeErr ??= err;
-    for (const w of this.writers.take()) this.settleWriter(w, this.writeErr);
-  }
-  // ---- reading -----------------------------------------------------------
-  /**
-   * Copies up to dest.length queued bytes into dest (splitting a message
-   * across reads, joining several in one); returns the count, or -1 when
-   * nothing is queued (then wait with ready()). Throws at the end of the
-   * stream (eof, or why it ended) and once the read deadline has passed.
-   */
-  read(dest) {
-    if (this.readers.expired()) throw TIMEOUT;
-    if (this.queued > 0) return this.take(dest);
-    if (this.end) throw this.end.err ?? EOF;
-    return -1;
-  }
-  /** Wakes `token` when a read would not return -1: data, the end, the read deadline, Close. */
-  ready(token) {
-    this.waiting.ready(token);
-  }
-  take(dest) {
-    let n = 0;
-    while (n < dest.length && this.queued > 0) {
-      const chunk = this.queue[this.first];
-      const k = Math.min(dest.length - n, chunk.length - this.head);
-      dest.set(this.head === 0 && k === chunk.length ? chunk : chunk.subarray(this.head, this.head + k), n);
-      n += k;
-      this.head += k;
-      this.queued -= k;
-      if (this.head === chunk.length) {
-        this.head = 0;
-        this.first++;
-        if (this.block && chunk.buffer === this.block.buf.buffer) this.block.start = this.block.end;
-        if (this.first === this.queue.length) {
-          this.queue = [];
-          this.first = 0;
-        } else if (this.first >= 1024 && this.first * 2 >= this.queue.length) {
-          this.queue = this.queue.slice(this.first);
-          this.first = 0;
-        }
-      }
-    }
-    if (this.t.pausable && this.cost() < this.opts.readLimitBytes) this.t.setReading(true);
-    if (this.queued === 0) this.onDrained();
-    return n;
-  }
-  /** Wakes every waiting reader when a read would not return -1. */
-  pumpReads() {
-    if ((this.queued > 0 || this.end) && this.readers.size > 0) wakeAll(this.readers.take());
-  }
-  // ---- writing -----------------------------------------------------------
-  write(data) {
-    if (this.writers.expired()) throw TIMEOUT;
-    if (this.writeErr) throw this.writeErr;
-    if (!this.t.open) throw other("connection is not open");
-    let sent = 0;
-    if (this.writers.size === 0) sent = this.sendWhileRoom(data, 0, false);
-    if (sent === data.length) return data.length;
-    const w = waiter2({ data: data.slice(sent), sent });
-    this.writers.add(w);
-    this.drainer.schedule();
-    return w.promise;
-  }
-  /**
-   * Sends chunks from data[off:] while the transport has room; returns the
-   * new offset. `owned`: data is our copy, not a view into wasm memory.
-   */
-  sendWhileRoom(data, off, owned) {
-    const { writeHighWaterBytes } = this.opts;
-    const max = Math.max(1, Math.min(this.opts.maxMessageBytes, this.t.maxChunk));
-    while (off < data.length && this.t.open && this.t.hasRoom(writeHighWaterBytes)) {
-      const end = Math.min(data.length, off + max);
-      this.t.send(data.subarray(off, end), owned);
-      off = end;
-    }
-    return off;
-  }
-  drain() {
-    for (let w = this.writers.first(); w; w = this.writers.first()) {
-      const off = this.sendWhileRoom(w.data, 0, true);
-      w.sent += off;
-      w.data = w.data.subarray(off);
-      if (w.data.length > 0) break;
-      this.writers.remove(w);
-      w.resolve(w.sent);
-    }
-    this.drainer.schedule();
-  }
-  /** Rust's io::Write contract: a write that sent some bytes before failing
-   *  reports them (Ok(n)); the error comes on the next call. */
-  settleWriter(w, err) {
-    if (w.sent > 0) w.resolve(w.sent);
-    else w.reject(err);
-  }
-  // ---- control -----------------------------------------------------------
-  setDeadline(which, at) {
-    this.waiting.setDeadline(which, at);
-  }
-  /** Forgets a waiting operation without settling it (its caller went away). */
-  forget(key) {
-    this.waiting.forget(key);
-  }
-  /** Go's Close: pending operations fail with ErrClosed (a waiting reader
-   *  wakes, and its next read finds the handle gone). */
-  close() {
-    const opened = this.opened;
-    this.opened = void 0;
-    this.waiting.close(
-      (w) => this.settleWriter(w, CLOSED),
-      () => this.dispose()
-    );
-    opened?.reject(CLOSED);
-  }
-  /** Drops everything without settling anything (the dial was abandoned). */
-  dispose() {
-    this.drainer.cancel();
-    clearTimeout(this.dialTimer);
-    this.waiting.clear();
-    this.opened = void 0;
-    this.t.dispose();
-    this.queue = [];
-    this.first = 0;
-    this.queued = 0;
-    this.block = void 0;
-    this.onGone();
-  }
-};
-function createConnBindings(options2, gate2 = OPEN_GATE) {
-  const table = new HandleTable("Conns");
-  let sockets = 0;
-  const add = (dialer, timeoutMs) => table.add((h) => {
-    let socket = true;
-    let counted = true;
-    let conn = void 0;
-    const settle = () => {
-      if (counted && !socket && (!table.has(h) || !conn || conn.cost() === 0)) {
-        counted = false;
-        sockets--;
-      }
-    };
-    conn = new Conn(
-      dialer,
-      options2(),
-      timeoutMs,
-      () => (table.delete(h), settle()),
-      () => (socket = false, settle()),
-      () => settle()
-    );
-    sockets++;
-    return conn;
-  });
-  const get = (h) => table.get(h);
+function createWsBindings(addConn2, options2, gate2 = OPEN_GATE) {
   return {
-    /** For js/relay.ts: opens a connection over another transport. */
-    addConn: add,
     /** Starts a WebSocket dial; returns the handle. Throws a NetError for a bad URL. */
     _netConnDialWs(url, timeoutMs) {
       const denied = gate2.check(url);
       if (denied) throw denied;
       const o = options2();
       try {
-        return add((ev) => createWsTransport(url, o, ev), timeoutMs);
+        return addConn2((ev) => createWsTransport(url, o, ev), timeoutMs);
       } catch (e) {
         throw constructorError(url, e);
       }
-    },
-    /** Resolves when the connection is open; rejects (and frees the handle) if it fails. */
-    _netConnOpened: (h) => get(h).openedPromise(),
-    /** Bytes copied into dest, or -1: nothing queued (wait with _netConnReady). Throws eof / errors. */
-    _netConnRead: (h, dest) => get(h).read(dest),
-    /** Wakes `token` (js/wake.ts) when a read would not return -1. */
-    _netConnReady: (h, token) => get(h).ready(token),
-    _netConnWrite: (h, data) => get(h).write(data),
-    /** which: 1 read, 2 write, 3 both; at: epoch ms, 0 clears. */
-    _netConnSetDeadline: (h, which, at) => get(h).setDeadline(which, at),
-    /** Drops a waiter (a Ready token, a write's Promise) without settling it. */
-    _netConnForget: (h, key) => table.peek(h)?.forget(key),
-    _netConnClose: (h) => get(h).close(),
-    /** Abandons a dial or a dropped Conn: frees the handle, settles nothing. */
-    _netConnRelease: (h) => table.peek(h)?.dispose(),
-    /** Open Conns (handles not yet closed or released). */
-    _netConnCount: () => table.size,
-    /** Host side, after a trap: the instance that held the handles is gone; close them all. */
-    _netConnReset: () => table.all().forEach((c) => c.dispose()),
-    /** Sockets and relay streams not yet released (closing ones included), and
-     *  Conns still holding unread bytes: what the policy counts. */
-    _netConnSockets: () => sockets,
-    /** Receive queue cost of a Conn (bytes + MESSAGE_COST per chunk), for the benchmark. */
-    _netConnQueueCost: (h) => get(h).cost()
+    }
   };
 }
 
@@ -3998,7 +4000,7 @@ var WispMux = class {
     if (this.dead) return;
     this.handshakeTimer = setTimeout(
       () => this.die(other(`relay ${this.opts.url}: no Wisp handshake within ${this.opts.handshakeTimeoutMs} ms`)),
-      Math.min(this.opts.handshakeTimeoutMs, MAX_TIMER_MS2)
+      Math.min(this.opts.handshakeTimeoutMs, MAX_TIMER_MS)
     );
   }
   /**
@@ -4175,7 +4177,7 @@ var WispStreamTransport = class {
     this.maxOverflow = maxPacketBytes;
     const s = mux.open(STREAM.TCP, host, port, {
       onAnnounced: () => {
-        this.waitTimer = setTimeout(() => this.markOpen(), Math.min(Math.max(0, connectWaitMs), MAX_TIMER_MS2));
+        this.waitTimer = setTimeout(() => this.markOpen(), Math.min(Math.max(0, connectWaitMs), MAX_TIMER_MS));
       },
       onWord: () => this.markOpen(),
       onData: (b) => ev.onMessage(b),
@@ -4363,7 +4365,7 @@ var PacketConn = class {
       d.stream.send(data);
       return data.length;
     }
-    const w = waiter2({ data: data.slice(), dest: d });
+    const w = waiter({ data: data.slice(), dest: d });
     this.writers.add(w);
     this.drainer.schedule();
     return w.promise;
@@ -4388,7 +4390,7 @@ var PacketConn = class {
     const d = { key, open: false };
     const s = this.mux().open(STREAM.UDP, relayHost, port, {
       onAnnounced: () => {
-        d.waitTimer = setTimeout(() => this.markOpen(d), Math.min(this.relay.connectWaitMs, MAX_TIMER_MS2));
+        d.waitTimer = setTimeout(() => this.markOpen(d), Math.min(this.relay.connectWaitMs, MAX_TIMER_MS));
       },
       onWord: () => this.markOpen(d),
       onData: (b) => this.receive(b, key),
@@ -4539,9 +4541,11 @@ function createRelayBindings(relay, ws, addConn2, gate2 = OPEN_GATE) {
     _netUdpClose: (h) => get(h).close(),
     _netUdpRelease: (h) => udp.peek(h)?.dispose(),
     _netUdpCount: () => udp.size,
-    _netUdpReset: () => udp.all().forEach((c) => c.dispose()),
+    // ---- the host's, not the guest's (not installed as _net*) ----
+    /** After a trap: close every PacketConn of the dead instance. */
+    resetPacketConns: () => udp.all().forEach((c) => c.dispose()),
     /** UDP streams open on the relay: what the policy counts. */
-    _netUdpStreams: () => counted.streams,
+    udpStreams: () => counted.streams,
     /** The relay client's counters, for tests and diagnostics. */
     _netRelayStats: () => ({ ...stats, streams: mux?.size ?? 0, udpDropped: udp.all().reduce((n, c) => n + c.dropped, 0) })
   };
@@ -4560,7 +4564,7 @@ function netOptions() {
 }
 var gate = createGate(
   () => options.policy,
-  () => Number(bindings._netConnSockets()) + Number(bindings._netUdpStreams()) + Number(bindings._netHttpCount())
+  () => Number(conns.connSockets()) + Number(relays.udpStreams()) + Number(bindings._netHttpCount())
 );
 var trapListeners = /* @__PURE__ */ new Set();
 var panicMessage = "";
@@ -4571,12 +4575,17 @@ function onNetTrap(listener) {
   trapListeners.add(listener);
   return () => void trapListeners.delete(listener);
 }
-var { addConn, ...connBindings } = createConnBindings(() => options.ws, gate);
+var { addConn, resetConns, connSockets, connQueueCost, ...connBindings } = createConnBindings(() => options.ws);
+var conns = { resetConns, connSockets, connQueueCost };
+var { resetPacketConns, udpStreams, ...relayBindings } = createRelayBindings(() => options.relay, () => options.ws, addConn, gate);
+var relays = { resetPacketConns, udpStreams };
+var { resetRequests, ...httpBindings } = createHttpBindings(() => options.http, gate);
 var bindings = {
   ...connBindings,
-  ...createRelayBindings(() => options.relay, () => options.ws, addConn, gate),
+  ...createWsBindings(addConn, () => options.ws, gate),
+  ...relayBindings,
   ...createDnsBindings(() => options.dns, gate),
-  ...createHttpBindings(() => options.http, gate),
+  ...httpBindings,
   /** Registers a wasm instance's wake callback (js/wake.ts); returns its id. */
   _netSetWaker: setWaker,
   /** A panic is about to trap: the handles of this instance die with it. */
@@ -4584,9 +4593,9 @@ var bindings = {
     panicMessage = message;
     for (const f of trapListeners) f(message);
     queueMicrotask(() => {
-      bindings._netConnReset();
-      bindings._netUdpReset();
-      bindings._netHttpReset();
+      resetConns();
+      resetPacketConns();
+      resetRequests();
     });
   },
   /** The relay from Rust (`net::set_relay`): merged like registerNetBindings({relay}). */
@@ -4594,6 +4603,12 @@ var bindings = {
     validateRelay({ ...options.relay, ...relay });
     options = { ...options, relay: { ...options.relay, ...relay } };
   }
+};
+var netHost = {
+  /** Sockets, relay streams and requests the policy counts now. */
+  counted: () => Number(connSockets()) + Number(udpStreams()) + Number(bindings._netHttpCount()),
+  /** A Conn's receive queue cost (bytes + MESSAGE_COST per chunk). */
+  connQueueCost
 };
 function registerNetBindings(opts = {}) {
   if (opts.policy) validatePolicy(opts.policy);
@@ -4618,11 +4633,13 @@ export {
   NET_ERROR_CODES,
   READ_LIMIT_CLOSE_CODE,
   RELAY_DEFAULTS,
+  TIMEOUT,
   WS_DEFAULTS,
   createGate,
   isNetError,
   lastNetPanic,
   lookupDenial,
+  netHost,
   netOptions,
   onNetTrap,
   opError,

@@ -90,9 +90,9 @@ let net: ReturnType<typeof createRelayBindings>;
 function setup(policy = {}) {
   const gate = createGate(
     () => policy,
-    () => Number(conn._netConnSockets()) + Number(net._netUdpStreams()),
+    () => Number(conn.connSockets()) + Number(net.udpStreams()),
   );
-  conn = createConnBindings(() => ws, gate);
+  conn = createConnBindings(() => ws);
   net = createRelayBindings(() => relay, () => ws, conn.addConn, gate);
 }
 
@@ -216,7 +216,7 @@ describe("handshake", () => {
     r.info([[0x02, [1]]]);
     for (const d of [a, b])
       await expect(d.opened).rejects.toMatchObject({ code: "denied", message: expect.stringContaining("requires password authentication") });
-    expect(conn._netConnSockets()).toBe(0);
+    expect(conn.connSockets()).toBe(0);
   });
 
   it("fails with the reason when the relay closes stream 0 in the handshake (incompatible, bad credentials)", async () => {
@@ -271,7 +271,7 @@ describe("streams", () => {
       await expect(d.opened).rejects.toMatchObject(want);
     }
     expect(conn._netConnCount()).toBe(0);
-    expect(conn._netConnSockets()).toBe(0);
+    expect(conn.connSockets()).toBe(0);
   });
 
   it("a clean CLOSE (0x02) is EOF after the queued bytes", async () => {
@@ -377,7 +377,7 @@ describe("streams", () => {
     await b.opened;
     const bid = a.r.packets().at(-1)!.id;
     a.r.packet(PACKET.DATA, a.id, new Uint8Array(8 << 20).fill(7)); // the relay's choice of size
-    const cost = conn._netConnQueueCost(a.h);
+    const cost = conn.connQueueCost(a.h);
     expect(cost).toBeLessThanOrEqual((1 << 20) + relay.maxPacketBytes + 128);
     expect(a.r.packets().at(-1)).toMatchObject({ type: PACKET.CLOSE, id: a.id });
     let got = 0;
@@ -409,17 +409,17 @@ describe("streams", () => {
     expect(() => net._netConnDialRelay("tcp", "10.0.0.1", 80, 0)).toThrow(
       expect.objectContaining({ code: "denied", message: expect.stringContaining("more than 2 connections") }),
     );
-    expect(conn._netConnSockets()).toBe(2);
+    expect(conn.connSockets()).toBe(2);
     // Reading a's bytes to the end frees its slot.
     expect(rd(a.h, 4096)!.length).toBe(1000);
-    expect(conn._netConnSockets()).toBe(1);
+    expect(conn.connSockets()).toBe(1);
     const c = dialTcp();
     expect(() => net._netConnDialRelay("tcp", "10.0.0.1", 80, 0)).toThrow(expect.objectContaining({ code: "denied" }));
     // Closing b (bytes unread) frees the other.
     conn._netConnClose(b.h);
-    expect(conn._netConnSockets()).toBe(1);
+    expect(conn.connSockets()).toBe(1);
     const d = dialTcp();
-    expect(conn._netConnSockets()).toBe(2);
+    expect(conn.connSockets()).toBe(2);
     for (const x of [c, d]) conn._netConnRelease(x.h);
   });
 
@@ -431,7 +431,7 @@ describe("streams", () => {
     expect(() => net._netConnDialRelay("tcp", "10.0.0.1", 80, 0)).toThrow(
       expect.objectContaining({ code: "other", message: `too many Conns open (at most ${MAX_HANDLES}); close some` }),
     );
-    conn._netConnReset();
+    conn.resetConns();
     expect(conn._netConnCount()).toBe(0);
   });
 
@@ -441,7 +441,7 @@ describe("streams", () => {
     a.r.dropped();
     await ready;
     expect(() => rd(a.h)).toThrow(expect.objectContaining({ message: expect.stringContaining("relay connection lost") }));
-    expect(conn._netConnSockets()).toBe(0);
+    expect(conn.connSockets()).toBe(0);
     dialTcp();
     expect(MockRelay.all.length).toBe(2);
   });
@@ -450,12 +450,12 @@ describe("streams", () => {
     const { h, r, id } = await openStream();
     conn._netConnClose(h);
     expect(r.packets().at(-1)).toMatchObject({ type: PACKET.CLOSE, id });
-    expect(conn._netConnSockets()).toBe(0);
+    expect(conn.connSockets()).toBe(0);
     r.dropped();
     const d = dialTcp("h", 1, 100);
     await vi.advanceTimersByTimeAsync(100);
     await expect(d.opened).rejects.toMatchObject({ code: "timeout" });
-    expect(conn._netConnSockets()).toBe(0);
+    expect(conn.connSockets()).toBe(0);
   });
 
   it("bounds the PacketConn table", () => {
@@ -512,11 +512,11 @@ describe("policy and configuration", () => {
         }
       }
       // Everything opened is accounted for and can be let go.
-      conn._netConnReset();
-      net._netUdpReset();
+      conn.resetConns();
+      net.resetPacketConns();
       await vi.advanceTimersByTimeAsync(0); // refusals past maxStreams settle in a microtask
-      expect(conn._netConnSockets()).toBe(0);
-      expect(net._netUdpStreams()).toBe(0);
+      expect(conn.connSockets()).toBe(0);
+      expect(net.udpStreams()).toBe(0);
     }
   });
 
@@ -569,8 +569,8 @@ describe("policy and configuration", () => {
           quiet(net._netUdpWriteTo(u, Uint8Array.of(1), host, 53));
           expect(connects(r)[1]).toEqual({ kind: 2, host: want });
         }
-        conn._netConnReset();
-        net._netUdpReset();
+        conn.resetConns();
+        net.resetPacketConns();
       }
     }
     expect(reached).toBeGreaterThan(20);
@@ -637,12 +637,12 @@ describe("UDP", () => {
     quiet(net._netUdpWriteTo(h, Uint8Array.of(1), "10.0.0.3", 1));
     const closes = r.packets().filter((x) => x.type === PACKET.CLOSE);
     expect(closes.length).toBe(1);
-    expect(net._netUdpStreams()).toBe(2);
+    expect(net.udpStreams()).toBe(2);
     const id3 = r.packets().filter((x) => x.type === PACKET.CONNECT).at(-1)!.id;
     for (let i = 0; i < 5; i++) r.packet(PACKET.DATA, id3, new Uint8Array(100));
     expect(net._netRelayStats().udpDropped).toBe(4);
     net._netUdpClose(h);
-    expect(net._netUdpStreams()).toBe(0);
+    expect(net.udpStreams()).toBe(0);
   });
 
   it("a destination the relay refuses reports it on the next WriteTo there, once", async () => {

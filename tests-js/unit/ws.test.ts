@@ -3,6 +3,7 @@
 // code runs against real servers in Chromium (runtime-wasm/tests/conn.rs).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createConnBindings, MESSAGE_COST } from "../../js/conn.js";
+import { createWsBindings } from "../../js/ws.js";
 import { READ_LIMIT_CLOSE_CODE, WS_DEFAULTS, type WsOptions } from "../../js/ws.js";
 import { setWaker } from "../../js/wake.js";
 import { unicodeStrings } from "./unicode.js";
@@ -55,14 +56,15 @@ class MockWebSocket {
 }
 
 
-let net: ReturnType<typeof createConnBindings>;
+let net: ReturnType<typeof createConnBindings> & ReturnType<typeof createWsBindings>;
 let opts: WsOptions;
 
 beforeEach(() => {
   vi.useFakeTimers();
   vi.stubGlobal("WebSocket", MockWebSocket);
   opts = { ...WS_DEFAULTS, transport: "classic" };
-  net = createConnBindings(() => opts);
+  const c = createConnBindings(() => opts);
+  net = { ...c, ...createWsBindings(c.addConn, () => opts) };
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -356,11 +358,11 @@ describe("read", () => {
     const n = 200_000;
     for (let i = 0; i < n; i++) ws.message([i & 0xff]);
     const blocks = Math.ceil(n / (64 * 1024));
-    expect(net._netConnQueueCost(h)).toBe(n + MESSAGE_COST * blocks); // ~1.002 of the payload, not 129x
+    expect(net.connQueueCost(h)).toBe(n + MESSAGE_COST * blocks); // ~1.002 of the payload, not 129x
     const dest = new Uint8Array(n + 10);
     expect(net._netConnRead(h, dest)).toBe(n);
     expect(dest.subarray(0, n).every((b, i) => b === (i & 0xff))).toBe(true);
-    expect(net._netConnQueueCost(h)).toBe(0);
+    expect(net.connQueueCost(h)).toBe(0);
   });
 
   it("tiny messages count per chunk against the bound, so a flood cannot hide under it", async () => {
@@ -470,13 +472,13 @@ describe("write", () => {
 describe("counting sockets", () => {
   it("a closed Conn's socket counts until the browser releases it (a peer can stall the close)", async () => {
     const [h, ws] = await openConn();
-    expect([net._netConnCount(), net._netConnSockets()]).toEqual([1, 1]);
+    expect([net._netConnCount(), net.connSockets()]).toEqual([1, 1]);
     net._netConnClose(h);
-    expect([net._netConnCount(), net._netConnSockets()]).toEqual([0, 1]); // the handle is gone, the socket is not
+    expect([net._netConnCount(), net.connSockets()]).toEqual([0, 1]); // the handle is gone, the socket is not
     ws.peerClose(1000); // the closing handshake ends
-    expect(net._netConnSockets()).toBe(0);
+    expect(net.connSockets()).toBe(0);
     ws.peerClose(1000); // once only
-    expect(net._netConnSockets()).toBe(0);
+    expect(net.connSockets()).toBe(0);
   });
 
   it("a failed dial and a released one stop counting when the browser gives up the socket", async () => {
@@ -485,12 +487,12 @@ describe("counting sockets", () => {
     const opened = net._netConnOpened(h).catch((e) => e);
     ws.peerClose(1006);
     expect((await opened).code).toBe("other");
-    expect(net._netConnSockets()).toBe(0);
+    expect(net.connSockets()).toBe(0);
     const h2 = net._netConnDialWs("ws://h/p", 0);
     net._netConnRelease(h2);
-    expect([net._netConnCount(), net._netConnSockets()]).toEqual([0, 1]);
+    expect([net._netConnCount(), net.connSockets()]).toEqual([0, 1]);
     MockWebSocket.last!.peerClose(1006);
-    expect(net._netConnSockets()).toBe(0);
+    expect(net.connSockets()).toBe(0);
   });
 });
 
