@@ -36,7 +36,7 @@ extern "C" {
 /// # Ok(()) }
 /// ```
 pub fn register_net_bindings(options: &JsValue) -> Result<Vec<String>, Error> {
-    let names = register_net_bindings_js(options).map_err(crate::bindings::js_error)?;
+    let names = register_net_bindings_js(options).map_err(crate::host::bindings::js_error)?;
     Ok(js_sys::Array::from(&names)
         .iter()
         .filter_map(|v| v.as_string())

@@ -381,6 +381,6 @@ pub fn extern_counts() -> JsValue {
         requests: crate::http::extern_request_count(),
         js_conns: net::open_conn_count().unwrap_or(0),
         js_requests: crate::http::open_request_count().unwrap_or(0),
-        waits: crate::wake::waiting(),
+        waits: crate::host::wake::waiting(),
     })
 }

@@ -41,19 +41,13 @@ pub mod externs;
 pub mod http;
 pub mod net;
 
-#[cfg(target_arch = "wasm32")]
-mod bindings;
 #[cfg(all(target_arch = "wasm32", feature = "js-glue"))]
 pub mod glue;
 #[cfg(all(target_arch = "wasm32", feature = "js-api"))]
 pub mod js_api;
 #[cfg(target_arch = "wasm32")]
-mod pending;
-#[cfg(target_arch = "wasm32")]
-mod read;
+mod host;
 #[cfg(all(target_arch = "wasm32", feature = "js-api"))]
 pub mod trap;
 #[cfg(feature = "vo")]
 pub mod vo;
-#[cfg(target_arch = "wasm32")]
-mod wake;

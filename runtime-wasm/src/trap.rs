@@ -15,7 +15,7 @@ use std::sync::Once;
 
 use wasm_bindgen::prelude::*;
 
-use crate::bindings;
+use crate::host::bindings;
 
 static INSTALL: Once = Once::new();
 

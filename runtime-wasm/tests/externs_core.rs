@@ -92,7 +92,7 @@ fn read(a: &mut Args<'_, '_>, retry: Option<u64>) -> Step {
     }
     Step::Wait(Box::pin(async {
         Gate.await;
-        Wake::Retry(7)
+        Resume::Retry(7)
     }))
 }
 

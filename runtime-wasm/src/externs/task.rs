@@ -4,7 +4,7 @@
 //! done it is kept here under a token, and its waker re-polls it (from a
 //! microtask in the browser). The result waits here until the re-invoked
 //! extern takes it. Cancelling drops the future, which cancels the JS
-//! operation underneath (see `crate::pending`).
+//! operation underneath (see `crate::host::pending`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -12,7 +12,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake as WakeFn, Waker};
 
-use super::{Extern, ExternError, ExternFuture, Wake};
+use super::{Extern, ExternError, ExternFuture, Resume};
 
 /// Identifies one pending call. Never 0.
 pub type Token = u32;
@@ -30,7 +30,7 @@ pub const MAX_WAITERS: usize = 16;
 enum State {
     /// The future; `None` while it is being polled.
     Running(Option<ExternFuture>),
-    Done(Wake),
+    Done(Resume),
 }
 
 struct Task {
@@ -80,7 +80,7 @@ fn queue_flush() {
     }
     // A microtask runs outside the caller's stack, so a wake from inside a
     // poll never re-enters it.
-    if FLUSH.with(|f| crate::bindings::queue_microtask(f.as_ref().unchecked_ref())).is_err() {
+    if FLUSH.with(|f| crate::host::bindings::queue_microtask(f.as_ref().unchecked_ref())).is_err() {
         wasm_bindgen_futures::spawn_local(async { run_ready() }); // a realm without queueMicrotask
     }
 }
@@ -139,13 +139,13 @@ fn insert(owner: &'static Extern, state: State) -> Token {
 
 /// A token whose wait is already over, ending with `wake` (the host waits,
 /// which returns at once, and replays).
-pub(crate) fn spawn_ready(owner: &'static Extern, wake: Wake) -> Token {
+pub(crate) fn spawn_ready(owner: &'static Extern, wake: Resume) -> Token {
     insert(owner, State::Done(wake))
 }
 
 /// Starts a call: `Ok(wake)` when it finished on its first poll, else
 /// `Err(token)`.
-pub(crate) fn spawn(owner: &'static Extern, fut: ExternFuture) -> Result<Wake, Token> {
+pub(crate) fn spawn(owner: &'static Extern, fut: ExternFuture) -> Result<Resume, Token> {
     let token = insert(owner, State::Running(Some(fut)));
     poll(token);
     let done = TASKS.with(|t| {
@@ -206,7 +206,7 @@ fn poll(token: Token) {
 /// How a finished call ended, removing it: `Ok(None)` while it is still
 /// running. A token that is unknown, cancelled, already collected or
 /// belongs to another extern is an error.
-pub(crate) fn take(token: Token, owner: &'static Extern) -> Result<Option<Wake>, ExternError> {
+pub(crate) fn take(token: Token, owner: &'static Extern) -> Result<Option<Resume>, ExternError> {
     TASKS.with(|t| {
         let mut tasks = t.borrow_mut();
         match tasks.get(&token) {

@@ -20,11 +20,11 @@ use super::header::Header;
 use super::request::{new_request, Body, Request};
 use super::status::status_text;
 use super::url::{self, Values};
-use crate::bindings::{self as js, js_error};
+use crate::host::bindings::{self as js, js_error};
 use crate::net::{Error, UrlError};
-use crate::pending::{self, Pending};
-use crate::wake::Ready;
-use crate::read;
+use crate::host::pending::{self, Pending};
+use crate::host::wake::Ready;
+use crate::host::read;
 
 /// What js/http.ts `HttpRequestSpec` expects.
 #[derive(Serialize)]
@@ -377,7 +377,7 @@ pub fn open_request_count() -> Result<u32, Error> {
 /// `read` returns `Err(Error::Eof)` at the end (Go's io.EOF); `AsyncRead`
 /// returns `Ok(0)`. Reading after `close` is Go's `http: read on closed
 /// response body`. Dropping the body cancels the rest of the download.
-/// Reads go through the one read path (`crate::read`): each byte is copied
+/// Reads go through the one read path (`crate::host::read`): each byte is copied
 /// once, from the stream's chunk into the caller's buffer.
 pub struct ResponseBody {
     handle: u32,

@@ -62,7 +62,7 @@ impl Context {
         self.0.canceled.set(true);
         #[cfg(target_arch = "wasm32")]
         for h in self.0.handles.borrow_mut().drain(..) {
-            let _ = crate::bindings::http_cancel(h);
+            let _ = crate::host::bindings::http_cancel(h);
         }
     }
 

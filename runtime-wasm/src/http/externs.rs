@@ -27,7 +27,7 @@ use crate::externs::{
     ERROR,
 };
 #[cfg(target_arch = "wasm32")]
-use crate::externs::Wake;
+use crate::externs::Resume;
 use crate::net::Error;
 
 /// This crate's additions to Vo's declarations (streamed bodies); Vo's
@@ -274,7 +274,7 @@ fn body_read(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
         Err(e) => fail(e),
         Ok(None) => Step::Wait(Box::pin(async move {
             let _ = body.ready().await;
-            Wake::Retry(0)
+            Resume::Retry(0)
         })),
     }
 }

@@ -19,10 +19,10 @@ pub use web_time::SystemTime;
 use super::dial::{dial_target, Target};
 use super::hostport::join_host_port;
 use super::error::{Error, OpError};
-use crate::bindings::{self as js, js_error};
-use crate::pending::{self, Pending};
-use crate::wake::Ready;
-use crate::read;
+use crate::host::bindings::{self as js, js_error};
+use crate::host::pending::{self, Pending};
+use crate::host::wake::Ready;
+use crate::host::read;
 
 /// Go's `net.Addr`: a network name and an address string.
 pub trait Addr: fmt::Display {
@@ -150,7 +150,7 @@ pub fn open_conn_count() -> Result<u32, Error> {
 }
 
 /// Awaits a value that may be a Promise; dropping the wait tells the Conn
-/// table to forget the waiter (see `crate::pending`).
+/// table to forget the waiter (see `crate::host::pending`).
 async fn settle(handle: u32, v: JsValue) -> Result<JsValue, JsValue> {
     pending::settle(handle, v, js::conn_forget).await
 }

@@ -34,7 +34,7 @@ use crate::externs::{
     Value, ERROR,
 };
 #[cfg(target_arch = "wasm32")]
-use crate::externs::Wake;
+use crate::externs::Resume;
 
 thread_local! {
     static CONNS: RefCell<HashMap<i64, Rc<Conn>>> = RefCell::new(HashMap::new());
@@ -144,7 +144,7 @@ fn stream_read(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
             // Whatever ended the wait (data, the end, a deadline, Close),
             // the replay's attempt reports it.
             let _ = c.ready().await;
-            Wake::Retry(0)
+            Resume::Retry(0)
         })),
     }
 }
@@ -166,8 +166,8 @@ fn stream_write(a: &mut Args<'_, '_>, sent: Option<u64>) -> Step {
         Err(e) => Step::Done(count_result(sent, Some(e))),
         Ok(v) => Step::Wait(Box::pin(async move {
             match c.finish_write(v).await {
-                Ok(n) => Wake::Retry((sent + n) as u64),
-                Err(e) => Wake::Results(count_result(sent, Some(e))),
+                Ok(n) => Resume::Retry((sent + n) as u64),
+                Err(e) => Resume::Results(count_result(sent, Some(e))),
             }
         })),
     }
@@ -218,7 +218,7 @@ fn udp_read_from(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
         Err(e) => Step::Done(fail(e)),
         Ok(None) => Step::Wait(Box::pin(async move {
             let _ = c.ready().await;
-            Wake::Retry(0)
+            Resume::Retry(0)
         })),
     }
 }
@@ -233,7 +233,7 @@ fn udp_write_to(a: &mut Args<'_, '_>, _: Option<u64>) -> Step {
     match c.start_write_to(&a.data(1).js_from(0), &addr) {
         Err(e) => Step::Done(count_result(0, Some(e))),
         Ok(v) => Step::Wait(Box::pin(async move {
-            Wake::Results(match c.finish_write(v, &addr).await {
+            Resume::Results(match c.finish_write(v, &addr).await {
                 Ok(n) => count_result(n, None),
                 Err(e) => count_result(0, Some(e)),
             })

@@ -319,7 +319,7 @@ mod doh {
     use wasm_bindgen_futures::JsFuture;
 
     use super::{DnsStats, Error, Overrides, Resolver};
-    use crate::bindings::{self as js, js_error};
+    use crate::host::bindings::{self as js, js_error};
 
     fn overrides(r: &Resolver) -> Result<JsValue, Error> {
         let o = Overrides {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::error::Error;
-use crate::bindings::{self as js, js_error};
+use crate::host::bindings::{self as js, js_error};
 
 /// How the relay carries connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

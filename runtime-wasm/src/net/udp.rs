@@ -15,10 +15,10 @@ use super::error::{Error, OpError};
 use super::hostport::split_host_port;
 use super::listen::check_listen_packet;
 use super::port::lookup_port;
-use crate::bindings::{self as js, js_error};
-use crate::pending;
-use crate::wake::Ready;
-use crate::read::view_mut;
+use crate::host::bindings::{self as js, js_error};
+use crate::host::pending;
+use crate::host::wake::Ready;
+use crate::host::read::view_mut;
 
 /// Go's `net.PacketConn` (a `UDPConn`) through the host's relay.
 pub struct PacketConn {

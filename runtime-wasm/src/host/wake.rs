@@ -24,11 +24,11 @@ use std::task::{Context, Poll, Waker};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::bindings as js;
+use crate::host::bindings as js;
 use crate::net::Error;
 
 /// The table's "forget this waiter" binding: `(handle, key)`, the key being
-/// the wait's token or the Promise a call returned (see `crate::pending`).
+/// the wait's token or the Promise a call returned (see `crate::host::pending`).
 pub type Forget = fn(u32, &JsValue) -> Result<(), JsValue>;
 
 /// The table's "wake this token when a read would not wait" binding.

@@ -5,7 +5,7 @@
 //! again. Bytes are copied once, by JS, from the browser's chunk into the
 //! destination (a view of the caller's buffer); nothing is kept in Rust
 //! between reads, so there is no leftover buffer and a dropped wait loses
-//! nothing. Waiting is `crate::wake` (a token the table wakes; no Promise).
+//! nothing. Waiting is `crate::host::wake` (a token the table wakes; no Promise).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -15,8 +15,8 @@ use std::task::{Context, Poll};
 use js_sys::Uint8Array;
 use wasm_bindgen::JsValue;
 
-use crate::bindings as js;
-use crate::wake::{Forget, Ready, Register};
+use crate::host::bindings as js;
+use crate::host::wake::{Forget, Ready, Register};
 
 /// A JS handle table's read side (see the protocol in `bindings.rs`).
 pub struct Table {

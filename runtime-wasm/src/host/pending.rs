@@ -1,5 +1,5 @@
 //! Waiting on a JS table's Promise from Rust, cancellably: writes that wait
-//! for room, dials, response heads. (Reads wait through `crate::wake`,
+//! for room, dials, response heads. (Reads wait through `crate::host::wake`,
 //! without a Promise.) Dropping a `Pending` before it settles tells the
 //! table (through `forget`) to drop the waiter without settling it, so no
 //! dropped closure is ever called.
@@ -13,7 +13,7 @@ use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-pub use crate::wake::Forget;
+pub use crate::host::wake::Forget;
 
 pub struct Pending {
     handle: u32,
