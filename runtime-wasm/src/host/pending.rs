@@ -14,6 +14,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 pub use crate::host::wake::Forget;
+use crate::host::bindings::js_error;
+use crate::net::Error;
 
 pub struct Pending {
     handle: u32,
@@ -36,13 +38,11 @@ impl Pending {
 }
 
 impl Future for Pending {
-    type Output = Result<JsValue, JsValue>;
+    type Output = Result<JsValue, Error>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let r = Pin::new(&mut self.fut).poll(cx);
-        if r.is_ready() {
-            self.done = true;
-        }
-        r
+        let r = std::task::ready!(Pin::new(&mut self.fut).poll(cx));
+        self.done = true;
+        Poll::Ready(r.map_err(js_error))
     }
 }
 
@@ -55,7 +55,7 @@ impl Drop for Pending {
 }
 
 /// A value that may be a Promise: await it (cancellably) or take it as is.
-pub async fn settle(handle: u32, v: JsValue, forget: Forget) -> Result<JsValue, JsValue> {
+pub async fn settle(handle: u32, v: JsValue, forget: Forget) -> Result<JsValue, Error> {
     match v.dyn_into::<Promise>() {
         Ok(p) => Pending::new(handle, p, forget).await,
         Err(v) => Ok(v),
@@ -70,8 +70,8 @@ pub fn poll_op(
     handle: u32,
     forget: Forget,
     cx: &mut Context<'_>,
-    start: impl FnOnce() -> Result<JsValue, JsValue>,
-) -> Poll<Result<JsValue, JsValue>> {
+    start: impl FnOnce() -> Result<JsValue, Error>,
+) -> Poll<Result<JsValue, Error>> {
     let mut slot = slot.borrow_mut();
     if slot.is_none() {
         match start().map(|v| v.dyn_into::<Promise>()) {

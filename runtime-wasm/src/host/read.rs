@@ -13,14 +13,14 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use js_sys::Uint8Array;
-use wasm_bindgen::JsValue;
 
 use crate::host::bindings as js;
 use crate::host::wake::{Forget, Ready, Register};
+use crate::net::Error;
 
 /// A JS handle table's read side (see the protocol in `bindings.rs`).
 pub struct Table {
-    read: fn(u32, &Uint8Array) -> Result<i32, JsValue>,
+    read: fn(u32, &Uint8Array) -> Result<i32, Error>,
     ready: Register,
     forget: Forget,
 }
@@ -50,19 +50,19 @@ pub fn view_mut(buf: &mut [u8]) -> Uint8Array {
 impl Table {
     /// One attempt: `Some(n)` bytes copied into `dest`, `None` when nothing
     /// is queued. Errors (EOF included) are what the table threw.
-    pub fn try_read(&self, h: u32, dest: &Uint8Array) -> Result<Option<usize>, JsValue> {
+    pub fn try_read(&self, h: u32, dest: &Uint8Array) -> Result<Option<usize>, Error> {
         let n = (self.read)(h, dest)?;
         Ok((n >= 0).then_some(n as usize))
     }
 
     /// Resolves when a read would not find the queue empty (data, the end,
     /// a deadline, Close). Dropping it makes the table forget the waiter.
-    pub fn ready(&self, h: u32) -> Result<Ready, JsValue> {
+    pub fn ready(&self, h: u32) -> Result<Ready, Error> {
         Ready::start(h, self.ready, self.forget)
     }
 
     /// Reads into `buf` as soon as bytes are there.
-    pub async fn read(&self, h: u32, buf: &mut [u8]) -> Result<usize, JsValue> {
+    pub async fn read(&self, h: u32, buf: &mut [u8]) -> Result<usize, Error> {
         loop {
             if let Some(n) = self.try_read(h, &view_mut(buf))? {
                 return Ok(n);
@@ -80,7 +80,7 @@ impl Table {
         h: u32,
         cx: &mut Context<'_>,
         buf: &mut [u8],
-    ) -> Poll<Result<usize, JsValue>> {
+    ) -> Poll<Result<usize, Error>> {
         let mut slot = slot.borrow_mut();
         loop {
             if let Some(p) = slot.as_mut() {

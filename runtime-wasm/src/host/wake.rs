@@ -29,10 +29,10 @@ use crate::net::Error;
 
 /// The table's "forget this waiter" binding: `(handle, key)`, the key being
 /// the wait's token or the Promise a call returned (see `crate::host::pending`).
-pub type Forget = fn(u32, &JsValue) -> Result<(), JsValue>;
+pub type Forget = fn(u32, &JsValue) -> Result<(), Error>;
 
 /// The table's "wake this token when a read would not wait" binding.
-pub type Register = fn(u32, f64) -> Result<(), JsValue>;
+pub type Register = fn(u32, f64) -> Result<(), Error>;
 
 const SLOT_BITS: u32 = 16;
 /// Reads waiting at once in one instance, at most.
@@ -67,7 +67,7 @@ thread_local! {
 }
 
 /// The token's high part, registering the callback on first use.
-fn base() -> Result<f64, JsValue> {
+fn base() -> Result<f64, Error> {
     if let Some(b) = BASE.with(Cell::get) {
         return Ok(b);
     }
@@ -157,9 +157,9 @@ pub struct Ready {
 
 impl Ready {
     /// Registers a wait for handle `h` with the table's `register` binding.
-    pub fn start(h: u32, register: Register, forget: Forget) -> Result<Ready, JsValue> {
+    pub fn start(h: u32, register: Register, forget: Forget) -> Result<Ready, Error> {
         let base = base()?;
-        let local = take_slot().map_err(|e| serde_wasm_bindgen::to_value(&e).unwrap_or(JsValue::NULL))?;
+        let local = take_slot()?;
         let token = base + f64::from(local);
         if let Err(e) = register(h, token) {
             free_slot(local);

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use js_sys::Uint8Array;
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::JsValue;
 use web_time::SystemTime;
 
 use super::context::Context;
@@ -20,7 +19,7 @@ use super::header::Header;
 use super::request::{new_request, Body, Request};
 use super::status::status_text;
 use super::url::{self, Values};
-use crate::host::bindings::{self as js, js_error};
+use crate::host::bindings as js;
 use crate::net::{Error, UrlError};
 use crate::host::pending::{self, Pending};
 use crate::host::wake::Ready;
@@ -190,7 +189,7 @@ impl Transport {
             Body::Bytes(b) => b,
             _ => &[],
         };
-        let handle = js::http_fetch(&spec_js, bytes).map_err(js_error)?;
+        let handle = js::http_fetch(&spec_js, bytes)?;
         let mut guard = Guard {
             handle,
             ctx: ctx.clone(),
@@ -202,10 +201,10 @@ impl Transport {
         if let Body::Reader(r) = body {
             upload(handle, r).await?;
         }
-        let p = js::http_response(handle).map_err(js_error)?;
+        let p = js::http_response(handle)?;
         let v = Pending::new(handle, p, js::http_forget)
             .await
-            .map_err(js_error)?;
+            ?;
         let head: Head = serde_wasm_bindgen::from_value(v)
             .map_err(|e| Error::other(format!("bad _netHttpResponse result: {e}")))?;
         guard.armed = false;
@@ -221,12 +220,12 @@ async fn upload(handle: u32, mut r: Box<dyn futures_io::AsyncRead + Unpin>) -> R
             .await
             .map_err(|e| Error::other(format!("reading the request body: {e}")))?;
         if n == 0 {
-            return js::http_upload_close(handle).map_err(js_error);
+            return js::http_upload_close(handle);
         }
-        let v = js::http_upload_write(handle, &buf[..n]).map_err(js_error)?;
+        let v = js::http_upload_write(handle, &buf[..n])?;
         pending::settle(handle, v, js::http_forget)
             .await
-            .map_err(js_error)?;
+            ?;
     }
 }
 
@@ -370,7 +369,7 @@ pub async fn post_form(url: &str, data: &Values) -> Result<Response, Error> {
 /// How many requests the JS table holds (for leak checks): each lives from
 /// the request until its body is closed, dropped, or read to the end.
 pub fn open_request_count() -> Result<u32, Error> {
-    js::http_count().map_err(js_error)
+    js::http_count()
 }
 
 /// A response body, streamed from fetch's ReadableStream as it is read.
@@ -433,8 +432,7 @@ impl ResponseBody {
 
     /// Maps what the table threw; the end (EOF or an error) releases the
     /// request and is remembered for later reads.
-    fn ended(&self, e: JsValue) -> Error {
-        let e = js_error(e);
+    fn ended(&self, e: Error) -> Error {
         let e = match e {
             // The table lets go of a request once released.
             Error::Closed => Error::other("http: read on closed response body"),

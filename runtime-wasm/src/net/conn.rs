@@ -13,13 +13,12 @@ use std::time::Duration;
 
 use js_sys::Uint8Array;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 pub use web_time::SystemTime;
 
 use super::dial::{dial_target, Target};
 use super::hostport::join_host_port;
 use super::error::{Error, OpError};
-use crate::host::bindings::{self as js, js_error};
+use crate::host::bindings as js;
 use crate::host::pending::{self, Pending};
 use crate::host::wake::Ready;
 use crate::host::read;
@@ -96,13 +95,11 @@ impl Dialer {
             ),
         };
         let fail = |e: Error| Error::op("dial", network, Some(&url), e);
-        let handle = started.map_err(|e| fail(js_error(e)))?;
-        let opened = js::conn_opened(handle).map_err(|e| fail(js_error(e)))?;
+        let handle = started.map_err(fail)?;
+        let opened = js::conn_opened(handle).map_err(fail)?;
         // Until the dial completes, dropping this future abandons the socket.
         let guard = ReleaseOnDrop(handle);
-        JsFuture::from(opened)
-            .await
-            .map_err(|e| fail(js_error(e)))?;
+        js::settled(opened).await.map_err(fail)?;
         std::mem::forget(guard);
         Ok(Conn::new(handle, network, &url))
     }
@@ -146,12 +143,12 @@ pub async fn dial_timeout(network: &str, address: &str, timeout: Duration) -> Re
 
 /// How many Conns (WebSocket and relay) are open in the JS table (for leak checks).
 pub fn open_conn_count() -> Result<u32, Error> {
-    js::conn_count().map_err(js_error)
+    js::conn_count()
 }
 
 /// Awaits a value that may be a Promise; dropping the wait tells the Conn
 /// table to forget the waiter (see `crate::host::pending`).
-async fn settle(handle: u32, v: JsValue) -> Result<JsValue, JsValue> {
+async fn settle(handle: u32, v: JsValue) -> Result<JsValue, Error> {
     pending::settle(handle, v, js::conn_forget).await
 }
 
@@ -225,7 +222,7 @@ impl Conn {
         read::CONN
             .read(self.handle, buf)
             .await
-            .map_err(|e| self.op_error("read", js_error(e)))
+            .map_err(|e| self.op_error("read", e))
     }
 
     /// One read attempt into `dest` (a view of the caller's memory, or a JS
@@ -238,7 +235,7 @@ impl Conn {
         }
         read::CONN
             .try_read(self.handle, dest)
-            .map_err(|e| self.op_error("read", js_error(e)))
+            .map_err(|e| self.op_error("read", e))
     }
 
     /// Resolves when a read would not find the queue empty (data, the end,
@@ -246,7 +243,7 @@ impl Conn {
     pub async fn ready(&self) -> Result<(), Error> {
         read::CONN
             .ready(self.handle)
-            .map_err(|e| self.op_error("read", js_error(e)))?
+            .map_err(|e| self.op_error("read", e))?
             .await;
         Ok(())
     }
@@ -267,14 +264,14 @@ impl Conn {
         if self.closed.get() {
             return Err(self.op_error("write", Error::Closed));
         }
-        js::conn_write(self.handle, data).map_err(|e| self.op_error("write", js_error(e)))
+        js::conn_write(self.handle, data).map_err(|e| self.op_error("write", e))
     }
 
     /// The count of a write started with [`Conn::start_write`].
     pub(crate) async fn finish_write(&self, v: JsValue) -> Result<usize, Error> {
         let v = settle(self.handle, v)
             .await
-            .map_err(|e| self.op_error("write", js_error(e)))?;
+            .map_err(|e| self.op_error("write", e))?;
         Ok(byte_count(&v))
     }
 
@@ -298,7 +295,7 @@ impl Conn {
         if self.closed.replace(true) {
             return Err(self.op_error("close", Error::Closed));
         }
-        js::conn_close(self.handle).map_err(|e| self.op_error("close", js_error(e)))
+        js::conn_close(self.handle).map_err(|e| self.op_error("close", e))
     }
 
     fn set(&self, which: u32, t: Option<SystemTime>) -> Result<(), Error> {
@@ -308,7 +305,7 @@ impl Conn {
                 net: self.local.network.clone(),
                 source: None,
                 addr: Some(self.local.url.clone()),
-                err: Box::new(js_error(e)),
+                err: Box::new(e),
             })
         })
     }
@@ -369,7 +366,7 @@ impl futures_io::AsyncRead for Conn {
         let r = std::task::ready!(read::CONN.poll_read(&this.poll_read, this.handle, cx, buf));
         Poll::Ready(match r {
             Ok(n) => Ok(n),
-            Err(e) => match js_error(e) {
+            Err(e) => match e {
                 Error::Eof => Ok(0),
                 e => Err(this.op_error("read", e).into()),
             },
@@ -396,7 +393,7 @@ impl futures_io::AsyncWrite for Conn {
         ));
         Poll::Ready(match r {
             Ok(v) => Ok(byte_count(&v)),
-            Err(e) => Err(this.op_error("write", js_error(e)).into()),
+            Err(e) => Err(this.op_error("write", e).into()),
         })
     }
 
@@ -411,7 +408,7 @@ impl futures_io::AsyncWrite for Conn {
             return Poll::Ready(Ok(()));
         }
         Poll::Ready(
-            js::conn_close(this.handle).map_err(|e| this.op_error("close", js_error(e)).into()),
+            js::conn_close(this.handle).map_err(|e| this.op_error("close", e).into()),
         )
     }
 }

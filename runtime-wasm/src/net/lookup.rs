@@ -316,10 +316,9 @@ pub async fn lookup_port(network: &str, service: &str) -> Result<u16, Error> {
 mod doh {
     use js_sys::Promise;
     use wasm_bindgen::JsValue;
-    use wasm_bindgen_futures::JsFuture;
 
     use super::{DnsStats, Error, Overrides, Resolver};
-    use crate::host::bindings::{self as js, js_error};
+    use crate::host::bindings as js;
 
     fn overrides(r: &Resolver) -> Result<JsValue, Error> {
         let o = Overrides {
@@ -330,10 +329,8 @@ mod doh {
         serde_wasm_bindgen::to_value(&o).map_err(|e| Error::other(format!("resolver options: {e}")))
     }
 
-    async fn strings(p: Result<Promise, JsValue>) -> Result<Vec<String>, Error> {
-        let v = JsFuture::from(p.map_err(js_error)?)
-            .await
-            .map_err(js_error)?;
+    async fn strings(p: Result<Promise, Error>) -> Result<Vec<String>, Error> {
+        let v = js::settled(p?).await?;
         serde_wasm_bindgen::from_value(v)
             .map_err(|e| Error::other(format!("bad DoH binding result: {e}")))
     }
@@ -348,12 +345,12 @@ mod doh {
         strings(js::lookup_addr(arpa, &overrides(r)?)).await
     }
     pub fn stats() -> Result<DnsStats, Error> {
-        let v = js::dns_stats().map_err(js_error)?;
+        let v = js::dns_stats()?;
         serde_wasm_bindgen::from_value(v)
             .map_err(|e| Error::other(format!("bad _netDnsStats result: {e}")))
     }
     pub fn clear_cache() -> Result<(), Error> {
-        js::dns_clear_cache().map_err(js_error)
+        js::dns_clear_cache()
     }
 }
 

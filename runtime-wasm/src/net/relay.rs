@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::error::Error;
-use crate::host::bindings::{self as js, js_error};
+use crate::host::bindings as js;
 
 /// How the relay carries connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,7 +48,7 @@ pub struct Relay {
 /// changes nothing. Connections already open keep theirs.
 pub fn set_relay(relay: &Relay) -> Result<(), Error> {
     let v = serde_wasm_bindgen::to_value(relay).map_err(|e| Error::other(e.to_string()))?;
-    js::relay_configure(&v).map_err(js_error)
+    js::relay_configure(&v)
 }
 
 /// The relay client's counters (js/relay.ts `_netRelayStats`).
@@ -71,6 +71,6 @@ pub struct RelayStats {
 
 /// The relay client's counters.
 pub fn relay_stats() -> Result<RelayStats, Error> {
-    let v = js::relay_stats().map_err(js_error)?;
+    let v = js::relay_stats()?;
     serde_wasm_bindgen::from_value(v).map_err(|e| Error::other(e.to_string()))
 }

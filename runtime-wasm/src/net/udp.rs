@@ -15,7 +15,7 @@ use super::error::{Error, OpError};
 use super::hostport::split_host_port;
 use super::listen::check_listen_packet;
 use super::port::lookup_port;
-use crate::host::bindings::{self as js, js_error};
+use crate::host::bindings as js;
 use crate::host::pending;
 use crate::host::wake::Ready;
 use crate::host::read::view_mut;
@@ -49,7 +49,7 @@ pub fn listen_packet(network: &str, address: &str) -> Result<PacketConn, Error> 
             "listen",
             network,
             (!address.is_empty()).then_some(address),
-            js_error(e),
+            e,
         )
     })?;
     Ok(PacketConn {
@@ -66,7 +66,7 @@ pub fn listen_packet(network: &str, address: &str) -> Result<PacketConn, Error> 
 
 /// How many PacketConns are open in the JS table (for leak checks).
 pub fn open_packet_conn_count() -> Result<u32, Error> {
-    js::udp_count().map_err(js_error)
+    js::udp_count()
 }
 
 const READ: u32 = 1;
@@ -96,7 +96,7 @@ impl PacketConn {
     pub fn try_read_from(&self, dest: &Uint8Array) -> Result<Option<(usize, String)>, Error> {
         self.check_open("read")?;
         let v = js::udp_read_from(self.handle, dest)
-            .map_err(|e| self.op_error("read", None, js_error(e)))?;
+            .map_err(|e| self.op_error("read", None, e))?;
         if !Array::is_array(&v) {
             return Ok(None);
         }
@@ -110,7 +110,7 @@ impl PacketConn {
     /// read deadline, Close). Dropping it loses nothing.
     pub async fn ready(&self) -> Result<(), Error> {
         Ready::start(self.handle, js::udp_ready, js::udp_forget)
-            .map_err(|e| self.op_error("read", None, js_error(e)))?
+            .map_err(|e| self.op_error("read", None, e))?
             .await;
         Ok(())
     }
@@ -138,14 +138,14 @@ impl PacketConn {
             return Err(fail(Error::other("no host: name the destination")));
         }
         super::dial::check_relay_host(&host).map_err(fail)?;
-        js::udp_write_to(self.handle, data, &host, port).map_err(|e| fail(js_error(e)))
+        js::udp_write_to(self.handle, data, &host, port).map_err(fail)
     }
 
     /// The count of a write started with [`PacketConn::start_write_to`].
     pub(crate) async fn finish_write(&self, v: JsValue, addr: &str) -> Result<usize, Error> {
         let v = pending::settle(self.handle, v, js::udp_forget)
             .await
-            .map_err(|e| self.op_error("write", Some(addr), js_error(e)))?;
+            .map_err(|e| self.op_error("write", Some(addr), e))?;
         Ok(v.as_f64().unwrap_or(0.0) as usize)
     }
 
@@ -164,12 +164,12 @@ impl PacketConn {
         if self.closed.replace(true) {
             return Err(self.op_error("close", None, Error::Closed));
         }
-        js::udp_close(self.handle).map_err(|e| self.op_error("close", None, js_error(e)))
+        js::udp_close(self.handle).map_err(|e| self.op_error("close", None, e))
     }
 
     fn set(&self, which: u32, t: Option<SystemTime>) -> Result<(), Error> {
         js::udp_set_deadline(self.handle, which, deadline_ms(t))
-            .map_err(|e| self.op_error("set", None, js_error(e)))
+            .map_err(|e| self.op_error("set", None, e))
     }
 
     /// Go's `SetDeadline` (read and write); `None` clears.
