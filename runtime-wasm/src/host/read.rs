@@ -39,6 +39,21 @@ pub const HTTP: Table = Table {
     forget: js::http_forget,
 };
 
+/// The poller loop every read shares (Conns, bodies, PacketConns): an
+/// attempt, and only when it finds nothing, a wait for readiness, then
+/// another attempt.
+pub async fn read_loop<T>(
+    mut attempt: impl FnMut() -> Result<Option<T>, Error>,
+    ready: impl Fn() -> Result<Ready, Error>,
+) -> Result<T, Error> {
+    loop {
+        if let Some(v) = attempt()? {
+            return Ok(v);
+        }
+        ready()?.await;
+    }
+}
+
 /// A view of `buf` for one binding call. JS writes into it during the call
 /// and keeps no reference; nothing allocates in wasm memory meanwhile, so
 /// the view cannot be detached by memory growth.
@@ -63,12 +78,7 @@ impl Table {
 
     /// Reads into `buf` as soon as bytes are there.
     pub async fn read(&self, h: u32, buf: &mut [u8]) -> Result<usize, Error> {
-        loop {
-            if let Some(n) = self.try_read(h, &view_mut(buf))? {
-                return Ok(n);
-            }
-            self.ready(h)?.await;
-        }
+        read_loop(|| self.try_read(h, &view_mut(buf)), || self.ready(h)).await
     }
 
     /// `read` for the poll API (AsyncRead): the readiness wait lives in

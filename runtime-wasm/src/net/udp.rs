@@ -18,7 +18,7 @@ use super::port::lookup_port;
 use crate::host::bindings as js;
 use crate::host::pending;
 use crate::host::wake::Ready;
-use crate::host::read::view_mut;
+use crate::host::read::{self, view_mut};
 
 /// Go's `net.PacketConn` (a `UDPConn`) through the host's relay.
 pub struct PacketConn {
@@ -109,21 +109,18 @@ impl PacketConn {
     /// Resolves when a read would not find the queue empty (a datagram, the
     /// read deadline, Close). Dropping it loses nothing.
     pub async fn ready(&self) -> Result<(), Error> {
-        Ready::start(self.handle, js::udp_ready, js::udp_forget)
-            .map_err(|e| self.op_error("read", None, e))?
-            .await;
+        self.readiness()?.await;
         Ok(())
+    }
+
+    fn readiness(&self) -> Result<Ready, Error> {
+        Ready::start(self.handle, js::udp_ready, js::udp_forget).map_err(|e| self.op_error("read", None, e))
     }
 
     /// Go's `ReadFrom`: waits for a datagram; returns its length (at most
     /// `buf.len()`) and the address it came from.
     pub async fn read_from(&self, buf: &mut [u8]) -> Result<(usize, String), Error> {
-        loop {
-            if let Some(r) = self.try_read_from(&view_mut(buf))? {
-                return Ok(r);
-            }
-            self.ready().await?;
-        }
+        read::read_loop(|| self.try_read_from(&view_mut(buf)), || self.readiness()).await
     }
 
     /// Hands one datagram to the table: the count at once, or a Promise of
