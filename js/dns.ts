@@ -496,7 +496,7 @@ export function createDns(options: () => DnsOptions, gate: Gate = OPEN_GATE) {
   };
 }
 
-/** The `_netLookup*` bindings Rust imports (see runtime-wasm/src/bindings.rs). */
+/** The `_netLookup*` bindings Rust imports (see runtime-wasm/src/host/bindings.rs). */
 export function createDnsBindings(options: () => DnsOptions, gate?: Gate) {
   const dns = createDns(options, gate);
   return {

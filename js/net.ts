@@ -1,4 +1,4 @@
-// The JS half of the `net` bindings. Rust (runtime-wasm/src/bindings.rs)
+// The JS half of the `net` bindings. Rust (runtime-wasm/src/host/bindings.rs)
 // imports functions named `_net*` from the global scope;
 // `registerNetBindings()` installs them on `globalThis`, so the same code
 // works in a Window and in a Worker. Each concern has its own module:
@@ -95,7 +95,7 @@ const relays = { resetPacketConns, udpStreams };
 const { resetRequests, ...httpBindings } = createHttpBindings(() => options.http, gate);
 
 /**
- * The bindings Rust imports (runtime-wasm/src/bindings.rs, the one list on
+ * The bindings Rust imports (runtime-wasm/src/host/bindings.rs, the one list on
  * that side; a test keeps the two equal), one table shared by every caller.
  */
 const bindings = {

@@ -1,5 +1,5 @@
 // Readiness wakes into wasm, without a Promise per wait. A wasm instance
-// registers one callback once (`_netSetWaker(f)`, runtime-wasm/src/wake.rs)
+// registers one callback once (`_netSetWaker(f)`, runtime-wasm/src/host/wake.rs)
 // and gets an id; every wait it starts (`_netConnReady(h, token)` and the
 // HTTP and UDP tables' `*Ready`) carries a token whose high part is that
 // id (token = id * 2^32 + slot). When a read would no longer find the queue

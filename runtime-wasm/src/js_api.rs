@@ -372,7 +372,7 @@ pub fn extern_counts() -> JsValue {
         requests: usize,
         js_conns: u32,
         js_requests: u32,
-        /// Reads waiting on a table (src/wake.rs slots in use).
+        /// Reads waiting on a table (src/host/wake.rs slots in use).
         waits: usize,
     }
     to_js(&Counts {

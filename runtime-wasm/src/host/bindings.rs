@@ -46,7 +46,7 @@ bindings! {
     /// Runs `f` once the current task's stack is empty (the extern executor's flush).
     queueMicrotask => fn queue_microtask(f: &js_sys::Function) -> ();
 
-    // ---- Wakes (js/wake.ts, src/wake.rs) ----
+    // ---- Wakes (js/wake.ts, src/host/wake.rs) ----
     /// Registers the instance's wake callback, once; returns its id.
     _netSetWaker => fn set_waker(f: &js_sys::Function) -> u32;
 
@@ -54,7 +54,7 @@ bindings! {
     // The table protocol, shared with the HTTP and UDP tables: `*Read(h, dest)`
     // copies queued bytes into dest and returns the count, or -1 when
     // nothing is queued; `*Ready(h, token)` calls the waker with `token`
-    // when a read would not return -1 (src/wake.rs); the end of a stream is
+    // when a read would not return -1 (src/host/wake.rs); the end of a stream is
     // a thrown `{code: "eof"}`, a stale handle a thrown `{code: "closed"}`;
     // `*Forget(h, key)` drops a waiter (a Ready token, or a Promise a call
     // returned) without settling or waking it; `*Release(h)` frees a handle
