@@ -142,11 +142,12 @@ pub fn register<'n, E>(
 
 /// The one provider: runs the extern `ctx` is calling (see the module docs).
 pub fn call<C: Call + ?Sized>(ctx: &mut C) -> Outcome {
-    let Some(name) = ctx.extern_name().map(str::to_owned) else {
-        return Outcome::Panic("runtime-wasm: the module declares no extern with this id".into());
-    };
-    let Some(ext) = externs::find(&name) else {
-        return Outcome::Panic(format!("runtime-wasm does not provide the extern {name}"));
+    let ext = match ctx.extern_name() {
+        None => return Outcome::Panic("runtime-wasm: the module declares no extern with this id".into()),
+        Some(name) => match externs::find(name) {
+            Some(ext) => ext,
+            None => return Outcome::Panic(format!("runtime-wasm does not provide the extern {name}")),
+        },
     };
     let resume = match ctx.take_resume_token() {
         None => None,
