@@ -477,7 +477,9 @@ pub fn manifest_patch() -> String {
 /// at c7e9e522), resolved where it is expanded, so this crate does not
 /// depend on Vo's (unpublished) crates; the test command compiles it
 /// against a model of them (`tests/vo.rs`). Everything it defines but
-/// `register_externs` stays in a private module.
+/// `register_externs` stays in a private module; it re-exports the
+/// runner's functions (`next_ready`, `woke`, `pending`, `cancel_all`,
+/// `take_started`), so the runner's crate reaches them through it.
 #[macro_export]
 macro_rules! vo_provider {
     () => {
@@ -604,5 +606,8 @@ macro_rules! vo_provider {
             }
         }
         pub use runtime_wasm_vo::register_externs;
+        // For the runner (vo-web's async_runner.rs, a crate that need not
+        // depend on this one itself).
+        pub use $crate::vo::{cancel_all, next_ready, pending, take_started, woke};
     };
 }

@@ -17,6 +17,10 @@ mod guide {
 
     pub mod runner {
         use vo_runtime::model::vo_vm::{self, vm::Vm};
+        /// vo-web's runtime-wasm crate, where net.rs lives.
+        mod vo_web_runtime_wasm {
+            pub(crate) use crate::guide as net;
+        }
         include!("vo_guide/runner.rs");
         pub fn wake(vm: &mut Vm, token: u64) -> bool {
             wake_net(vm, token)
