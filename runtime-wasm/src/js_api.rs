@@ -172,7 +172,9 @@ impl JsArg {
     }
 }
 
-fn arg_from_js(v: &JsValue, at: &str) -> Result<JsArg, String> {
+/// `at()` names the argument in an error; it is formatted only then (a
+/// call's arguments are read on every invoke, its errors rarely).
+fn arg_from_js(v: &JsValue, at: impl Fn() -> String) -> Result<JsArg, String> {
     if v.is_null() || v.is_undefined() {
         return Ok(JsArg::Nil);
     }
@@ -182,7 +184,8 @@ fn arg_from_js(v: &JsValue, at: &str) -> Result<JsArg, String> {
     if let Some(n) = v.as_f64() {
         if n.fract() != 0.0 || n.abs() > MAX_SAFE_INTEGER {
             return Err(format!(
-                "{at}: {n} is not an integer (pass a BigInt for large values)"
+                "{}: {n} is not an integer (pass a BigInt for large values)",
+                at()
             ));
         }
         return Ok(JsArg::Int(n as i64));
@@ -191,7 +194,7 @@ fn arg_from_js(v: &JsValue, at: &str) -> Result<JsArg, String> {
         let b: &BigInt = v.unchecked_ref();
         return i64::try_from(b.clone())
             .map(JsArg::Int)
-            .map_err(|_| format!("{at}: BigInt out of the int64 range"));
+            .map_err(|_| format!("{}: BigInt out of the int64 range", at()));
     }
     if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
         return Ok(JsArg::Bytes(bytes.clone()));
@@ -205,13 +208,14 @@ fn arg_from_js(v: &JsValue, at: &str) -> Result<JsArg, String> {
             .enumerate()
             .map(|(i, x)| {
                 x.as_string()
-                    .ok_or_else(|| format!("{at}[{i}]: a []string holds strings only"))
+                    .ok_or_else(|| format!("{}[{i}]: a []string holds strings only", at()))
             })
             .collect::<Result<_, _>>()
             .map(JsArg::Strings);
     }
     Err(format!(
-        "{at}: a {} cannot be passed to an extern (use null, number, BigInt, string, Uint8Array or an Array of strings)",
+        "{}: a {} cannot be passed to an extern (use null, number, BigInt, string, Uint8Array or an Array of strings)",
+        at(),
         v.js_typeof().as_string().unwrap_or_default()
     ))
 }
@@ -255,7 +259,7 @@ fn prepare(name: &str, args: &JsValue) -> Result<(&'static Extern, Vec<JsArg>), 
     let args = Array::from(args)
         .iter()
         .enumerate()
-        .map(|(i, v)| arg_from_js(&v, &format!("{name}: argument {}", i + 1)))
+        .map(|(i, v)| arg_from_js(&v, || format!("{name}: argument {}", i + 1)))
         .collect::<Result<_, _>>()?;
     Ok((ext, args))
 }
@@ -288,13 +292,16 @@ pub fn extern_invoke(name: &str, args: JsValue, resume: Option<u32>) -> Result<J
         args: owned.iter().map(JsArg::as_arg).collect(),
         resume,
     };
+    thread_local! {
+        // The result's keys, made once: an invoke per read must not build
+        // JS strings for them each time.
+        static KEYS: [JsValue; 3] = [JsValue::from_str("done"), JsValue::from_str("values"), JsValue::from_str("token")];
+    }
     let out = Object::new();
-    let set = |k: &str, v: JsValue| Reflect::set(&out, &k.into(), &v).map(|_| ());
+    let set = |k: usize, v: JsValue| KEYS.with(|keys| Reflect::set(&out, &keys[k], &v).map(|_| ()));
     let r = match ext.call(call) {
-        ExternResult::Done(values) => {
-            set("done", true.into()).and(set("values", values_to_js(values).into()))
-        }
-        ExternResult::Pending(token) => set("done", false.into()).and(set("token", token.into())),
+        ExternResult::Done(values) => set(0, true.into()).and(set(1, values_to_js(values).into())),
+        ExternResult::Pending(token) => set(0, false.into()).and(set(2, token.into())),
         ExternResult::Fail(e) => return Err(JsError::new(&e.to_string())),
     };
     r.map_err(|_| JsError::new("externInvoke: could not build the result object"))?;
