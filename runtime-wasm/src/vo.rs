@@ -28,10 +28,10 @@
 //! Vo's crates are not published, so nothing here depends on them. What
 //! Vo's effect manifest must allow is [`manifest_patch`].
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::task::Poll;
+use std::task::{Poll, Waker};
 
 use crate::externs::{self, task, Arg, Extern, ExternCall, ExternResult, Kind, SockAddr, Token, Value};
 use crate::net::Error;
@@ -234,7 +234,8 @@ pub fn call<C: Call + ?Sized>(ctx: &mut C) -> Outcome {
         ExternResult::Fail(e) => Outcome::Panic(e.0),
         ExternResult::Pending(token) => match ctx.next_token() {
             Some(vo) => {
-                TOKENS.with(|t| t.borrow_mut().wait(vo, token));
+                let owner = OWNER.with(Cell::get);
+                TOKENS.with(|t| t.borrow_mut().wait(vo, token, owner));
                 task::notify_when_done(token);
                 Outcome::Wait(vo)
             }
@@ -351,17 +352,21 @@ fn sentinel<C: Call + ?Sized>(ctx: &mut C, package: &'static str, i: usize) -> I
     v.unwrap_or((0, 0))
 }
 
-/// Vo tokens of calls waiting, and the crate's token each stands for.
+/// Vo tokens of calls waiting: the crate's token each stands for and the
+/// VM it belongs to (its owner, 0 unless the host says otherwise), the
+/// tokens ready per owner, and each owner's runner.
 #[derive(Default)]
 struct Tokens {
-    by_vo: HashMap<u64, Token>,
+    by_vo: HashMap<u64, (Token, u64)>,
     by_task: HashMap<Token, u64>,
     started: Vec<u64>,
+    ready: HashMap<u64, VecDeque<u64>>,
+    runners: HashMap<u64, Waker>,
 }
 
 impl Tokens {
-    fn wait(&mut self, vo: u64, token: Token) {
-        self.by_vo.insert(vo, token);
+    fn wait(&mut self, vo: u64, token: Token, owner: u64) {
+        self.by_vo.insert(vo, (token, owner));
         self.by_task.insert(token, vo);
         if self.started.len() >= externs::MAX_PENDING {
             let live = &self.by_vo;
@@ -370,30 +375,74 @@ impl Tokens {
         self.started.push(vo);
     }
     fn resume(&mut self, vo: u64) -> Option<Token> {
-        let token = self.by_vo.remove(&vo)?;
+        let (token, owner) = self.by_vo.remove(&vo)?;
         self.by_task.remove(&token);
+        if let Some(q) = self.ready.get_mut(&owner) {
+            q.retain(|t| *t != vo);
+            if q.is_empty() {
+                self.ready.remove(&owner);
+            }
+        }
         Some(token)
+    }
+    /// A call is done: its Vo token goes to its owner's queue, and that
+    /// owner's runner is woken (when it is not the one asking).
+    fn route(&mut self, token: Token, asking: u64) {
+        let Some(&vo) = self.by_task.get(&token) else { return };
+        let Some(&(_, owner)) = self.by_vo.get(&vo) else { return };
+        self.ready.entry(owner).or_default().push_back(vo);
+        if owner != asking {
+            if let Some(w) = self.runners.remove(&owner) {
+                w.wake();
+            }
+        }
     }
 }
 
 thread_local! {
     static TOKENS: RefCell<Tokens> = RefCell::new(Tokens::default());
+    static OWNER: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Runs `f` (a VM's `run` or `run_scheduled`) with the calls it makes
+/// belonging to `owner`: for a host that runs several VMs at once, each
+/// waits with [`next_ready_of`] and ends with [`cancel_owner`]. A host with
+/// one VM needs none of this (everything is owner 0).
+pub fn with_owner<T>(owner: u64, f: impl FnOnce() -> T) -> T {
+    struct Restore(u64);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            OWNER.with(|o| o.set(self.0));
+        }
+    }
+    let _restore = Restore(OWNER.with(|o| o.replace(owner)));
+    f()
 }
 
 /// Resolves with the Vo token of the next waiting call that can be
 /// replayed: wake its fiber (vo-web: `vm.wake_host_event` with the key of
-/// [`REPLAY_SOURCE`] and the token); if the fiber is gone, [`cancel`] it.
-/// Never resolves while nothing waits. One runner at a time.
+/// [`REPLAY_SOURCE`] and the token) and report it with [`woke`]. Never
+/// resolves while nothing waits. For the VM of owner 0 (see [`with_owner`]).
 pub fn next_ready() -> impl Future<Output = u64> {
-    std::future::poll_fn(|cx| loop {
-        match task::next_done(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(token) => {
-                if let Some(vo) = TOKENS.with(|t| t.borrow().by_task.get(&token).copied()) {
-                    return Poll::Ready(vo);
-                }
-            }
+    next_ready_of(0)
+}
+
+/// [`next_ready`] for the calls of `owner`'s VM; each VM's runner waits on
+/// its own, and a token is given only to its owner.
+pub fn next_ready_of(owner: u64) -> impl Future<Output = u64> {
+    std::future::poll_fn(move |cx| {
+        // Route every call that is done to its owner's queue.
+        while let Poll::Ready(token) = task::next_done(cx) {
+            TOKENS.with(|t| t.borrow_mut().route(token, owner));
         }
+        TOKENS.with(|t| {
+            let mut t = t.borrow_mut();
+            if let Some(vo) = t.ready.get_mut(&owner).and_then(VecDeque::pop_front) {
+                return Poll::Ready(vo);
+            }
+            t.runners.insert(owner, cx.waker().clone());
+            Poll::Pending
+        })
     })
 }
 
@@ -426,17 +475,33 @@ pub fn woke(token: u64, woke: bool) -> bool {
     woke
 }
 
-/// Abandons every waiting call (the VM run ended).
+/// Abandons every waiting call (the VM run ended; with several VMs, see
+/// [`cancel_owner`]).
 pub fn cancel_all() {
     let all: Vec<Token> = TOKENS.with(|t| {
         let mut t = t.borrow_mut();
         t.by_task.clear();
         t.started.clear();
-        t.by_vo.drain().map(|(_, k)| k).collect()
+        t.ready.clear();
+        t.runners.clear();
+        t.by_vo.drain().map(|(_, (k, _))| k).collect()
     });
     for t in all {
         externs::cancel(t);
     }
+}
+
+/// Abandons every waiting call of `owner`'s VM (its run ended).
+pub fn cancel_owner(owner: u64) {
+    let mine: Vec<u64> = TOKENS.with(|t| t.borrow().by_vo.iter().filter(|(_, (_, o))| *o == owner).map(|(vo, _)| *vo).collect());
+    for vo in mine {
+        cancel(vo);
+    }
+    TOKENS.with(|t| {
+        let mut t = t.borrow_mut();
+        t.ready.remove(&owner);
+        t.runners.remove(&owner);
+    });
 }
 
 /// Calls waiting on a Vo token.
@@ -608,6 +673,6 @@ macro_rules! vo_provider {
         pub use runtime_wasm_vo::register_externs;
         // For the runner (vo-web's async_runner.rs, a crate that need not
         // depend on this one itself).
-        pub use $crate::vo::{cancel_all, next_ready, pending, take_started, woke};
+        pub use $crate::vo::{cancel_all, cancel_owner, next_ready, next_ready_of, pending, take_started, with_owner, woke};
     };
 }

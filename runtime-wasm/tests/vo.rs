@@ -711,6 +711,41 @@ mod browser {
     }
 
     #[wasm_bindgen_test]
+    async fn two_vms_wait_apart_and_end_apart() {
+        let mut g1 = setup();
+        let mut g2 = Guest::new();
+        g2.init_packages(true);
+        let a = dial(&mut g1, "ws", &echo_url("")).await;
+        let b = dial(&mut g2, "ws", &echo_url("")).await;
+        // Each VM's run belongs to its owner; each runner waits on its own.
+        let pa = g1.parked("blocking_tcpConnRead", &[A::Int(a), A::Bytes(vec![0; 8])]);
+        let ta = vo::with_owner(1, || g1.vm.invoke(pa, None)).expect_err("waits");
+        let pb = g2.parked("blocking_tcpConnRead", &[A::Int(b), A::Bytes(vec![0; 8])]);
+        let tb = vo::with_owner(2, || g2.vm.invoke(pb, None)).expect_err("waits");
+        let mut first = pin!(vo::next_ready_of(1));
+        assert!(first.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+        g2.call("blocking_tcpConnWrite", &[A::Int(b), A::Bytes(b"to b".to_vec())]).await.expect("write");
+        assert_eq!(vo::next_ready_of(2).await, tb, "owner 2's token goes to owner 2's runner");
+        assert!(first.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending(), "and never to owner 1's");
+        assert!(guide::runner::wake(&mut g2.vm, tb));
+        // Owner 1's run ends: its call is cancelled, owner 2's calls are not touched.
+        let pb = g2.parked("blocking_tcpConnRead", &[A::Int(b), A::Bytes(vec![0; 8])]);
+        let tb2 = vo::with_owner(2, || g2.vm.invoke(pb, None)).expect_err("waits again");
+        vo::cancel_owner(1);
+        assert_eq!(vo::pending(), 1);
+        assert!(vo::take_started().contains(&tb2));
+        g1.call("blocking_tcpConnWrite", &[A::Int(a), A::Bytes(b"to a".to_vec())]).await.expect("write");
+        let out = g1.call("blocking_tcpConnRead", &[A::Int(a), A::Bytes(vec![0; 8])]).await.expect("read");
+        assert_eq!(&out.buf(1)[..out.int(0) as usize], b"to a", "the cancelled read lost nothing");
+        let _ = ta;
+        vo::cancel_owner(2);
+        assert_eq!((vo::pending(), externs::pending_count()), (0, 0));
+        g1.now("tcpConnClose", &[A::Int(a)]);
+        g2.now("tcpConnClose", &[A::Int(b)]);
+        no_leaks();
+    }
+
+    #[wasm_bindgen_test]
     async fn tcp_and_udp_through_the_relay() {
         let mut g = setup();
         use_relay(&peer("wispV2"), net::RelayProtocol::Wisp);

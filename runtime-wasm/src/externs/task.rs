@@ -44,12 +44,12 @@ struct Task {
     notify: bool,
 }
 
-/// Tokens of notifying calls that are done, oldest first, and the one
-/// future waiting for them.
+/// Tokens of notifying calls that are done, oldest first, and the futures
+/// waiting for them (one per task: a runner re-polls with the same waker).
 #[derive(Default)]
 struct Done {
     queue: VecDeque<Token>,
-    waker: Option<Waker>,
+    wakers: Vec<Waker>,
 }
 
 thread_local! {
@@ -179,6 +179,7 @@ fn poll(token: Token) {
     // Whatever is dropped here (a cancelled call's future) is dropped after
     // the table is released, since dropping may call into JS.
     let mut orphan: Option<ExternFuture> = None;
+    let mut notify = false;
     let waiters = TASKS.with(|t| {
         let mut tasks = t.borrow_mut();
         let Some(task) = tasks.get_mut(&token) else {
@@ -188,9 +189,7 @@ fn poll(token: Token) {
         match polled {
             Poll::Ready(values) => {
                 task.state = State::Done(values);
-                if task.notify {
-                    report_done(token);
-                }
+                notify = task.notify;
                 std::mem::take(&mut task.waiters)
             }
             Poll::Pending => {
@@ -200,6 +199,10 @@ fn poll(token: Token) {
         }
     });
     drop(orphan);
+    // Reported once the table is released (the report may look into it).
+    if notify {
+        report_done(token);
+    }
     waiters.into_iter().for_each(Waker::wake);
 }
 
@@ -305,16 +308,15 @@ fn report_done(token: Token) {
             });
         }
         d.queue.push_back(token);
-        d.waker.take()
+        std::mem::take(&mut d.wakers)
     });
-    if let Some(w) = waker {
-        w.wake();
-    }
+    waker.into_iter().for_each(Waker::wake);
 }
 
 /// The next notifying call that is done (see [`notify_when_done`]), oldest
 /// first; its token may since have been collected or cancelled, which the
-/// caller checks. One waiter at a time: a second one replaces the first.
+/// caller checks. Every waiting task is woken by a report (each re-polls;
+/// a task waiting again with the same waker is kept once).
 #[cfg_attr(not(feature = "vo"), allow(dead_code))]
 pub(crate) fn next_done(cx: &mut Context<'_>) -> Poll<Token> {
     DONE.with(|d| {
@@ -322,7 +324,9 @@ pub(crate) fn next_done(cx: &mut Context<'_>) -> Poll<Token> {
         match d.queue.pop_front() {
             Some(t) => Poll::Ready(t),
             None => {
-                d.waker = Some(cx.waker().clone());
+                if !d.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    d.wakers.push(cx.waker().clone());
+                }
                 Poll::Pending
             }
         }
