@@ -149,19 +149,15 @@ pub fn call<C: Call + ?Sized>(ctx: &mut C) -> Outcome {
             None => return Outcome::Panic(format!("runtime-wasm does not provide the extern {name}")),
         },
     };
-    let resume = match ctx.take_resume_token() {
-        None => None,
-        Some(vo) => match TOKENS.with(|t| t.borrow_mut().resume(vo)) {
-            Some(token) => Some(token),
-            None => {
-                return Outcome::Panic(format!(
-                    "{}.{}: replayed with host event token {vo}, which runtime-wasm did not issue or has cancelled",
-                    ext.package, ext.name
-                ))
-            }
-        },
-    };
+    let resume_vo = ctx.take_resume_token();
     // Strings are copied first: a read's buffer borrows the context mutably.
+    // A replay whose arguments fail here abandons its call.
+    let fail = |ctx: &mut C, ext, e| {
+        if let Some(vo) = resume_vo {
+            cancel(vo);
+        }
+        fail(ctx, ext, e)
+    };
     let mut texts: Vec<Option<String>> = Vec::with_capacity(ext.params.len());
     let mut lists: Vec<Vec<String>> = Vec::new();
     for (i, (pname, kind)) in ext.params.iter().enumerate() {
@@ -188,6 +184,18 @@ pub fn call<C: Call + ?Sized>(ctx: &mut C) -> Outcome {
             _ => texts.push(None),
         }
     }
+    let resume = match resume_vo {
+        None => None,
+        Some(vo) => match TOKENS.with(|t| t.borrow_mut().resume(vo)) {
+            Some(token) => Some(token),
+            None => {
+                return Outcome::Panic(format!(
+                    "{}.{}: replayed with host event token {vo}, which runtime-wasm did not issue or has cancelled",
+                    ext.package, ext.name
+                ))
+            }
+        },
+    };
     let ints: Vec<i64> = (0..ext.params.len()).map(|i| ctx.arg_i64(i as u16)).collect();
     let bytes_at = ext.params.iter().position(|(_, k)| *k == Kind::Bytes);
     // A read's destination that is not one run of memory: filled here, put back after.

@@ -602,6 +602,17 @@ mod browser {
         let out = g.call("lookupHost", &[A::Str("nope.test.example")]).await.expect("lookup");
         assert_eq!(out.rets[0], 0);
         assert!(out.err_text(1).expect("nxdomain").ends_with(": no such host"));
+        // A replay whose argument is no longer readable gets an error result
+        // and its call is abandoned (nothing left pending).
+        runtime_wasm::net::dns_clear_cache().expect("clear");
+        let mut p = g.parked("lookupHost", &[A::Str("six.test.example")]);
+        let token = g.vm.invoke(p.clone(), None).expect_err("waits for DoH");
+        p.args[0] = alloc(Obj::Str(vec![0xff])) as u64;
+        match g.vm.invoke(p, Some(token)) {
+            Ok(Ended::Results(r)) => assert_eq!(error_text((r[1], r[2])).as_deref(), Some("net.lookupHost: argument 1 (host) is not valid UTF-8")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!((vo::pending(), externs::pending_count()), (0, 0));
         no_leaks();
     }
 
