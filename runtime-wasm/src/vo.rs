@@ -93,7 +93,8 @@ pub enum Outcome {
     /// The results are written: Vo's `ExternResult::Ok`.
     Done,
     /// Vo's `ExternResult::HostEventWaitAndReplay { token, source }`, with
-    /// [`REPLAY_SOURCE`] as the source: resume the fiber when
+    /// `HostEventReplaySource::Fetch` as the source (the one vo-web's runner
+    /// resolves host events of): resume the fiber when
     /// [`next_ready`] gives this token, and Vo replays the call.
     Wait(u64),
     /// Misuse of the extern (Vo's `ExternResult::Panic`): an extern this
@@ -113,16 +114,9 @@ impl Outcome {
     }
 }
 
-/// The `HostEventReplaySource` to wait with: `Fetch`, the one vo-web's
-/// runner resolves host events of (its `fetch_host_wait_key`).
-pub const REPLAY_SOURCE: &str = "Fetch";
-
-/// The extern `name` (any spelling), if this crate provides it: for
-/// registration, with [`Extern::may_wait`] telling which Vo effect the
-/// provider has (`MAY_HOST_REPLAY`, or none).
-pub fn find(name: &str) -> Option<&'static Extern> {
-    externs::find(name)
-}
+/// The extern of a name (any spelling), if this crate provides it;
+/// [`Extern::may_wait`] tells which Vo effect its provider has.
+pub use crate::externs::find;
 
 /// Calls `register(id, name, may_wait)` for each declaration (in order, `id`
 /// its position) of an extern this crate provides; `may_wait` says the
@@ -429,7 +423,7 @@ pub fn with_owner<T>(owner: u64, f: impl FnOnce() -> T) -> T {
 
 /// Resolves with the Vo token of the next waiting call that can be
 /// replayed: wake its fiber (vo-web: `vm.wake_host_event` with the key of
-/// [`REPLAY_SOURCE`] and the token) and report it with [`woke`]. Never
+/// `HostEventReplaySource::Fetch` and the token) and report it with [`woke`]. Never
 /// resolves while nothing waits. For the VM of owner 0 (see [`with_owner`]).
 pub fn next_ready() -> impl Future<Output = u64> {
     next_ready_of(0)

@@ -806,3 +806,58 @@ mod browser {
         no_leaks();
     }
 }
+
+#[cfg(not(target_arch = "wasm32"))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One argument of `kind`, from arbitrary Unicode, bytes and integers.
+    fn arg(kind: externs::Kind) -> BoxedStrategy<A<'static>> {
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        match kind {
+            externs::Kind::Str => any::<String>().prop_map(move |s| A::Str(leak(s))).boxed(),
+            externs::Kind::Strings => prop::collection::vec(any::<String>(), 0..4)
+                .prop_map(move |l| A::Strings(l.into_iter().map(leak).collect()))
+                .boxed(),
+            externs::Kind::Bytes => prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..64).prop_map(A::Bytes),
+                prop::collection::vec(any::<u8>(), 0..64).prop_map(A::Flat),
+                Just(A::Nil),
+            ]
+            .boxed(),
+            _ => any::<i64>().prop_map(A::Int).boxed(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Every extern, through the kit, with arbitrary arguments of its
+        /// kinds: results at Vo's slots (the model checks the window and the
+        /// order), never a panic of this crate, never a wait natively.
+        #[test]
+        fn every_extern_takes_arbitrary_arguments(pick in any::<prop::sample::Index>(), seed in any::<u64>()) {
+            let names = vo_names();
+            let name = &names[pick.index(names.len())];
+            let ext = vo::find(name).expect("provided");
+            let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+                ProptestConfig::default(),
+                proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed.to_le_bytes().repeat(4)),
+            );
+            let args: Vec<A<'static>> = ext.params.iter().map(|(_, k)| arg(*k).new_tree(&mut runner).expect("value").current()).collect();
+            let mut g = Guest::new();
+            g.init_packages(true);
+            let short = name.rsplit(':').next().unwrap_or_default();
+            let out = g.now(short, &args);
+            for (i, k) in ext.results.iter().enumerate() {
+                if *k == externs::Kind::Error {
+                    let slot = ext.results[..i].iter().map(|k| if *k == externs::Kind::Error { 2 } else { 1 }).sum::<usize>();
+                    let _ = error_text(out.err(slot)); // a valid error value or nil
+                }
+            }
+            if short == "nativeNewClientRequest" && out.int(0) > 0 {
+                g.now("nativeReleaseClientRequest", &[A::Int(out.int(0))]);
+            }
+        }
+    }
+}

@@ -279,20 +279,19 @@ pub fn cancel(token: Token) -> bool {
 }
 
 /// Reports `token` to [`next_done`] once its call is done (at once if it is
-/// already). False if the token has no call behind it.
+/// already); nothing for a token with no call behind it.
 #[cfg_attr(not(feature = "vo"), allow(dead_code))]
-pub(crate) fn notify_when_done(token: Token) -> bool {
+pub(crate) fn notify_when_done(token: Token) {
     let done = TASKS.with(|t| match t.borrow_mut().get_mut(&token) {
-        None => None,
+        None => false,
         Some(task) => {
             task.notify = true;
-            Some(matches!(task.state, State::Done(_)))
+            matches!(task.state, State::Done(_))
         }
     });
-    if done == Some(true) {
+    if done {
         report_done(token);
     }
-    done.is_some()
 }
 
 fn report_done(token: Token) {
