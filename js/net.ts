@@ -125,6 +125,9 @@ const bindings = {
   },
 };
 
+/** The same table, for the page's other guests (js/wasi.ts drives it for wasip1 programs). */
+export const netBindings: NetBindings = bindings;
+
 /** The host's view of the tables (not the guest's): for benchmarks and diagnostics. */
 export const netHost = {
   /** Sockets, relay streams and requests the policy counts now. */

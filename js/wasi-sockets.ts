@@ -1,0 +1,1137 @@
+// Sockets for a wasm32-wasip1 guest: the WasmEdge socket extension
+// (`sock_*` in wasi_snapshot_preview1, v1 and v2) on this package's own
+// tables: a stream socket is a Conn dialed through the relay
+// (`_netConnDialRelay`), a datagram socket a PacketConn (`_netUdp*`), names
+// resolve over DoH (`_netLookupIP`). The socket fds, and the parts of
+// fd_read / fd_write / fd_close / fd_fdstat_get / fd_fdstat_set_flags /
+// poll_oneoff that touch them, live here; every other fd is the
+// preview-1 implementation's (browser_wasi_shim), called through.
+//
+// Conventions:
+// - Every import returns an errno (a number) or, when it must wait, a
+//   Promise of one that never rejects. js/wasi.ts wraps the waiting ones
+//   in WebAssembly.Suspending, so the guest blocks while the page runs.
+// - Nothing leaves an import as an exception: a bad pointer is EFAULT
+//   (js/wasi-abi.ts checks every one against the memory as it is now, and
+//   is re-made after every wait, since memory may have grown), a bad fd
+//   EBADF, a bad length or flag EINVAL. Out-parameters are written only
+//   once the call has succeeded.
+// - Blocking (the default) waits; a socket set O_NONBLOCK gets EAGAIN /
+//   EINPROGRESS and waits through poll_oneoff, which waits for socket
+//   readiness and clocks together (mio's, tokio's and Go's wasip1 pattern).
+// - SO_RCVTIMEO / SO_SNDTIMEO become the Conn's read / write deadline for
+//   the one call; a call that times out returns EAGAIN (POSIX) and the
+//   socket stays usable.
+// - The guest's own policy (hosts, ports, maxConnections) is checked here
+//   before the page's, which the tables apply as for every other caller:
+//   a guest gets at most the intersection. A connect to an address the
+//   guest got from its own getaddrinfo is checked, and dialed, by the name
+//   it looked up (the relay resolves it), as Dial("tcp", "name:port") is
+//   for the externs; so a hosts policy of names works for sockets too.
+// - Bounded: sockets per guest (`maxSockets`, EMFILE), subscriptions per
+//   poll_oneoff, one pending write per socket (a nonblocking send takes up
+//   to SEND_CHUNK bytes and returns; the next one gets EAGAIN until the
+//   Conn has taken them), one datagram of lookahead per UDP socket, and the
+//   names remembered from lookups.
+import {
+  AF_INET4,
+  AF_INET6,
+  E,
+  Errno,
+  errnoOf,
+  EVENT_CLOCK,
+  EVENT_FD_READ,
+  EVENT_FD_WRITE,
+  EVENT_SIZE,
+  EVENTRWFLAG_HANGUP,
+  FDFLAG_NONBLOCK,
+  FILETYPE_SOCKET_DGRAM,
+  FILETYPE_SOCKET_STREAM,
+  GuestMemory,
+  iovecs,
+  ipText,
+  parseIp,
+  readAddress,
+  RIFLAG_PEEK,
+  RIFLAG_WAITALL,
+  SHUT_RD,
+  SHUT_WR,
+  SOCK_DGRAM,
+  SOCK_STREAM,
+  SUBCLOCK_ABSTIME,
+  SUBSCRIPTION_SIZE,
+  writeAddress,
+  type SockAddr,
+} from "./wasi-abi.js";
+import { createGate, validatePolicy, type NetPolicy } from "./policy.js";
+import type { NetError } from "./errors.js";
+import { setWaker } from "./wake.js";
+
+/** The tables this layer drives (js/net.ts's `netBindings`, or a test's). */
+export interface SocketTables {
+  _netConnDialRelay(network: string, host: string, port: number, timeoutMs: number): number;
+  _netConnOpened(h: number): Promise<void>;
+  _netConnRead(h: number, dest: Uint8Array): number;
+  _netConnReady(h: number, token: number): void;
+  _netConnWrite(h: number, data: Uint8Array): number | Promise<number>;
+  _netConnSetDeadline(h: number, which: number, at: number): void;
+  _netConnForget(h: number, key: unknown): void;
+  _netConnClose(h: number): void;
+  _netConnRelease(h: number): void;
+  _netUdpListen(network: string): number;
+  _netUdpReadFrom(h: number, dest: Uint8Array): -1 | [number, string];
+  _netUdpReady(h: number, token: number): void;
+  _netUdpWriteTo(h: number, data: Uint8Array, host: string, port: number): number | Promise<number>;
+  _netUdpForget(h: number, key: unknown): void;
+  _netUdpClose(h: number): void;
+  _netLookupIP(network: string, name: string): Promise<string[]>;
+}
+
+export interface WasiSocketOptions {
+  /** This guest's rights (js/policy.ts), on top of the page's. Default: the page's alone. */
+  policy?: NetPolicy;
+  /** Sockets open at once (EMFILE beyond). Default 64. */
+  maxSockets?: number;
+  /** The first socket fd (fds count up from it, never reused). Default 1024. */
+  firstFd?: number;
+}
+
+export const WASI_SOCKET_DEFAULTS = { maxSockets: 64, firstFd: 1024 };
+
+/** Bytes one send hands the Conn at most (a short write, as POSIX allows). */
+export const SEND_CHUNK = 1 << 20;
+/** Subscriptions one poll_oneoff may pass. */
+export const MAX_SUBSCRIPTIONS = 4096;
+/** The largest datagram (what the relay carries, js/relay.ts). */
+const MAX_DATAGRAM = 65507;
+/** Names remembered from getaddrinfo, for the policy of a later connect. */
+const MAX_NAMES = 256;
+/** getaddrinfo results at most. */
+const MAX_ADDRINFO = 64;
+
+// Socket options (wasmedge_wasi_socket's SocketOptName, level SOL_SOCKET = 0).
+const SOL_SOCKET = 0;
+const SO_REUSEADDR = 0, SO_TYPE = 1, SO_ERROR = 2, SO_BROADCAST = 4, SO_SNDBUF = 5, SO_RCVBUF = 6;
+const SO_KEEPALIVE = 7, SO_RCVTIMEO = 11, SO_SNDTIMEO = 12, SO_ACCEPTCONN = 13;
+const IPPROTO_TCP = 6, TCP_NODELAY = 1;
+/** The rights a socket fd reports (all: libc's F_GETFL reads O_RDWR from them). */
+const ALL_RIGHTS = (1n << 30n) - 1n;
+
+const EMPTY = new Uint8Array(0);
+
+type State = "new" | "connecting" | "connected" | "failed";
+
+interface Sock {
+  fd: number;
+  family: typeof AF_INET4 | typeof AF_INET6;
+  type: typeof SOCK_STREAM | typeof SOCK_DGRAM;
+  nonblock: boolean;
+  state: State;
+  /** The errno SO_ERROR reports (and clears): a nonblocking connect's failure. */
+  error: number;
+  conn?: number; // stream: the Conn handle
+  udp?: number; // datagram: the PacketConn handle
+  opened?: Promise<void>;
+  peer?: SockAddr;
+  /** The host the relay is asked for: the peer's IP, or the name it was looked up by. */
+  peerHost?: string;
+  local?: SockAddr;
+  /** Bytes taken from the Conn and not yet delivered (MSG_PEEK). */
+  stash?: Uint8Array;
+  /** One datagram read ahead (poll's readiness check, MSG_PEEK). */
+  lookahead?: { data: Uint8Array; from: SockAddr };
+  pendingWrite?: Promise<unknown>;
+  shutRd: boolean;
+  shutWr: boolean;
+  rcvTimeoutMs: number;
+  sndTimeoutMs: number;
+  opts: Map<number, number>; // the int options a guest may set and read back
+}
+
+/** A wait that can be dropped (a poll that returned before it fired). */
+interface Wait {
+  promise: Promise<void>;
+  cancel(): void;
+}
+
+/**
+ * One guest's socket layer. `memory()` is the guest's memory (known once it
+ * is instantiated); `shim` is the preview-1 implementation for every fd
+ * that is not a socket.
+ */
+export class WasiSockets {
+  private readonly socks = new Map<number, Sock>();
+  private nextFd: number;
+  private readonly maxSockets: number;
+  private readonly gate;
+  private readonly names = new Map<string, string>(); // IP text -> the name it was looked up by
+  private readonly wakeId: number;
+  private readonly wakes = new Map<number, () => void>();
+  private nextSlot = 1;
+  /** The last failure an import reported, in words (for the host's diagnostics). */
+  lastError = "";
+
+  constructor(
+    private readonly net: SocketTables,
+    private readonly memory: () => WebAssembly.Memory,
+    opts: WasiSocketOptions = {},
+  ) {
+    if (opts.policy) validatePolicy(opts.policy);
+    const policy = opts.policy ?? {};
+    this.maxSockets = opts.maxSockets ?? WASI_SOCKET_DEFAULTS.maxSockets;
+    this.nextFd = opts.firstFd ?? WASI_SOCKET_DEFAULTS.firstFd;
+    this.gate = createGate(
+      () => policy,
+      () => [...this.socks.values()].filter((s) => s.state === "connecting" || s.state === "connected" || s.udp !== undefined).length,
+    );
+    this.wakeId = setWaker((token) => {
+      const f = this.wakes.get(token);
+      this.wakes.delete(token);
+      f?.();
+    });
+  }
+
+  /** Is `fd` one of this layer's sockets? */
+  owns(fd: number): boolean {
+    return this.socks.has(fd);
+  }
+
+  /** Sockets open now. */
+  get size(): number {
+    return this.socks.size;
+  }
+
+  /** Closes every socket (the guest exited or trapped). */
+  closeAll(): void {
+    for (const fd of [...this.socks.keys()]) this.close(fd);
+  }
+
+  private mem(): GuestMemory {
+    return new GuestMemory(this.memory());
+  }
+
+  private sock(fd: number): Sock {
+    const s = this.socks.get(fd);
+    if (!s) throw new Errno(E.BADF, `fd ${fd} is not a socket`);
+    return s;
+  }
+
+  /** Runs an import body: an errno, or a Promise of one that never rejects. */
+  run(name: string, body: () => number | Promise<number>): number | Promise<number> {
+    const fail = (e: unknown): number => {
+      const errno = errnoOf(e);
+      this.lastError = `${name}: ${e instanceof Error ? e.message : JSON.stringify(e)} (errno ${errno})`;
+      return errno;
+    };
+    try {
+      const r = body();
+      return typeof r === "number" ? r : r.then((n) => n, fail);
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  // ---- sock_open, bind, listen, accept, connect, shutdown ----
+
+  open(family: number, type: number, fdOut: number): number {
+    const m = this.mem();
+    m.check(fdOut, 4, "fd out-pointer");
+    if (family !== AF_INET4 && family !== AF_INET6) throw new Errno(E.AFNOSUPPORT, `address family ${family}`);
+    if (type !== SOCK_STREAM && type !== SOCK_DGRAM) throw new Errno(E.INVAL, `socket type ${type}`);
+    if (this.socks.size >= this.maxSockets) throw new Errno(E.MFILE, `more than ${this.maxSockets} sockets`);
+    const fd = this.nextFd++;
+    this.socks.set(fd, {
+      fd, family, type, nonblock: false, state: "new", error: 0, shutRd: false, shutWr: false,
+      rcvTimeoutMs: 0, sndTimeoutMs: 0, opts: new Map(),
+    });
+    m.setU32(fdOut, fd);
+    return E.SUCCESS;
+  }
+
+  /** Only a wildcard address: a client may bind before connecting; nothing can be served. */
+  bind(fd: number, addrPtr: number, port: number): number {
+    const s = this.sock(fd);
+    const a = readAddress(this.mem(), addrPtr, port & 0xffff);
+    if (!a) throw new Errno(E.INVAL, "address");
+    if (a.family !== s.family) throw new Errno(E.AFNOSUPPORT, "address family differs from the socket's");
+    if (a.ip.some((b) => b !== 0)) throw new Errno(E.ADDRNOTAVAIL, `${ipText(a)} is not an address of this page (only a wildcard can be bound)`);
+    if (s.local || s.state !== "new") throw new Errno(E.INVAL, "already bound or connected");
+    s.local = a;
+    return E.SUCCESS;
+  }
+
+  listen(fd: number): number {
+    this.sock(fd);
+    throw new Errno(E.NOTSUP, "a page cannot accept connections (listen)");
+  }
+
+  accept(fd: number): number {
+    this.sock(fd);
+    throw new Errno(E.NOTSUP, "a page cannot accept connections (accept)");
+  }
+
+  connect(fd: number, addrPtr: number, port: number): number | Promise<number> {
+    const s = this.sock(fd);
+    const a = readAddress(this.mem(), addrPtr, port & 0xffff);
+    if (!a) throw new Errno(E.INVAL, "address");
+    if (a.family !== s.family) throw new Errno(E.AFNOSUPPORT, "address family differs from the socket's");
+    if (s.type === SOCK_DGRAM) {
+      // A datagram socket's connect only fixes its peer (checked here, and by each send).
+      const host = this.hostOf(a);
+      this.check("udp", host, a.port);
+      s.peer = a;
+      s.peerHost = host;
+      return E.SUCCESS;
+    }
+    if (s.state === "connected") throw new Errno(E.ISCONN);
+    if (s.state === "connecting") throw new Errno(s.nonblock ? E.ALREADY : E.INVAL);
+    if (s.state === "failed") throw new Errno(E.INVAL, "a failed socket cannot connect again");
+    if (a.port === 0) throw new Errno(E.ADDRNOTAVAIL, "port 0");
+    const host = this.hostOf(a);
+    this.check("tcp", host, a.port);
+    const h = this.net._netConnDialRelay("tcp", host, a.port, s.nonblock ? 0 : s.sndTimeoutMs);
+    s.conn = h;
+    s.peer = a;
+    s.peerHost = host;
+    s.state = "connecting";
+    const opened = this.net._netConnOpened(h).then(
+      () => {
+        if (s.state === "connecting") s.state = "connected";
+      },
+      (e: unknown) => {
+        if (s.state !== "connecting") return;
+        s.state = "failed";
+        s.error = errnoOf(e);
+        this.lastError = `sock_connect: ${JSON.stringify(e)}`;
+      },
+    );
+    s.opened = opened;
+    if (s.nonblock) return E.INPROGRESS;
+    return opened.then(() => {
+      if (s.state === "failed") {
+        const errno = s.error;
+        s.error = 0;
+        return errno;
+      }
+      return E.SUCCESS;
+    });
+  }
+
+  /**
+   * SHUT_RD: reads see the end. SHUT_WR: sends fail with EPIPE (no relay
+   * carries a half-close, so nothing is sent). Both: the connection closes
+   * (the fd stays until fd_close).
+   */
+  shutdown(fd: number, how: number): number {
+    const s = this.sock(fd);
+    if (how < 1 || how > 3) throw new Errno(E.INVAL, `shutdown how ${how}`);
+    if (s.type === SOCK_STREAM && s.state !== "connected" && s.state !== "connecting") throw new Errno(E.NOTCONN);
+    if (how & SHUT_RD) s.shutRd = true;
+    if (how & SHUT_WR) s.shutWr = true;
+    if (s.shutRd && s.shutWr) this.release(s);
+    return E.SUCCESS;
+  }
+
+  close(fd: number): number {
+    const s = this.sock(fd);
+    this.release(s);
+    this.socks.delete(fd);
+    return E.SUCCESS;
+  }
+
+  private release(s: Sock) {
+    if (s.conn !== undefined) {
+      try {
+        this.net._netConnClose(s.conn);
+      } catch {
+        // already gone (a failed dial frees its handle)
+      }
+      this.net._netConnRelease(s.conn);
+      s.conn = undefined;
+    }
+    if (s.udp !== undefined) {
+      try {
+        this.net._netUdpClose(s.udp);
+      } catch {
+        // already gone
+      }
+      s.udp = undefined;
+    }
+    s.shutRd = s.shutWr = true;
+  }
+
+  /** The host the relay and the policy see for an address: the name it was looked up by, or the IP. */
+  private hostOf(a: SockAddr): string {
+    const ip = ipText(a);
+    return this.names.get(ip) ?? ip;
+  }
+
+  /** The guest's own policy for a destination (the page's is the tables'). */
+  private check(scheme: "tcp" | "udp", host: string, port: number) {
+    const url = `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    const denied = this.gate.check(url);
+    if (denied) throw denied;
+  }
+
+  // ---- addresses and options ----
+
+  /** v1 (4 params: fd, addr, addr_type*, port*) or v2 (3: fd, addr, port*). */
+  address(which: "local" | "peer", args: number[]): number {
+    const [fd, addrPtr] = args;
+    const v1 = args.length >= 4;
+    const portPtr = v1 ? args[3] : args[2];
+    const s = this.sock(fd);
+    const zero: SockAddr = { family: s.family, ip: new Uint8Array(s.family === AF_INET4 ? 4 : 16), port: 0 };
+    const a = which === "local" ? (s.local ?? zero) : s.peer;
+    if (!a || (which === "peer" && s.type === SOCK_STREAM && s.state !== "connected")) throw new Errno(E.NOTCONN);
+    const m = this.mem();
+    m.check(portPtr, 4, "port out-pointer");
+    if (v1) m.check(args[2], 4, "address type out-pointer");
+    if (!writeAddress(m, addrPtr, a)) throw new Errno(E.INVAL, "address buffer too small");
+    if (v1) m.setU32(args[2], a.family === AF_INET4 ? 4 : 6);
+    m.setU32(portPtr, a.port);
+    return E.SUCCESS;
+  }
+
+  getsockopt(fd: number, level: number, name: number, valuePtr: number, lenPtr: number): number {
+    const s = this.sock(fd);
+    const m = this.mem();
+    const len = m.u32(lenPtr);
+    if (level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO)) {
+      if (len < 16) throw new Errno(E.INVAL, "timeval buffer");
+      const ms = name === SO_RCVTIMEO ? s.rcvTimeoutMs : s.sndTimeoutMs;
+      m.check(valuePtr, 16);
+      m.setU64(valuePtr, BigInt(Math.floor(ms / 1000)));
+      m.setU64(valuePtr + 8, BigInt(Math.round((ms % 1000) * 1000)));
+      m.setU32(lenPtr, 16);
+      return E.SUCCESS;
+    }
+    let v: number;
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SO_TYPE:
+          v = s.type;
+          break;
+        case SO_ERROR:
+          v = s.error;
+          s.error = 0;
+          break;
+        case SO_ACCEPTCONN:
+          v = 0;
+          break;
+        case SO_REUSEADDR:
+        case SO_BROADCAST:
+        case SO_KEEPALIVE:
+          v = s.opts.get(name) ?? 0;
+          break;
+        case SO_SNDBUF:
+        case SO_RCVBUF:
+          v = s.opts.get(name) ?? SEND_CHUNK;
+          break;
+        default:
+          throw new Errno(E.NOPROTOOPT, `socket option ${name}`);
+      }
+    } else if (level === IPPROTO_TCP && name === TCP_NODELAY) {
+      v = 1; // every write is sent at once: there is no Nagle to turn off
+    } else throw new Errno(E.NOPROTOOPT, `option level ${level} name ${name}`);
+    if (len < 4) throw new Errno(E.INVAL, "option buffer");
+    m.check(valuePtr, 4);
+    m.setU32(valuePtr, v);
+    m.setU32(lenPtr, 4);
+    return E.SUCCESS;
+  }
+
+  setsockopt(fd: number, level: number, name: number, valuePtr: number, len: number): number {
+    const s = this.sock(fd);
+    const m = this.mem();
+    if (level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO)) {
+      if (len < 16) throw new Errno(E.INVAL, "timeval");
+      const sec = m.view.getBigInt64((m.check(valuePtr, 16), valuePtr), true);
+      const usec = m.view.getBigInt64(valuePtr + 8, true);
+      if (sec < 0n || usec < 0n || usec >= 1_000_000n) throw new Errno(E.INVAL, "timeval out of range");
+      const ms = Math.min(Number(sec) * 1000 + Math.ceil(Number(usec) / 1000), 2 ** 31 - 1);
+      if (name === SO_RCVTIMEO) s.rcvTimeoutMs = ms;
+      else s.sndTimeoutMs = ms;
+      return E.SUCCESS;
+    }
+    if (len < 4) throw new Errno(E.INVAL, "option value");
+    const v = m.u32(valuePtr);
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SO_REUSEADDR:
+        case SO_BROADCAST:
+        case SO_KEEPALIVE: // the relay's connection keeps itself alive; the value is kept to be read back
+          s.opts.set(name, v ? 1 : 0);
+          return E.SUCCESS;
+        case SO_SNDBUF:
+        case SO_RCVBUF:
+          s.opts.set(name, v);
+          return E.SUCCESS;
+        default:
+          throw new Errno(E.NOPROTOOPT, `socket option ${name}`);
+      }
+    }
+    if (level === IPPROTO_TCP && name === TCP_NODELAY) return E.SUCCESS;
+    throw new Errno(E.NOPROTOOPT, `option level ${level} name ${name}`);
+  }
+
+  // ---- fdstat ----
+
+  fdstatGet(fd: number, ptr: number): number {
+    const s = this.sock(fd);
+    const m = this.mem();
+    m.check(ptr, 24, "fdstat");
+    m.bytes.fill(0, ptr, ptr + 24);
+    m.setU8(ptr, s.type === SOCK_STREAM ? FILETYPE_SOCKET_STREAM : FILETYPE_SOCKET_DGRAM);
+    m.setU16(ptr + 2, s.nonblock ? FDFLAG_NONBLOCK : 0);
+    m.setU64(ptr + 8, ALL_RIGHTS);
+    m.setU64(ptr + 16, ALL_RIGHTS);
+    return E.SUCCESS;
+  }
+
+  fdstatSetFlags(fd: number, flags: number): number {
+    this.sock(fd).nonblock = (flags & FDFLAG_NONBLOCK) !== 0;
+    return E.SUCCESS;
+  }
+
+  // ---- receiving ----
+
+  /** sock_recv / fd_read: fills the iovecs; `out` gets [count, oflags?] pointers. */
+  recv(fd: number, iovPtr: number, iovCount: number, flags: number, lenPtr: number, oflagsPtr?: number): number | Promise<number> {
+    const s = this.sock(fd);
+    if (flags & ~(RIFLAG_PEEK | RIFLAG_WAITALL)) throw new Errno(E.INVAL, `recv flags ${flags}`);
+    {
+      const m = this.mem();
+      iovecs(m, iovPtr, iovCount); // checks them all now: a bad one fails before anything is read
+      m.check(lenPtr, 4, "count out-pointer");
+      if (oflagsPtr !== undefined) m.check(oflagsPtr, 2, "oflags out-pointer");
+    }
+    if (s.type === SOCK_DGRAM) return this.recvFrom(fd, iovPtr, iovCount, flags, undefined, undefined, lenPtr, oflagsPtr);
+    const finish = (n: number) => {
+      const m = this.mem();
+      m.setU32(lenPtr, n);
+      if (oflagsPtr !== undefined) m.setU16(oflagsPtr, 0);
+      return E.SUCCESS;
+    };
+    const total = this.iovTotal(iovPtr, iovCount);
+    const waitAll = (flags & RIFLAG_WAITALL) !== 0 && (flags & RIFLAG_PEEK) === 0;
+    const first = this.tryRecv(s, iovPtr, iovCount, flags, 0);
+    if (first === 0 || (first > 0 && (!waitAll || first >= total))) return finish(first);
+    if (s.nonblock) {
+      if (first > 0) return finish(first);
+      throw new Errno(E.AGAIN);
+    }
+    return this.blocking(s, 1, s.rcvTimeoutMs, async () => {
+      let got = Math.max(first, 0);
+      for (;;) {
+        await this.readable(s).promise;
+        const n = this.tryRecv(s, iovPtr, iovCount, flags, got);
+        if (n === -1) continue;
+        got += n;
+        if (n === 0 || !waitAll || got >= total) return finish(got);
+      }
+    });
+  }
+
+  private iovTotal(iovPtr: number, iovCount: number): number {
+    return iovecs(this.mem(), iovPtr, iovCount).reduce((n, b) => n + b.length, 0);
+  }
+
+  private atEnd(s: Sock): boolean {
+    return s.shutRd || s.conn === undefined;
+  }
+
+  /**
+   * Copies what is there into the iovecs from byte `skip` on: the count, 0
+   * at the end, -1 when nothing is queued. Throws the Conn's error.
+   */
+  private tryRecv(s: Sock, iovPtr: number, iovCount: number, flags: number, skip: number): number {
+    if (s.state === "failed") {
+      const errno = s.error || E.NOTCONN;
+      s.error = 0;
+      throw new Errno(errno);
+    }
+    if (s.state !== "connected" && s.state !== "connecting") throw new Errno(E.NOTCONN);
+    if (s.shutRd) return 0;
+    const bufs = skipBytes(iovecs(this.mem(), iovPtr, iovCount), skip);
+    const total = bufs.reduce((n, b) => n + b.length, 0);
+    if (total === 0) return 0;
+    if (s.state === "connecting" || s.conn === undefined) return s.conn === undefined ? 0 : -1;
+    if (flags & RIFLAG_PEEK) {
+      // Fill the stash up to what was asked, then copy it without taking it.
+      const want = Math.min(total, MAX_DATAGRAM);
+      if ((s.stash?.length ?? 0) < want) {
+        const more = new Uint8Array(want - (s.stash?.length ?? 0));
+        const n = this.readConn(s, more);
+        if (n > 0) s.stash = concat(s.stash ?? EMPTY, more.subarray(0, n));
+        else if (!s.stash?.length) return n;
+      }
+      return scatter(bufs, s.stash!, false);
+    }
+    let n = 0;
+    if (s.stash?.length) {
+      n = scatter(bufs, s.stash, false);
+      s.stash = s.stash.length > n ? s.stash.slice(n) : undefined;
+      if (n === total) return n;
+    }
+    // Straight from the Conn's queue into guest memory, buffer by buffer.
+    for (const b of skipBytes(bufs, n)) {
+      const k = this.readConn(s, b);
+      if (k <= 0) return n > 0 ? n : k;
+      n += k;
+      if (k < b.length) break;
+    }
+    return n;
+  }
+
+  /** One read of the Conn: count, -1 nothing queued, 0 at the end. Errors other than the end throw. */
+  private readConn(s: Sock, dest: Uint8Array): number {
+    try {
+      return this.net._netConnRead(s.conn!, dest);
+    } catch (e) {
+      if ((e as NetError)?.code === "eof") return 0;
+      if ((e as NetError)?.code === "timeout") throw new Errno(E.AGAIN, "SO_RCVTIMEO expired");
+      throw e;
+    }
+  }
+
+  /** sock_recv_from: v1 (7 params, no port) or v2 (8). Also sock_recv on a datagram socket. */
+  recvFrom(
+    fd: number, iovPtr: number, iovCount: number, flags: number,
+    addrPtr: number | undefined, portPtr: number | undefined, lenPtr: number, oflagsPtr?: number,
+  ): number | Promise<number> {
+    const s = this.sock(fd);
+    if (s.type === SOCK_STREAM) {
+      const r = this.recv(fd, iovPtr, iovCount, flags, lenPtr, oflagsPtr);
+      if (addrPtr === undefined || !s.peer) return r;
+      const peer = s.peer;
+      const put = (errno: number) => {
+        if (errno === E.SUCCESS) {
+          const m = this.mem();
+          writeAddress(m, addrPtr, peer);
+          if (portPtr !== undefined) m.setU32(portPtr, peer.port);
+        }
+        return errno;
+      };
+      return typeof r === "number" ? put(r) : r.then(put);
+    }
+    if (flags & ~(RIFLAG_PEEK | RIFLAG_WAITALL)) throw new Errno(E.INVAL, `recv flags ${flags}`);
+    {
+      const m = this.mem();
+      iovecs(m, iovPtr, iovCount);
+      m.check(lenPtr, 4, "count out-pointer");
+      if (oflagsPtr !== undefined) m.check(oflagsPtr, 2, "oflags out-pointer");
+      if (portPtr !== undefined) m.check(portPtr, 4, "port out-pointer");
+      if (addrPtr !== undefined) m.check(m.u32(addrPtr), m.u32(addrPtr + 4), "address buffer");
+    }
+    this.ensureUdp(s);
+    const deliver = (): number => {
+      const d = s.lookahead!;
+      if (!(flags & RIFLAG_PEEK)) s.lookahead = undefined;
+      const m = this.mem();
+      const n = scatter(iovecs(m, iovPtr, iovCount), d.data, true);
+      if (addrPtr !== undefined) writeAddress(m, addrPtr, d.from);
+      if (portPtr !== undefined) m.setU32(portPtr, d.from.port);
+      m.setU32(lenPtr, n);
+      if (oflagsPtr !== undefined) m.setU16(oflagsPtr, n < d.data.length ? 1 : 0); // RECV_DATA_TRUNCATED
+      return E.SUCCESS;
+    };
+    if (this.datagramReady(s)) return s.shutRd ? this.zero(lenPtr, oflagsPtr) : deliver();
+    if (s.nonblock) throw new Errno(E.AGAIN);
+    return this.blocking(s, 1, s.rcvTimeoutMs, async () => {
+      for (;;) {
+        await this.readable(s).promise;
+        if (this.datagramReady(s)) return s.shutRd ? this.zero(lenPtr, oflagsPtr) : deliver();
+      }
+    });
+  }
+
+  private zero(lenPtr: number, oflagsPtr?: number): number {
+    const m = this.mem();
+    m.setU32(lenPtr, 0);
+    if (oflagsPtr !== undefined) m.setU16(oflagsPtr, 0);
+    return E.SUCCESS;
+  }
+
+  /**
+   * The socket's PacketConn, made on first use (it opens nothing on the
+   * relay before the first send), so a receive has a table to wait on.
+   */
+  private ensureUdp(s: Sock): number {
+    if (s.udp === undefined) {
+      if (s.shutRd) throw new Errno(E.PIPE);
+      s.udp = this.net._netUdpListen("udp");
+    }
+    return s.udp;
+  }
+
+  /** Is a datagram (or the end) there? Reads one ahead into `lookahead`. */
+  private datagramReady(s: Sock): boolean {
+    if (s.lookahead || s.shutRd) return true;
+    if (s.udp === undefined) return false;
+    const buf = new Uint8Array(MAX_DATAGRAM);
+    let r: -1 | [number, string];
+    try {
+      r = this.net._netUdpReadFrom(s.udp, buf);
+    } catch (e) {
+      if ((e as NetError)?.code === "timeout") throw new Errno(E.AGAIN, "SO_RCVTIMEO expired");
+      throw e;
+    }
+    if (r === -1) return false;
+    const [n, from] = r;
+    s.lookahead = { data: buf.slice(0, n), from: parseHostPort(from, s.family) };
+    return true;
+  }
+
+  // ---- sending ----
+
+  /** sock_send / fd_write: the count taken (possibly short). */
+  send(fd: number, iovPtr: number, iovCount: number, lenPtr: number): number | Promise<number> {
+    const s = this.sock(fd);
+    if (s.type === SOCK_DGRAM) {
+      if (!s.peer) throw new Errno(E.DESTADDRREQ);
+      return this.sendDatagram(s, iovPtr, iovCount, s.peer, s.peerHost!, lenPtr);
+    }
+    const m = this.mem();
+    const data = gather(iovecs(m, iovPtr, iovCount), SEND_CHUNK);
+    m.check(lenPtr, 4, "count out-pointer");
+    if (s.state === "failed") {
+      const errno = s.error || E.PIPE;
+      s.error = 0;
+      throw new Errno(errno);
+    }
+    if (s.state !== "connected" && s.state !== "connecting") throw new Errno(E.NOTCONN);
+    if (s.shutWr || s.conn === undefined) throw new Errno(E.PIPE);
+    const done = (n: number) => (this.mem().setU32(lenPtr, n), E.SUCCESS);
+    if (data.length === 0) return done(0);
+    if (s.nonblock) {
+      if (s.state === "connecting" || s.pendingWrite) throw new Errno(E.AGAIN);
+      const r = this.writeConn(s, data);
+      return done(typeof r === "number" ? r : data.length); // taken: the Conn sends it, the next send waits for it
+    }
+    const copy = data.slice(); // the guest's memory may move while we wait
+    return this.blocking(s, 2, s.sndTimeoutMs, async () => {
+      while (s.state === "connecting" || s.pendingWrite) await this.writable(s).promise;
+      if (s.state === "failed") throw new Errno(s.error || E.PIPE);
+      if (s.conn === undefined || s.shutWr) throw new Errno(E.PIPE);
+      const r = this.writeConn(s, copy);
+      return done(typeof r === "number" ? r : await r);
+    });
+  }
+
+  /** Hands data to the Conn; a Promise result is the one pending write (its failure is kept for SO_ERROR). */
+  private writeConn(s: Sock, data: Uint8Array): number | Promise<number> {
+    const r = this.net._netConnWrite(s.conn!, data);
+    if (typeof r === "number") return r;
+    const p = r.then(
+      (n) => n,
+      (e: unknown) => {
+        const errno = (e as NetError)?.code === "timeout" ? E.AGAIN : errnoOf(e);
+        if (!s.error && errno !== E.AGAIN) s.error = errno;
+        throw new Errno(errno);
+      },
+    );
+    const pending = p.finally(() => {
+      if (s.pendingWrite === pending) s.pendingWrite = undefined;
+    });
+    pending.catch(() => {});
+    s.pendingWrite = pending;
+    return p;
+  }
+
+  /** sock_send_to(fd, iovs, iovs_len, addr, port, flags, sent*). */
+  sendTo(fd: number, iovPtr: number, iovCount: number, addrPtr: number, port: number, lenPtr: number): number | Promise<number> {
+    const s = this.sock(fd);
+    if (s.type === SOCK_STREAM) return this.send(fd, iovPtr, iovCount, lenPtr); // the address is ignored, as POSIX does
+    const a = readAddress(this.mem(), addrPtr, port & 0xffff);
+    if (!a) throw new Errno(E.INVAL, "address");
+    if (a.family !== s.family) throw new Errno(E.AFNOSUPPORT, "address family differs from the socket's");
+    return this.sendDatagram(s, iovPtr, iovCount, a, this.hostOf(a), lenPtr);
+  }
+
+  private sendDatagram(s: Sock, iovPtr: number, iovCount: number, a: SockAddr, host: string, lenPtr: number): number | Promise<number> {
+    const m = this.mem();
+    const bufs = iovecs(m, iovPtr, iovCount);
+    const size = bufs.reduce((n, b) => n + b.length, 0);
+    if (size > MAX_DATAGRAM) throw new Errno(E.MSGSIZE, `a ${size}-byte datagram`);
+    const data = gather(bufs, MAX_DATAGRAM).slice();
+    m.check(lenPtr, 4, "count out-pointer");
+    if (s.shutWr) throw new Errno(E.PIPE);
+    if (a.port === 0) throw new Errno(E.INVAL, "port 0");
+    this.check("udp", host, a.port);
+    this.ensureUdp(s);
+    const done = (n: number) => (this.mem().setU32(lenPtr, n), E.SUCCESS);
+    const r = this.net._netUdpWriteTo(s.udp!, data, host, a.port);
+    if (typeof r === "number") return done(r);
+    if (s.nonblock) {
+      r.catch(() => {});
+      return done(data.length); // queued: the relay stream is opening
+    }
+    return r.then(done);
+  }
+
+  // ---- waiting ----
+
+  /**
+   * Runs a blocking call's waiting part under the socket's timeout
+   * (`which`: 1 read, 2 write deadline), cleared afterwards however it ends.
+   */
+  private blocking(s: Sock, which: 1 | 2, timeoutMs: number, body: () => Promise<number>): Promise<number> {
+    const h = s.conn;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let expired: Promise<number> | undefined;
+    if (timeoutMs > 0) {
+      if (h !== undefined && s.type === SOCK_STREAM) this.net._netConnSetDeadline(h, which, Date.now() + timeoutMs);
+      else expired = new Promise<number>((ok) => (timer = setTimeout(() => ok(E.AGAIN), timeoutMs)));
+    }
+    const work = body();
+    const all = expired ? Promise.race([work, expired]) : work;
+    return all.finally(() => {
+      clearTimeout(timer);
+      if (timeoutMs > 0 && h !== undefined && s.conn === h) this.net._netConnSetDeadline(h, which, 0);
+    });
+  }
+
+  /** A wake token of this layer (js/wake.ts) and its callback. */
+  private token(f: () => void): number {
+    const t = this.wakeId * 2 ** 32 + (this.nextSlot++ % 2 ** 32);
+    this.wakes.set(t, f);
+    return t;
+  }
+
+  /** Resolves when a read would not find the socket empty (data, the end, an error, the deadline). */
+  private readable(s: Sock): Wait {
+    if (s.state === "connecting" && s.opened) return fromPromise(s.opened);
+    let resolve!: () => void;
+    const promise = new Promise<void>((ok) => (resolve = ok));
+    const h = s.type === SOCK_STREAM ? s.conn : s.udp;
+    if (h === undefined || s.state === "failed") {
+      resolve();
+      return { promise, cancel() {} };
+    }
+    const t = this.token(resolve);
+    try {
+      if (s.type === SOCK_STREAM) this.net._netConnReady(h, t);
+      else this.net._netUdpReady(h, t);
+    } catch {
+      this.wakes.delete(t);
+      resolve(); // a stale handle: the next read says what happened
+    }
+    return {
+      promise,
+      cancel: () => {
+        if (!this.wakes.delete(t)) return;
+        if (s.type === SOCK_STREAM && s.conn === h) this.net._netConnForget(h, t);
+        else if (s.udp === h) this.net._netUdpForget(h, t);
+      },
+    };
+  }
+
+  /** Resolves when a send would not wait (connected, the pending write taken). */
+  private writable(s: Sock): Wait {
+    if (s.state === "connecting" && s.opened) return fromPromise(s.opened);
+    if (s.pendingWrite) return fromPromise(s.pendingWrite);
+    return fromPromise(Promise.resolve());
+  }
+
+  /** Read readiness now: [ready, hangup]. Reads a datagram ahead when there is one. */
+  private readState(s: Sock): [boolean, boolean] {
+    if (s.type === SOCK_DGRAM) {
+      try {
+        this.ensureUdp(s);
+        return [this.datagramReady(s), s.shutRd];
+      } catch {
+        return [true, false];
+      }
+    }
+    // Unconnected, failed, shut down or closed: ready with a hangup, as Linux's poll says.
+    if (s.state === "new" || s.state === "failed" || s.shutRd || s.conn === undefined) return [true, true];
+    if (s.state !== "connected") return [false, false];
+    if (s.stash?.length) return [true, false];
+    try {
+      return this.net._netConnRead(s.conn!, EMPTY) === -1 ? [false, false] : [true, false];
+    } catch (e) {
+      return [true, (e as NetError)?.code === "eof"];
+    }
+  }
+
+  private writeReady(s: Sock): boolean {
+    if (s.type === SOCK_DGRAM) return true;
+    if (s.state === "failed" || s.shutWr || s.state === "new") return true;
+    return s.state === "connected" && !s.pendingWrite;
+  }
+
+  /**
+   * poll_oneoff: waits until a subscribed socket is ready or the first
+   * clock fires. Non-socket fds (files, stdio) are always ready.
+   */
+  poll(inPtr: number, outPtr: number, nsubs: number, neventsPtr: number, clockNow: (id: number) => bigint): number | Promise<number> {
+    if (nsubs === 0 || nsubs > MAX_SUBSCRIPTIONS) throw new Errno(E.INVAL, `${nsubs} subscriptions`);
+    const m = this.mem();
+    m.check(inPtr, nsubs * SUBSCRIPTION_SIZE, "subscriptions");
+    m.check(outPtr, nsubs * EVENT_SIZE, "events");
+    m.check(neventsPtr, 4, "event count out-pointer");
+    interface Sub {
+      userdata: bigint;
+      tag: number;
+      fd: number;
+      dueMs: number; // clocks: ms from now
+    }
+    const subs: Sub[] = [];
+    for (let i = 0; i < nsubs; i++) {
+      const p = inPtr + i * SUBSCRIPTION_SIZE;
+      const userdata = m.u64(p);
+      const tag = m.u8(p + 8);
+      if (tag === EVENT_CLOCK) {
+        const id = m.u32(p + 16);
+        const timeout = m.u64(p + 24);
+        const flags = m.u16(p + 40);
+        let ns = timeout;
+        if (flags & SUBCLOCK_ABSTIME) {
+          const now = clockNow(id);
+          ns = timeout > now ? timeout - now : 0n;
+        }
+        subs.push({ userdata, tag, fd: -1, dueMs: Number(ns) / 1e6 });
+      } else if (tag === EVENT_FD_READ || tag === EVENT_FD_WRITE) {
+        subs.push({ userdata, tag, fd: m.u32(p + 16), dueMs: Infinity });
+      } else throw new Errno(E.INVAL, `subscription tag ${tag}`);
+    }
+    const started = performance.now();
+    /** The events due now, written out; 0 when none is. */
+    const collect = (final: boolean): number => {
+      const events: Array<[bigint, number, number, number, number]> = []; // userdata, errno, type, nbytes, flags
+      const elapsed = performance.now() - started;
+      for (const sub of subs) {
+        if (sub.tag === EVENT_CLOCK) {
+          if (sub.dueMs <= elapsed || (final && sub.dueMs === minDue)) events.push([sub.userdata, 0, EVENT_CLOCK, 0, 0]);
+          continue;
+        }
+        const s = this.socks.get(sub.fd);
+        if (!s) {
+          events.push([sub.userdata, this.fdKnown(sub.fd) ? 0 : E.BADF, sub.tag, 0, 0]);
+          continue;
+        }
+        if (sub.tag === EVENT_FD_READ) {
+          const [ready, hup] = this.readState(s);
+          if (ready) events.push([sub.userdata, 0, sub.tag, s.lookahead?.data.length ?? s.stash?.length ?? 1, hup ? EVENTRWFLAG_HANGUP : 0]);
+        } else if (this.writeReady(s)) events.push([sub.userdata, 0, sub.tag, SEND_CHUNK, s.shutWr ? EVENTRWFLAG_HANGUP : 0]);
+      }
+      if (events.length === 0) return 0;
+      const mm = this.mem();
+      events.forEach(([u, err, type, nbytes, flags], i) => {
+        const p = outPtr + i * EVENT_SIZE;
+        mm.bytes.fill(0, p, p + EVENT_SIZE);
+        mm.setU64(p, u);
+        mm.setU16(p + 8, err);
+        mm.setU8(p + 10, type);
+        mm.setU64(p + 16, BigInt(nbytes));
+        mm.setU16(p + 24, flags);
+      });
+      mm.setU32(neventsPtr, events.length);
+      return events.length;
+    };
+    const minDue = Math.min(...subs.map((s) => s.dueMs));
+    if (collect(false) > 0) return E.SUCCESS;
+    if (minDue <= 0) {
+      collect(true);
+      return E.SUCCESS;
+    }
+    return (async () => {
+      let spins = 0;
+      for (;;) {
+        const waits: Wait[] = [];
+        for (const sub of subs) {
+          const s = sub.tag === EVENT_CLOCK ? undefined : this.socks.get(sub.fd);
+          if (s) waits.push(sub.tag === EVENT_FD_READ ? this.readable(s) : this.writable(s));
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const left = minDue - (performance.now() - started);
+        const clock = Number.isFinite(minDue)
+          ? new Promise<void>((ok) => (timer = setTimeout(ok, Math.max(0, Math.min(left, 2 ** 31 - 1)))))
+          : undefined;
+        await Promise.race([...waits.map((w) => w.promise), ...(clock ? [clock] : [])]);
+        clearTimeout(timer);
+        // A wait that resolved with nothing ready is a bug; never let it spin the page.
+        if (++spins > 16) await new Promise((ok) => setTimeout(ok, 1));
+        for (const w of waits) w.cancel();
+        if (collect(false) > 0) return E.SUCCESS;
+        if (performance.now() - started >= minDue) {
+          collect(true);
+          return E.SUCCESS;
+        }
+      }
+    })();
+  }
+
+  /** Set by js/wasi.ts: is `fd` open in the preview-1 implementation? */
+  fdKnown: (fd: number) => boolean = () => false;
+
+  // ---- getaddrinfo ----
+
+  /**
+   * sock_getaddrinfo(node, node_len, service, service_len, hints, res,
+   * max_len, res_len): numeric hosts and services are answered here (Go's
+   * service table), names over DoH under both policies.
+   */
+  getaddrinfo(nodePtr: number, nodeLen: number, servPtr: number, servLen: number, hintsPtr: number, resPtr: number, maxLen: number, resLenPtr: number): number | Promise<number> {
+    const m = this.mem();
+    const text = (p: number, n: number) => new TextDecoder("utf-8", { fatal: true }).decode(m.slice(p, n)).replace(/\0+$/, "");
+    let node: string, service: string;
+    try {
+      node = text(nodePtr, nodeLen);
+      service = text(servPtr, servLen);
+    } catch (e) {
+      if (e instanceof TypeError) throw new Errno(E.INVAL, "a name that is not UTF-8");
+      throw e;
+    }
+    m.check(hintsPtr, 28, "hints");
+    const family = m.u8(hintsPtr + 2);
+    const socktype = m.u8(hintsPtr + 3);
+    const protocol = m.u8(hintsPtr + 4);
+    const first = m.u32(resPtr);
+    m.check(resLenPtr, 4, "result count out-pointer");
+    if (maxLen === 0 || (node === "" && service === "")) throw new Errno(E.INVAL, "nothing to look up");
+    if (family !== 0 && family !== AF_INET4 && family !== AF_INET6) throw new Errno(E.AFNOSUPPORT, `family ${family}`);
+    const port = servicePort(service, socktype === SOCK_DGRAM ? "udp" : "tcp");
+    const write = (ips: SockAddr[]): number => {
+      const mm = this.mem();
+      const want = ips.filter((a) => family === 0 || a.family === family).slice(0, Math.min(maxLen, MAX_ADDRINFO));
+      // Walk the guest's preallocated list, checking every link before writing any.
+      const slots: Array<{ info: number; sa: number; data: number; room: number }> = [];
+      let p = first;
+      for (let i = 0; i < want.length && p !== 0; i++) {
+        mm.check(p, 28, "addrinfo");
+        const sa = mm.u32(p + 12);
+        mm.check(sa, 12, "sockaddr");
+        const data = mm.u32(sa + 8);
+        const room = mm.u32(sa + 4);
+        mm.check(data, Math.max(room, 6), "sockaddr data");
+        slots.push({ info: p, sa, data, room });
+        p = mm.u32(p + 24);
+      }
+      let n = 0;
+      for (const a of want) {
+        const slot = slots[n];
+        if (!slot) break;
+        if (a.family === AF_INET6 && slot.room < 18) continue; // no room for an IPv6 address (wasmedge_wasi_socket keeps IPv4 only)
+        mm.setU8(slot.info + 2, a.family);
+        mm.setU8(slot.info + 3, socktype || SOCK_STREAM);
+        mm.setU8(slot.info + 4, protocol);
+        mm.setU32(slot.info + 8, 16);
+        mm.setU32(slot.info + 20, 0); // no canonical name
+        mm.setU8(slot.sa, a.family);
+        mm.view.setUint16(slot.data, port, false);
+        mm.bytes.set(a.ip, slot.data + 2);
+        n++;
+      }
+      mm.setU32(resLenPtr, n);
+      return n === 0 && want.length > 0 ? E.NOBUFS : E.SUCCESS;
+    };
+    if (node === "") return write([{ family: AF_INET4, ip: new Uint8Array([127, 0, 0, 1]), port }]);
+    const literal = parseIp(node.replace(/^\[(.*)\]$/, "$1"));
+    if (literal) return write([literal]);
+    const denied = this.gate.lookup(node);
+    if (denied) throw denied;
+    const network = family === AF_INET4 ? "ip4" : family === AF_INET6 ? "ip6" : "ip";
+    return this.net._netLookupIP(network, node).then((ips) => {
+      const addrs = ips.map((ip) => parseIp(ip)).filter((a): a is SockAddr => a !== undefined);
+      addrs.sort((a, b) => a.family - b.family); // IPv4 first: the guest crate reads only those
+      for (const a of addrs) this.remember(ipText(a), node.replace(/\.$/, "").toLowerCase());
+      return write(addrs);
+    });
+  }
+
+  private remember(ip: string, name: string) {
+    this.names.delete(ip);
+    this.names.set(ip, name);
+    if (this.names.size > MAX_NAMES) this.names.delete(this.names.keys().next().value!);
+  }
+}
+
+/** A port from a service: a number, or Go's service table (runtime-wasm/src/net/port.rs). */
+export function servicePort(service: string, network: "tcp" | "udp"): number {
+  if (service === "") return 0;
+  if (/^\d+$/.test(service)) {
+    const n = Number(service);
+    if (n > 65535) throw new Errno(E.INVAL, `port ${service}`);
+    return n;
+  }
+  const port = (network === "udp" ? UDP_SERVICES : TCP_SERVICES)[service.toLowerCase()];
+  if (port === undefined) throw new Errno(E.INVAL, `unknown service ${service}`);
+  return port;
+}
+
+/** Go's `services` table (net/lookup.go), as runtime-wasm/src/net/port.rs has it. */
+export const TCP_SERVICES: Record<string, number> = {
+  domain: 53, ftp: 21, ftps: 990, gopher: 70, http: 80, https: 443, imap2: 143, imap3: 220,
+  imaps: 993, pop3: 110, pop3s: 995, smtp: 25, submissions: 465, ssh: 22, telnet: 23,
+};
+export const UDP_SERVICES: Record<string, number> = { domain: 53 };
+
+function fromPromise(p: Promise<unknown>): Wait {
+  return { promise: p.then(() => {}, () => {}), cancel() {} };
+}
+
+/** The buffers with their first `skip` bytes dropped. */
+function skipBytes(bufs: Uint8Array[], skip: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const b of bufs) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}
+
+/** Copies `src` into the buffers in order; returns the count. */
+function scatter(bufs: Uint8Array[], src: Uint8Array, _datagram: boolean): number {
+  let n = 0;
+  for (const b of bufs) {
+    if (n >= src.length) break;
+    const k = Math.min(b.length, src.length - n);
+    b.set(src.subarray(n, n + k));
+    n += k;
+  }
+  return n;
+}
+
+/** The buffers' bytes, up to `max`, as one array (a view when there is one buffer). */
+function gather(bufs: Uint8Array[], max: number): Uint8Array {
+  const nonEmpty = bufs.filter((b) => b.length > 0);
+  if (nonEmpty.length === 1) return nonEmpty[0].subarray(0, max);
+  const total = Math.min(max, nonEmpty.reduce((n, b) => n + b.length, 0));
+  const out = new Uint8Array(total);
+  let n = 0;
+  for (const b of nonEmpty) {
+    if (n >= total) break;
+    const k = Math.min(b.length, total - n);
+    out.set(b.subarray(0, k), n);
+    n += k;
+  }
+  return out;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** "host:port" / "[v6]:port" from the relay, as an address of the socket's family (0.0.0.0 when the host is a name). */
+function parseHostPort(s: string, family: typeof AF_INET4 | typeof AF_INET6): SockAddr {
+  const m = /^\[?(.*?)\]?:(\d+)$/.exec(s);
+  const port = m ? Number(m[2]) : 0;
+  const a = m ? parseIp(m[1]) : undefined;
+  if (a && a.family === family) return { ...a, port };
+  if (a && family === AF_INET6) {
+    const ip = new Uint8Array(16);
+    ip[10] = ip[11] = 0xff;
+    ip.set(a.ip, 12);
+    return { family, ip, port };
+  }
+  return { family, ip: new Uint8Array(family === AF_INET4 ? 4 : 16), port };
+}

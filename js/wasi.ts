@@ -1,0 +1,160 @@
+// `go-net-wasm/wasi`: sockets for a wasm32-wasip1 program in a page. The
+// host hands the guest a preview-1 implementation for files, stdio, clocks
+// and random (browser_wasi_shim's `wasiImport`, or any other), and
+// `WasiNet.imports()` lays the socket layer (js/wasi-sockets.ts) over it:
+// the WasmEdge `sock_*` calls, and the socket fds' share of fd_read,
+// fd_write, fd_close, fd_fdstat_get, fd_fdstat_set_flags and all of
+// poll_oneoff (clocks included, so a guest's sleep no longer busy-waits).
+//
+// Blocking is JSPI: the imports that may wait are WebAssembly.Suspending,
+// and `start()` runs `_start` through WebAssembly.promising, so a guest
+// blocked in recv suspends while the page runs. Without JSPI (a browser
+// before Chromium 137, Firefox and Safari today) `imports()` throws saying
+// so; there is no Worker + SharedArrayBuffer fallback (README "WASI").
+import { netBindings } from "./net.js";
+import { E } from "./wasi-abi.js";
+import { WasiSockets, type SocketTables, type WasiSocketOptions } from "./wasi-sockets.js";
+
+export { E as WASI_ERRNO } from "./wasi-abi.js";
+export { MAX_SUBSCRIPTIONS, SEND_CHUNK, WASI_SOCKET_DEFAULTS, type WasiSocketOptions } from "./wasi-sockets.js";
+
+type Fn = (...args: never[]) => unknown;
+/** A preview-1 implementation: browser_wasi_shim's WASI object, or just an import record. */
+export type Preview1 = Record<string, Fn> | { wasiImport: Record<string, Fn>; fds?: unknown[]; inst?: unknown };
+
+/** The imports that may wait (and so are WebAssembly.Suspending). */
+const WAITING = ["sock_connect", "sock_recv", "sock_recv_from", "sock_send", "sock_send_to", "sock_getaddrinfo", "poll_oneoff", "fd_read", "fd_write"];
+
+interface Jspi {
+  Suspending: new (f: Fn) => unknown;
+  promising: (f: Fn) => (...args: unknown[]) => Promise<unknown>;
+}
+
+/** WebAssembly's JSPI API, or an Error saying it is missing. */
+export function jspi(): Jspi | Error {
+  const w = WebAssembly as unknown as Partial<Jspi>;
+  if (typeof w.Suspending === "function" && typeof w.promising === "function") return w as Jspi;
+  return new Error(
+    "go-net-wasm/wasi needs JavaScript Promise Integration (WebAssembly.Suspending and WebAssembly.promising) " +
+      "to let a wasip1 program block on a socket without freezing the page: Chromium 137 and later have it on by default; " +
+      "this browser does not. A Worker + SharedArrayBuffer fallback is not provided.",
+  );
+}
+
+export interface WasiNetOptions extends WasiSocketOptions {
+  /** The tables to use (default: this package's, as registerNetBindings configures them). */
+  tables?: SocketTables;
+}
+
+/**
+ * One guest's network: its own sockets, fds and policy. Make one per
+ * instance; two guests in a page can hold different rights.
+ */
+export class WasiNet {
+  readonly sockets: WasiSockets;
+  private instance?: WebAssembly.Instance;
+
+  constructor(opts: WasiNetOptions = {}) {
+    this.sockets = new WasiSockets(opts.tables ?? (netBindings as unknown as SocketTables), () => {
+      const mem = this.instance?.exports.memory;
+      if (!(mem instanceof WebAssembly.Memory)) throw new Error("the guest has not been started (WasiNet.start) or exports no memory");
+      return mem;
+    }, opts);
+  }
+
+  /** The last failure a socket call reported, in words (the guest only sees the errno). */
+  get lastError(): string {
+    return this.sockets.lastError;
+  }
+
+  /**
+   * The `wasi_snapshot_preview1` import object: `preview1`'s functions,
+   * with the socket layer over them. Throws when the browser has no JSPI.
+   */
+  imports(preview1: Preview1): Record<string, unknown> {
+    const j = jspi();
+    if (j instanceof Error) throw j;
+    const base = ("wasiImport" in preview1 && typeof preview1.wasiImport === "object" ? preview1.wasiImport : preview1) as Record<string, Fn>;
+    const fds = "wasiImport" in preview1 ? (preview1 as { fds?: unknown[] }).fds : undefined;
+    if (fds) this.sockets.fdKnown = (fd) => fds[fd] != null;
+    else this.sockets.fdKnown = () => true;
+    const own = this.ownImports(base);
+    const out: Record<string, unknown> = { ...base };
+    for (const [name, f] of Object.entries(own)) out[name] = WAITING.includes(name) ? new j.Suspending(f as Fn) : f;
+    return out;
+  }
+
+  /** The socket layer's functions, each returning an errno or a Promise of one (js/wasi-sockets.ts). */
+  ownImports(base: Record<string, Fn> = {}): Record<string, (...a: number[]) => number | Promise<number>> {
+    const s = this.sockets;
+    const pass = (name: string, args: number[]) => {
+      const f = base[name] as unknown as ((...a: number[]) => number) | undefined;
+      return f ? f(...args) : E.BADF;
+    };
+    const clockNow = (id: number): bigint =>
+      id === 0 ? BigInt(Date.now()) * 1_000_000n : BigInt(Math.round(performance.now() * 1e6));
+    // v1 and v2 differ in parameter counts; a JS import gets exactly the guest's.
+    return {
+      sock_open: (af, type, fdOut) => s.run("sock_open", () => s.open(af, type, fdOut)),
+      sock_bind: (fd, addr, port) => s.run("sock_bind", () => s.bind(fd, addr, port)),
+      sock_listen: (fd) => s.run("sock_listen", () => s.listen(fd)),
+      sock_accept: (fd) => s.run("sock_accept", () => s.accept(fd)),
+      sock_connect: (fd, addr, port) => s.run("sock_connect", () => s.connect(fd, addr, port)),
+      sock_recv: (fd, iovs, n, flags, lenOut, oflagsOut) =>
+        s.run("sock_recv", () => s.recv(fd, iovs, n, flags, lenOut, oflagsOut)),
+      sock_recv_from: (...a) =>
+        s.run("sock_recv_from", () =>
+          a.length >= 8
+            ? s.recvFrom(a[0], a[1], a[2], a[4], a[3], a[5], a[6], a[7]) // v2: fd, iovs, n, addr, flags, port*, len*, oflags*
+            : s.recvFrom(a[0], a[1], a[2], a[4], a[3], undefined, a[5], a[6]), // v1: no port
+        ),
+      sock_send: (fd, iovs, n, _flags, lenOut) => s.run("sock_send", () => s.send(fd, iovs, n, lenOut)),
+      sock_send_to: (fd, iovs, n, addr, port, _flags, lenOut) =>
+        s.run("sock_send_to", () => s.sendTo(fd, iovs, n, addr, port, lenOut)),
+      sock_shutdown: (fd, how) => s.run("sock_shutdown", () => s.shutdown(fd, how)),
+      sock_getlocaladdr: (...a) => s.run("sock_getlocaladdr", () => s.address("local", a)),
+      sock_getpeeraddr: (...a) => s.run("sock_getpeeraddr", () => s.address("peer", a)),
+      sock_getsockopt: (fd, level, name, value, lenPtr) =>
+        s.run("sock_getsockopt", () => s.getsockopt(fd, level, name, value, lenPtr)),
+      sock_setsockopt: (fd, level, name, value, len) =>
+        s.run("sock_setsockopt", () => s.setsockopt(fd, level, name, value, len)),
+      sock_getaddrinfo: (node, nodeLen, serv, servLen, hints, res, max, resLen) =>
+        s.run("sock_getaddrinfo", () => s.getaddrinfo(node, nodeLen, serv, servLen, hints, res, max, resLen)),
+      poll_oneoff: (inPtr, outPtr, n, nevents) => s.run("poll_oneoff", () => s.poll(inPtr, outPtr, n, nevents, clockNow)),
+      fd_read: (fd, iovs, n, lenOut) =>
+        s.owns(fd) ? s.run("fd_read", () => s.recv(fd, iovs, n, 0, lenOut)) : pass("fd_read", [fd, iovs, n, lenOut]),
+      fd_write: (fd, iovs, n, lenOut) =>
+        s.owns(fd) ? s.run("fd_write", () => s.send(fd, iovs, n, lenOut)) : pass("fd_write", [fd, iovs, n, lenOut]),
+      fd_close: (fd) => (s.owns(fd) ? s.run("fd_close", () => s.close(fd)) : pass("fd_close", [fd])),
+      fd_fdstat_get: (fd, ptr) => (s.owns(fd) ? s.run("fd_fdstat_get", () => s.fdstatGet(fd, ptr)) : pass("fd_fdstat_get", [fd, ptr])),
+      fd_fdstat_set_flags: (fd, flags) =>
+        s.owns(fd) ? s.run("fd_fdstat_set_flags", () => s.fdstatSetFlags(fd, flags)) : pass("fd_fdstat_set_flags", [fd, flags]),
+    };
+  }
+
+  /**
+   * Runs the guest's `_start` (through WebAssembly.promising, so its
+   * blocking calls suspend) and resolves to its exit code; the socket
+   * layer's sockets are closed however it ends. `preview1`, when it is
+   * browser_wasi_shim's object, gets the instance too (it reads memory
+   * through `inst`). A trap rejects with the trap.
+   */
+  async start(instance: WebAssembly.Instance, preview1?: Preview1): Promise<number> {
+    const j = jspi();
+    if (j instanceof Error) throw j;
+    this.instance = instance;
+    if (preview1 && "wasiImport" in preview1) (preview1 as { inst?: unknown }).inst = instance;
+    const entry = instance.exports._start;
+    if (typeof entry !== "function") throw new TypeError("the guest exports no _start function (is it a wasip1 command?)");
+    try {
+      await j.promising(entry as Fn)();
+      return 0;
+    } catch (e) {
+      const code = (e as { code?: unknown })?.code;
+      if (e instanceof Error && e.constructor.name === "WASIProcExit" && typeof code === "number") return code;
+      throw e;
+    } finally {
+      this.sockets.closeAll();
+    }
+  }
+}
