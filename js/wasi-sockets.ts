@@ -168,8 +168,16 @@ export class WasiSockets {
   private readonly wakeId: number;
   private readonly wakes = new Map<number, () => void>();
   private nextSlot = 1;
-  /** The last failure an import reported, in words (for the host's diagnostics). */
-  lastError = "";
+  /** The last failures imports reported, in words, newest last (for the host's diagnostics; at most 16). */
+  readonly errors: string[] = [];
+  /** The last of `errors` ("" when none). */
+  get lastError(): string {
+    return this.errors[this.errors.length - 1] ?? "";
+  }
+  private note(what: string) {
+    this.errors.push(what);
+    if (this.errors.length > 16) this.errors.shift();
+  }
 
   constructor(
     private readonly net: SocketTables,
@@ -220,7 +228,7 @@ export class WasiSockets {
   run(name: string, body: () => number | Promise<number>): number | Promise<number> {
     const fail = (e: unknown): number => {
       const errno = errnoOf(e);
-      this.lastError = `${name}: ${e instanceof Error ? e.message : JSON.stringify(e)} (errno ${errno})`;
+      this.note(`${name}: ${e instanceof Error ? e.message : JSON.stringify(e)} (errno ${errno})`);
       return errno;
     };
     try {
@@ -302,7 +310,7 @@ export class WasiSockets {
         if (s.state !== "connecting") return;
         s.state = "failed";
         s.error = errnoOf(e);
-        this.lastError = `sock_connect: ${JSON.stringify(e)}`;
+        this.note(`sock_connect: ${JSON.stringify(e)} (errno ${s.error})`);
       },
     );
     s.opened = opened;

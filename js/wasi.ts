@@ -67,6 +67,11 @@ export class WasiNet {
     return this.sockets.lastError;
   }
 
+  /** The last 16 failures, newest last. */
+  get errors(): readonly string[] {
+    return this.sockets.errors;
+  }
+
   /**
    * The `wasi_snapshot_preview1` import object: `preview1`'s functions,
    * with the socket layer over them. Throws when the browser has no JSPI.

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the wasm32-wasip1 test programs (guests/) into target/guests/, for
+# tests-js/page/wasi.test.ts. The cargo target dir is under the user's cache
+# (setup.sh installs the target), so a second run only relinks.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm"
+export CARGO_TARGET_DIR="$CACHE/guests-target"
+( cd "$ROOT/guests" && cargo build --release --locked --target wasm32-wasip1 --color never )
+mkdir -p "$ROOT/target/guests"
+for g in wasi-blocking wasi-tokio; do cp "$CARGO_TARGET_DIR/wasm32-wasip1/release/$g.wasm" "$ROOT/target/guests/"; done
+ls -l "$ROOT/target/guests"

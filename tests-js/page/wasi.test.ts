@@ -1,0 +1,137 @@
+// Page test: real wasm32-wasip1 programs (guests/, built by
+// scripts/build-guests.sh from crates.io's wasmedge_wasi_socket and
+// tokio_wasi) run in headless Chromium through go-net-wasm/wasi with
+// browser_wasi_shim, against the peers (Redis, the HTTP server, TCP and UDP
+// echo, DoH) through the Wisp relay. Each guest prints one line per check;
+// every check must be there and pass, and the page must have kept running
+// (its timer fired) while the guest blocked.
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Server } from "node:http";
+import type { Browser, Page } from "playwright-core";
+import { build } from "esbuild";
+import { afterAll, beforeAll, expect, it } from "vitest";
+// @ts-expect-error: plain .mjs module without types
+import { startAll } from "../../servers/start.mjs";
+// @ts-expect-error: plain .mjs module without types
+import { startStatic } from "../../servers/static.mjs";
+// @ts-expect-error: plain .mjs module without types
+import { launchChromium } from "../../servers/chromium.mjs";
+
+const guests = join(import.meta.dirname, "../../target/guests");
+let browser: Browser;
+let servers: { urls: Record<string, string>; close(): Promise<void> };
+let app: Server;
+let page: Page;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  for (const g of ["wasi-blocking.wasm", "wasi-tokio.wasm"])
+    if (!existsSync(join(guests, g))) throw new Error(`no ${g} in ${guests}: run scripts/build-guests.sh`);
+  const dir = mkdtempSync(join(tmpdir(), "wasi-page-"));
+  await build({ entryPoints: [join(import.meta.dirname, "wasi/harness.ts")], bundle: true, format: "esm", outfile: join(dir, "harness.js"), logLevel: "error" });
+  writeFileSync(join(dir, "index.html"), `<!doctype html><script type="module" src="harness.js"></script>`);
+  servers = await startAll();
+  app = await startStatic({ "/": dir, "/guests/": guests });
+  browser = await launchChromium();
+  page = await browser.newPage();
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${(app.address() as { port: number }).port}/index.html`);
+  await page.waitForFunction(() => (window as any).harnessReady);
+  await page.evaluate(([relay, doh]) => (window as any).configure(relay, doh), [servers.urls.wispV2, servers.urls.doh]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  app?.close();
+  await servers?.close();
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  lastError: string;
+  errors: string[];
+  openAfter: number;
+  heartbeats: number;
+  ms: number;
+}
+
+const run = (guest: string, env: Record<string, string>, policy?: unknown): Promise<Run> =>
+  page.evaluate(([g, e, p]) => (window as any).runGuest(`/guests/${g}`, e, p), [guest, env, policy] as const);
+
+/** The guest's check lines, by name: "ok ..." or "FAIL ...". */
+function checks(out: Run): Record<string, string> {
+  expect(out.stdout, `${out.stderr}\n${out.errors.join("\n")}`).toMatch(/^done$/m);
+  const r: Record<string, string> = {};
+  for (const line of out.stdout.split("\n")) {
+    const m = /^(ok|FAIL) (\w+)[: ]?(.*)$/.exec(line);
+    if (m) r[m[2]] = `${m[1]} ${m[3]}`;
+  }
+  return r;
+}
+
+const BLOCKING = ["redis_ping", "redis_1mib", "redis_pipeline", "http", "udp_echo", "getaddrinfo", "read_timeout", "denied"];
+const TOKIO = ["concurrent_redis", "concurrent_echo", "timeout"];
+
+it("a blocking wasmedge_wasi_socket program: Redis, HTTP/1.1, UDP, getaddrinfo over DoH, SO_RCVTIMEO, a denied port", async () => {
+  const u = servers.urls;
+  const port = (hostPort: string) => Number(hostPort.split(":").pop());
+  const out = await run(
+    "wasi-blocking.wasm",
+    { REDIS: u.redis, HTTP: u.tcpHttp, UDP_ECHO: u.udpEcho, REFUSED: u.tcpRefused, DENIED: u.tcpEcho, ONLY: BLOCKING.join(",") },
+    // This guest's own rights: everything it needs, and not the TCP echo port.
+    { hosts: ["127.0.0.1", "*.test.example"], ports: [port(u.redis), port(u.tcpHttp), port(u.udpEcho), port(u.tcpRefused)] },
+  );
+  const r = checks(out);
+  for (const name of BLOCKING)
+    expect(r[name], `${name}: ${out.stdout}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+  expect(out.code).toBe(0);
+  expect(out.openAfter).toBe(0);
+  // The page ran while the guest blocked (300 ms of SO_RCVTIMEO alone is 15 beats).
+  expect(out.heartbeats).toBeGreaterThan(10);
+  expect(errors).toEqual([]);
+});
+
+it("a nonblocking tokio_wasi program: 16 concurrent connections, concurrent echo streams, a timer racing a read", async () => {
+  const u = servers.urls;
+  const out = await run("wasi-tokio.wasm", { REDIS: u.redis, TCP_ECHO: u.tcpEcho, REFUSED: u.tcpRefused, ONLY: TOKIO.join(",") });
+  const r = checks(out);
+  for (const name of TOKIO) expect(r[name], `${name}: ${out.stdout}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+  expect(out.code).toBe(0);
+  expect(out.heartbeats).toBeGreaterThan(10);
+  expect(errors).toEqual([]);
+});
+
+it("two guests in one page hold different rights", async () => {
+  const u = servers.urls;
+  const env = { REDIS: u.redis, HTTP: u.tcpHttp, UDP_ECHO: u.udpEcho, REFUSED: u.tcpRefused, DENIED: u.redis, ONLY: "denied" };
+  const redisPort = Number(u.redis.split(":").pop());
+  const [denied, allowed] = await Promise.all([
+    run("wasi-blocking.wasm", env, { ports: [1] }),
+    run("wasi-blocking.wasm", { ...env, ONLY: "redis_ping" }, { ports: [redisPort] }),
+  ]);
+  expect(checks(denied).denied).toMatch(/^ok /);
+  expect(denied.errors.join("\n")).toMatch(/permission denied by network policy \(port \d+ not allowed\)/);
+  expect(checks(allowed).redis_ping).toMatch(/^ok /);
+});
+
+it("a refused port is ECONNREFUSED where the relay says so (wisp-server-node's CLOSE 0x44), EIO with the relay's words where it does not (wisp-js's 0x03)", async () => {
+  const u = servers.urls;
+  const env = { REDIS: u.redis, HTTP: u.tcpHttp, UDP_ECHO: u.udpEcho, TCP_ECHO: u.tcpEcho, REFUSED: u.tcpRefused, DENIED: u.redis, ONLY: "refused" };
+  await page.evaluate(([relay, doh]) => (window as any).configure(relay, doh), [u.wispV1, u.doh]);
+  try {
+    const blocking = await run("wasi-blocking.wasm", env);
+    expect(checks(blocking).refused, blocking.stdout).toMatch(/^ok .*Connection refused \(os error 14\)/);
+    // tokio: EINPROGRESS, then the refusal on the first write or read.
+    const tokio = await run("wasi-tokio.wasm", env);
+    expect(checks(tokio).refused, tokio.stdout).toMatch(/^ok .*Connection refused \(os error 14\)/);
+  } finally {
+    await page.evaluate(([relay, doh]) => (window as any).configure(relay, doh), [u.wispV2, u.doh]);
+  }
+  const generic = await run("wasi-blocking.wasm", env);
+  expect(checks(generic).refused).toMatch(/^FAIL .*\(os error 29\)/);
+  expect(generic.errors.join("\n")).toContain("the relay could not connect to the destination (network error, Wisp CLOSE 0x03)");
+});

@@ -1,0 +1,42 @@
+// The page side of tests-js/page/wasi.test.ts: what a host writes to run a
+// wasip1 program with sockets (the README's dozen lines), plus a heartbeat
+// that shows the page kept running while the guest blocked.
+import { ConsoleStdout, File, OpenFile, WASI } from "@bjorn3/browser_wasi_shim";
+import { registerNetBindings, type NetPolicy } from "../../../js/net.js";
+import { WasiNet } from "../../../js/wasi.js";
+
+export interface GuestRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  lastError: string;
+  errors: string[];
+  openAfter: number;
+  heartbeats: number;
+  ms: number;
+}
+
+async function runGuest(url: string, env: Record<string, string>, policy?: NetPolicy): Promise<GuestRun> {
+  let stdout = "", stderr = "";
+  const shim = new WASI([url], Object.entries(env).map(([k, v]) => `${k}=${v}`), [
+    new OpenFile(new File([])),
+    ConsoleStdout.lineBuffered((l) => (stdout += l + "\n")),
+    ConsoleStdout.lineBuffered((l) => (stderr += l + "\n")),
+  ]);
+  const net = new WasiNet({ policy });
+  const { instance } = await WebAssembly.instantiateStreaming(fetch(url), { wasi_snapshot_preview1: net.imports(shim) });
+  let heartbeats = 0;
+  const beat = setInterval(() => heartbeats++, 20);
+  const t0 = performance.now();
+  try {
+    const code = await net.start(instance, shim);
+    return { code, stdout, stderr, lastError: net.lastError, errors: [...net.errors], openAfter: net.sockets.size, heartbeats, ms: performance.now() - t0 };
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+const w = window as unknown as Record<string, unknown>;
+w.configure = (relay: string, doh: string) => registerNetBindings({ relay: { url: relay }, dns: { servers: [doh] } });
+w.runGuest = runGuest;
+w.harnessReady = true;
