@@ -6,6 +6,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm"
 export CARGO_TARGET_DIR="$CACHE/guests-target"
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
+  echo "build-guests: the wasm32-wasip1 target is not installed (scripts/setup.sh adds it with rustup)" >&2
+  exit 1
+fi
 ( cd "$ROOT/guests" && cargo build --release --locked --target wasm32-wasip1 --color never )
 mkdir -p "$ROOT/target/guests"
 for g in wasi-blocking wasi-tokio; do cp "$CARGO_TARGET_DIR/wasm32-wasip1/release/$g.wasm" "$ROOT/target/guests/"; done

@@ -65,6 +65,16 @@ else
   fi
 fi
 
+# ---- wasm32-wasip1 std, for the WASI guests (guests/, scripts/build-guests.sh)
+# rustup's target where rustup can download; otherwise the guests cannot be
+# built here, and build-guests.sh says so (the page test then fails, it is
+# not skipped).
+if [ "$TOOLCHAIN" != debian-web ]; then
+  rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1 || \
+    timeout 180 rustup target add wasm32-wasip1 >/dev/null 2>&1 || \
+    log "rustup target add wasm32-wasip1 failed: the WASI guests cannot be built"
+fi
+
 # ---- wasm-bindgen CLI (exactly the locked version) and cargo-fuzz ---------
 # (No wasm-pack: scripts/wasm.sh runs cargo, wasm-bindgen and Debian's
 # wasm-opt, which is what wasm-pack would do, without compiling it.)

@@ -37,7 +37,7 @@ npm_files() {
   tgz=$(ls "${CONSUMER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/consumer}"/go-net-wasm-*.tgz) || return 1
   list=$(tar -tzf "$tgz" | sed 's|^package/||') || return 1
   echo "$list"
-  for f in package.json dist/js/index.js dist/js/index.d.ts dist/js/net.js dist/js/net.d.ts \
+  for f in package.json dist/js/index.js dist/js/index.d.ts dist/js/net.js dist/js/net.d.ts dist/js/wasi.js dist/js/wasi.d.ts \
     dist/js/types.d.ts dist/pkg/runtime_wasm.js dist/pkg/runtime_wasm_bg.wasm LICENSE-MIT LICENSE-APACHE; do
     grep -qx "$f" <<<"$list" || { echo "missing: $f"; return 1; }
   done

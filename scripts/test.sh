@@ -10,7 +10,8 @@
 #               and a consumer app built outside the tree from both
 #               (scripts/ship.sh)
 #   3. vitest   the JS glue in Node (against the compiled wasm, mocked APIs)
-#   4. page     the demo page, the consumer app (page and Worker) and a small
+#   4. page     the demo page, the consumer app (page and Worker), the
+#               wasip1 guests (guests/, through go-net-wasm/wasi) and a small
 #               benchmark in headless Chromium via playwright-core (no timing
 #               asserted)
 # A layer that ran zero tests fails the run. The last line is
@@ -97,6 +98,8 @@ if BUILD_DEBUG_PKG=1 bash scripts/build.sh && bash scripts/build-bench.sh && npx
   read -r p f < <(vitest_counts "$LOGS/vitest.json"); record vitest "$p" "$f" "$st"
 
   echo "== 4/4 page tests (playwright-core + Chromium)"
+  # The wasip1 guests tests-js/page/wasi.test.ts runs (a failed build fails that suite).
+  bash scripts/build-guests.sh > "$LOGS/guests.log" 2>&1 || { tail -20 "$LOGS/guests.log"; echo "!! the WASI guests did not build"; }
   rm -f "$LOGS/page.json"
   VITEST_LAYER=page npx vitest run --reporter=default --reporter=json --outputFile="$LOGS/page.json"; st=$?
   read -r p f < <(vitest_counts "$LOGS/page.json"); record page "$p" "$f" "$st"
