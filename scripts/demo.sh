@@ -6,4 +6,5 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 bash scripts/setup.sh
 bash scripts/build.sh
+bash scripts/build-guests.sh >/dev/null
 exec node servers/start.mjs --port "${PORT:-8080}" --announce

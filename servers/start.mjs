@@ -56,7 +56,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export async function startAll({ port = 0 } = {}) {
   const routes = {};
-  const web = await startStatic({ "/": join(root, "www"), "/pkg/": join(root, "pkg") }, port, routes);
+  // /guests/: the wasip1 programs scripts/build-guests.sh builds (the demo's WASI step).
+  const web = await startStatic({ "/": join(root, "www"), "/pkg/": join(root, "pkg"), "/guests/": join(root, "target/guests") }, port, routes);
   const echo = await startWsEcho();
   const blackhole = await startBlackhole();
   const doh = await startDoh();

@@ -5,10 +5,15 @@
 //      echo and echo with a deadline, http.Get with a streamed body, net.Dial
 //      ("tcp") to a real Redis through the Wisp relay (SET, then GET), and
 //      the error of Listen("tcp", ":8080");
-//   2. the address layer (ParseIP, ParseCIDR, SplitHostPort) on typed input.
+//   2. a wasm32-wasip1 program (guests/wasi-blocking, built by
+//      scripts/build-guests.sh) with blocking sockets through go-net-wasm/wasi
+//      and browser_wasi_shim: SET and GET on the same Redis, stdout shown;
+//   3. the address layer (ParseIP, ParseCIDR, SplitHostPort) on typed input.
 // Results are also left on `window.demoProgram` / `window.demoResults` for the
 // page test; a person reads the steps and the live log.
+import { ConsoleStdout, File, OpenFile, WASI } from "@bjorn3/browser_wasi_shim";
 import { init } from "../js/index.js";
+import { WasiNet } from "../js/wasi.js";
 
 type Wasm = Awaited<ReturnType<typeof init>>;
 type GoError = { code: string; message: string; timeout: boolean; sentinel?: string; voCause?: { package: string; index: number } } | null;
@@ -208,6 +213,26 @@ function runAddresses(wasm: Wasm) {
   $("status").textContent = `ran ${rows.length} inputs`;
 }
 
+/** The wasip1 step: the dozen lines of README "WASI", plus showing stdout. */
+async function runWasi(peers: Record<string, string>): Promise<Step> {
+  let stdout = "";
+  const out = ConsoleStdout.lineBuffered((line) => {
+    stdout += line + "\n";
+    $("wasi").textContent = stdout;
+    log(`  wasi> ${line}`);
+  });
+  const shim = new WASI(["wasi-blocking"], ["DEMO=1", `REDIS=${peers.redis}`], [new OpenFile(new File([])), out, out]);
+  const net = new WasiNet({ policy: { hosts: ["127.0.0.1"], ports: [Number(peers.redis.split(":").pop())] } });
+  const { instance } = await WebAssembly.instantiateStreaming(fetch("./guests/wasi-blocking.wasm"), {
+    wasi_snapshot_preview1: net.imports(shim),
+  });
+  const code = await net.start(instance, shim);
+  const ok = code === 0 && /GET wasi:demo -> "hello from a wasip1 program"/.test(stdout);
+  $("wasi").className = ok ? "ok" : "err";
+  if (!ok) log(`  wasi exit ${code}; ${net.lastError}`, "err");
+  return { ok, text: stdout, code, stdout };
+}
+
 async function main() {
   const peers = (await (await fetch("./peers.json")).json()) as Record<string, string>;
   const wasm = await init({
@@ -224,7 +249,16 @@ async function main() {
     $("program-status").textContent = "running…";
     $<HTMLButtonElement>("rerun").disabled = true;
     try {
-      (window as any).demoProgram = await runProgram(wasm, peers);
+      const program = await runProgram(wasm, peers);
+      log("a wasip1 program through go-net-wasm/wasi:");
+      try {
+        program.wasi = await runWasi(peers);
+      } catch (e) {
+        program.wasi = { ok: false, text: String(e) };
+        $("wasi").textContent = String(e);
+        $("wasi").className = "err";
+      }
+      (window as any).demoProgram = program;
       const counts = wasm.externCounts();
       log(`handles left: ${JSON.stringify(counts)}`);
       (window as any).demoCounts = counts;

@@ -44,6 +44,10 @@ it("runs the networking program against the local peers and shows each result", 
   expect(p.http).toMatchObject({ ok: true, status: 200, total: 4194304, hashMatches: true });
   expect(p.http.reads).toBeGreaterThan(8);
   // A real Redis over Dial("tcp") through the Wisp relay: SET, then GET back.
+  // The wasip1 program, through go-net-wasm/wasi: its stdout, line by line.
+  expect(p.wasi, JSON.stringify(p.wasi)).toMatchObject({ ok: true, code: 0 });
+  expect(p.wasi.stdout).toMatch(/^connected to Redis at 127\.0\.0\.1:\d+ \(through the page's Wisp relay\)\nSET wasi:demo -> \+OK\nGET wasi:demo -> "hello from a wasip1 program"\n$/);
+  expect(await page.locator("#wasi").getAttribute("class")).toBe("ok");
   expect(p.redis).toMatchObject({ ok: true, set: "+OK" });
   expect(p.redis.got).toBe(p.redis.value);
   expect(await page.locator("#redis").textContent()).toMatch(/^SET → \+OK, GET → "hello from the page at /);

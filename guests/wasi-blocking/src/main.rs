@@ -199,7 +199,31 @@ fn denied(addr: SocketAddr) -> io::Result<String> {
     }
 }
 
+/// The demo page's step (www/demo.ts): a SET and a GET, told as it goes.
+fn demo(redis: SocketAddr) -> io::Result<()> {
+    let mut s = TcpStream::connect(redis)?;
+    println!("connected to Redis at {} (through the page's Wisp relay)", s.peer_addr()?);
+    let value = "hello from a wasip1 program";
+    s.write_all(&resp(&[b"SET", b"wasi:demo", value.as_bytes()]))?;
+    let mut buf = Vec::new();
+    read_until(&mut s, b"\r\n", &mut buf)?;
+    println!("SET wasi:demo -> {}", String::from_utf8_lossy(&buf).trim_end());
+    s.write_all(&resp(&[b"GET", b"wasi:demo"]))?;
+    let mut got = Vec::new();
+    read_until(&mut s, format!("{value}\r\n").as_bytes(), &mut got)?;
+    let text = String::from_utf8_lossy(&got);
+    println!("GET wasi:demo -> {:?}", text.lines().nth(1).unwrap_or(""));
+    Ok(())
+}
+
 fn main() {
+    if std::env::var("DEMO").is_ok() {
+        if let Err(e) = env_addr("REDIS").and_then(demo) {
+            println!("error: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let checks: Vec<(&str, Box<dyn Fn() -> io::Result<String>>)> = vec![
         ("redis_ping", Box::new(|| redis_ping(env_addr("REDIS")?))),
         ("redis_1mib", Box::new(|| redis_big_value(env_addr("REDIS")?))),
