@@ -76,7 +76,7 @@ export class WasiNet {
    * The `wasi_snapshot_preview1` import object: `preview1`'s functions,
    * with the socket layer over them. Throws when the browser has no JSPI.
    */
-  imports(preview1: Preview1): Record<string, unknown> {
+  imports(preview1: Preview1): WebAssembly.ModuleImports {
     const j = jspi();
     if (j instanceof Error) throw j;
     const base = ("wasiImport" in preview1 && typeof preview1.wasiImport === "object" ? preview1.wasiImport : preview1) as Record<string, Fn>;
@@ -86,7 +86,8 @@ export class WasiNet {
     const own = this.ownImports(base);
     const out: Record<string, unknown> = { ...base };
     for (const [name, f] of Object.entries(own)) out[name] = WAITING.includes(name) ? new j.Suspending(f as Fn) : f;
-    return out;
+    // A Suspending is an import value TypeScript's lib does not know yet.
+    return out as WebAssembly.ModuleImports;
   }
 
   /** The socket layer's functions, each returning an errno or a Promise of one (js/wasi-sockets.ts). */

@@ -4604,6 +4604,7 @@ var bindings = {
     options = { ...options, relay: { ...options.relay, ...relay } };
   }
 };
+var netBindings = bindings;
 var netHost = {
   /** Sockets, relay streams and requests the policy counts now. */
   counted: () => Number(connSockets()) + Number(udpStreams()) + Number(bindings._netHttpCount()),
@@ -4639,6 +4640,7 @@ export {
   isNetError,
   lastNetPanic,
   lookupDenial,
+  netBindings,
   netHost,
   netOptions,
   onNetTrap,

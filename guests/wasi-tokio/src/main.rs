@@ -124,8 +124,50 @@ async fn refused(addr: SocketAddr) -> io::Result<String> {
     }
 }
 
+/// The benchmark's workload (bench/www/bench.ts), as bench/src/lib.rs's
+/// rust_tcp_echo does it: `total` bytes in `chunk`-byte writes to the TCP echo,
+/// read back concurrently; timed from the connected socket to the last byte.
+async fn bench_echo(echo: SocketAddr, total: usize, chunk: usize) -> io::Result<f64> {
+    let s = TcpStream::connect(echo).await?;
+    let (mut r, mut w) = s.into_split();
+    let data: Vec<u8> = (0..chunk).map(|i| i as u8).collect();
+    let t0 = Instant::now();
+    let writer = tokio::spawn(async move {
+        let mut sent = 0;
+        while sent < total {
+            let n = chunk.min(total - sent);
+            w.write_all(&data[..n]).await?;
+            sent += n;
+        }
+        Ok::<_, io::Error>(w)
+    });
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut got = 0;
+    while got < total {
+        let n = r.read(&mut buf).await?;
+        if n == 0 {
+            return Err(fail(format!("the echo ended after {got} bytes")));
+        }
+        got += n;
+    }
+    let _w = writer.await.map_err(|e| fail(format!("writer: {e}")))??;
+    Ok(t0.elapsed().as_secs_f64() * 1000.0)
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    if let Ok(spec) = std::env::var("BENCH_ECHO") {
+        let (total, chunk) = spec.split_once(',').unwrap_or((&spec, "65536"));
+        let (total, chunk) = (total.parse().unwrap_or(1 << 20), chunk.parse().unwrap_or(65536));
+        match env_addr("TCP_ECHO") {
+            Ok(echo) => match bench_echo(echo, total, chunk).await {
+                Ok(ms) => println!("bench_echo {ms:.3}"),
+                Err(e) => println!("FAIL bench_echo: {e}"),
+            },
+            Err(e) => println!("FAIL bench_echo: {e}"),
+        }
+        return;
+    }
     let only = std::env::var("ONLY").ok();
     let wanted = |name: &str| only.as_deref().map_or(true, |o| o.split(',').any(|x| x == name));
     let report = |name: &str, r: io::Result<String>| match r {
