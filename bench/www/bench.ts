@@ -6,6 +6,8 @@
 import initBench, * as rs from "../pkg/runtime_wasm_bench.js";
 import { netHost, registerNetBindings, WS_DEFAULTS } from "../../js/net.js";
 import { pattern, rawWispEcho as rawWispEchoWith } from "./raw-wisp.js";
+import { ConsoleStdout, File, OpenFile, WASI } from "@bjorn3/browser_wasi_shim";
+import { WasiNet } from "../../js/wasi.js";
 
 export interface BenchOptions {
   peers: Record<string, string>;
@@ -15,7 +17,7 @@ export interface BenchOptions {
   cycles: number; // Dial/Close and http.Get cycles for the leak check
   dohIterations: number;
   floodMessages: number; // one-byte messages in the flood
-  /** Sections to run (relay, ping, doh, copies, leaks, flood, directions); all when empty. */
+  /** Sections to run (relay, wasi, ping, doh, copies, leaks, flood, directions); all when empty. */
   only: string[];
 }
 
@@ -298,6 +300,22 @@ async function countCopies<T>(f: () => Promise<T>) {
   return c;
 }
 
+/** The wasip1 guest's echo (guests/wasi-tokio BENCH_ECHO): its own timing, connected socket to last byte. */
+async function wasiEcho(tcpEcho: string, total: number, chunk: number): Promise<number> {
+  let stdout = "";
+  const shim = new WASI(["wasi-tokio"], [`BENCH_ECHO=${total},${chunk}`, `TCP_ECHO=${tcpEcho}`], [
+    new OpenFile(new File([])),
+    ConsoleStdout.lineBuffered((l) => (stdout += l + "\n")),
+    ConsoleStdout.lineBuffered((l) => (stdout += l + "\n")),
+  ]);
+  const net = new WasiNet();
+  const { instance } = await WebAssembly.instantiateStreaming(fetch("/guests/wasi-tokio.wasm"), { wasi_snapshot_preview1: net.imports(shim) });
+  const code = await net.start(instance, shim);
+  const ms = /^bench_echo ([\d.]+)$/m.exec(stdout);
+  if (code !== 0 || !ms) throw new Error(`wasi-tokio BENCH_ECHO exited ${code}: ${stdout.trim()} (${net.lastError})`);
+  return Number(ms[1]);
+}
+
 export async function runBenchmarks(o: BenchOptions) {
   await initBench({ module_or_path: new URL("../pkg/runtime_wasm_bench_bg.wasm", import.meta.url) });
   registerNetBindings({ dns: { servers: [o.peers.doh] }, relay: { url: o.peers.wispV2 } });
@@ -328,6 +346,22 @@ export async function runBenchmarks(o: BenchOptions) {
       log(`relay echo rep ${r + 1}: raw Wisp ${runs.raw[r].toFixed(0)} MiB/s, rust tcp ${runs.rust[r].toFixed(0)}`);
     }
     out.relayEcho = { raw: median(runs.raw), rust: median(runs.rust), runs };
+  }
+
+  // 1b. The same relay echo from a wasm32-wasip1 program (guests/wasi-tokio,
+  //     BENCH_ECHO mode: tokio's nonblocking sockets and poll_oneoff through
+  //     go-net-wasm/wasi, suspended by JSPI) against the Rust Conn: what the
+  //     WASI layer costs on top of the Conn it sits on.
+  if (want("wasi")) {
+    const chunk = 64 * 1024;
+    await wasiEcho(o.peers.tcpEcho, MiB, chunk);
+    const runs: Record<string, number[]> = { rust: [], wasi: [] };
+    for (let r = 0; r < o.reps; r++) {
+      runs.rust.push(mbps(total, await rs.rustTcpEcho(o.peers.tcpEcho, total, chunk)));
+      runs.wasi.push(mbps(total, await wasiEcho(o.peers.tcpEcho, total, chunk)));
+      log(`wasi echo rep ${r + 1}: rust tcp ${runs.rust[r].toFixed(0)} MiB/s, wasip1 guest ${runs.wasi[r].toFixed(0)}`);
+    }
+    out.wasiEcho = { rust: median(runs.rust), wasi: median(runs.wasi), runs };
   }
 
   // 2. One-byte round trips against the native echo, ten interleaved

@@ -16,7 +16,7 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
   const res = JSON.parse(readFileSync("target/bench/results.json", "utf8"));
   const by = Object.fromEntries(res.metrics.map((m: any) => [m.id, m]));
   for (const id of [
-    "relay_echo", "http_get", "http_headroom",
+    "relay_echo", "wasi_echo", "http_get", "http_headroom",
     "ping_classic_p50", "ping_classic_p99", "ping_stream_p50", "ping_stream_p99",
     "ping_extern_classic_p50", "ping_extern_classic_p99", "ping_extern_stream_p50", "ping_extern_stream_p99",
     "doh_cached_us", "doh_uncached_queries", "leak_dial_conns", "leak_http_requests",
@@ -29,6 +29,9 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
   ]) {
     expect(by[id], id).toBeDefined();
   }
+  expect(by.wasi_echo.wasi).toBeGreaterThan(0);
+  expect(by.wasi_echo.rust).toBeGreaterThan(0);
+  expect(res.raw.wasiEcho.runs.wasi).toHaveLength(1);
   for (const id of ["relay_echo", "http_get"]) {
     expect(by[id].raw, id).toBeGreaterThan(0);
     expect(by[id].rust, id).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 // Page test: real wasm32-wasip1 programs (guests/, built by
 // scripts/build-guests.sh from crates.io's wasmedge_wasi_socket and
-// tokio_wasi) run in headless Chromium through go-net-wasm/wasi with
+// tokio_wasi; guests/go-http, a Go program on net/http) run in headless Chromium through go-net-wasm/wasi with
 // browser_wasi_shim, against the peers (Redis, the HTTP server, TCP and UDP
 // echo, DoH) through the Wisp relay. Each guest prints one line per check;
 // every check must be there and pass, and the page must have kept running
@@ -27,7 +27,7 @@ let page: Page;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  for (const g of ["wasi-blocking.wasm", "wasi-tokio.wasm"])
+  for (const g of ["wasi-blocking.wasm", "wasi-tokio.wasm", "go-http.wasm"])
     if (!existsSync(join(guests, g))) throw new Error(`no ${g} in ${guests}: run scripts/build-guests.sh`);
   const dir = mkdtempSync(join(tmpdir(), "wasi-page-"));
   await build({ entryPoints: [join(import.meta.dirname, "wasi/harness.ts")], bundle: true, format: "esm", outfile: join(dir, "harness.js"), logLevel: "error" });
@@ -101,6 +101,30 @@ it("a nonblocking tokio_wasi program: 16 concurrent connections, concurrent echo
   const r = checks(out);
   for (const name of TOKIO) expect(r[name], `${name}: ${out.stdout}\n${out.errors.join("\n")}`).toMatch(/^ok /);
   expect(out.code).toBe(0);
+  expect(out.heartbeats).toBeGreaterThan(10);
+  expect(errors).toEqual([]);
+});
+
+const GO = ["lookup", "http_get", "http_post", "http_concurrent", "http_timeout", "redis_deadline", "refused", "denied"];
+
+it("a Go program's net/http and net through wasinet_v0 and path_open: GET, POST, goroutines, Client.Timeout, a read deadline, DoH", async () => {
+  const u = servers.urls;
+  const port = (hostPort: string) => Number(hostPort.split(":").pop());
+  const out = await run(
+    "go-http.wasm",
+    { HTTP: u.tcpHttp, REDIS: u.redis, REFUSED: u.tcpRefused, DENIED: u.tcpEcho },
+    { hosts: ["127.0.0.1", "*.test.example"], ports: [port(u.tcpHttp), port(u.redis), port(u.tcpRefused)] },
+  );
+  const r = checks(out);
+  for (const name of GO) expect(r[name], `${name}: ${out.stdout}\n${out.stderr}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+  // Go's own words for what the page's layer answered.
+  expect(r.denied).toMatch(/permission denied/i);
+  expect(r.redis_deadline).toMatch(/i\/o timeout/);
+  expect(r.http_timeout).toMatch(/Client\.Timeout exceeded/);
+  expect(r.redis_deadline).toMatch(new RegExp(`peer ${u.redis.replace(/\./g, "\\.")}`));
+  expect(out.errors.join("\n")).toMatch(/wasinet sock_connect: .*port \d+ not allowed/);
+  expect(out.code).toBe(0);
+  expect(out.openAfter).toBe(0);
   expect(out.heartbeats).toBeGreaterThan(10);
   expect(errors).toEqual([]);
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { E } from "../../js/wasi-abi.js";
 import { servicePort, TCP_SERVICES, UDP_SERVICES, WasiSockets, type SocketTables } from "../../js/wasi-sockets.js";
 import { WasiNet } from "../../js/wasi.js";
+import { RAW_ADDRESS_SIZE, wasinetImports } from "../../js/wasi-wasinet.js";
 import { wake } from "../../js/wake.js";
 import type { NetError } from "../../js/errors.js";
 
@@ -351,6 +352,139 @@ describe("blocking, nonblocking and poll_oneoff", () => {
     expect(s.run("poll", () => s.poll(2000, 4000, 1, 5000, now))).toBe(E.SUCCESS);
     expect(view().getUint16(4008, true)).toBe(E.BADF);
     expect(s.run("poll", () => s.poll(2000, 4000, 5000, 5000, now))).toBe(E.INVAL); // too many
+  });
+});
+
+describe("wasinet_v0 (Go programs' own socket calls)", () => {
+  /** A RawSocketAddress at `at`: family at 0 and 4, port u32 at 8, the IP at 12. */
+  const raw = (view: () => DataView, bytes: () => Uint8Array, at: number, family: number, ip: number[], port: number) => {
+    bytes().fill(0, at, at + RAW_ADDRESS_SIZE);
+    view().setUint16(at, family, true);
+    view().setUint16(at + 4, family, true);
+    view().setUint32(at + 8, port, true);
+    bytes().set(ip, at + 12);
+    return at;
+  };
+
+  it("sockets, connect and the peer address in wasinet's 130-byte layout, with a Linux host's numbers", async () => {
+    const t = setup();
+    const w = wasinetImports(t.s, () => t.memory);
+    expect(w.sock_determine_host_af_family(2)).toBe(2);
+    expect(w.sock_determine_host_af_family(3)).toBe(10);
+    expect(w.sock_determine_host_af_family(1)).toBe(1);
+    expect(w.sock_open(1, 1, 0, 100)).toBe(E.AFNOSUPPORT); // AF_UNIX
+    expect(w.sock_open(2, 5, 0, 100)).toBe(E.INVAL); // SOCK_SEQPACKET
+    expect(w.sock_open(10, 1 | 0x800, 0, 100)).toBe(E.SUCCESS); // AF_INET6, SOCK_STREAM | SOCK_NONBLOCK
+    const fd6 = t.view().getUint32(100, true);
+    expect(t.s.run("fdstat", () => t.s.fdstatGet(fd6, 300))).toBe(E.SUCCESS);
+    expect(t.view().getUint16(302, true)).toBe(4); // nonblocking
+    expect(w.sock_open(2, 1, 0, 100)).toBe(E.SUCCESS);
+    const fd = t.view().getUint32(100, true);
+    raw(t.view, t.bytes, 400, 7, [127, 0, 0, 1], 6379);
+    expect(w.sock_connect(fd, 400, RAW_ADDRESS_SIZE)).toBe(E.INVAL); // an unknown family
+    expect(w.sock_connect(fd, t.size - 10, RAW_ADDRESS_SIZE)).toBe(E.FAULT);
+    raw(t.view, t.bytes, 400, 2, [127, 0, 0, 1], 6379);
+    const r = w.sock_connect(fd, 400, RAW_ADDRESS_SIZE);
+    t.conns[0].open();
+    expect(await r).toBe(E.SUCCESS);
+    expect(t.dials).toEqual([["127.0.0.1", 6379]]);
+    t.bytes().fill(0xee, 600, 600 + RAW_ADDRESS_SIZE);
+    expect(w.sock_getpeeraddr(fd, 600, RAW_ADDRESS_SIZE)).toBe(E.SUCCESS);
+    expect([t.view().getUint16(600, true), t.view().getUint16(604, true), t.view().getUint32(608, true)]).toEqual([2, 2, 6379]);
+    expect([...t.bytes().subarray(612, 616)]).toEqual([127, 0, 0, 1]);
+    expect(t.bytes()[616]).toBe(0); // the rest is cleared
+    expect(w.sock_getpeeraddr(fd, t.size - 100, RAW_ADDRESS_SIZE)).toBe(E.FAULT);
+    expect(w.sock_getlocaladdr(fd6, 600, RAW_ADDRESS_SIZE)).toBe(E.SUCCESS);
+    expect(t.view().getUint16(600, true)).toBe(10);
+    expect(w.sock_listen(fd, 128)).toBe(E.NOTSUP);
+    expect(w.sock_shutdown(fd, 9)).toBe(E.INVAL);
+    expect(w.sock_shutdown(fd, 3)).toBe(E.SUCCESS); // Go's wasip1 SHUT_RDWR
+  });
+
+  it("options by Linux numbers: SO_RCVTIMEO as a timeval, SO_ERROR, TCP_NODELAY; unknown ones are ENOPROTOOPT", async () => {
+    const t = setup();
+    const w = wasinetImports(t.s, () => t.memory);
+    expect(w.sock_open(2, 1, 0, 100)).toBe(E.SUCCESS);
+    const fd = t.view().getUint32(100, true);
+    t.view().setBigInt64(500, 1n, true);
+    t.view().setBigInt64(508, 250_000n, true);
+    expect(w.sock_setsockopt(fd, 1, 20, 500, 16)).toBe(E.SUCCESS); // SO_RCVTIMEO
+    t.bytes().fill(0, 500, 516);
+    expect(w.sock_getsockopt(fd, 1, 20, 500, 16)).toBe(E.SUCCESS);
+    expect([t.view().getBigInt64(500, true), t.view().getBigInt64(508, true)]).toEqual([1n, 250_000n]);
+    expect(w.sock_getsockopt(fd, 1, 20, 500, 8)).toBe(E.INVAL); // no room for a timeval
+    expect(w.sock_getsockopt(fd, 1, 4, 500, 4)).toBe(E.SUCCESS); // SO_ERROR
+    expect(t.view().getUint32(500, true)).toBe(0);
+    expect(w.sock_getsockopt(fd, 6, 1, 500, 4)).toBe(E.SUCCESS); // TCP_NODELAY
+    expect(t.view().getUint32(500, true)).toBe(1);
+    expect(w.sock_getsockopt(fd, 1, 99, 500, 4)).toBe(E.NOPROTOOPT);
+    expect(w.sock_setsockopt(fd, 41, 1, 500, 4)).toBe(E.NOPROTOOPT);
+  });
+
+  it("sock_getaddrip: 16 bytes per address (IPv4 mapped), the byte count, cut to the buffer; checked names", async () => {
+    const t = setup({ policy: { hosts: ["two.example", "127.0.0.1"] } });
+    const w = wasinetImports(t.s, () => t.memory);
+    const str = (at: number, v: string) => (t.bytes().set(new TextEncoder().encode(v), at), v.length);
+    const nl = str(100, "ip");
+    const hl = str(120, "two.example");
+    expect(await w.sock_getaddrip(100, nl, 120, hl, 1000, 256, 200)).toBe(E.SUCCESS);
+    expect(t.view().getUint32(200, true)).toBe(48);
+    expect([...t.bytes().subarray(1000, 1016)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1]);
+    expect([...t.bytes().subarray(1016, 1018)]).toEqual([0, 0]);
+    expect([...t.bytes().subarray(1028, 1032)]).toEqual([192, 0, 2, 2]);
+    expect([...t.bytes().subarray(1032, 1034)]).toEqual([0x20, 0x01]); // IPv6 after IPv4
+    expect(await w.sock_getaddrip(100, nl, 120, hl, 1000, 20, 200)).toBe(E.SUCCESS); // room for one
+    expect(t.view().getUint32(200, true)).toBe(16);
+    expect(await w.sock_getaddrip(100, nl, 120, hl, t.size - 8, 256, 200)).toBe(E.FAULT);
+    const denied = str(150, "evil.example");
+    expect(w.sock_getaddrip(100, nl, 150, denied, 1000, 256, 200)).toBe(E.ACCES);
+    t.bytes().set([0xff, 0xfe], 170);
+    expect(w.sock_getaddrip(100, nl, 170, 2, 1000, 256, 200)).toBe(E.INVAL); // not UTF-8
+    const sl = str(300, "https");
+    expect(w.sock_getaddrport(100, nl, 300, sl, 400)).toBe(E.SUCCESS);
+    expect(t.view().getUint32(400, true)).toBe(443);
+    expect(w.sock_getaddrport(100, nl, 300, sl, t.size)).toBe(E.FAULT);
+  });
+
+  it("path_open's tcp+dial:// and udp+dial:// (wasi-go): a socket fd, under the policy; other paths go to the file system", async () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const { t, conns, dials } = tables();
+    const d = new DataView(memory.buffer);
+    const net = new WasiNet({ tables: t, policy: { ports: [6379, 53] } });
+    (net as unknown as { instance: unknown }).instance = { exports: { memory } };
+    const fsCalls: unknown[][] = [];
+    const f = net.ownImports({ path_open: ((...a: unknown[]) => (fsCalls.push(a), 44)) as never });
+    const open = (path: string, fdflags = 0, dir = -1) => {
+      new Uint8Array(memory.buffer).set(new TextEncoder().encode(path), 1000);
+      return f.path_open(dir, 0, 1000, path.length, 0, 0n as never, 0n as never, fdflags, 100);
+    };
+    // Nonblocking by default: EINPROGRESS with the fd written.
+    expect(open("tcp+dial://127.0.0.1:6379")).toBe(E.INPROGRESS);
+    const fd = d.getUint32(100, true);
+    expect(net.sockets.owns(fd)).toBe(true);
+    expect(dials).toEqual([["127.0.0.1", 6379]]);
+    // ?nonblock=0 blocks until the Conn opens; a name is dialled as the name.
+    const r = open("tcp4+dial://Redis.Example:6379?nonblock=0");
+    expect(r).toBeInstanceOf(Promise);
+    conns[1].open();
+    expect(await r).toBe(E.SUCCESS);
+    expect(dials[1]).toEqual(["redis.example", 6379]);
+    expect(open("udp+dial://[::1]:53")).toBe(E.SUCCESS);
+    expect(net.sockets.size).toBe(3);
+    // Refused before anything opens: the policy, listen, a bad port or family.
+    expect(open("tcp+dial://127.0.0.1:22")).toBe(E.ACCES);
+    expect(open("tcp+listen://0.0.0.0:8080")).toBe(E.NOTSUP);
+    expect(open("tcp+dial://127.0.0.1:99999")).toBe(E.INVAL);
+    expect(open("tcp6+dial://127.0.0.1:6379")).toBe(E.AFNOSUPPORT);
+    expect(open("tcp+dial://no-port")).toBe(E.INVAL);
+    expect(net.sockets.size).toBe(3);
+    expect(dials.length).toBe(2);
+    // A file path, or a socket URL under a real directory fd, is the file system's.
+    expect(open("data/file.txt")).toBe(44);
+    expect(open("tcp+dial://127.0.0.1:6379", 0, 3)).toBe(44);
+    expect(fsCalls.length).toBe(2);
+    expect(f.fd_close(fd)).toBe(E.SUCCESS);
+    expect(conns[0].closed).toBe(true);
   });
 });
 

@@ -24,7 +24,7 @@ async function runGuest(url: string, env: Record<string, string>, policy?: NetPo
     ConsoleStdout.lineBuffered((l) => (stderr += l + "\n")),
   ]);
   const net = new WasiNet({ policy });
-  const { instance } = await WebAssembly.instantiateStreaming(fetch(url), { wasi_snapshot_preview1: net.imports(shim) });
+  const { instance } = await WebAssembly.instantiateStreaming(fetch(url), net.importObject(shim));
   let heartbeats = 0;
   const beat = setInterval(() => heartbeats++, 20);
   const t0 = performance.now();

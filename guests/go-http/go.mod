@@ -1,0 +1,3 @@
+module go-net-wasm/guests/go-http
+
+go 1.27
