@@ -233,6 +233,28 @@ async function runWasi(peers: Record<string, string>): Promise<Step> {
   return { ok, text: stdout, code, stdout };
 }
 
+/** The Go step: a GOOS=wasip1 program's own net/http and net (guests/go-http), its stdout shown. */
+async function runGoWasi(peers: Record<string, string>): Promise<Step> {
+  let stdout = "";
+  const out = ConsoleStdout.lineBuffered((line) => {
+    stdout += line + "\n";
+    $("go-wasi").textContent = stdout;
+    log(`  go> ${line}`);
+  });
+  const env = ["ONLY=http_get,http_post,redis_deadline", `HTTP=${peers.tcpHttp}`, `REDIS=${peers.redis}`];
+  const shim = new WASI(["go-http"], env, [new OpenFile(new File([])), out, out]);
+  const port = (hostPort: string) => Number(hostPort.split(":").pop());
+  const net = new WasiNet({ policy: { hosts: ["127.0.0.1"], ports: [port(peers.tcpHttp), port(peers.redis)] } });
+  const t0 = performance.now();
+  const { instance } = await WebAssembly.instantiateStreaming(fetch("./guests/go-http.wasm"), net.importObject(shim));
+  log(`  go-http.wasm (Go 1.27, net/http) fetched and compiled in ${(performance.now() - t0).toFixed(0)} ms`);
+  const code = await net.start(instance, shim);
+  const ok = code === 0 && /^done$/m.test(stdout) && !/^FAIL/m.test(stdout) && (stdout.match(/^ok /gm) ?? []).length === 3;
+  $("go-wasi").className = ok ? "ok" : "err";
+  if (!ok) log(`  go exit ${code}; ${net.lastError}`, "err");
+  return { ok, text: stdout, code, stdout };
+}
+
 async function main() {
   const peers = (await (await fetch("./peers.json")).json()) as Record<string, string>;
   const wasm = await init({
@@ -257,6 +279,14 @@ async function main() {
         program.wasi = { ok: false, text: String(e) };
         $("wasi").textContent = String(e);
         $("wasi").className = "err";
+      }
+      log("a Go program (GOOS=wasip1, net/http) through go-net-wasm/wasi:");
+      try {
+        program.goWasi = await runGoWasi(peers);
+      } catch (e) {
+        program.goWasi = { ok: false, text: String(e) };
+        $("go-wasi").textContent = String(e);
+        $("go-wasi").className = "err";
       }
       (window as any).demoProgram = program;
       const counts = wasm.externCounts();

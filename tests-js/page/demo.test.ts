@@ -48,6 +48,10 @@ it("runs the networking program against the local peers and shows each result", 
   expect(p.wasi, JSON.stringify(p.wasi)).toMatchObject({ ok: true, code: 0 });
   expect(p.wasi.stdout).toMatch(/^connected to Redis at 127\.0\.0\.1:\d+ \(through the page's Wisp relay\)\nSET wasi:demo -> \+OK\nGET wasi:demo -> "hello from a wasip1 program"\n$/);
   expect(await page.locator("#wasi").getAttribute("class")).toBe("ok");
+  // The Go program: net/http and a raw net.Conn, through wasinet_v0 and path_open.
+  expect(p.goWasi, JSON.stringify(p.goWasi)).toMatchObject({ ok: true, code: 0 });
+  expect(p.goWasi.stdout).toMatch(/^ok http_get 1048576 bytes, sha256 matches\nok http_post the server got all 307200 bytes\nok redis_deadline peer 127\.0\.0\.1:\d+, "read tcp :0->:0: i\/o timeout", GET "hello from Go" after it\ndone\n$/);
+  expect(await page.locator("#go-wasi").getAttribute("class")).toBe("ok");
   expect(p.redis).toMatchObject({ ok: true, set: "+OK" });
   expect(p.redis.got).toBe(p.redis.value);
   expect(await page.locator("#redis").textContent()).toMatch(/^SET → \+OK, GET → "hello from the page at /);
