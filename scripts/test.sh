@@ -29,7 +29,7 @@ PASSED=0; FAILED=0; BROKEN=()
 record() {
   local name=$1 p=$2 f=$3 status=$4
   PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
-  echo "== layer $name: $p passed, $f failed (exit $status)"
+  echo "== layer $name: $p passed, $f failed (exit $status; ${SECONDS}s since the start)"
   if [ "$((p + f))" -eq 0 ]; then BROKEN+=("$name ran zero tests"); fi
   if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then BROKEN+=("$name exited $status"); fi
 }
