@@ -5,7 +5,8 @@
 //   node bench/run.mjs   (after scripts/bench.sh built bench/pkg and bench.js)
 // Knobs (environment): BENCH_MIB (64), BENCH_REPS (3), BENCH_PINGS (5000),
 // BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000),
-// BENCH_ONLY (comma-separated sections: relay, wasi, ping, doh, copies, leaks,
+// BENCH_SMALL (100000 messages per small-message run),
+// BENCH_ONLY (comma-separated sections: relay, wasi, ping, small, gojs, doh, copies, leaks,
 // flood, directions; all by default).
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { promisify } from "node:util";
@@ -28,9 +29,21 @@ const opts = {
   cycles: num("BENCH_CYCLES", 10000),
   dohIterations: num("BENCH_DOH_ITERATIONS", 10000),
   floodMessages: num("BENCH_FLOOD", 1000000),
+  smallMessages: num("BENCH_SMALL", 100000),
   only: (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean),
 };
 const want = (section) => opts.only.length === 0 || opts.only.includes(section);
+
+// What the comparison rows run against, printed next to them.
+const goBin = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "go-net-wasm/bin/go");
+const peers = {
+  go: { name: "Go's js/wasm port (net/http over fetch; bench/go-js)", version: (() => { try { return execFileSync(goBin, ["env", "GOVERSION"], { encoding: "utf8" }).trim(); } catch { return "?"; } })(), licence: "BSD-3-Clause" },
+  gloo: { name: "gloo-net (WebSocket)", version: lockVersion("gloo-net"), licence: "MIT OR Apache-2.0" },
+};
+function lockVersion(name) {
+  const m = new RegExp(`name = "${name}"\\nversion = "([^"]+)"`).exec(readFileSync(join(root, "Cargo.lock"), "utf8"));
+  return m ? m[1] : "?";
+}
 
 const servers = await startAll();
 // The native peer (servers/native-peer, built by setup.sh), and its ceiling
@@ -53,7 +66,7 @@ const routes = {};
 // working), so performance.now() has 5 µs resolution instead of 100 µs.
 const isolation = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "credentialless" };
 // /guests/: the wasip1 programs scripts/build-guests.sh built (the wasi section).
-const web = await startStatic({ "/": join(root, "bench/www"), "/pkg/": join(root, "bench/pkg"), "/guests/": join(root, "target/guests") }, 0, routes, isolation);
+const web = await startStatic({ "/": join(root, "bench/www"), "/pkg/": join(root, "bench/pkg"), "/guests/": join(root, "target/guests"), "/go/": join(root, "target/bench-go") }, 0, routes, isolation);
 // --expose-gc and precise memory info for the heap figures.
 const browser = await launchChromium(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
 
@@ -137,6 +150,22 @@ function report(r, chromiumVersion, ceiling) {
     metric("wasi_echo", `the same relay echo from a wasm32-wasip1 program (guests/wasi-tokio: tokio, nonblocking sockets, poll_oneoff) through go-net-wasm/wasi: wasip1 guest / Rust Conn`, "ratio",
       { rust: round(r.wasiEcho.rust, 1), wasi: round(r.wasiEcho.wasi, 1), columnsUnit: "MiB/s" }, r.wasiEcho.wasi / r.wasiEcho.rust, 0.9, true),
   );
+  for (const [key, x] of Object.entries(r.small ?? {})) {
+    const [size, transport] = key.split("_");
+    const cols = { raw: round(x.raw / 1000, 1), rust: round(x.rust / 1000, 1), extern: round(x.externRust / 1000, 1), callExtern: round(x.callExtern / 1000, 1), externInvoke: round(x.externInvoke / 1000, 1), columnsUnit: "k messages/s" };
+    const what = `${x.messages} ${size}-byte messages received, reader keeping up, ${transport} transport, native source`;
+    metrics.push(metric(`small_${key}_rust`, `${what}: Rust Conn / raw ${transport === "classic" ? "onmessage" : "WebSocketStream"}`, "ratio", cols, x.rust / x.raw, 0.95, true));
+    metrics.push(metric(`small_${key}_extern`, `  the extern path as a Rust VM drives it / raw`, "ratio", {}, x.externRust / x.raw, 0.85, true));
+    metrics.push(metric(`small_${key}_callExtern`, `  the extern path as a JS VM drives it, callExtern per Read / raw`, "ratio", {}, x.callExtern / x.raw, 0.85, true));
+    metrics.push(metric(`small_${key}_externInvoke`, `  the extern path as a JS VM drives it, externInvoke/externWait / raw`, "ratio", {}, x.externInvoke / x.raw, 0.85, true));
+  }
+  const g = r.goHttp;
+  if (g) {
+    metrics.push(metric("gojs_http_body", `http.Get body ${r.options.mib} MiB from the native peer: this crate's http::get / Go ${peers.go.version} js/wasm net/http (fetch underneath)`, "ratio",
+      { raw: round(g.raw, 1), rust: round(g.rust, 1), go: round(g.go, 1), columnsUnit: "MiB/s" }, g.rust / g.go, 1.0, true));
+    metrics.push(metric("gojs_http_ttfb", `time to the response headers, ${g.ttfb.n} interleaved 1 KiB GETs: Go js/wasm / this crate (>= 1: ours no later)`, "ratio",
+      { raw: round(g.ttfb.raw), rust: round(g.ttfb.rust), go: round(g.ttfb.go), columnsUnit: "ms" }, g.ttfb.go / g.ttfb.rust, 1.0, true));
+  }
   if (r.doh) metrics.push(metric("doh_cached_us", "DoH cached LookupHost from Rust", "µs", {}, r.doh.cachedUs, 50, false),
     metric("doh_uncached_queries", "DoH queries for one uncached LookupIP(\"ip\") (A + AAAA)", "queries", {}, r.doh.uncachedQueries, r.doh.recordTypes, false));
   const l = r.leaks;
@@ -166,6 +195,7 @@ function report(r, chromiumVersion, ceiling) {
     wasmSize: wasmSize(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}`,
     nativeCeiling: ceiling,
+    peers,
     userAgent: r.userAgent,
     options: r.options,
     metrics,
@@ -182,7 +212,7 @@ function wasmSize() {
 
 function printTable(res) {
   const rows = res.metrics.map((m) => {
-    const cols = ["raw", "rawStream", "rust", "extern", "gloo", "wasi", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
+    const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "go", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
     const status = m.met === null ? "" : m.met ? "ok" : `MISSED by ${m.missedBy}`;
     return [m.what, `${m.value} ${m.unit}`, m.target ?? "", status, cols + (m.columnsUnit ? ` (${m.columnsUnit})` : "")];
   });
@@ -192,6 +222,7 @@ function printTable(res) {
   console.log(`${res.machine}; Chromium ${res.chromium}; ${res.options.mib} MiB, ${res.options.reps} reps (medians), ${res.options.cycles} cycles`);
   const c = res.nativeCeiling;
   console.log(`native peer ceiling (its own native client, this run): receive ${c.receive}, send ${c.send}, echo ${c.echo}, HTTP ${c.http} MiB/s${c.relay ? `; Wisp relay echo from Node ${c.relay} MiB/s` : ""}`);
+  console.log(`comparison peers: ${Object.values(res.peers).map((p) => `${p.name} ${p.version} (${p.licence})`).join("; ")}`);
   console.log(line(head));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   rows.forEach((r) => console.log(line(r)));

@@ -13,3 +13,10 @@ npx esbuild bench/www/bench.ts --bundle --format=esm --target=es2022 --log-level
 # The raw Wisp echo for Node too (bench/run.mjs measures the relay's ceiling with it).
 npx esbuild bench/www/raw-wisp.ts --bundle --format=esm --platform=node --target=es2022 --log-level=warning \
   --outfile=bench/www/raw-wisp.mjs
+# Go's own js/wasm port for the comparison row (bench/go-js: net/http over
+# fetch), with the wasm_exec.js of the same Go, into target/bench-go.
+GO="${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/bin/go"
+mkdir -p "$ROOT/target/bench-go"
+( cd "$ROOT/bench/go-js" && GOOS=js GOARCH=wasm GOCACHE="${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/gocache" \
+  GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local "$GO" build -trimpath -ldflags=-s -o "$ROOT/target/bench-go/gojs.wasm" . )
+cp "$("$GO" env GOROOT)/lib/wasm/wasm_exec.js" "$ROOT/target/bench-go/"

@@ -14,7 +14,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 cargo rustc -q -p "$crate" --lib --release --target wasm32-unknown-unknown --crate-type cdylib \
   ${FEATURES:+--features "$FEATURES"}
-wasm-bindgen "target/wasm32-unknown-unknown/release/${crate//-/_}.wasm" --target web \
+wasm-bindgen "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/${crate//-/_}.wasm" --target web \
   --out-dir "$out" --out-name "$name" "$@"
 # wasm-opt reads the features rustc enabled from the module's
 # target_features section; -Os matches the profile's opt-level.

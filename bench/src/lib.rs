@@ -209,6 +209,7 @@ impl Pinger {
 pub async fn rust_http_get(url: String) -> Result<Float64Array, JsValue> {
     let t0 = perf_now();
     let resp = http::get(&url).await.map_err(js_err)?;
+    let ttfb = perf_now() - t0;
     let mut buf = vec![0u8; READ_BUF];
     let mut total = 0usize;
     loop {
@@ -219,7 +220,7 @@ pub async fn rust_http_get(url: String) -> Result<Float64Array, JsValue> {
         }
     }
     Ok(Float64Array::from(
-        [perf_now() - t0, total as f64].as_slice(),
+        [perf_now() - t0, total as f64, ttfb].as_slice(),
     ))
 }
 

@@ -17,7 +17,8 @@ export interface BenchOptions {
   cycles: number; // Dial/Close and http.Get cycles for the leak check
   dohIterations: number;
   floodMessages: number; // one-byte messages in the flood
-  /** Sections to run (relay, wasi, ping, doh, copies, leaks, flood, directions); all when empty. */
+  smallMessages: number; // messages per run of the small-message rate section
+  /** Sections to run (relay, wasi, ping, doh, copies, leaks, flood, small, gojs, directions); all when empty. */
   only: string[];
 }
 
@@ -128,6 +129,7 @@ async function rawStreamPinger(url: string): Promise<Pinger> {
 async function rawFetch(url: string) {
   const t0 = performance.now();
   const resp = await fetch(url);
+  const ttfb = performance.now() - t0;
   const reader = resp.body!.getReader();
   let total = 0;
   for (;;) {
@@ -135,7 +137,7 @@ async function rawFetch(url: string) {
     if (done) break;
     total += value.length;
   }
-  return [performance.now() - t0, total];
+  return [performance.now() - t0, total, ttfb];
 }
 
 // ---- One direction at a time, against the native peer ----
@@ -300,6 +302,80 @@ async function countCopies<T>(f: () => Promise<T>) {
   return c;
 }
 
+// ---- The extern path as a JS VM drives it (js_api.rs: callExtern, externInvoke/externWait) ----
+
+type Vm = {
+  callExtern(name: string, args: unknown[]): Promise<unknown[]>;
+  externInvoke(name: string, args: unknown[], resume?: number): { done: boolean; values?: unknown[]; token?: number };
+  externWait(token: number): Promise<void>;
+};
+const vm = rs as unknown as Vm;
+
+async function vmDial(url: string): Promise<number> {
+  const [h, err] = await vm.callExtern("net.dial", ["ws", url, 0]);
+  if (err) throw new Error(`dial: ${JSON.stringify(err)}`);
+  return h as number;
+}
+
+/** Receive only, each Read a callExtern (a VM that awaits a Promise per call). */
+async function callExternReceive(url: string, total: number) {
+  const h = await vmDial(url);
+  const buf = new Uint8Array(64 * 1024);
+  const t0 = performance.now();
+  for (let got = 0; got < total; ) {
+    const [n, err] = await vm.callExtern("net.blocking_tcpConnRead", [h, buf]);
+    if (err) throw new Error(`read: ${JSON.stringify(err)}`);
+    got += n as number;
+  }
+  const ms = performance.now() - t0;
+  await vm.callExtern("net.tcpConnClose", [h]);
+  return ms;
+}
+
+/** Receive only, Vo's replay model: externInvoke, and externWait only when it is pending. */
+async function invokeReceive(url: string, total: number) {
+  const h = await vmDial(url);
+  const buf = new Uint8Array(64 * 1024);
+  const args = [h, buf];
+  const t0 = performance.now();
+  for (let got = 0; got < total; ) {
+    let r = vm.externInvoke("net.blocking_tcpConnRead", args);
+    while (!r.done) {
+      await vm.externWait(r.token!);
+      r = vm.externInvoke("net.blocking_tcpConnRead", args, r.token);
+    }
+    const [n, err] = r.values!;
+    if (err) throw new Error(`read: ${JSON.stringify(err)}`);
+    got += n as number;
+  }
+  const ms = performance.now() - t0;
+  await vm.callExtern("net.tcpConnClose", [h]);
+  return ms;
+}
+
+// ---- Go's own js/wasm port (bench/go-js, built by scripts/build-bench.sh) ----
+
+let goLoaded: Promise<(url: string) => Promise<number[]>> | undefined;
+function loadGo(): Promise<(url: string) => Promise<number[]>> {
+  goLoaded ??= (async () => {
+    const g = globalThis as any;
+    await new Promise<void>((ok, fail) => {
+      const s = document.createElement("script");
+      s.src = "/go/wasm_exec.js";
+      s.onload = () => ok();
+      s.onerror = () => fail(new Error("no /go/wasm_exec.js (scripts/build-bench.sh copies it from Go's GOROOT)"));
+      document.head.append(s);
+    });
+    const go = new g.Go();
+    const { instance } = await WebAssembly.instantiateStreaming(fetch("/go/gojs.wasm"), go.importObject);
+    go.run(instance); // runs until main's select{}, serving goHttpGet
+    for (let i = 0; i < 100 && !g.goReady; i++) await new Promise((ok) => setTimeout(ok, 10));
+    if (!g.goReady) throw new Error("the Go program did not start");
+    return g.goHttpGet as (url: string) => Promise<number[]>;
+  })();
+  return goLoaded;
+}
+
 /** The wasip1 guest's echo (guests/wasi-tokio BENCH_ECHO): its own timing, connected socket to last byte. */
 async function wasiEcho(tcpEcho: string, total: number, chunk: number): Promise<number> {
   let stdout = "";
@@ -321,7 +397,7 @@ export async function runBenchmarks(o: BenchOptions) {
   registerNetBindings({ dns: { servers: [o.peers.doh] }, relay: { url: o.peers.wispV2 } });
   const nodeEcho = o.peers.wsEcho; // the Node echo: its ?flood= mode (section 7)
   const total = o.mib * MiB;
-  const out: any = { options: { mib: o.mib, reps: o.reps, pings: o.pings, cycles: o.cycles, dohIterations: o.dohIterations } };
+  const out: any = { options: { mib: o.mib, reps: o.reps, pings: o.pings, cycles: o.cycles, dohIterations: o.dohIterations, smallMessages: o.smallMessages } };
 
   if (!o.peers.nativeWs || !o.peers.nativeHttp) throw new Error("the native peer (servers/native-peer) is required");
   const want = (section: string) => o.only.length === 0 || o.only.includes(section);
@@ -529,6 +605,37 @@ export async function runBenchmarks(o: BenchOptions) {
     }
   }
 
+  // 6b. Small messages with a reader that keeps up: messages/s receiving
+  //     1-byte and 64-byte messages from the native peer's source, for the
+  //     Rust Conn, the extern path as a Rust VM drives it, as a JS VM drives
+  //     it (callExtern; externInvoke/externWait), and raw onmessage /
+  //     WebSocketStream counting bytes, on both transports, interleaved.
+  if (want("small")) {
+    out.small = {};
+    const n = o.smallMessages;
+    for (const size of [1, 64]) {
+      const bytes = n * size;
+      const src = `${nw}/source?size=${size}&total=${bytes}`;
+      for (const transport of ["classic", "stream"] as const) {
+        const on = <T>(f: () => Promise<T>) => withTransport(transport, f);
+        const fs: Record<string, () => Promise<number>> = {
+          raw: () => (transport === "classic" ? rawReceive(src, bytes) : rawStreamReceive(src, bytes)),
+          rust: () => on(() => rs.rustReceive(src, bytes)),
+          externRust: () => on(() => rs.externReceive(src, bytes)),
+          callExtern: () => on(() => callExternReceive(src, bytes)),
+          externInvoke: () => on(() => invokeReceive(src, bytes)),
+        };
+        for (const f of Object.values(fs)) await f(); // warm-up
+        const runs: Record<string, number[]> = Object.fromEntries(Object.keys(fs).map((k) => [k, []]));
+        for (let r = 0; r < o.reps; r++) {
+          for (const [k, f] of Object.entries(fs)) runs[k].push(n / ((await f()) / 1000));
+          log(`small ${size} B ${transport} rep ${r + 1}: ${Object.keys(fs).map((k) => `${k} ${(runs[k][r] / 1000).toFixed(1)}k`).join(", ")} messages/s`);
+        }
+        out.small[`${size}_${transport}`] = { ...Object.fromEntries(Object.keys(fs).map((k) => [k, median(runs[k])])), runs, messages: n };
+      }
+    }
+  }
+
   // 7. One direction at a time against the native peer (not the
   //    bottleneck: bench/run.mjs prints its ceiling from a native client),
   //    64 KiB messages: the Rust Conn (Rust API and the extern path a VM
@@ -587,20 +694,66 @@ export async function runBenchmarks(o: BenchOptions) {
       }
       out.nativeHttp = { raw: median(runs.raw), rust: median(runs.rust), runs };
     }
-    // Growth with load: 1, 16, 128 Conns echoing 1 KiB round trips at once.
+    // Growth with load: 1, 16, 128 Conns echoing 1 KiB round trips at once,
+    // in 6 slices alternating raw and Rust (as the ping rows interleave), so
+    // drift hits both alike: MiB/s over all slices, p50/p99 the slices' medians.
     out.load = {};
+    const SLICES = 6;
     for (const conns of [1, 16, 128]) {
       const rounds = Math.max(10, Math.floor(o.pings / conns));
-      const [rawMs, bytes, rawP50, rawP99] = await rawConcurrentEcho(nativeEcho, conns, rounds, 1024);
-      // The classic transport, as the raw column uses the classic API.
-      const [rustMs, , rustP50, rustP99] = Array.from(await withTransport("classic", () => rs.rustConcurrentEcho(nativeEcho, conns, rounds, 1024)));
-      out.load[conns] = {
-        rounds,
-        raw: { mibs: mbps(bytes, rawMs), p50: rawP50, p99: rawP99 },
-        rust: { mibs: mbps(bytes, rustMs), p50: rustP50, p99: rustP99 },
-      };
-      log(`load ${conns} conns: raw ${mbps(bytes, rawMs).toFixed(1)} MiB/s p99 ${rawP99.toFixed(2)} ms, rust ${mbps(bytes, rustMs).toFixed(1)} MiB/s p99 ${rustP99.toFixed(2)} ms`);
+      const per = Math.max(5, Math.ceil(rounds / SLICES));
+      const acc = { raw: { ms: 0, bytes: 0, p50: [] as number[], p99: [] as number[] }, rust: { ms: 0, bytes: 0, p50: [] as number[], p99: [] as number[] } };
+      for (let i = 0; i < SLICES; i++) {
+        const [rawMs, rawBytes, rawP50, rawP99] = await rawConcurrentEcho(nativeEcho, conns, per, 1024);
+        // The classic transport, as the raw column uses the classic API.
+        const [rustMs, rustBytes, rustP50, rustP99] = Array.from(await withTransport("classic", () => rs.rustConcurrentEcho(nativeEcho, conns, per, 1024)));
+        for (const [k, ms, b, p50, p99] of [["raw", rawMs, rawBytes, rawP50, rawP99], ["rust", rustMs, rustBytes, rustP50, rustP99]] as const) {
+          acc[k].ms += ms;
+          acc[k].bytes += b;
+          acc[k].p50.push(p50);
+          acc[k].p99.push(p99);
+        }
+      }
+      const row = (a: typeof acc.raw) => ({ mibs: mbps(a.bytes, a.ms), p50: median(a.p50), p99: median(a.p99) });
+      out.load[conns] = { rounds: per * SLICES, slices: SLICES, raw: row(acc.raw), rust: row(acc.rust) };
+      const l = out.load[conns];
+      log(`load ${conns} conns: raw ${l.raw.mibs.toFixed(1)} MiB/s p99 ${l.raw.p99.toFixed(2)} ms, rust ${l.rust.mibs.toFixed(1)} MiB/s p99 ${l.rust.p99.toFixed(2)} ms`);
     }
+  }
+
+  // The same body through Go's js/wasm net/http (fetch underneath), what a
+  // Go user would pick instead: body MiB/s and time to the headers.
+  if (want("gojs")) {
+    const url = `${o.peers.nativeHttp}/bytes?n=${total}`;
+    const goGet = await loadGo();
+    await goGet(url);
+    const runs: Record<string, number[]> = { raw: [], rust: [], go: [], rawTtfb: [], rustTtfb: [], goTtfb: [] };
+    for (let r = 0; r < o.reps; r++) {
+      const [rawMs, rawBytes, rawTtfb] = await rawFetch(url);
+      const [rustMs, rustBytes, rustTtfb] = Array.from(await rs.rustHttpGet(url));
+      const [goMs, goBytes, goTtfb] = await goGet(url);
+      if (rawBytes !== total || rustBytes !== total || goBytes !== total) throw new Error(`gojs: got ${rawBytes} / ${rustBytes} / ${goBytes} bytes`);
+      runs.raw.push(mbps(total, rawMs));
+      runs.rust.push(mbps(total, rustMs));
+      runs.go.push(mbps(total, goMs));
+      runs.rawTtfb.push(rawTtfb);
+      runs.rustTtfb.push(rustTtfb);
+      runs.goTtfb.push(goTtfb);
+      log(`go js/wasm http rep ${r + 1}: raw ${runs.raw[r].toFixed(0)} MiB/s, rust ${runs.rust[r].toFixed(0)}, go ${runs.go[r].toFixed(0)}; headers after ${rawTtfb.toFixed(2)} / ${rustTtfb.toFixed(2)} / ${goTtfb.toFixed(2)} ms`);
+    }
+    // Time to headers on small bodies too (many short requests, interleaved).
+    const small = `${o.peers.nativeHttp}/bytes?n=1024`;
+    const ttfb: Record<string, number[]> = { raw: [], rust: [], go: [] };
+    for (let i = 0; i < 50; i++) {
+      ttfb.raw.push((await rawFetch(small))[2]);
+      ttfb.rust.push(Array.from(await rs.rustHttpGet(small))[2]);
+      ttfb.go.push((await goGet(small))[2]);
+    }
+    out.goHttp = {
+      raw: median(runs.raw), rust: median(runs.rust), go: median(runs.go),
+      ttfb: { raw: median(ttfb.raw), rust: median(ttfb.rust), go: median(ttfb.go), n: 50 },
+      runs,
+    };
   }
 
   out.userAgent = navigator.userAgent;

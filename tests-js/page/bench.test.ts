@@ -9,7 +9,7 @@ import { expect, it } from "vitest";
 
 it("bench/run.mjs runs every workload and reports every metric", () => {
   execFileSync("node", ["bench/run.mjs"], {
-    env: { ...process.env, BENCH_MIB: "2", BENCH_REPS: "1", BENCH_PINGS: "500", BENCH_CYCLES: "50", BENCH_DOH_ITERATIONS: "200", BENCH_FLOOD: "200000" },
+    env: { ...process.env, BENCH_MIB: "2", BENCH_REPS: "1", BENCH_PINGS: "500", BENCH_CYCLES: "50", BENCH_DOH_ITERATIONS: "200", BENCH_FLOOD: "200000", BENCH_SMALL: "2000" },
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 240_000,
   });
@@ -26,10 +26,17 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
     "send_rust", "send_extern", "send_gloo", "send_rawStream", "send_headroom",
     "echo_rust", "echo_extern", "echo_gloo", "echo_rawStream", "echo_headroom",
     "load_1", "load_16", "load_128", "load_1_p99", "load_16_p99", "load_128_p99",
+    "gojs_http_body", "gojs_http_ttfb",
+    ...["1_classic", "1_stream", "64_classic", "64_stream"].flatMap((k) => ["rust", "extern", "callExtern", "externInvoke"].map((v) => `small_${k}_${v}`)),
   ]) {
     expect(by[id], id).toBeDefined();
   }
   expect(by.wasi_echo.wasi).toBeGreaterThan(0);
+  // Go's js/wasm port fetched every byte too (the run throws otherwise), and says which Go it is.
+  for (const col of ["raw", "rust", "go"]) expect(by.gojs_http_body[col], col).toBeGreaterThan(0);
+  expect(res.peers.go.version).toMatch(/^go1\.\d+/);
+  for (const k of ["1_classic", "64_stream"])
+    for (const v of ["raw", "rust", "externRust", "callExtern", "externInvoke"]) expect(res.raw.small[k][v], `${k} ${v}`).toBeGreaterThan(0);
   expect(by.wasi_echo.rust).toBeGreaterThan(0);
   expect(res.raw.wasiEcho.runs.wasi).toHaveLength(1);
   for (const id of ["relay_echo", "http_get"]) {

@@ -1,0 +1,3 @@
+module go-net-wasm/bench/go-js
+
+go 1.27
