@@ -187,6 +187,17 @@ export function writeAddress(m: GuestMemory, ptr: number, a: SockAddr): boolean 
   return true;
 }
 
+/** A guest's UTF-8 string (at most `max` bytes): EINVAL if it is longer or not UTF-8, EFAULT outside memory. */
+export function guestText(m: GuestMemory, ptr: number, len: number, what: string, max = 1024): string {
+  if (len > max) throw new Errno(E.INVAL, `a ${len}-byte ${what}`);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(m.slice(ptr, len));
+  } catch (e) {
+    if (e instanceof TypeError) throw new Errno(E.INVAL, `a ${what} that is not UTF-8`);
+    throw e;
+  }
+}
+
 /**
  * How one socket ABI lays addresses out in guest memory: the WasmEdge ABI's
  * `{buf, size}` arguments with a separate port (below), or wasinet's

@@ -48,6 +48,7 @@ import {
   FILETYPE_SOCKET_DGRAM,
   FILETYPE_SOCKET_STREAM,
   GuestMemory,
+  guestText,
   iovecs,
   ipText,
   parseIp,
@@ -1048,15 +1049,9 @@ export class WasiSockets {
    */
   getaddrinfo(nodePtr: number, nodeLen: number, servPtr: number, servLen: number, hintsPtr: number, resPtr: number, maxLen: number, resLenPtr: number): number | Promise<number> {
     const m = this.mem();
-    const text = (p: number, n: number) => new TextDecoder("utf-8", { fatal: true }).decode(m.slice(p, n)).replace(/\0+$/, "");
-    let node: string, service: string;
-    try {
-      node = text(nodePtr, nodeLen);
-      service = text(servPtr, servLen);
-    } catch (e) {
-      if (e instanceof TypeError) throw new Errno(E.INVAL, "a name that is not UTF-8");
-      throw e;
-    }
+    const text = (p: number, n: number, what: string) => guestText(m, p, n, what, 2 ** 32).replace(/\0+$/, "");
+    const node = text(nodePtr, nodeLen, "name");
+    const service = text(servPtr, servLen, "service");
     m.check(hintsPtr, 28, "hints");
     const family = m.u8(hintsPtr + 2);
     const socktype = m.u8(hintsPtr + 3);

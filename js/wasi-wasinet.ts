@@ -14,7 +14,7 @@
 //   and the byte count; sock_getaddrport a u32.
 // wasinet is AGPL-3.0: the layout was read from its public sources, and
 // none of its code is here.
-import { AF_INET4, AF_INET6, E, Errno, GuestMemory, SOCK_DGRAM, SOCK_STREAM, type AddressCodec, type SockAddr } from "./wasi-abi.js";
+import { AF_INET4, AF_INET6, E, Errno, GuestMemory, guestText as text, SOCK_DGRAM, SOCK_STREAM, type AddressCodec, type SockAddr } from "./wasi-abi.js";
 import { servicePort, type WasiSockets } from "./wasi-sockets.js";
 
 const HOST_AF_UNIX = 1, HOST_AF_INET = 2, HOST_AF_INET6 = 10;
@@ -69,16 +69,6 @@ function option(level: number, name: number): [number, number] {
   }
   if (level === IPPROTO_TCP) return [6, name];
   throw new Errno(E.NOPROTOOPT, `option level ${level}`);
-}
-
-function text(m: GuestMemory, ptr: number, len: number, what: string): string {
-  if (len > 1024) throw new Errno(E.INVAL, `a ${len}-byte ${what}`);
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(m.slice(ptr, len));
-  } catch (e) {
-    if (e instanceof TypeError) throw new Errno(E.INVAL, `a ${what} that is not UTF-8`);
-    throw e;
-  }
 }
 
 type Imports = Record<string, (...a: number[]) => number | Promise<number>>;

@@ -213,47 +213,47 @@ function runAddresses(wasm: Wasm) {
   $("status").textContent = `ran ${rows.length} inputs`;
 }
 
-/** The wasip1 step: the dozen lines of README "WASI", plus showing stdout. */
-async function runWasi(peers: Record<string, string>): Promise<Step> {
+/**
+ * A wasip1 step: the dozen lines of README "WASI" (this guest's own policy:
+ * 127.0.0.1 and `ports`), plus showing its stdout in #`id`. A step that
+ * throws is shown there too.
+ */
+async function guestStep(id: string, file: string, env: string[], ports: string[], passed: (stdout: string) => boolean): Promise<Step> {
   let stdout = "";
-  const out = ConsoleStdout.lineBuffered((line) => {
-    stdout += line + "\n";
-    $("wasi").textContent = stdout;
-    log(`  wasi> ${line}`);
-  });
-  const shim = new WASI(["wasi-blocking"], ["DEMO=1", `REDIS=${peers.redis}`], [new OpenFile(new File([])), out, out]);
-  const net = new WasiNet({ policy: { hosts: ["127.0.0.1"], ports: [Number(peers.redis.split(":").pop())] } });
-  const { instance } = await WebAssembly.instantiateStreaming(fetch("./guests/wasi-blocking.wasm"), {
-    wasi_snapshot_preview1: net.imports(shim),
-  });
-  const code = await net.start(instance, shim);
-  const ok = code === 0 && /GET wasi:demo -> "hello from a wasip1 program"/.test(stdout);
-  $("wasi").className = ok ? "ok" : "err";
-  if (!ok) log(`  wasi exit ${code}; ${net.lastError}`, "err");
-  return { ok, text: stdout, code, stdout };
+  try {
+    const out = ConsoleStdout.lineBuffered((line) => {
+      stdout += line + "\n";
+      $(id).textContent = stdout;
+      log(`  ${id}> ${line}`);
+    });
+    const shim = new WASI([file], env, [new OpenFile(new File([])), out, out]);
+    const net = new WasiNet({ policy: { hosts: ["127.0.0.1"], ports: ports.map((hp) => Number(hp.split(":").pop())) } });
+    const t0 = performance.now();
+    const { instance } = await WebAssembly.instantiateStreaming(fetch(`./guests/${file}.wasm`), net.importObject(shim));
+    log(`  ${file}.wasm fetched and compiled in ${(performance.now() - t0).toFixed(0)} ms`);
+    const code = await net.start(instance, shim);
+    const ok = code === 0 && passed(stdout);
+    $(id).className = ok ? "ok" : "err";
+    if (!ok) log(`  ${id} exit ${code}; ${net.lastError}`, "err");
+    return { ok, text: stdout, code, stdout };
+  } catch (e) {
+    $(id).textContent = String(e);
+    $(id).className = "err";
+    return { ok: false, text: String(e) };
+  }
 }
 
-/** The Go step: a GOOS=wasip1 program's own net/http and net (guests/go-http), its stdout shown. */
-async function runGoWasi(peers: Record<string, string>): Promise<Step> {
-  let stdout = "";
-  const out = ConsoleStdout.lineBuffered((line) => {
-    stdout += line + "\n";
-    $("go-wasi").textContent = stdout;
-    log(`  go> ${line}`);
-  });
-  const env = ["ONLY=http_get,http_post,redis_deadline", `HTTP=${peers.tcpHttp}`, `REDIS=${peers.redis}`];
-  const shim = new WASI(["go-http"], env, [new OpenFile(new File([])), out, out]);
-  const port = (hostPort: string) => Number(hostPort.split(":").pop());
-  const net = new WasiNet({ policy: { hosts: ["127.0.0.1"], ports: [port(peers.tcpHttp), port(peers.redis)] } });
-  const t0 = performance.now();
-  const { instance } = await WebAssembly.instantiateStreaming(fetch("./guests/go-http.wasm"), net.importObject(shim));
-  log(`  go-http.wasm (Go 1.27, net/http) fetched and compiled in ${(performance.now() - t0).toFixed(0)} ms`);
-  const code = await net.start(instance, shim);
-  const ok = code === 0 && /^done$/m.test(stdout) && !/^FAIL/m.test(stdout) && (stdout.match(/^ok /gm) ?? []).length === 3;
-  $("go-wasi").className = ok ? "ok" : "err";
-  if (!ok) log(`  go exit ${code}; ${net.lastError}`, "err");
-  return { ok, text: stdout, code, stdout };
-}
+/** Rust on blocking sockets (guests/wasi-blocking): SET and GET on Redis. */
+const runWasi = (peers: Record<string, string>) =>
+  guestStep("wasi", "wasi-blocking", ["DEMO=1", `REDIS=${peers.redis}`], [peers.redis], (out) =>
+    /GET wasi:demo -> "hello from a wasip1 program"/.test(out),
+  );
+
+/** A GOOS=wasip1 program's own net/http and net (guests/go-http). */
+const runGoWasi = (peers: Record<string, string>) =>
+  guestStep("go-wasi", "go-http", ["ONLY=http_get,http_post,redis_deadline", `HTTP=${peers.tcpHttp}`, `REDIS=${peers.redis}`], [peers.tcpHttp, peers.redis], (out) =>
+    /^done$/m.test(out) && !/^FAIL/m.test(out) && (out.match(/^ok /gm) ?? []).length === 3,
+  );
 
 async function main() {
   const peers = (await (await fetch("./peers.json")).json()) as Record<string, string>;
@@ -273,21 +273,9 @@ async function main() {
     try {
       const program = await runProgram(wasm, peers);
       log("a wasip1 program through go-net-wasm/wasi:");
-      try {
-        program.wasi = await runWasi(peers);
-      } catch (e) {
-        program.wasi = { ok: false, text: String(e) };
-        $("wasi").textContent = String(e);
-        $("wasi").className = "err";
-      }
+      program.wasi = await runWasi(peers);
       log("a Go program (GOOS=wasip1, net/http) through go-net-wasm/wasi:");
-      try {
-        program.goWasi = await runGoWasi(peers);
-      } catch (e) {
-        program.goWasi = { ok: false, text: String(e) };
-        $("go-wasi").textContent = String(e);
-        $("go-wasi").className = "err";
-      }
+      program.goWasi = await runGoWasi(peers);
       (window as any).demoProgram = program;
       const counts = wasm.externCounts();
       log(`handles left: ${JSON.stringify(counts)}`);

@@ -488,6 +488,55 @@ describe("wasinet_v0 (Go programs' own socket calls)", () => {
   });
 });
 
+describe("arbitrary input to the string parsers", () => {
+  /** xorshift32: the same 2,000 cases every run. */
+  function rng(seed: number) {
+    let x = seed;
+    return (n: number) => {
+      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      return x % n;
+    };
+  }
+  /** Any Unicode (astral, controls, NUL), mixed with the URLs' own punctuation, or raw bytes (often not UTF-8). */
+  function input(r: (n: number) => number): Uint8Array {
+    if (r(4) === 0) return Uint8Array.from({ length: r(40) }, () => r(256));
+    const parts = ["tcp", "udp", "4", "6", "+dial", "+listen", "://", ":", "[", "]", "?", "nonblock=", "0", "1", "&", "#", "%", "127.0.0.1", "::1", "é", "\0"];
+    let t = "";
+    for (let i = r(12); i > 0; i--) t += r(3) === 0 ? String.fromCodePoint(r(0x10ffff + 1) & ~(r(2) ? 0 : 0xf800)) : parts[r(parts.length)];
+    return new TextEncoder().encode(t);
+  }
+  const errno = async (r: unknown) => {
+    const v = await r;
+    expect(typeof v).toBe("number");
+    return v as number;
+  };
+
+  it("path_open, sock_getaddrip and sock_getaddrport answer an errno for anything, and leak no socket", async () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const { t, conns } = tables();
+    const net = new WasiNet({ tables: t, policy: { hosts: ["127.0.0.1"], ports: [6379] } });
+    (net as unknown as { instance: unknown }).instance = { exports: { memory } };
+    const f = net.ownImports({ path_open: (() => 44) as never });
+    const w = wasinetImports(net.sockets, () => memory);
+    const r = rng(0x9e3779b9);
+    const put = (at: number, b: Uint8Array) => (new Uint8Array(memory.buffer).set(b, at), b.length);
+    for (let i = 0; i < 2000; i++) {
+      const a = put(1000, input(r));
+      const b = put(3000, input(r));
+      const opened = await errno(f.path_open(-1, 0, 1000, a, 0, 0n as never, 0n as never, 0, 100));
+      expect([E.SUCCESS, E.INPROGRESS, E.INVAL, E.ACCES, E.NOTSUP, E.AFNOSUPPORT, 44], `path_open ${opened}`).toContain(opened);
+      if (opened === E.SUCCESS || opened === E.INPROGRESS) {
+        const fd = new DataView(memory.buffer).getUint32(100, true);
+        expect(await errno(f.fd_close(fd))).toBe(E.SUCCESS);
+      }
+      await errno(w.sock_getaddrip(1000, a, 3000, b, 5000, 256, 200));
+      await errno(w.sock_getaddrport(1000, a, 3000, b, 200));
+    }
+    expect(net.sockets.size).toBe(0);
+    expect(conns.every((c) => c.closed)).toBe(true);
+  });
+});
+
 describe("policy and bounds", () => {
   it("the guest's policy is checked before the table is asked; maxConnections counts its sockets", async () => {
     const { s, open, addr, dials, connect } = setup({ policy: { ports: [6379], maxConnections: 1 } });
