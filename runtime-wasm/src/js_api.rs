@@ -3,11 +3,13 @@
 //! `{ok: false, error: {code, ...}}`, where `error` is the serde form of
 //! `net::Error` (see `js/net.ts`'s `NetError`).
 
-use js_sys::{Array, ArrayBuffer, BigInt, Object, Promise, Reflect, Uint8Array};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use js_sys::{Array, ArrayBuffer, BigInt, Function, Object, Promise, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::externs::{self, Arg, Extern, ExternCall, ExternResult, Value};
 use crate::net::{self, Error};
@@ -245,9 +247,29 @@ fn values_to_js(v: Vec<Value>) -> Array {
     v.into_iter().map(value_to_js).collect()
 }
 
+/// The extern a name spells, looked up once per spelling: a JS VM names
+/// its extern on every invoke (a read loop does so per message).
+fn find_extern(name: &str) -> Option<&'static Extern> {
+    thread_local! {
+        static FOUND: RefCell<HashMap<String, &'static Extern>> = RefCell::new(HashMap::new());
+    }
+    if let Some(e) = FOUND.with(|f| f.borrow().get(name).copied()) {
+        return Some(e);
+    }
+    let e = externs::find(name)?;
+    // Bounded: a few spellings per extern; past that, no more are cached.
+    FOUND.with(|f| {
+        let mut f = f.borrow_mut();
+        if f.len() < 1024 {
+            f.insert(name.to_owned(), e);
+        }
+    });
+    Some(e)
+}
+
 /// The extern and its arguments, or the message of why not.
 fn prepare(name: &str, args: &JsValue) -> Result<(&'static Extern, Vec<JsArg>), String> {
-    let ext = externs::find(name).ok_or_else(|| {
+    let ext = find_extern(name).ok_or_else(|| {
         format!("unknown extern {name:?} (externList() lists them; names are \"net.dial\", \"vo1:3:net:4:dial\" or \"net_dial\")")
     })?;
     if args.is_null() || args.is_undefined() {
@@ -264,21 +286,72 @@ fn prepare(name: &str, args: &JsValue) -> Result<(&'static Extern, Vec<JsArg>), 
     Ok((ext, args))
 }
 
+fn invoke(ext: &'static Extern, args: &[JsArg], resume: Option<u32>) -> ExternResult {
+    ext.call(ExternCall {
+        args: args.iter().map(JsArg::as_arg).collect(),
+        resume,
+    })
+}
+
+/// A `callExtern` that went pending: replayed from the flush that finds
+/// its wait over (`externs::on_done`), its Promise settled there.
+struct PendingCall {
+    ext: &'static Extern,
+    args: Vec<JsArg>,
+    resolve: Function,
+    reject: Function,
+}
+
+impl PendingCall {
+    fn wait(self, token: u32) {
+        if externs::is_ready(token) == Some(true) {
+            // Over already (a wait that kept ending at once): one hop, so
+            // a call that keeps doing so cannot recurse here.
+            wasm_bindgen_futures::spawn_local(async move { self.replay(token) });
+        } else {
+            externs::on_done(token, Box::new(move || self.replay(token)));
+        }
+    }
+
+    fn replay(self, token: u32) {
+        match invoke(self.ext, &self.args, Some(token)) {
+            ExternResult::Done(values) => {
+                let _ = self.resolve.call1(&JsValue::UNDEFINED, &values_to_js(values));
+            }
+            ExternResult::Pending(token) => self.wait(token),
+            ExternResult::Fail(e) => {
+                let _ = self.reject.call1(&JsValue::UNDEFINED, &JsError::new(&e.to_string()).into());
+            }
+        }
+    }
+}
+
 /// Runs an extern to completion: resolves to its results (Go errors are
 /// error objects among them: `{code, message, timeout, sentinel,
 /// voSentinel, ...}`), rejects with an `Error` for misuse (unknown name,
 /// wrong arguments). A `Uint8Array` argument of a read is filled in place.
+/// The first attempt runs now: a call that need not wait (a read that
+/// finds bytes queued) returns an already resolved Promise; one that waits
+/// is replayed and settled from the flush that ends its wait, with no
+/// executor or extra Promise in between.
 #[wasm_bindgen(js_name = callExtern)]
 pub fn call_extern(name: &str, args: JsValue) -> Promise {
-    let prepared = prepare(name, &args);
-    future_to_promise(async move {
-        let (ext, owned) = prepared.map_err(|m| JsValue::from(JsError::new(&m)))?;
-        let mut args: Vec<Arg<'_>> = owned.iter().map(JsArg::as_arg).collect();
-        externs::call(ext, &mut args)
-            .await
-            .map(|v| values_to_js(v).into())
-            .map_err(|e| JsError::new(&e.to_string()).into())
-    })
+    let (ext, args) = match prepare(name, &args) {
+        Ok(p) => p,
+        Err(m) => return Promise::reject(&JsError::new(&m).into()),
+    };
+    match invoke(ext, &args, None) {
+        ExternResult::Done(values) => Promise::resolve(&JsValue::from(values_to_js(values))),
+        ExternResult::Fail(e) => Promise::reject(&JsError::new(&e.to_string()).into()),
+        ExternResult::Pending(token) => {
+            let mut args = Some(args);
+            Promise::new(&mut |resolve, reject| {
+                if let Some(args) = args.take() {
+                    PendingCall { ext, args, resolve, reject }.wait(token);
+                }
+            })
+        }
+    }
 }
 
 /// One step of the replay model, for a JS VM with its own loop:
@@ -288,10 +361,6 @@ pub fn call_extern(name: &str, args: JsValue) -> Promise {
 #[wasm_bindgen(js_name = externInvoke)]
 pub fn extern_invoke(name: &str, args: JsValue, resume: Option<u32>) -> Result<JsValue, JsError> {
     let (ext, owned) = prepare(name, &args).map_err(|m| JsError::new(&m))?;
-    let call = ExternCall {
-        args: owned.iter().map(JsArg::as_arg).collect(),
-        resume,
-    };
     thread_local! {
         // The result's keys, made once: an invoke per read must not build
         // JS strings for them each time.
@@ -299,7 +368,7 @@ pub fn extern_invoke(name: &str, args: JsValue, resume: Option<u32>) -> Result<J
     }
     let out = Object::new();
     let set = |k: usize, v: JsValue| KEYS.with(|keys| Reflect::set(&out, &keys[k], &v).map(|_| ()));
-    let r = match ext.call(call) {
+    let r = match invoke(ext, &owned, resume) {
         ExternResult::Done(values) => set(0, true.into()).and(set(1, values_to_js(values).into())),
         ExternResult::Pending(token) => set(0, false.into()).and(set(2, token.into())),
         ExternResult::Fail(e) => return Err(JsError::new(&e.to_string())),
@@ -308,12 +377,21 @@ pub fn extern_invoke(name: &str, args: JsValue, resume: Option<u32>) -> Result<J
     Ok(out.into())
 }
 
-/// Resolves when the pending call is done (or cancelled).
+/// Resolves when the pending call is done (or cancelled, or the token is
+/// unknown): already resolved if it is, else resolved directly from the
+/// flush that ends the call's wait (no executor in between).
 #[wasm_bindgen(js_name = externWait)]
 pub fn extern_wait(token: u32) -> Promise {
-    future_to_promise(async move {
-        externs::wait(token).await;
-        Ok(JsValue::UNDEFINED)
+    if externs::is_ready(token) != Some(false) {
+        return Promise::resolve(&JsValue::UNDEFINED);
+    }
+    Promise::new(&mut |resolve, _| {
+        externs::on_done(
+            token,
+            Box::new(move || {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }),
+        )
     })
 }
 

@@ -285,6 +285,46 @@ both! {
         reset();
     }
 
+    fn on_done_runs_once_when_the_call_ends_or_is_cancelled() {
+        thread_local! { static RAN: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) }; }
+        let ran = |what: &'static str| -> OnDone { Box::new(move || RAN.with(|r| r.borrow_mut().push(what))) };
+        let take = || RAN.with(|r| std::mem::take(&mut *r.borrow_mut()));
+        reset();
+        let before = pending_count();
+        // Registered while running: run, in order, by the flush that ends it,
+        // with the result still there for the replay to collect.
+        let t = pending(TABLE[1].call(ExternCall::new(ints(&[10]))));
+        on_done(t, ran("a"));
+        on_done(t, ran("b"));
+        assert!(take().is_empty());
+        open_gate(1);
+        assert_eq!(take(), ["a", "b"]);
+        assert_eq!(is_ready(t), Some(true));
+        // Done already, or no call behind the token: at once.
+        on_done(t, ran("done"));
+        assert_eq!(take(), ["done"]);
+        assert_eq!(done(TABLE[1].call(ExternCall::replay(ints(&[10]), t))), vec![Value::Int(11)]);
+        on_done(t, ran("gone"));
+        assert_eq!(take(), ["gone"]);
+        // Cancelled: run (a JS Promise waiting on it settles), once.
+        let t = pending(TABLE[1].call(ExternCall::new(ints(&[1]))));
+        on_done(t, ran("cancelled"));
+        assert!(cancel(t));
+        assert_eq!(take(), ["cancelled"]);
+        assert!(!cancel(t));
+        assert!(take().is_empty());
+        // Bounded: past MAX_WAITERS a callback runs at once (a spurious end).
+        let t = pending(TABLE[1].call(ExternCall::new(ints(&[1]))));
+        (0..MAX_WAITERS).for_each(|_| on_done(t, ran("held")));
+        assert!(take().is_empty());
+        on_done(t, ran("over"));
+        assert_eq!(take(), ["over"]);
+        assert!(cancel(t));
+        assert_eq!(take().len(), MAX_WAITERS);
+        assert_eq!(pending_count(), before);
+        reset();
+    }
+
     fn cancel_drops_the_future() {
         reset();
         let before = pending_count();

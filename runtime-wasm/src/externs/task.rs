@@ -33,10 +33,17 @@ enum State {
     Done(Resume),
 }
 
+/// What runs once a call is done or cancelled: a JS host's waiting Promise
+/// resolved directly (`externWait`), or `callExtern`'s replay.
+pub type OnDone = Box<dyn FnOnce()>;
+
 struct Task {
     owner: &'static Extern,
     state: State,
     waiters: Vec<Waker>,
+    /// Run, in order, when the call is done or cancelled (at most
+    /// MAX_WAITERS, as `waiters`).
+    on_done: Vec<OnDone>,
     /// Wakes this task; made once, cloned (no allocation) for each poll.
     waker: Waker,
     /// Report the token to [`next_done`] when the call is done (a host
@@ -129,6 +136,7 @@ fn insert(owner: &'static Extern, state: State) -> Token {
                 owner,
                 state,
                 waiters: Vec::new(),
+                on_done: Vec::new(),
                 waker: Waker::from(Arc::new(TaskWaker(token))),
                 notify: false,
             },
@@ -180,21 +188,21 @@ fn poll(token: Token) {
     // the table is released, since dropping may call into JS.
     let mut orphan: Option<ExternFuture> = None;
     let mut notify = false;
-    let waiters = TASKS.with(|t| {
+    let (waiters, on_done) = TASKS.with(|t| {
         let mut tasks = t.borrow_mut();
         let Some(task) = tasks.get_mut(&token) else {
             orphan = Some(fut);
-            return Vec::new();
+            return Default::default();
         };
         match polled {
             Poll::Ready(values) => {
                 task.state = State::Done(values);
                 notify = task.notify;
-                std::mem::take(&mut task.waiters)
+                (std::mem::take(&mut task.waiters), std::mem::take(&mut task.on_done))
             }
             Poll::Pending => {
                 task.state = State::Running(Some(fut));
-                Vec::new()
+                Default::default()
             }
         }
     });
@@ -204,6 +212,9 @@ fn poll(token: Token) {
         report_done(token);
     }
     waiters.into_iter().for_each(Waker::wake);
+    // Here, in the flush that found the call done: a JS host's Promise is
+    // resolved (or its replay run) without another hop through an executor.
+    on_done.into_iter().for_each(|f| f());
 }
 
 /// How a finished call ended, removing it: `Ok(None)` while it is still
@@ -272,10 +283,30 @@ pub fn wait(token: Token) -> impl Future<Output = ()> {
 /// call behind it.
 pub fn cancel(token: Token) -> bool {
     let task = TASKS.with(|t| t.borrow_mut().remove(&token));
-    let Some(task) = task else { return false };
+    let Some(mut task) = task else { return false };
     task.waiters.iter().for_each(Waker::wake_by_ref);
+    let on_done = std::mem::take(&mut task.on_done);
     drop(task);
+    on_done.into_iter().for_each(|f| f());
     true
+}
+
+/// Runs `f` once the call is done or cancelled: at once if it already is
+/// (or the token has no call behind it, or MAX_WAITERS are already
+/// registered on it, a spurious end the replay tolerates). The callback
+/// form of [`wait`], for a JS host: no future, no executor between the
+/// call's end and `f`.
+pub fn on_done(token: Token, f: OnDone) {
+    let f = TASKS.with(|t| match t.borrow_mut().get_mut(&token) {
+        Some(task) if matches!(task.state, State::Running(_)) && task.on_done.len() < MAX_WAITERS => {
+            task.on_done.push(f);
+            None
+        }
+        _ => Some(f),
+    });
+    if let Some(f) = f {
+        f();
+    }
 }
 
 /// Reports `token` to [`next_done`] once its call is done (at once if it is
