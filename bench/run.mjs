@@ -6,8 +6,8 @@
 // Knobs (environment): BENCH_MIB (64), BENCH_REPS (3), BENCH_PINGS (5000),
 // BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000),
 // BENCH_SMALL (100000 messages per small-message run),
-// BENCH_ONLY (comma-separated sections: relay, wasi, ping, small, gojs, doh, copies, leaks,
-// flood, directions; all by default).
+// BENCH_ONLY (comma-separated sections: relay, epoxy, wasi, ping, small, gojs, doh, copies,
+// leaks, flood, directions; all by default).
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -34,11 +34,17 @@ const opts = {
 };
 const want = (section) => opts.only.length === 0 || opts.only.includes(section);
 
+// epoxy-tls's "minimal" build (connect_tcp without its HTTP client), served to the page as /epoxy/.
+const epoxyDir = join(root, "node_modules/@mercuryworkshop/epoxy-tls/minimal");
 // What the comparison rows run against, printed next to them.
 const goBin = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "go-net-wasm/bin/go");
 const peers = {
   go: { name: "Go's js/wasm port (net/http over fetch; bench/go-js)", version: (() => { try { return execFileSync(goBin, ["env", "GOVERSION"], { encoding: "utf8" }).trim(); } catch { return "?"; } })(), licence: "BSD-3-Clause" },
   gloo: { name: "gloo-net (WebSocket)", version: lockVersion("gloo-net"), licence: "MIT OR Apache-2.0" },
+  epoxy: (() => {
+    const p = JSON.parse(readFileSync(join(epoxyDir, "..", "package.json"), "utf8"));
+    return { name: "epoxy-tls (raw TCP streams over Wisp; npm, test-only, never shipped)", version: p.version, licence: p.license };
+  })(),
 };
 function lockVersion(name) {
   const m = new RegExp(`name = "${name}"\\nversion = "([^"]+)"`).exec(readFileSync(join(root, "Cargo.lock"), "utf8"));
@@ -66,7 +72,7 @@ const routes = {};
 // working), so performance.now() has 5 µs resolution instead of 100 µs.
 const isolation = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "credentialless" };
 // /guests/: the wasip1 programs scripts/build-guests.sh built (the wasi section).
-const web = await startStatic({ "/": join(root, "bench/www"), "/pkg/": join(root, "bench/pkg"), "/guests/": join(root, "target/guests"), "/go/": join(root, "target/bench-go") }, 0, routes, isolation);
+const web = await startStatic({ "/": join(root, "bench/www"), "/pkg/": join(root, "bench/pkg"), "/guests/": join(root, "target/guests"), "/go/": join(root, "target/bench-go"), "/epoxy/": epoxyDir }, 0, routes, isolation);
 // --expose-gc and precise memory info for the heap figures.
 const browser = await launchChromium(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
 
@@ -146,6 +152,15 @@ function report(r, chromiumVersion, ceiling) {
     metric("relay_echo", `tcp Conn echo ${r.options.mib} MiB through the Wisp relay (wisp-js in Node; ceiling: the same echo from a Node client), 64 KiB writes: Rust / raw WebSocket speaking Wisp by hand`, "ratio",
       { raw: round(r.relayEcho.raw, 1), rust: round(r.relayEcho.rust, 1), ceiling: ceiling.relay, columnsUnit: "MiB/s" }, r.relayEcho.rust / r.relayEcho.raw, 0.9, true),
   );
+  const e = r.epoxy;
+  if (e) {
+    metrics.push(metric("epoxy_echo", `tcp echo ${r.options.mib} MiB through the same relay, 64 KiB writes: Rust Dial("tcp") / epoxy-tls ${peers.epoxy.version} connect_tcp (>= 1: ours no slower)`, "ratio",
+      { rust: round(e.echo.rust, 1), epoxy: round(e.echo.epoxy, 1), columnsUnit: "MiB/s" }, e.echo.rust / e.echo.epoxy, 1.0, true));
+    metrics.push(metric("epoxy_ping_p50", `1-byte round trip p50 through the relay, ${e.ping.rust.n} samples interleaved ping by ping in 10 rounds: Rust Dial("tcp") / epoxy-tls (<= 1: ours no later)`, "ratio",
+      { rust: round(e.ping.rust.p50), epoxy: round(e.ping.epoxy.p50), columnsUnit: "ms" }, e.ping.rust.p50 / e.ping.epoxy.p50, 1.0, false));
+    metrics.push(metric("epoxy_ping_p99", `  the same, p99`, "ratio",
+      { rust: round(e.ping.rust.p99), epoxy: round(e.ping.epoxy.p99), columnsUnit: "ms" }, e.ping.rust.p99 / e.ping.epoxy.p99, 1.0, false));
+  }
   if (r.wasiEcho) metrics.push(
     metric("wasi_echo", `the same relay echo from a wasm32-wasip1 program (guests/wasi-tokio: tokio, nonblocking sockets, poll_oneoff) through go-net-wasm/wasi: wasip1 guest / Rust Conn`, "ratio",
       { rust: round(r.wasiEcho.rust, 1), wasi: round(r.wasiEcho.wasi, 1), columnsUnit: "MiB/s" }, r.wasiEcho.wasi / r.wasiEcho.rust, 0.9, true),
@@ -158,6 +173,8 @@ function report(r, chromiumVersion, ceiling) {
     metrics.push(metric(`small_${key}_extern`, `  the extern path as a Rust VM drives it / raw`, "ratio", {}, x.externRust / x.raw, 0.85, true));
     metrics.push(metric(`small_${key}_callExtern`, `  the extern path as a JS VM drives it, callExtern per Read / raw`, "ratio", {}, x.callExtern / x.raw, 0.85, true));
     metrics.push(metric(`small_${key}_externInvoke`, `  the extern path as a JS VM drives it, externInvoke/externWait / raw`, "ratio", {}, x.externInvoke / x.raw, 0.85, true));
+    if (size === "1" && ceiling.smallMessages) metrics.push(metric(`small_${key}_headroom`, `  native peer's own one-byte message rate (its native client, ${(ceiling.smallMessages / 1000).toFixed(0)}k/s) / the page's best`, "ratio", {},
+      ceiling.smallMessages / Math.max(x.raw, x.rust, x.externRust, x.callExtern, x.externInvoke), 3, true));
   }
   const g = r.goHttp;
   if (g) {
@@ -186,6 +203,12 @@ function report(r, chromiumVersion, ceiling) {
   if (f) metrics.push(metric("flood_stall", `longest gap between 10 ms ticks during that flood: Conn (classic / WebSocketStream) / raw WebSocket onmessage`, "ratio",
     { raw: round(f.rawMaxStallMs, 0), classic: round(f.classic.maxStallMs, 0), stream: round(f.stream.maxStallMs, 0), columnsUnit: "ms" },
     Math.max(f.classic.maxStallMs, f.stream.maxStallMs) / f.rawMaxStallMs, 1.1, false));
+  for (const [transport, x] of Object.entries(f?.read ?? {})) {
+    const api = transport === "classic" ? "onmessage" : "WebSocketStream reader";
+    metrics.push(metric(`flood_read_${transport}_rust`, `the same flood read as it comes (64 KiB reads), ${transport} transport: longest gap between 10 ms ticks, Rust Conn / raw ${api}`, "ratio",
+      { raw: round(x.raw, 0), rust: round(x.rust, 0), callExtern: round(x.callExtern, 0), columnsUnit: "ms" }, x.rust / x.raw, 1.3, false));
+    metrics.push(metric(`flood_read_${transport}_callExtern`, `  the same, a JS VM's callExtern read loop / raw ${api}`, "ratio", {}, x.callExtern / x.raw, 1.3, false));
+  }
   if (f) metrics.push(metric("flood_drain_ms", "draining that flood's queue through 64 KiB reads (the slowest transport)", "ms", {}, Math.max(f.classic.drainMs, f.stream.drainMs), 100, false));
   if (c) metrics.push(metric("copies_http_read", "copies per byte, Response body read", "copies", {}, c.httpRead, 1, false));
   if (c) metrics.push(metric("copies_extern_read", "copies per byte, blocking_tcpConnRead into the VM's buffer (extern path)", "copies", { write: round(c.externWrite) }, c.externRead, 1, false));
@@ -212,7 +235,7 @@ function wasmSize() {
 
 function printTable(res) {
   const rows = res.metrics.map((m) => {
-    const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "go", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
+    const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "go", "epoxy", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
     const status = m.met === null ? "" : m.met ? "ok" : `MISSED by ${m.missedBy}`;
     return [m.what, `${m.value} ${m.unit}`, m.target ?? "", status, cols + (m.columnsUnit ? ` (${m.columnsUnit})` : "")];
   });
@@ -221,7 +244,7 @@ function printTable(res) {
   const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd();
   console.log(`${res.machine}; Chromium ${res.chromium}; ${res.options.mib} MiB, ${res.options.reps} reps (medians), ${res.options.cycles} cycles`);
   const c = res.nativeCeiling;
-  console.log(`native peer ceiling (its own native client, this run): receive ${c.receive}, send ${c.send}, echo ${c.echo}, HTTP ${c.http} MiB/s${c.relay ? `; Wisp relay echo from Node ${c.relay} MiB/s` : ""}`);
+  console.log(`native peer ceiling (its own native client, this run): receive ${c.receive}, send ${c.send}, echo ${c.echo}, HTTP ${c.http} MiB/s, ${c.smallMessages} one-byte messages/s${c.relay ? `; Wisp relay echo from Node ${c.relay} MiB/s` : ""}`);
   console.log(`comparison peers: ${Object.values(res.peers).map((p) => `${p.name} ${p.version} (${p.licence})`).join("; ")}`);
   console.log(line(head));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));

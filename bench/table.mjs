@@ -5,10 +5,11 @@
 import { readFileSync } from "node:fs";
 
 const res = JSON.parse(readFileSync(process.argv[2] ?? "target/bench/results.json", "utf8"));
-const cols = ["raw", "rawStream", "rust", "extern", "gloo", "stream", "classic", "ceiling"];
+const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "go", "epoxy", "stream", "classic", "ceiling"];
 const c = res.nativeCeiling;
 console.log(`${res.date.slice(0, 10)}, ${res.machine}, Chromium ${res.chromium}; ${res.options.mib} MiB per transfer, ${res.options.reps} reps (medians), ${res.options.pings} round trips per series, ${res.options.cycles} cycles.`);
-console.log(`Ceilings measured in the same run without a browser: native peer receive ${c.receive}, send ${c.send}, echo ${c.echo}, HTTP ${c.http} MiB/s${c.relay ? `; Wisp relay echo from a Node client ${c.relay} MiB/s` : ""}.\n`);
+console.log(`Ceilings measured in the same run without a browser: native peer receive ${c.receive}, send ${c.send}, echo ${c.echo}, HTTP ${c.http} MiB/s, ${c.smallMessages} one-byte messages/s${c.relay ? `; Wisp relay echo from a Node client ${c.relay} MiB/s` : ""}.\n`);
+if (res.peers) console.log(`Comparison peers: ${Object.values(res.peers).map((p) => `${p.name} ${p.version} (${p.licence})`).join("; ")}.\n`);
 console.log("| benchmark | value | target | columns |");
 console.log("|---|---|---|---|");
 for (const m of res.metrics) {

@@ -153,6 +153,14 @@ enum PingWay {
 
 #[wasm_bindgen]
 impl Pinger {
+    /// Dials `addr` with `Dial("tcp")` through the relay the page
+    /// configured (a TCP echo behind it): the row against epoxy-tls.
+    #[wasm_bindgen(js_name = openTcp)]
+    pub async fn open_tcp(addr: String) -> Result<Pinger, JsValue> {
+        let c = net::dial("tcp", &addr).await.map_err(js_err)?;
+        Ok(Pinger { inner: Rc::new(PingWay::Rust(c)) })
+    }
+
     /// Dials `url` (with the transport the bindings are set to now).
     pub async fn open(url: String, externs: bool) -> Result<Pinger, JsValue> {
         let way = if externs {

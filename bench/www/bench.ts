@@ -18,7 +18,7 @@ export interface BenchOptions {
   dohIterations: number;
   floodMessages: number; // one-byte messages in the flood
   smallMessages: number; // messages per run of the small-message rate section
-  /** Sections to run (relay, wasi, ping, doh, copies, leaks, flood, small, gojs, directions); all when empty. */
+  /** Sections to run (relay, epoxy, wasi, ping, doh, copies, leaks, flood, small, gojs, directions); all when empty. */
   only: string[];
 }
 
@@ -353,6 +353,74 @@ async function invokeReceive(url: string, total: number) {
   return ms;
 }
 
+// ---- epoxy-tls (npm @mercuryworkshop/epoxy-tls, AGPL-3.0: a test-only peer) ----
+// Its raw TCP streams over the same Wisp relay, what a user would pick
+// instead of Dial("tcp"). Loaded at run time from /epoxy/ (bench/run.mjs
+// serves its "minimal" build from node_modules): never bundled, never shipped.
+
+type EpoxyStream = { read: ReadableStream<Uint8Array>; write: WritableStream<Uint8Array> };
+let epoxyLoaded: Promise<(dest: string) => Promise<EpoxyStream>> | undefined;
+function loadEpoxy(relayUrl: string): Promise<(dest: string) => Promise<EpoxyStream>> {
+  epoxyLoaded ??= (async () => {
+    const at = "/epoxy/epoxy.js"; // a variable, so esbuild leaves the import alone
+    const m = await import(/* @vite-ignore */ at);
+    await m.default({ module_or_path: "/epoxy/epoxy.wasm" });
+    const options = new m.EpoxyClientOptions();
+    options.wisp_v2 = true;
+    const client = new m.EpoxyClient(relayUrl, options);
+    return (dest: string) => client.connect_tcp(`tcp://${dest}`);
+  })();
+  return epoxyLoaded;
+}
+
+/** Ends an epoxy stream without waiting: its writer's close() never settles (2.1.19). */
+function closeEpoxy(writer: WritableStreamDefaultWriter<Uint8Array>, reader: ReadableStreamDefaultReader<Uint8Array>) {
+  writer.close().catch(() => {});
+  reader.cancel().catch(() => {});
+}
+
+/** The relay echo through an epoxy TCP stream: `chunk`-byte writes as its writer allows, read back at once. */
+async function epoxyEcho(relayUrl: string, dest: string, total: number, chunk: number) {
+  const s = await (await loadEpoxy(relayUrl))(dest);
+  const reader = s.read.getReader();
+  const writer = s.write.getWriter();
+  const data = pattern(chunk);
+  const t0 = performance.now();
+  const readAll = (async () => {
+    for (let got = 0; got < total; ) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("epoxy stream ended early");
+      got += value.byteLength;
+    }
+  })();
+  for (let sent = 0; sent < total; sent += chunk) {
+    await writer.ready;
+    writer.write(data.subarray(0, Math.min(chunk, total - sent)));
+  }
+  await readAll;
+  const ms = performance.now() - t0;
+  closeEpoxy(writer, reader);
+  return ms;
+}
+
+/** One-byte round trips on an epoxy TCP stream through the relay. */
+async function epoxyPinger(relayUrl: string, dest: string): Promise<Pinger> {
+  const s = await (await loadEpoxy(relayUrl))(dest);
+  const reader = s.read.getReader();
+  const writer = s.write.getWriter();
+  return {
+    async ping(b) {
+      const t0 = performance.now();
+      await writer.write(Uint8Array.of(b));
+      const { value, done } = await reader.read();
+      const ms = performance.now() - t0;
+      if (done || value.byteLength !== 1 || value[0] !== b) throw new Error(`epoxy round trip of ${b}: wrong reply`);
+      return ms;
+    },
+    close: () => closeEpoxy(writer, reader),
+  };
+}
+
 // ---- Go's own js/wasm port (bench/go-js, built by scripts/build-bench.sh) ----
 
 let goLoaded: Promise<(url: string) => Promise<number[]>> | undefined;
@@ -422,6 +490,42 @@ export async function runBenchmarks(o: BenchOptions) {
       log(`relay echo rep ${r + 1}: raw Wisp ${runs.raw[r].toFixed(0)} MiB/s, rust tcp ${runs.rust[r].toFixed(0)}`);
     }
     out.relayEcho = { raw: median(runs.raw), rust: median(runs.rust), runs };
+  }
+
+  // 1a. The same relay against epoxy-tls's raw TCP stream (its own Wisp
+  //     client): echo MiB/s, and one-byte round trips interleaved ping by
+  //     ping with Dial("tcp") (fresh streams each round, as section 2 does).
+  if (want("epoxy")) {
+    const chunk = 64 * 1024;
+    const relay = o.peers.wispV2;
+    await epoxyEcho(relay, o.peers.tcpEcho, MiB, chunk);
+    await rs.rustTcpEcho(o.peers.tcpEcho, MiB, chunk);
+    const runs: Record<string, number[]> = { epoxy: [], rust: [] };
+    for (let r = 0; r < o.reps; r++) {
+      runs.epoxy.push(mbps(total, await epoxyEcho(relay, o.peers.tcpEcho, total, chunk)));
+      runs.rust.push(mbps(total, await rs.rustTcpEcho(o.peers.tcpEcho, total, chunk)));
+      log(`epoxy echo rep ${r + 1}: epoxy-tls ${runs.epoxy[r].toFixed(0)} MiB/s, rust tcp ${runs.rust[r].toFixed(0)}`);
+    }
+    const series: Record<string, () => Promise<Pinger>> = {
+      epoxy: () => epoxyPinger(relay, o.peers.tcpEcho),
+      rust: () => rs.Pinger.openTcp(o.peers.tcpEcho),
+    };
+    const names = Object.keys(series);
+    const times: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
+    const rounds = 10;
+    const per = Math.max(1, Math.floor(o.pings / rounds / 2));
+    for (let r = -1; r < rounds; r++) {
+      const pingers = await Promise.all(names.map((k) => series[k]()));
+      for (let i = 0; i < (r < 0 ? 50 : per); i++)
+        for (const k of shuffled(names.length)) {
+          const ms = await pingers[k].ping(i & 255);
+          if (r >= 0) times[names[k]].push(ms);
+        }
+      await Promise.all(pingers.map((p) => p.close()));
+    }
+    const ping = Object.fromEntries(names.map((k) => [k, { p50: pct(times[k], 50), p99: pct(times[k], 99), n: times[k].length }]));
+    out.epoxy = { echo: { epoxy: median(runs.epoxy), rust: median(runs.rust), runs }, ping };
+    log(`epoxy ping p50/p99 ms: epoxy-tls ${ping.epoxy.p50.toFixed(3)}/${ping.epoxy.p99.toFixed(3)}, rust tcp ${ping.rust.p50.toFixed(3)}/${ping.rust.p99.toFixed(3)}`);
   }
 
   // 1b. The same relay echo from a wasm32-wasip1 program (guests/wasi-tokio,
@@ -603,6 +707,20 @@ export async function runBenchmarks(o: BenchOptions) {
       };
       log(`flood (${transport}): ${n} messages, peak queue cost ${peak} B (bound ${WS_DEFAULTS.readLimitBytes}), longest stall ${maxGap.toFixed(0)} ms (raw WebSocket ${rawStall.toFixed(0)} ms), drain ${drainMs.toFixed(0)} ms`);
     }
+    // The same flood with the guest reading it as it comes (64 KiB reads,
+    // the Rust Conn and a JS VM's callExtern loop), against each transport's
+    // raw API counting bytes under the same flood: the page's longest stall.
+    const flood = `${nodeEcho}?flood=${n}`;
+    out.flood.read = {
+      classic: { raw: rawStall },
+      stream: { raw: await stallWhile(async () => void (await rawStreamReceive(flood, n))) },
+    };
+    for (const transport of ["classic", "stream"] as const) {
+      const row = out.flood.read[transport];
+      row.rust = await stallWhile(async () => void (await withTransport(transport, () => rs.rustReceive(flood, n))));
+      row.callExtern = await stallWhile(async () => void (await withTransport(transport, () => callExternReceive(flood, n))));
+      log(`flood read (${transport}): longest stall raw ${row.raw.toFixed(0)} ms, rust ${row.rust.toFixed(0)} ms, callExtern ${row.callExtern.toFixed(0)} ms`);
+    }
   }
 
   // 6b. Small messages with a reader that keeps up: messages/s receiving
@@ -618,14 +736,17 @@ export async function runBenchmarks(o: BenchOptions) {
       const src = `${nw}/source?size=${size}&total=${bytes}`;
       for (const transport of ["classic", "stream"] as const) {
         const on = <T>(f: () => Promise<T>) => withTransport(transport, f);
-        const fs: Record<string, () => Promise<number>> = {
-          raw: () => (transport === "classic" ? rawReceive(src, bytes) : rawStreamReceive(src, bytes)),
-          rust: () => on(() => rs.rustReceive(src, bytes)),
-          externRust: () => on(() => rs.externReceive(src, bytes)),
-          callExtern: () => on(() => callExternReceive(src, bytes)),
-          externInvoke: () => on(() => invokeReceive(src, bytes)),
+        const readers: Record<string, (src: string, bytes: number) => Promise<number>> = {
+          raw: (src, bytes) => (transport === "classic" ? rawReceive(src, bytes) : rawStreamReceive(src, bytes)),
+          rust: (src, bytes) => on(() => rs.rustReceive(src, bytes)),
+          externRust: (src, bytes) => on(() => rs.externReceive(src, bytes)),
+          callExtern: (src, bytes) => on(() => callExternReceive(src, bytes)),
+          externInvoke: (src, bytes) => on(() => invokeReceive(src, bytes)),
         };
-        for (const f of Object.values(fs)) await f(); // warm-up
+        const fs = Object.fromEntries(Object.entries(readers).map(([k, f]) => [k, () => f(src, bytes)]));
+        // Warm-up (JIT, each path's first calls) on a tenth as many messages.
+        const warm = Math.ceil(n / 10) * size;
+        for (const f of Object.values(readers)) await f(`${nw}/source?size=${size}&total=${warm}`, warm);
         const runs: Record<string, number[]> = Object.fromEntries(Object.keys(fs).map((k) => [k, []]));
         for (let r = 0; r < o.reps; r++) {
           for (const [k, f] of Object.entries(fs)) runs[k].push(n / ((await f()) / 1000));

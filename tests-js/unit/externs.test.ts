@@ -205,6 +205,61 @@ describe("the replay loop", () => {
   });
 });
 
+describe("a read woken by a message", () => {
+  /** Just enough of a WebSocket for a Conn: the test opens it and delivers messages. */
+  class PeerSocket {
+    static last?: PeerSocket;
+    readyState = 0;
+    bufferedAmount = 0;
+    binaryType = "blob";
+    onopen: (() => void) | null = null;
+    onmessage: ((ev: { data: unknown }) => void) | null = null;
+    onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+    onerror: (() => void) | null = null;
+    constructor(readonly url: string) {
+      PeerSocket.last = this;
+    }
+    addEventListener() {}
+    send() {}
+    close() {
+      this.readyState = 3;
+      this.onclose?.({ code: 1005, reason: "" });
+    }
+  }
+
+  it("runs inside the message's event, and a wake from inside our own call still waits for the stack", async () => {
+    vi.stubGlobal("WebSocket", PeerSocket);
+    registerNetBindings({ ws: { transport: "classic" } });
+    const dial = wasm.callExtern("net.dial", ["ws", "ws://peer.test/", 0]);
+    const sock = PeerSocket.last!;
+    sock.readyState = 1;
+    sock.onopen!();
+    const [h, derr] = await dial;
+    expect(derr).toBeNull();
+    const guest = new Uint8Array(4);
+    const read = wasm.callExtern("net.blocking_tcpConnRead", [h, guest]);
+    let settled = false;
+    void read.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false); // nothing queued: it waits
+    sock.onmessage!({ data: Uint8Array.of(7, 8).buffer });
+    // The bytes are already in the guest's buffer when the event returns:
+    // the woken read ran inside it, not from a later microtask.
+    expect([...guest]).toEqual([7, 8, 0, 0]);
+    expect(await read).toEqual([2, null]);
+    // A read pending when the guest closes: _netConnClose wakes it from
+    // inside our call into the table (Rust frames below), so it is polled
+    // afterwards, and ends with Go's error, not a re-entered stack.
+    const second = wasm.callExtern("net.blocking_tcpConnRead", [h, guest]);
+    const [cerr] = await wasm.callExtern("net.tcpConnClose", [h]);
+    expect(cerr).toBeNull();
+    const [n, rerr] = (await second) as [number, { code: string }];
+    expect(n).toBe(0);
+    expect(rerr.code).toBe("closed");
+    expect(wasm.externCounts()).toMatchObject({ pending: 0, waits: 0 });
+  });
+});
+
 describe("a trap does not break the module", () => {
   it("the trapping call throws a clear error, what was pending rejects, later calls work", async () => {
     // A call left waiting on the old instance: a fetch that never answers.

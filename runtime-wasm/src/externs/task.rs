@@ -65,6 +65,9 @@ thread_local! {
     static READY: RefCell<Vec<Token>> = const { RefCell::new(Vec::new()) };
     static FLUSH_QUEUED: Cell<bool> = const { Cell::new(false) };
     static DONE: RefCell<Done> = RefCell::new(Done::default());
+    /// Inside [`wake_direct`]: a woken call is polled when it returns, not
+    /// from a microtask.
+    static DIRECT: Cell<bool> = const { Cell::new(false) };
 }
 
 struct TaskWaker(Token);
@@ -72,9 +75,31 @@ struct TaskWaker(Token);
 impl WakeFn for TaskWaker {
     fn wake(self: Arc<Self>) {
         READY.with(|r| r.borrow_mut().push(self.0));
-        if !FLUSH_QUEUED.with(|f| f.replace(true)) {
+        if !DIRECT.with(Cell::get) && !FLUSH_QUEUED.with(|f| f.replace(true)) {
             queue_flush();
         }
+    }
+}
+
+/// Runs `wake` (a table's wake from the browser's own event: no Rust frame
+/// and no JS call of ours below it, see `crate::host::wake`), then polls the
+/// calls it woke, here. The read a message lets finish runs inside that
+/// message's event, with no microtask hop between them; wakes from anywhere
+/// else still go through the flush, which never re-enters a caller's stack.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn wake_direct(wake: impl FnOnce()) {
+    if DIRECT.with(|d| d.replace(true)) {
+        return wake(); // already inside one: that one polls
+    }
+    wake();
+    DIRECT.with(|d| d.set(false));
+    drain();
+}
+
+/// Polls every call whose waker fired.
+fn drain() {
+    while let Some(token) = READY.with(|r| r.borrow_mut().pop()) {
+        poll(token);
     }
 }
 
@@ -103,12 +128,7 @@ fn queue_flush() {
 /// wants woken calls to progress before its next await may call it too.
 pub fn run_ready() {
     FLUSH_QUEUED.with(|f| f.set(false));
-    loop {
-        let Some(token) = READY.with(|r| r.borrow_mut().pop()) else {
-            return;
-        };
-        poll(token);
-    }
+    drain();
 }
 
 fn new_token() -> Token {

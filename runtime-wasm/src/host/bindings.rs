@@ -30,10 +30,38 @@ macro_rules! bindings {
         $(
             $(#[$m])*
             pub fn $name($($arg: $ty),*) -> Result<$ret, Error> {
+                let _call = InJs::enter();
                 raw::$name($($arg),*).map_err(js_error)
             }
         )*
     };
+}
+
+thread_local! {
+    static IN_JS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts the calls into these bindings in progress: a table that calls
+/// back into wasm synchronously (a wake from inside `_netConnClose`) has
+/// Rust frames below it, one called from a browser event has none.
+struct InJs;
+
+impl InJs {
+    fn enter() -> InJs {
+        IN_JS.with(|d| d.set(d.get() + 1));
+        InJs
+    }
+}
+
+impl Drop for InJs {
+    fn drop(&mut self) {
+        IN_JS.with(|d| d.set(d.get() - 1));
+    }
+}
+
+/// True while one of these bindings is running (see [`InJs`]).
+pub fn in_js() -> bool {
+    IN_JS.with(|d| d.get() > 0)
 }
 
 bindings! {

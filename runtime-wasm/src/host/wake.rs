@@ -6,8 +6,10 @@
 //! its token (`id * 2^32 + slot`); when a read would no longer find the
 //! queue empty, the table calls the callback with that token, synchronously,
 //! and the slot's `Waker` is woken: the task runs on the executor's next
-//! microtask. No Promise, no closure and no allocation per wait (a
-//! `JsFuture` cost a Promise, two closures and two microtask hops).
+//! microtask, or, for an extern call woken from a browser event (no call of
+//! ours into JS in progress), at once (`externs::task::wake_direct`). No
+//! Promise, no closure and no allocation per wait (a `JsFuture` cost a
+//! Promise, two closures and two microtask hops).
 //!
 //! Slots are reused under a generation count, so a late wake for an old
 //! wait can at worst wake a newer one spuriously (futures tolerate that:
@@ -102,8 +104,15 @@ fn wake(token: f64) {
             _ => None,
         }
     });
-    if let Some(w) = waker {
+    let Some(w) = waker else { return };
+    if js::in_js() {
+        // A table waking from inside one of our calls into it: the caller's
+        // frames are below, so the woken task runs later (a microtask).
         w.wake();
+    } else {
+        // From the browser's own event (a message, a timer): nothing of ours
+        // below, so a woken extern call is polled now, inside the event.
+        crate::externs::task::wake_direct(|| w.wake());
     }
 }
 

@@ -265,6 +265,24 @@ async fn ceiling(ws: &str, http: &str, mib: usize) {
     let echo = total as f64 / MIB / t.elapsed().as_secs_f64();
     let _ = writer.await;
 
+    // Small messages: one-byte messages from the source, per second (the
+    // headroom of the page's small-message rows).
+    let n = 200_000;
+    let (mut c, _) = tokio_tungstenite::connect_async(format!("{ws}/source?size=1&total={n}"))
+        .await
+        .expect("connect source");
+    let t = Instant::now();
+    let mut got = 0;
+    while got < n {
+        match c.next().await {
+            Some(Ok(Message::Binary(b))) => got += b.len(),
+            Some(Ok(_)) => {}
+            _ => panic!("source ended early"),
+        }
+    }
+    let small = n as f64 / t.elapsed().as_secs_f64();
+    let _ = c.close(None).await;
+
     // HTTP: one body over a raw connection, read to its end.
     let addr = http.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).await.expect("connect http");
@@ -288,6 +306,6 @@ async fn ceiling(ws: &str, http: &str, mib: usize) {
     let http_mibs = total as f64 / MIB / t.elapsed().as_secs_f64();
 
     println!(
-        "{{\"receive\": {receive:.1}, \"send\": {send:.1}, \"echo\": {echo:.1}, \"http\": {http_mibs:.1}, \"mib\": {mib}}}"
+        "{{\"receive\": {receive:.1}, \"send\": {send:.1}, \"echo\": {echo:.1}, \"http\": {http_mibs:.1}, \"smallMessages\": {small:.0}, \"mib\": {mib}}}"
     );
 }
