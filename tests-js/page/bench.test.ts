@@ -9,9 +9,9 @@ import { expect, it } from "vitest";
 
 it("bench/run.mjs runs every workload and reports every metric", () => {
   execFileSync("node", ["bench/run.mjs"], {
-    env: { ...process.env, BENCH_MIB: "2", BENCH_REPS: "1", BENCH_PINGS: "500", BENCH_CYCLES: "50", BENCH_DOH_ITERATIONS: "200", BENCH_FLOOD: "200000", BENCH_SMALL: "2000" },
+    env: { ...process.env, BENCH_MIB: "2", BENCH_REPS: "1", BENCH_PINGS: "500", BENCH_CYCLES: "50", BENCH_DOH_ITERATIONS: "200", BENCH_FLOOD: "50000", BENCH_SMALL: "2000" },
     stdio: ["ignore", "pipe", "pipe"],
-    timeout: 240_000,
+    timeout: 480_000,
   });
   const res = JSON.parse(readFileSync("target/bench/results.json", "utf8"));
   const by = Object.fromEntries(res.metrics.map((m: any) => [m.id, m]));
@@ -82,11 +82,11 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
   // A flood of one-byte messages stays under the receive bound, every byte
   // arriving (no timing asserted: the stall is the benchmark's figure).
   for (const t of ["classic", "stream"]) {
-    expect(res.raw.flood[t].bytes, t).toBe(200000);
+    expect(res.raw.flood[t].bytes, t).toBe(50000);
     expect(res.raw.flood[t].peakCost, t).toBeLessThanOrEqual(res.raw.flood.bound);
   }
   expect(res.raw.crossOriginIsolated).toBe(true);
   expect(res.raw.leaks.gcExposed).toBe(true);
   // A missed target is data, with the distance to it.
   for (const m of res.missed) expect(m.missedBy).toBeGreaterThan(0);
-}, 300_000);
+}, 540_000);
