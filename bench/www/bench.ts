@@ -211,9 +211,11 @@ async function rawStreamSend(url: string, total: number, chunk: number) {
   return ms;
 }
 
-/** Raw WebSocketStream echo: writes and reads at once. */
-async function rawStreamEcho(url: string, total: number, chunk: number) {
-  const { wss, reader, writer } = await openStream(url);
+/**
+ * An echo over a stream pair (WebSocketStream, an epoxy TCP stream):
+ * `chunk`-byte writes as the writer allows, read back at once; resolves to ms.
+ */
+async function streamEcho(reader: ReadableStreamDefaultReader<ArrayBuffer | Uint8Array>, writer: WritableStreamDefaultWriter<Uint8Array>, total: number, chunk: number) {
   const data = pattern(chunk);
   const t0 = performance.now();
   const readAll = (async () => {
@@ -228,7 +230,13 @@ async function rawStreamEcho(url: string, total: number, chunk: number) {
     writer.write(data.subarray(0, Math.min(chunk, total - sent)));
   }
   await readAll;
-  const ms = performance.now() - t0;
+  return performance.now() - t0;
+}
+
+/** Raw WebSocketStream echo: writes and reads at once. */
+async function rawStreamEcho(url: string, total: number, chunk: number) {
+  const { wss, reader, writer } = await openStream(url);
+  const ms = await streamEcho(reader, writer, total, chunk);
   wss.close();
   return ms;
 }
@@ -379,26 +387,12 @@ function closeEpoxy(writer: WritableStreamDefaultWriter<Uint8Array>, reader: Rea
   reader.cancel().catch(() => {});
 }
 
-/** The relay echo through an epoxy TCP stream: `chunk`-byte writes as its writer allows, read back at once. */
+/** The relay echo through an epoxy TCP stream (see streamEcho). */
 async function epoxyEcho(relayUrl: string, dest: string, total: number, chunk: number) {
   const s = await (await loadEpoxy(relayUrl))(dest);
   const reader = s.read.getReader();
   const writer = s.write.getWriter();
-  const data = pattern(chunk);
-  const t0 = performance.now();
-  const readAll = (async () => {
-    for (let got = 0; got < total; ) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("epoxy stream ended early");
-      got += value.byteLength;
-    }
-  })();
-  for (let sent = 0; sent < total; sent += chunk) {
-    await writer.ready;
-    writer.write(data.subarray(0, Math.min(chunk, total - sent)));
-  }
-  await readAll;
-  const ms = performance.now() - t0;
+  const ms = await streamEcho(reader, writer, total, chunk);
   closeEpoxy(writer, reader);
   return ms;
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { init, registerNetBindings, TrapError } from "../../js/index.js";
+import { MockWebSocket } from "./mock-websocket.js";
 
 type Wasm = Awaited<ReturnType<typeof init>>;
 let wasm: Wasm;
@@ -206,34 +207,12 @@ describe("the replay loop", () => {
 });
 
 describe("a read woken by a message", () => {
-  /** Just enough of a WebSocket for a Conn: the test opens it and delivers messages. */
-  class PeerSocket {
-    static last?: PeerSocket;
-    readyState = 0;
-    bufferedAmount = 0;
-    binaryType = "blob";
-    onopen: (() => void) | null = null;
-    onmessage: ((ev: { data: unknown }) => void) | null = null;
-    onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-    onerror: (() => void) | null = null;
-    constructor(readonly url: string) {
-      PeerSocket.last = this;
-    }
-    addEventListener() {}
-    send() {}
-    close() {
-      this.readyState = 3;
-      this.onclose?.({ code: 1005, reason: "" });
-    }
-  }
-
   it("runs inside the message's event, and a wake from inside our own call still waits for the stack", async () => {
-    vi.stubGlobal("WebSocket", PeerSocket);
+    vi.stubGlobal("WebSocket", MockWebSocket);
     registerNetBindings({ ws: { transport: "classic" } });
     const dial = wasm.callExtern("net.dial", ["ws", "ws://peer.test/", 0]);
-    const sock = PeerSocket.last!;
-    sock.readyState = 1;
-    sock.onopen!();
+    const sock = MockWebSocket.last!;
+    sock.open();
     const [h, derr] = await dial;
     expect(derr).toBeNull();
     const guest = new Uint8Array(4);
@@ -242,7 +221,7 @@ describe("a read woken by a message", () => {
     void read.then(() => (settled = true));
     await Promise.resolve();
     expect(settled).toBe(false); // nothing queued: it waits
-    sock.onmessage!({ data: Uint8Array.of(7, 8).buffer });
+    sock.message([7, 8]);
     // The bytes are already in the guest's buffer when the event returns:
     // the woken read ran inside it, not from a later microtask.
     expect([...guest]).toEqual([7, 8, 0, 0]);

@@ -202,12 +202,9 @@ async fn http_conn(mut s: TcpStream, data: Bytes) {
 
 /// The workloads from a native client: receive, send, echo (64 KiB
 /// messages) and an HTTP body, in MiB/s.
-async fn ceiling(ws: &str, http: &str, mib: usize) {
-    let total = mib << 20;
-    let size = 65536;
-    let data = block().slice(..size);
-
-    // Receive: the peer's source, as fast as it sends.
+/// Reads `total` bytes of `size`-byte messages from the peer's source;
+/// returns the seconds it took.
+async fn drain_source(ws: &str, size: usize, total: usize) -> f64 {
     let (mut c, _) = tokio_tungstenite::connect_async(format!("{ws}/source?size={size}&total={total}"))
         .await
         .expect("connect source");
@@ -220,8 +217,18 @@ async fn ceiling(ws: &str, http: &str, mib: usize) {
             _ => panic!("source ended early"),
         }
     }
-    let receive = total as f64 / MIB / t.elapsed().as_secs_f64();
+    let secs = t.elapsed().as_secs_f64();
     let _ = c.close(None).await;
+    secs
+}
+
+async fn ceiling(ws: &str, http: &str, mib: usize) {
+    let total = mib << 20;
+    let size = 65536;
+    let data = block().slice(..size);
+
+    // Receive: the peer's source, as fast as it sends.
+    let receive = total as f64 / MIB / drain_source(ws, size, total).await;
 
     // Send: the peer's sink, until it acknowledges every byte.
     let (mut c, _) = tokio_tungstenite::connect_async(format!("{ws}/sink?total={total}"))
@@ -268,20 +275,7 @@ async fn ceiling(ws: &str, http: &str, mib: usize) {
     // Small messages: one-byte messages from the source, per second (the
     // headroom of the page's small-message rows).
     let n = 200_000;
-    let (mut c, _) = tokio_tungstenite::connect_async(format!("{ws}/source?size=1&total={n}"))
-        .await
-        .expect("connect source");
-    let t = Instant::now();
-    let mut got = 0;
-    while got < n {
-        match c.next().await {
-            Some(Ok(Message::Binary(b))) => got += b.len(),
-            Some(Ok(_)) => {}
-            _ => panic!("source ended early"),
-        }
-    }
-    let small = n as f64 / t.elapsed().as_secs_f64();
-    let _ = c.close(None).await;
+    let small = n as f64 / drain_source(ws, 1, n).await;
 
     // HTTP: one body over a raw connection, read to its end.
     let addr = http.trim_start_matches("http://");
