@@ -7,15 +7,37 @@ use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
 use std::rc::Rc;
 
-use js_sys::Float64Array;
+use std::future::Future;
+
+use js_sys::{Float64Array, Promise};
 use runtime_wasm::http;
 use runtime_wasm::net::{self, Error, Resolver};
+use runtime_wasm::task;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn perf_now() -> f64;
+}
+
+/// Runs one workload of this crate on its own executor, as the README
+/// tells users to (`task::spawn_local`: a read woken by a message finishes
+/// inside the message's event), settling a Promise with its result. The
+/// gloo rows stay on wasm-bindgen-futures, as gloo's users run them.
+fn on_task<T: Into<JsValue>>(fut: impl Future<Output = Result<T, JsValue>> + 'static) -> Promise {
+    let mut settle = None;
+    let p = Promise::new(&mut |ok, fail| settle = Some((ok, fail)));
+    let Some((ok, fail)) = settle else {
+        return Promise::reject(&js_err("Promise did not call its executor"));
+    };
+    task::spawn_local(async move {
+        let _ = match fut.await {
+            Ok(v) => ok.call1(&JsValue::NULL, &v.into()),
+            Err(e) => fail.call1(&JsValue::NULL, &e),
+        };
+    });
+    p
 }
 
 fn js_err(e: impl std::fmt::Display) -> JsValue {
@@ -34,46 +56,52 @@ const READ_BUF: usize = 64 * 1024;
 /// `blocking_tcpConnWrite` and `blocking_tcpConnRead` into the VM's own
 /// buffer (the replay loop of `externs::call`), concurrently.
 #[wasm_bindgen(js_name = rustExternEcho)]
-pub async fn rust_extern_echo(url: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
-    let x = ConnExterns::get()?;
-    let h = x.dial(&url).await?;
-    let data = pattern(chunk);
-    let t0 = perf_now();
-    let writer = async {
-        let mut sent = 0;
-        while sent < total {
-            let n = chunk.min(total - sent);
-            x.write(h, &data[..n]).await?;
-            sent += n;
-        }
-        Ok::<(), JsValue>(())
-    };
-    let reader = async {
-        let mut guest = vec![0u8; READ_BUF];
-        let mut got = 0;
-        while got < total {
-            got += x.read(h, &mut guest).await?;
-        }
-        Ok::<(), JsValue>(())
-    };
-    futures::try_join!(writer, reader)?;
-    let ms = perf_now() - t0;
-    x.close(h).await?;
-    Ok(ms)
+pub fn rust_extern_echo(url: String, total: usize, chunk: usize) -> Promise {
+    on_task(async move {
+        let x = ConnExterns::get()?;
+        let h = x.dial(&url).await?;
+        let data = pattern(chunk);
+        let t0 = perf_now();
+        let writer = async {
+            let mut sent = 0;
+            while sent < total {
+                let n = chunk.min(total - sent);
+                x.write(h, &data[..n]).await?;
+                sent += n;
+            }
+            Ok::<(), JsValue>(())
+        };
+        let reader = async {
+            let mut guest = vec![0u8; READ_BUF];
+            let mut got = 0;
+            while got < total {
+                got += x.read(h, &mut guest).await?;
+            }
+            Ok::<(), JsValue>(())
+        };
+        futures::try_join!(writer, reader)?;
+        let ms = perf_now() - t0;
+        x.close(h).await?;
+        Ok(ms)
+    })
 }
 
 /// `total` bytes through the echo peer in `chunk`-byte writes while reading
 /// them back concurrently; resolves to the elapsed milliseconds.
 #[wasm_bindgen(js_name = rustEcho)]
-pub async fn rust_echo(url: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
-    echo_on(net::dial("ws", &url).await.map_err(js_err)?, total, chunk).await
+pub fn rust_echo(url: String, total: usize, chunk: usize) -> Promise {
+    on_task(async move {
+        echo_on(net::dial("ws", &url).await.map_err(js_err)?, total, chunk).await
+    })
 }
 
 /// The same workload over `Dial("tcp", addr)` through the relay the page
 /// configured (a TCP echo behind it).
 #[wasm_bindgen(js_name = rustTcpEcho)]
-pub async fn rust_tcp_echo(addr: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
-    echo_on(net::dial("tcp", &addr).await.map_err(js_err)?, total, chunk).await
+pub fn rust_tcp_echo(addr: String, total: usize, chunk: usize) -> Promise {
+    on_task(async move {
+        echo_on(net::dial("tcp", &addr).await.map_err(js_err)?, total, chunk).await
+    })
 }
 
 async fn echo_on(conn: net::Conn, total: usize, chunk: usize) -> Result<f64, JsValue> {
@@ -177,7 +205,7 @@ impl Pinger {
     /// here, from the Write to the Read that returns the byte).
     pub fn ping(&self, b: u8) -> js_sys::Promise {
         let way = self.inner.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
+        on_task(async move {
             let mut got = [0u8; 1];
             let t0 = perf_now();
             let n = match &*way {
@@ -201,7 +229,7 @@ impl Pinger {
     /// Closes the connection.
     pub fn close(&self) -> js_sys::Promise {
         let way = self.inner.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
+        on_task(async move {
             match &*way {
                 PingWay::Rust(c) => c.close().await.map_err(js_err)?,
                 PingWay::Extern(x, h) => x.close(*h).await?,
@@ -214,22 +242,24 @@ impl Pinger {
 /// http.Get of `url`, the body read to the end in 64 KiB reads; resolves to
 /// `[ms, bytes]`.
 #[wasm_bindgen(js_name = rustHttpGet)]
-pub async fn rust_http_get(url: String) -> Result<Float64Array, JsValue> {
-    let t0 = perf_now();
-    let resp = http::get(&url).await.map_err(js_err)?;
-    let ttfb = perf_now() - t0;
-    let mut buf = vec![0u8; READ_BUF];
-    let mut total = 0usize;
-    loop {
-        match resp.body.read(&mut buf).await {
-            Ok(n) => total += n,
-            Err(Error::Eof) => break,
-            Err(e) => return Err(js_err(e)),
+pub fn rust_http_get(url: String) -> Promise {
+    on_task(async move {
+        let t0 = perf_now();
+        let resp = http::get(&url).await.map_err(js_err)?;
+        let ttfb = perf_now() - t0;
+        let mut buf = vec![0u8; READ_BUF];
+        let mut total = 0usize;
+        loop {
+            match resp.body.read(&mut buf).await {
+                Ok(n) => total += n,
+                Err(Error::Eof) => break,
+                Err(e) => return Err(js_err(e)),
+            }
         }
-    }
-    Ok(Float64Array::from(
-        [perf_now() - t0, total as f64, ttfb].as_slice(),
-    ))
+        Ok(Float64Array::from(
+            [perf_now() - t0, total as f64, ttfb].as_slice(),
+        ))
+    })
 }
 
 /// DoH: one uncached `LookupIP("ip")` (resolves the DoH queries it cost),
@@ -309,37 +339,41 @@ pub fn wasm_memory_bytes() -> f64 {
 
 /// Receive only: reads `total` bytes from a source; resolves to ms.
 #[wasm_bindgen(js_name = rustReceive)]
-pub async fn rust_receive(url: String, total: usize) -> Result<f64, JsValue> {
-    let conn = net::dial("ws", &url).await.map_err(js_err)?;
-    let mut buf = vec![0u8; READ_BUF];
-    let t0 = perf_now();
-    let mut got = 0;
-    while got < total {
-        got += conn.read(&mut buf).await.map_err(js_err)?;
-    }
-    let ms = perf_now() - t0;
-    conn.close().await.map_err(js_err)?;
-    Ok(ms)
+pub fn rust_receive(url: String, total: usize) -> Promise {
+    on_task(async move {
+        let conn = net::dial("ws", &url).await.map_err(js_err)?;
+        let mut buf = vec![0u8; READ_BUF];
+        let t0 = perf_now();
+        let mut got = 0;
+        while got < total {
+            got += conn.read(&mut buf).await.map_err(js_err)?;
+        }
+        let ms = perf_now() - t0;
+        conn.close().await.map_err(js_err)?;
+        Ok(ms)
+    })
 }
 
 /// Send only: writes `total` bytes in `chunk`-byte writes to a sink and
 /// waits for its acknowledgement; resolves to ms.
 #[wasm_bindgen(js_name = rustSend)]
-pub async fn rust_send(url: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
-    let conn = net::dial("ws", &url).await.map_err(js_err)?;
-    let data = pattern(chunk);
-    let mut ack = [0u8; 64];
-    let t0 = perf_now();
-    let mut sent = 0;
-    while sent < total {
-        let n = chunk.min(total - sent);
-        conn.write_all(&data[..n]).await.map_err(js_err)?;
-        sent += n;
-    }
-    conn.read(&mut ack).await.map_err(js_err)?;
-    let ms = perf_now() - t0;
-    conn.close().await.map_err(js_err)?;
-    Ok(ms)
+pub fn rust_send(url: String, total: usize, chunk: usize) -> Promise {
+    on_task(async move {
+        let conn = net::dial("ws", &url).await.map_err(js_err)?;
+        let data = pattern(chunk);
+        let mut ack = [0u8; 64];
+        let t0 = perf_now();
+        let mut sent = 0;
+        while sent < total {
+            let n = chunk.min(total - sent);
+            conn.write_all(&data[..n]).await.map_err(js_err)?;
+            sent += n;
+        }
+        conn.read(&mut ack).await.map_err(js_err)?;
+        let ms = perf_now() - t0;
+        conn.close().await.map_err(js_err)?;
+        Ok(ms)
+    })
 }
 
 /// The externs a VM calls, found once.
@@ -401,38 +435,42 @@ impl ConnExterns {
 
 /// Receive only, through the externs (reads into the VM's buffer).
 #[wasm_bindgen(js_name = externReceive)]
-pub async fn extern_receive(url: String, total: usize) -> Result<f64, JsValue> {
-    let x = ConnExterns::get()?;
-    let h = x.dial(&url).await?;
-    let mut guest = vec![0u8; READ_BUF];
-    let t0 = perf_now();
-    let mut got = 0;
-    while got < total {
-        got += x.read(h, &mut guest).await?;
-    }
-    let ms = perf_now() - t0;
-    x.close(h).await?;
-    Ok(ms)
+pub fn extern_receive(url: String, total: usize) -> Promise {
+    on_task(async move {
+        let x = ConnExterns::get()?;
+        let h = x.dial(&url).await?;
+        let mut guest = vec![0u8; READ_BUF];
+        let t0 = perf_now();
+        let mut got = 0;
+        while got < total {
+            got += x.read(h, &mut guest).await?;
+        }
+        let ms = perf_now() - t0;
+        x.close(h).await?;
+        Ok(ms)
+    })
 }
 
 /// Send only, through the externs.
 #[wasm_bindgen(js_name = externSend)]
-pub async fn extern_send(url: String, total: usize, chunk: usize) -> Result<f64, JsValue> {
-    let x = ConnExterns::get()?;
-    let h = x.dial(&url).await?;
-    let data = pattern(chunk);
-    let mut ack = [0u8; 64];
-    let t0 = perf_now();
-    let mut sent = 0;
-    while sent < total {
-        let n = chunk.min(total - sent);
-        x.write(h, &data[..n]).await?;
-        sent += n;
-    }
-    x.read(h, &mut ack).await?;
-    let ms = perf_now() - t0;
-    x.close(h).await?;
-    Ok(ms)
+pub fn extern_send(url: String, total: usize, chunk: usize) -> Promise {
+    on_task(async move {
+        let x = ConnExterns::get()?;
+        let h = x.dial(&url).await?;
+        let data = pattern(chunk);
+        let mut ack = [0u8; 64];
+        let t0 = perf_now();
+        let mut sent = 0;
+        while sent < total {
+            let n = chunk.min(total - sent);
+            x.write(h, &data[..n]).await?;
+            sent += n;
+        }
+        x.read(h, &mut ack).await?;
+        let ms = perf_now() - t0;
+        x.close(h).await?;
+        Ok(ms)
+    })
 }
 
 /// Receive only through gloo-net.
@@ -480,44 +518,50 @@ pub async fn gloo_send(url: String, total: usize, chunk: usize) -> Result<f64, J
 /// against the echo: resolves to `[ms, payload bytes echoed, p50 ms, p99 ms]`
 /// over every round trip of every Conn.
 #[wasm_bindgen(js_name = rustConcurrentEcho)]
-pub async fn rust_concurrent_echo(
-    url: String,
-    conns: usize,
-    rounds: usize,
-    size: usize,
-) -> Result<Float64Array, JsValue> {
-    let mut dialed = Vec::with_capacity(conns);
-    for _ in 0..conns {
-        dialed.push(net::dial("ws", &url).await.map_err(js_err)?);
-    }
-    let data = pattern(size);
-    let t0 = perf_now();
-    let per_conn = dialed.iter().map(|conn| {
-        let data = &data;
-        async move {
-            let mut buf = vec![0u8; size.max(1)];
-            let mut times = Vec::with_capacity(rounds);
-            for _ in 0..rounds {
-                let t = perf_now();
-                conn.write_all(data).await?;
-                let mut got = 0;
-                while got < size {
-                    got += conn.read(&mut buf[got..]).await?;
-                }
-                times.push(perf_now() - t);
-            }
-            Ok::<Vec<f64>, Error>(times)
+pub fn rust_concurrent_echo(url: String, conns: usize, rounds: usize, size: usize) -> Promise {
+    on_task(async move {
+        let mut dialed = Vec::with_capacity(conns);
+        for _ in 0..conns {
+            dialed.push(Rc::new(net::dial("ws", &url).await.map_err(js_err)?));
         }
-    });
-    let all = futures::future::try_join_all(per_conn).await.map_err(js_err)?;
-    let ms = perf_now() - t0;
-    for c in &dialed {
-        c.close().await.map_err(js_err)?;
-    }
-    let mut times: Vec<f64> = all.into_iter().flatten().collect();
-    times.sort_by(|a, b| a.total_cmp(b));
-    let at = |p: f64| times.get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1))).copied().unwrap_or(0.0);
-    Ok(Float64Array::from(
-        [ms, (conns * rounds * size) as f64, at(0.5), at(0.99)].as_slice(),
-    ))
+        let data = Rc::new(pattern(size));
+        let t0 = perf_now();
+        // One task per Conn, as a server's accept loop would spawn them.
+        let mut done = Vec::with_capacity(conns);
+        for conn in &dialed {
+            let (tx, rx) = futures::channel::oneshot::channel();
+            let (conn, data) = (conn.clone(), data.clone());
+            task::spawn_local(async move {
+                let r = async {
+                    let mut buf = vec![0u8; size.max(1)];
+                    let mut times = Vec::with_capacity(rounds);
+                    for _ in 0..rounds {
+                        let t = perf_now();
+                        conn.write_all(&data).await?;
+                        let mut got = 0;
+                        while got < size {
+                            got += conn.read(&mut buf[got..]).await?;
+                        }
+                        times.push(perf_now() - t);
+                    }
+                    Ok::<Vec<f64>, Error>(times)
+                };
+                let _ = tx.send(r.await);
+            });
+            done.push(rx);
+        }
+        let mut times = Vec::with_capacity(conns * rounds);
+        for rx in done {
+            times.extend(rx.await.map_err(js_err)?.map_err(js_err)?);
+        }
+        let ms = perf_now() - t0;
+        for c in &dialed {
+            c.close().await.map_err(js_err)?;
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        let at = |p: f64| times.get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1))).copied().unwrap_or(0.0);
+        Ok(Float64Array::from(
+            [ms, (conns * rounds * size) as f64, at(0.5), at(0.99)].as_slice(),
+        ))
+    })
 }

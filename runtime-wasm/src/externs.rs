@@ -48,7 +48,8 @@ pub use adapter::{call, reborrow};
 pub use driver::{failed_results, results, Extern, ExternCall, ExternError, ExternFuture, ExternResult, Resume, Step, ERROR};
 pub use name::{canonical_name, Declared, ExternName};
 pub use registry::{all, find, register_all, register_table, ExternRegistry, RegisterError, Registry};
-pub use task::{cancel, is_ready, on_done, pending_count, run_ready, wait, OnDone, Token, MAX_PENDING, MAX_WAITERS};
+pub use crate::task::run_ready;
+pub use task::{cancel, is_ready, on_done, pending_count, wait, OnDone, Token, MAX_PENDING, MAX_WAITERS};
 #[cfg(target_arch = "wasm32")]
 pub use value::JsBytes;
 pub use value::{args_of, Arg, Args, Data, Dest, Kind, SockAddr, Value};

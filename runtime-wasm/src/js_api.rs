@@ -446,7 +446,8 @@ pub fn extern_list() -> JsValue {
 }
 
 /// Live handles, for leak checks: pending extern calls, Conns and requests
-/// held by externs, the JS tables underneath, and reads waiting on them.
+/// held by externs, the JS tables underneath, reads waiting on them, and
+/// tasks spawned on the crate's executor.
 #[wasm_bindgen(js_name = externCounts)]
 pub fn extern_counts() -> JsValue {
     #[derive(Serialize)]
@@ -459,6 +460,8 @@ pub fn extern_counts() -> JsValue {
         js_requests: u32,
         /// Reads waiting on a table (src/host/wake.rs slots in use).
         waits: usize,
+        /// Tasks on this crate's executor still running (`task::spawn_local`).
+        spawned: usize,
     }
     to_js(&Counts {
         pending: externs::pending_count(),
@@ -467,5 +470,6 @@ pub fn extern_counts() -> JsValue {
         js_conns: net::open_conn_count().unwrap_or(0),
         js_requests: crate::http::open_request_count().unwrap_or(0),
         waits: crate::host::wake::waiting(),
+        spawned: crate::task::spawned_count(),
     })
 }

@@ -40,6 +40,7 @@
 pub mod externs;
 pub mod http;
 pub mod net;
+pub mod task;
 
 #[cfg(all(target_arch = "wasm32", feature = "js-glue"))]
 pub mod glue;

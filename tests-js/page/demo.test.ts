@@ -62,7 +62,7 @@ it("runs the networking program against the local peers and shows each result", 
     text: "listen tcp :8080: a page cannot accept connections in browser WebAssembly; Dial the server instead (tcp goes through the host's relay)",
   });
   // Nothing left open.
-  expect(await page.evaluate(() => (window as any).demoCounts)).toEqual({ pending: 0, conns: 0, requests: 0, jsConns: 0, jsRequests: 0, waits: 0 });
+  expect(await page.evaluate(() => (window as any).demoCounts)).toEqual({ pending: 0, conns: 0, requests: 0, jsConns: 0, jsRequests: 0, waits: 0, spawned: 0 });
 
   // What a person sees: each step's line and the live log.
   expect(await page.locator("#lookup").textContent()).toBe("10.9.8.7, fd00::7");

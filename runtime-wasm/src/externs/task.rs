@@ -1,8 +1,9 @@
 //! Pending extern calls: a tiny single-threaded executor keyed by token.
 //!
 //! A call's future is polled once when the extern is invoked; if it is not
-//! done it is kept here under a token, and its waker re-polls it (from a
-//! microtask in the browser). The result waits here until the re-invoked
+//! done it is kept here under a token, and its waker puts it on the
+//! executor's ready list (`crate::task`: a microtask later in the browser,
+//! or inside the browser event that woke it). The result waits here until the re-invoked
 //! extern takes it. Cancelling drops the future, which cancels the JS
 //! operation underneath (see `crate::host::pending`).
 
@@ -62,73 +63,20 @@ struct Done {
 thread_local! {
     static TASKS: RefCell<HashMap<Token, Task>> = RefCell::new(HashMap::new());
     static NEXT: Cell<Token> = const { Cell::new(1) };
-    static READY: RefCell<Vec<Token>> = const { RefCell::new(Vec::new()) };
-    static FLUSH_QUEUED: Cell<bool> = const { Cell::new(false) };
     static DONE: RefCell<Done> = RefCell::new(Done::default());
-    /// Inside [`wake_direct`]: a woken call is polled when it returns, not
-    /// from a microtask.
-    static DIRECT: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Puts the call back on the executor's ready list (`crate::task`: a
+/// microtask later, or inside the browser event that woke it).
 struct TaskWaker(Token);
 
 impl WakeFn for TaskWaker {
     fn wake(self: Arc<Self>) {
-        READY.with(|r| r.borrow_mut().push(self.0));
-        if !DIRECT.with(Cell::get) && !FLUSH_QUEUED.with(|f| f.replace(true)) {
-            queue_flush();
-        }
+        crate::task::schedule(crate::task::Job::Extern(self.0));
     }
-}
-
-/// Runs `wake` (a table's wake from the browser's own event: no Rust frame
-/// and no JS call of ours below it, see `crate::host::wake`), then polls the
-/// calls it woke, here. The read a message lets finish runs inside that
-/// message's event, with no microtask hop between them; wakes from anywhere
-/// else still go through the flush, which never re-enters a caller's stack.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-pub(crate) fn wake_direct(wake: impl FnOnce()) {
-    if DIRECT.with(|d| d.replace(true)) {
-        return wake(); // already inside one: that one polls
+    fn wake_by_ref(self: &Arc<Self>) {
+        crate::task::schedule(crate::task::Job::Extern(self.0));
     }
-    wake();
-    DIRECT.with(|d| d.set(false));
-    drain();
-}
-
-/// Polls every call whose waker fired.
-fn drain() {
-    while let Some(token) = READY.with(|r| r.borrow_mut().pop()) {
-        poll(token);
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-fn queue_flush() {
-    use wasm_bindgen::{closure::Closure, JsCast};
-    thread_local! {
-        // One closure for the instance's life: a flush allocates nothing.
-        static FLUSH: Closure<dyn Fn()> = Closure::new(run_ready);
-    }
-    // A microtask runs outside the caller's stack, so a wake from inside a
-    // poll never re-enters it.
-    if FLUSH.with(|f| crate::host::bindings::queue_microtask(f.as_ref().unchecked_ref())).is_err() {
-        wasm_bindgen_futures::spawn_local(async { run_ready() }); // a realm without queueMicrotask
-    }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn queue_flush() {
-    // No event loop natively: the host calls `run_ready` (nothing here waits
-    // on the browser, so natively futures finish on their first poll).
-}
-
-/// Polls every call whose waker fired. The browser build does this by
-/// itself from a microtask; natively a host loop calls it, and a host that
-/// wants woken calls to progress before its next await may call it too.
-pub fn run_ready() {
-    FLUSH_QUEUED.with(|f| f.set(false));
-    drain();
 }
 
 fn new_token() -> Token {
@@ -192,7 +140,8 @@ pub(crate) fn spawn(owner: &'static Extern, fut: ExternFuture) -> Result<Resume,
     }
 }
 
-fn poll(token: Token) {
+/// Polls one call (the executor runs this for a ready `Job::Extern`).
+pub(crate) fn poll(token: Token) {
     let fut = TASKS.with(|t| match t.borrow_mut().get_mut(&token) {
         Some(Task {
             state: State::Running(f),

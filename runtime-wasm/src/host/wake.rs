@@ -5,9 +5,9 @@
 //! js/wake.ts) and gets an id. A wait takes a slot here and hands the table
 //! its token (`id * 2^32 + slot`); when a read would no longer find the
 //! queue empty, the table calls the callback with that token, synchronously,
-//! and the slot's `Waker` is woken: the task runs on the executor's next
-//! microtask, or, for an extern call woken from a browser event (no call of
-//! ours into JS in progress), at once (`externs::task::wake_direct`). No
+//! and the slot's `Waker` is woken: the task runs on its executor's next
+//! microtask, or, on this crate's executor woken from a browser event (no
+//! call of ours into JS in progress), at once (`crate::task::wake_direct`). No
 //! Promise, no closure and no allocation per wait (a `JsFuture` cost a
 //! Promise, two closures and two microtask hops).
 //!
@@ -111,8 +111,9 @@ fn wake(token: f64) {
         w.wake();
     } else {
         // From the browser's own event (a message, a timer): nothing of ours
-        // below, so a woken extern call is polled now, inside the event.
-        crate::externs::task::wake_direct(|| w.wake());
+        // below, so what it woke (an extern call, a `task::spawn_local`
+        // task) is polled now, inside the event.
+        crate::task::wake_direct(|| w.wake());
     }
 }
 
