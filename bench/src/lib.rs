@@ -172,6 +172,9 @@ pub async fn gloo_echo(url: String, total: usize, chunk: usize) -> Result<f64, J
 #[wasm_bindgen]
 pub struct Pinger {
     inner: Rc<PingWay>,
+    /// Pings run on wasm-bindgen-futures instead of the crate's executor
+    /// (the row that shows what `task::spawn_local` saves).
+    on_futures: bool,
 }
 
 enum PingWay {
@@ -186,11 +189,11 @@ impl Pinger {
     #[wasm_bindgen(js_name = openTcp)]
     pub async fn open_tcp(addr: String) -> Result<Pinger, JsValue> {
         let c = net::dial("tcp", &addr).await.map_err(js_err)?;
-        Ok(Pinger { inner: Rc::new(PingWay::Rust(c)) })
+        Ok(Pinger { inner: Rc::new(PingWay::Rust(c)), on_futures: false })
     }
 
     /// Dials `url` (with the transport the bindings are set to now).
-    pub async fn open(url: String, externs: bool) -> Result<Pinger, JsValue> {
+    pub async fn open(url: String, externs: bool, on_futures: bool) -> Result<Pinger, JsValue> {
         let way = if externs {
             let x = ConnExterns::get()?;
             let h = x.dial(&url).await?;
@@ -198,14 +201,14 @@ impl Pinger {
         } else {
             PingWay::Rust(net::dial("ws", &url).await.map_err(js_err)?)
         };
-        Ok(Pinger { inner: Rc::new(way) })
+        Ok(Pinger { inner: Rc::new(way), on_futures })
     }
 
     /// One round trip of byte `b`: resolves to its milliseconds (timed
     /// here, from the Write to the Read that returns the byte).
     pub fn ping(&self, b: u8) -> js_sys::Promise {
         let way = self.inner.clone();
-        on_task(async move {
+        let ping = async move {
             let mut got = [0u8; 1];
             let t0 = perf_now();
             let n = match &*way {
@@ -223,7 +226,12 @@ impl Pinger {
                 return Err(js_err(format!("round trip of {b}: got {n} byte(s), {:?}", got[0])));
             }
             Ok(JsValue::from_f64(ms))
-        })
+        };
+        if self.on_futures {
+            wasm_bindgen_futures::future_to_promise(ping)
+        } else {
+            on_task(ping)
+        }
     }
 
     /// Closes the connection.

@@ -551,11 +551,14 @@ export async function runBenchmarks(o: BenchOptions) {
     // than the differences measured. Fresh connections each round.
     const rounds = 10;
     const per = Math.max(1, Math.floor(o.pings / rounds));
-    const rust = (transport: "classic" | "stream", externs: boolean) => (): Promise<Pinger> =>
-      withTransport(transport, () => rs.Pinger.open(nativeEcho, externs));
+    const rust = (transport: "classic" | "stream", externs: boolean, onFutures = false) => (): Promise<Pinger> =>
+      withTransport(transport, () => rs.Pinger.open(nativeEcho, externs, onFutures));
     const series: Record<string, () => Promise<Pinger>> = {
       rawClassic: () => rawPinger(nativeEcho),
       rustClassic: rust("classic", false),
+      // The same Rust pings on wasm-bindgen-futures' executor: what
+      // task::spawn_local saves (a read woken inside the message's event).
+      rustClassicFutures: rust("classic", false, true),
       externClassic: rust("classic", true),
       rawStream: () => rawStreamPinger(nativeEcho),
       rustStream: rust("stream", false),

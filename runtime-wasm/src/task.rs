@@ -57,17 +57,18 @@ struct Spawned {
 thread_local! {
     static READY: RefCell<VecDeque<Job>> = const { RefCell::new(VecDeque::new()) };
     static FLUSH_QUEUED: Cell<bool> = const { Cell::new(false) };
-    /// Inside [`wake_direct`]: woken jobs run when it returns, not from a
-    /// microtask.
-    static DIRECT: Cell<bool> = const { Cell::new(false) };
+    /// A drain is running (at the top of a stack: a browser event's
+    /// [`wake_direct`] or the microtask's [`run_ready`]): jobs woken
+    /// meanwhile join its loop instead of queueing another microtask.
+    static DRAINING: Cell<bool> = const { Cell::new(false) };
     static SPAWNED: RefCell<Spawned> = RefCell::new(Spawned::default());
 }
 
-/// Puts a job on the ready list; it runs on the next flush (a microtask),
-/// or when the [`wake_direct`] in progress returns.
+/// Puts a job on the ready list; it runs in the drain in progress, or else
+/// on the next flush (a microtask).
 pub(crate) fn schedule(job: Job) {
     READY.with(|r| r.borrow_mut().push_back(job));
-    if !DIRECT.with(Cell::get) && !FLUSH_QUEUED.with(|f| f.replace(true)) {
+    if !DRAINING.with(Cell::get) && !FLUSH_QUEUED.with(|f| f.replace(true)) {
         queue_flush();
     }
 }
@@ -75,18 +76,19 @@ pub(crate) fn schedule(job: Job) {
 /// Runs `wake` (a table's wake from the browser's own event: no Rust frame
 /// and no JS call of ours below it, see `crate::host::wake`), then runs the
 /// jobs it woke, here: the read a message lets finish runs inside that
-/// message's event, with no microtask hop between them.
+/// message's event, with no microtask hop between them, and so does what
+/// that read wakes in turn (the task awaiting an extern call).
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn wake_direct(wake: impl FnOnce()) {
-    if DIRECT.with(|d| d.replace(true)) {
-        return wake(); // already inside one: that one runs the jobs
+    if DRAINING.with(|d| d.replace(true)) {
+        return wake(); // inside a drain already: it runs what this wakes
     }
     wake();
-    DIRECT.with(|d| d.set(false));
     drain();
 }
 
-/// Runs every ready job, oldest first, including those woken meanwhile.
+/// Runs every ready job, oldest first, including those woken meanwhile,
+/// then ends the drain (`DRAINING` is set by the caller).
 fn drain() {
     while let Some(job) = READY.with(|r| r.borrow_mut().pop_front()) {
         match job {
@@ -94,6 +96,7 @@ fn drain() {
             Job::Spawned(i, gen) => poll_spawned(i, gen),
         }
     }
+    DRAINING.with(|d| d.set(false));
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -120,8 +123,11 @@ fn queue_flush() {
 /// from a microtask; natively a host loop calls it, and a host that wants
 /// woken work to progress before its next await may call it too.
 pub fn run_ready() {
-    FLUSH_QUEUED.with(|f| f.set(false));
+    if DRAINING.with(|d| d.replace(true)) {
+        return; // called from inside a drain: that drain runs them
+    }
     drain();
+    FLUSH_QUEUED.with(|f| f.set(false));
 }
 
 struct SpawnWaker(u32, u32);
@@ -268,11 +274,13 @@ mod tests {
         spawn_local(std::future::poll_fn(move |cx| {
             p.set(p.get() + 1);
             if p.get() == 1 {
-                // As if a table woke it from inside this poll: the poll in
-                // progress is not re-entered, and the wake is not lost.
-                drain();
+                // Woken from inside this poll, and a drain nested in it (a
+                // drain never nests, this is the defence should one): the
+                // poll in progress is not re-entered, and the wake is kept.
                 cx.waker().wake_by_ref();
-                drain();
+                run_ready(); // inside the drain: returns at once
+                poll_spawned(0, 0); // this very task, being polled
+                assert_eq!(READY.with(|r| r.borrow().len()), 1);
                 return std::task::Poll::Pending;
             }
             std::task::Poll::Ready(())

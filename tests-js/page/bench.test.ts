@@ -53,7 +53,7 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
     expect(by[id].ceiling, id).toBeGreaterThan(0);
   }
   // Round trips: every series measured, each ratio against its own raw API.
-  for (const k of ["rawClassic", "rustClassic", "externClassic", "rawStream", "rustStream", "externStream"]) {
+  for (const k of ["rawClassic", "rustClassic", "rustClassicFutures", "externClassic", "rawStream", "rustStream", "externStream"]) {
     expect(res.raw.pingPong[k].n, k).toBe(500); // 10 rounds of 50
     expect(res.raw.pingPong[k].p50, k).toBeGreaterThan(0);
     expect(res.raw.pingPong[k].p99, k).toBeGreaterThanOrEqual(res.raw.pingPong[k].p50);
