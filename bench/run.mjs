@@ -7,7 +7,9 @@
 // BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000),
 // BENCH_SMALL (100000 messages per small-message run),
 // BENCH_ONLY (comma-separated sections: relay, epoxy, wasi, ping, small, gojs, doh, copies,
-// leaks, flood, directions; all by default).
+// leaks, flood, directions; all by default), BENCH_PROFILE (a file: the page's CPU
+// profile over the run, sampled every 50 µs through CDP; `node bench/profile.mjs FILE`
+// sums it by function; build with WASM_NAMES=1 so wasm frames have names).
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -83,7 +85,14 @@ try {
   page.on("pageerror", (e) => console.error(`page error: ${e}`));
   await page.goto(`http://127.0.0.1:${web.address().port}/`);
   await page.waitForFunction(() => window.benchReady, null, { timeout: 30_000 });
+  const cdp = process.env.BENCH_PROFILE ? await page.context().newCDPSession(page) : undefined;
+  if (cdp) {
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
+    await cdp.send("Profiler.start");
+  }
   const raw = await page.evaluate((o) => window.runBenchmarks(o), { ...opts, peers: servers.urls });
+  if (cdp) writeFileSync(process.env.BENCH_PROFILE, JSON.stringify((await cdp.send("Profiler.stop")).profile));
   results = report(raw, await browser.version(), ceiling);
 } finally {
   await browser.close();

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # wasm.sh CRATE OUT_DIR OUT_NAME [wasm-bindgen flags...]
 # FEATURES (env): the crate's cargo features, comma-separated.
+# WASM_NAMES=1 (env): keep the name section, so a CPU profile names wasm
+# frames (bench/run.mjs BENCH_PROFILE); what ships has none.
 # Builds CRATE's cdylib for wasm32 (release), runs the pinned wasm-bindgen
 # CLI (--target web) and then wasm-opt -Os on the result: what wasm-pack
 # did, without compiling wasm-pack. wasm-opt is binaryen's own npm build
@@ -18,5 +20,5 @@ wasm-bindgen "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/${crate
   --out-dir "$out" --out-name "$name" "$@"
 # wasm-opt reads the features rustc enabled from the module's
 # target_features section; -Os matches the profile's opt-level.
-node "$ROOT/node_modules/binaryen/bin/wasm-opt" -Os "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm.opt"
+node "$ROOT/node_modules/binaryen/bin/wasm-opt" -Os ${WASM_NAMES:+-g} "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm.opt"
 mv "$out/${name}_bg.wasm.opt" "$out/${name}_bg.wasm"

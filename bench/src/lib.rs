@@ -55,7 +55,7 @@ const READ_BUF: usize = 64 * 1024;
 /// The echo through the externs, as a VM runs it: `net.dial`, then
 /// `blocking_tcpConnWrite` and `blocking_tcpConnRead` into the VM's own
 /// buffer (the replay loop of `externs::call`), concurrently.
-#[wasm_bindgen(js_name = rustExternEcho)]
+#[wasm_bindgen(js_name = rustExternEcho, unchecked_return_type = "Promise<number>")]
 pub fn rust_extern_echo(url: String, total: usize, chunk: usize) -> Promise {
     on_task(async move {
         let x = ConnExterns::get()?;
@@ -88,7 +88,7 @@ pub fn rust_extern_echo(url: String, total: usize, chunk: usize) -> Promise {
 
 /// `total` bytes through the echo peer in `chunk`-byte writes while reading
 /// them back concurrently; resolves to the elapsed milliseconds.
-#[wasm_bindgen(js_name = rustEcho)]
+#[wasm_bindgen(js_name = rustEcho, unchecked_return_type = "Promise<number>")]
 pub fn rust_echo(url: String, total: usize, chunk: usize) -> Promise {
     on_task(async move {
         echo_on(net::dial("ws", &url).await.map_err(js_err)?, total, chunk).await
@@ -97,7 +97,7 @@ pub fn rust_echo(url: String, total: usize, chunk: usize) -> Promise {
 
 /// The same workload over `Dial("tcp", addr)` through the relay the page
 /// configured (a TCP echo behind it).
-#[wasm_bindgen(js_name = rustTcpEcho)]
+#[wasm_bindgen(js_name = rustTcpEcho, unchecked_return_type = "Promise<number>")]
 pub fn rust_tcp_echo(addr: String, total: usize, chunk: usize) -> Promise {
     on_task(async move {
         echo_on(net::dial("tcp", &addr).await.map_err(js_err)?, total, chunk).await
@@ -206,6 +206,7 @@ impl Pinger {
 
     /// One round trip of byte `b`: resolves to its milliseconds (timed
     /// here, from the Write to the Read that returns the byte).
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
     pub fn ping(&self, b: u8) -> js_sys::Promise {
         let way = self.inner.clone();
         let ping = async move {
@@ -235,6 +236,7 @@ impl Pinger {
     }
 
     /// Closes the connection.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> js_sys::Promise {
         let way = self.inner.clone();
         on_task(async move {
@@ -249,7 +251,7 @@ impl Pinger {
 
 /// http.Get of `url`, the body read to the end in 64 KiB reads; resolves to
 /// `[ms, bytes]`.
-#[wasm_bindgen(js_name = rustHttpGet)]
+#[wasm_bindgen(js_name = rustHttpGet, unchecked_return_type = "Promise<Float64Array>")]
 pub fn rust_http_get(url: String) -> Promise {
     on_task(async move {
         let t0 = perf_now();
@@ -346,7 +348,7 @@ pub fn wasm_memory_bytes() -> f64 {
 // discards, then acknowledges `total` bytes with one text message).
 
 /// Receive only: reads `total` bytes from a source; resolves to ms.
-#[wasm_bindgen(js_name = rustReceive)]
+#[wasm_bindgen(js_name = rustReceive, unchecked_return_type = "Promise<number>")]
 pub fn rust_receive(url: String, total: usize) -> Promise {
     on_task(async move {
         let conn = net::dial("ws", &url).await.map_err(js_err)?;
@@ -364,7 +366,7 @@ pub fn rust_receive(url: String, total: usize) -> Promise {
 
 /// Send only: writes `total` bytes in `chunk`-byte writes to a sink and
 /// waits for its acknowledgement; resolves to ms.
-#[wasm_bindgen(js_name = rustSend)]
+#[wasm_bindgen(js_name = rustSend, unchecked_return_type = "Promise<number>")]
 pub fn rust_send(url: String, total: usize, chunk: usize) -> Promise {
     on_task(async move {
         let conn = net::dial("ws", &url).await.map_err(js_err)?;
@@ -442,7 +444,7 @@ impl ConnExterns {
 }
 
 /// Receive only, through the externs (reads into the VM's buffer).
-#[wasm_bindgen(js_name = externReceive)]
+#[wasm_bindgen(js_name = externReceive, unchecked_return_type = "Promise<number>")]
 pub fn extern_receive(url: String, total: usize) -> Promise {
     on_task(async move {
         let x = ConnExterns::get()?;
@@ -460,7 +462,7 @@ pub fn extern_receive(url: String, total: usize) -> Promise {
 }
 
 /// Send only, through the externs.
-#[wasm_bindgen(js_name = externSend)]
+#[wasm_bindgen(js_name = externSend, unchecked_return_type = "Promise<number>")]
 pub fn extern_send(url: String, total: usize, chunk: usize) -> Promise {
     on_task(async move {
         let x = ConnExterns::get()?;
@@ -525,7 +527,7 @@ pub async fn gloo_send(url: String, total: usize, chunk: usize) -> Result<f64, J
 /// `conns` Conns at once, each doing `rounds` round trips of `size` bytes
 /// against the echo: resolves to `[ms, payload bytes echoed, p50 ms, p99 ms]`
 /// over every round trip of every Conn.
-#[wasm_bindgen(js_name = rustConcurrentEcho)]
+#[wasm_bindgen(js_name = rustConcurrentEcho, unchecked_return_type = "Promise<Float64Array>")]
 pub fn rust_concurrent_echo(url: String, conns: usize, rounds: usize, size: usize) -> Promise {
     on_task(async move {
         let mut dialed = Vec::with_capacity(conns);
