@@ -154,7 +154,7 @@ function report(r, chromiumVersion, ceiling) {
   if (pp?.rustClassicFutures) metrics.push(metric("ping_classic_futures_p50", `  the Rust classic pings on wasm-bindgen-futures instead of task::spawn_local (no target: what the crate's executor saves)`, "ratio",
     { raw: round(pp.rawClassic.p50), rust: round(pp.rustClassicFutures.p50), columnsUnit: "ms" }, pp.rustClassicFutures.p50 / pp.rawClassic.p50, null, false));
   for (const [n, l] of Object.entries(r.load ?? {})) {
-    metrics.push(metric(`load_${n}`, `${n} Conn(s) echoing 1 KiB round trips at once (classic transport; slices alternating raw and Rust; one task::spawn_local task per Rust Conn): aggregate MiB/s, Rust / raw WebSocket`, "ratio",
+    metrics.push(metric(`load_${n}`, `${n} Conn(s) echoing 1 KiB round trips at once (classic transport; 6 slices alternating raw and Rust, sockets open across them; one task::spawn_local task per Rust Conn): aggregate MiB/s, Rust / raw WebSocket`, "ratio",
       { raw: round(l.raw.mibs, 1), rust: round(l.rust.mibs, 1), columnsUnit: "MiB/s" }, l.rust.mibs / l.raw.mibs, 0.9, true));
     metrics.push(metric(`load_${n}_p99`, `${n} Conn(s): p99 round trip, Rust / raw WebSocket`, "ratio",
       { raw: round(l.raw.p99, 3), rust: round(l.rust.p99, 3), columnsUnit: "ms" }, l.rust.p99 / l.raw.p99, 1.1, false));

@@ -524,54 +524,80 @@ pub async fn gloo_send(url: String, total: usize, chunk: usize) -> Result<f64, J
     Ok(ms)
 }
 
-/// `conns` Conns at once, each doing `rounds` round trips of `size` bytes
-/// against the echo: resolves to `[ms, payload bytes echoed, p50 ms, p99 ms]`
-/// over every round trip of every Conn.
-#[wasm_bindgen(js_name = rustConcurrentEcho, unchecked_return_type = "Promise<Float64Array>")]
-pub fn rust_concurrent_echo(url: String, conns: usize, rounds: usize, size: usize) -> Promise {
-    on_task(async move {
+/// `conns` Conns to the echo, kept open across the load rows' slices (so
+/// 128 Conns can run several slices interleaved with the raw sockets':
+/// Chromium refuses new WebSockets to a host while ~256 are still closing).
+#[wasm_bindgen]
+pub struct Load {
+    conns: Rc<Vec<Rc<net::Conn>>>,
+}
+
+#[wasm_bindgen]
+impl Load {
+    /// Dials `conns` Conns to `url` (with the transport the bindings are set to now).
+    pub async fn open(url: String, conns: usize) -> Result<Load, JsValue> {
         let mut dialed = Vec::with_capacity(conns);
         for _ in 0..conns {
             dialed.push(Rc::new(net::dial("ws", &url).await.map_err(js_err)?));
         }
-        let data = Rc::new(pattern(size));
-        let t0 = perf_now();
-        // One task per Conn, as a server's accept loop would spawn them.
-        let mut done = Vec::with_capacity(conns);
-        for conn in &dialed {
-            let (tx, rx) = futures::channel::oneshot::channel();
-            let (conn, data) = (conn.clone(), data.clone());
-            task::spawn_local(async move {
-                let r = async {
-                    let mut buf = vec![0u8; size.max(1)];
-                    let mut times = Vec::with_capacity(rounds);
-                    for _ in 0..rounds {
-                        let t = perf_now();
-                        conn.write_all(&data).await?;
-                        let mut got = 0;
-                        while got < size {
-                            got += conn.read(&mut buf[got..]).await?;
+        Ok(Load { conns: Rc::new(dialed) })
+    }
+
+    /// Every Conn at once does `rounds` round trips of `size` bytes, each
+    /// Conn in its own task (as a server's accept loop would spawn them):
+    /// resolves to `[ms, payload bytes echoed, p50 ms, p99 ms]` over every
+    /// round trip of every Conn.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Float64Array>")]
+    pub fn run(&self, rounds: usize, size: usize) -> Promise {
+        let conns = self.conns.clone();
+        on_task(async move {
+            let data = Rc::new(pattern(size));
+            let t0 = perf_now();
+            let mut done = Vec::with_capacity(conns.len());
+            for conn in conns.iter() {
+                let (tx, rx) = futures::channel::oneshot::channel();
+                let (conn, data) = (conn.clone(), data.clone());
+                task::spawn_local(async move {
+                    let r = async {
+                        let mut buf = vec![0u8; size.max(1)];
+                        let mut times = Vec::with_capacity(rounds);
+                        for _ in 0..rounds {
+                            let t = perf_now();
+                            conn.write_all(&data).await?;
+                            let mut got = 0;
+                            while got < size {
+                                got += conn.read(&mut buf[got..]).await?;
+                            }
+                            times.push(perf_now() - t);
                         }
-                        times.push(perf_now() - t);
-                    }
-                    Ok::<Vec<f64>, Error>(times)
-                };
-                let _ = tx.send(r.await);
-            });
-            done.push(rx);
-        }
-        let mut times = Vec::with_capacity(conns * rounds);
-        for rx in done {
-            times.extend(rx.await.map_err(js_err)?.map_err(js_err)?);
-        }
-        let ms = perf_now() - t0;
-        for c in &dialed {
-            c.close().await.map_err(js_err)?;
-        }
-        times.sort_by(|a, b| a.total_cmp(b));
-        let at = |p: f64| times.get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1))).copied().unwrap_or(0.0);
-        Ok(Float64Array::from(
-            [ms, (conns * rounds * size) as f64, at(0.5), at(0.99)].as_slice(),
-        ))
-    })
+                        Ok::<Vec<f64>, Error>(times)
+                    };
+                    let _ = tx.send(r.await);
+                });
+                done.push(rx);
+            }
+            let mut times = Vec::with_capacity(conns.len() * rounds);
+            for rx in done {
+                times.extend(rx.await.map_err(js_err)?.map_err(js_err)?);
+            }
+            let ms = perf_now() - t0;
+            times.sort_by(|a, b| a.total_cmp(b));
+            let at = |p: f64| times.get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1))).copied().unwrap_or(0.0);
+            Ok(Float64Array::from(
+                [ms, (conns.len() * rounds * size) as f64, at(0.5), at(0.99)].as_slice(),
+            ))
+        })
+    }
+
+    /// Closes every Conn.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self) -> Promise {
+        let conns = self.conns.clone();
+        on_task(async move {
+            for c in conns.iter() {
+                c.close().await.map_err(js_err)?;
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
 }
