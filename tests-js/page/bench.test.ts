@@ -25,7 +25,7 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
     "receive_rust", "receive_extern", "receive_gloo", "receive_rawStream", "receive_headroom",
     "send_rust", "send_extern", "send_gloo", "send_rawStream", "send_headroom",
     "echo_rust", "echo_extern", "echo_gloo", "echo_rawStream", "echo_headroom",
-    "load_1", "load_16", "load_127", "load_1_p99", "load_16_p99", "load_127_p99",
+    "load_1", "load_16", "load_100", "load_1_p99", "load_16_p99", "load_100_p99",
     "gojs_http_body", "gojs_http_ttfb", "epoxy_echo", "epoxy_ping_p50", "epoxy_ping_p99",
     "flood_read_classic_rust", "flood_read_classic_callExtern", "flood_read_stream_rust", "flood_read_stream_callExtern",
     "small_1_classic_headroom", "small_1_stream_headroom",
