@@ -5,7 +5,8 @@
 //   node bench/run.mjs   (after scripts/bench.sh built bench/pkg and bench.js)
 // Knobs (environment): BENCH_MIB (64), BENCH_REPS (3), BENCH_PINGS (5000),
 // BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000),
-// BENCH_SMALL (100000 messages per small-message run),
+// BENCH_SMALL (100000 messages per small-message run), BENCH_OUT (the results file;
+// target/bench/results.json, or results-<sections>.json with BENCH_ONLY),
 // BENCH_ONLY (comma-separated sections: relay, epoxy, wasi, ping, small, gojs, doh, copies,
 // leaks, flood, directions; all by default), BENCH_PROFILE (a file: the page's CPU
 // profile over the run, sampled every 50 µs through CDP; `node bench/profile.mjs FILE`
@@ -103,9 +104,13 @@ try {
 
 const outDir = join(root, "target/bench");
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+// A run of some sections only (BENCH_ONLY), or one that names its own file
+// (BENCH_OUT, as the test command's small run does), leaves the full run's
+// results.json alone.
+const outFile = process.env.BENCH_OUT ?? join(outDir, opts.only.length ? `results-${opts.only.join("-")}.json` : "results.json");
+writeFileSync(outFile, JSON.stringify(results, null, 2) + "\n");
 printTable(results);
-console.log(`\nJSON: ${join(outDir, "results.json")}`);
+console.log(`\nJSON: ${outFile}`);
 
 /** One row: a value with its target; `missedBy` says how far off a missed target is. */
 function metric(id, what, unit, columns, value, target, higherIsBetter) {

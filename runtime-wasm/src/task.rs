@@ -147,6 +147,8 @@ impl Wake for SpawnWaker {
 /// loops over Conns and bodies: a read woken by a message then runs inside
 /// that message's event. The host's own tasks are not bounded here (a
 /// guest cannot spawn); each costs one slot, reused once it finishes.
+/// Outside a browser there is no event loop: tasks run when the host calls
+/// [`run_ready`].
 ///
 /// A panic in `fut` is a panic, as anywhere in wasm: a trap.
 pub fn spawn_local<F: Future<Output = ()> + 'static>(fut: F) {
