@@ -8,9 +8,10 @@
 //! Here a wake that comes from the browser's own event (a message, a timer:
 //! no call of ours into JS below it, see `crate::host::wake`) polls the
 //! woken tasks at once, inside that event, as Go's js/wasm scheduler resumes
-//! a goroutine inside the event handler. Every other wake (from inside one
-//! of our calls into JS, or from a task's own poll) still goes through one
-//! microtask, so no caller's frames are ever re-entered.
+//! a goroutine inside the event handler. A wake during a drain (from a
+//! task's own poll) joins that drain's loop, after the poll returns; any
+//! other wake (from inside one of our calls into JS) goes through one
+//! microtask. Either way no caller's frames are ever re-entered.
 //!
 //! Futures that never touch this crate's tables work the same on either
 //! executor; they just never get the direct path.
@@ -115,8 +116,8 @@ fn queue_flush() {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn queue_flush() {
-    // No event loop natively: the host calls `run_ready` (nothing here waits
-    // on the browser, so natively futures finish on their first poll).
+    // No event loop natively: the host calls `run_ready` (extern calls
+    // finish on their first poll there; spawned tasks wait for it).
 }
 
 /// Runs every job whose waker fired. The browser build does this by itself
