@@ -31,7 +31,7 @@
 //   is read, once it is over 65535 bytes (a DNS message cannot be larger).
 import * as dnsPacket from "@dnsquery/dns-packet";
 import { isNetError, type NetError } from "./errors.js";
-import { OPEN_GATE, type Gate } from "./policy.js";
+import { isDomainName, OPEN_GATE, type Gate } from "./policy.js";
 
 export interface DnsOptions {
   /** DoH endpoints, tried in order. */
@@ -109,11 +109,15 @@ const dnsError = (
 /** Lower case, one trailing dot removed. */
 const canonical = (name: string) => (name.endsWith(".") ? name.slice(0, -1) : name).toLowerCase();
 
-/** Enough syntax to never build a bad query (Rust checks Go's full rules). */
+/**
+ * Go's isDomainName, and at most 253 bytes without the root dot: the only
+ * names ever queried, whoever asks (Rust checks the same first; a JS VM or a
+ * WASI guest reaches this directly), so the name the policy checked is the
+ * name the query carries.
+ */
 function encodable(name: string): boolean {
   const n = name.endsWith(".") ? name.slice(0, -1) : name;
-  if (n.length === 0 || n.length > 253 || /[^\x21-\x7e]/.test(n)) return false;
-  return n.split(".").every((l) => l.length > 0 && l.length <= 63);
+  return n.length > 0 && n.length <= 253 && isDomainName(name);
 }
 
 function base64url(bytes: Uint8Array): string {
@@ -457,8 +461,8 @@ export function createDns(options: () => DnsOptions, gate: Gate = OPEN_GATE) {
       const types: QType[] =
         network === "ip" ? ["A", "AAAA"] : network === "ip4" ? ["A"] : network === "ip6" ? ["AAAA"] : [];
       if (types.length === 0) throw { code: "unknown_network", net: network } satisfies NetError;
-      deny(name);
       if (!encodable(name)) throw dnsError("no such host", name, "", { is_not_found: true });
+      deny(name);
       const s = settings(ov);
       const results = await Promise.allSettled(types.map((t) => resolve(name, t, s)));
       const addrs: string[] = [];
@@ -480,8 +484,8 @@ export function createDns(options: () => DnsOptions, gate: Gate = OPEN_GATE) {
   /** PTR names (no trailing dot) of a reverse name such as 4.3.2.1.in-addr.arpa. */
   function lookupPTR(arpa: string, ov?: DnsOverrides): Promise<string[]> {
     return guarded(arpa, async () => {
-      deny(arpa);
       if (!encodable(arpa)) throw dnsError("no such host", arpa, "", { is_not_found: true });
+      deny(arpa);
       const { values, server } = await resolve(arpa, "PTR", settings(ov));
       if (values.length === 0) throw dnsError("no such host", arpa, server, { is_not_found: true });
       return values;

@@ -188,8 +188,14 @@ export function policyDenial(policy: NetPolicy, url: string, open: number): stri
  */
 export function lookupDenial(policy: NetPolicy, name: string): string {
   if (!policy.hosts) return "";
-  const host = normalizeHost(arpaToIp(name) ?? name);
-  if (host === undefined) return `lookup of ${JSON.stringify(name)}`;
+  const ip = arpaToIp(name);
+  // Only a name equal to its normalized form is checked: the URL parser
+  // reads `allowed.example#.data.evil.example` as allowed.example, while
+  // the query would carry the whole name.
+  const asked = name.replace(/\.$/, "").toLowerCase();
+  if (ip === undefined && !isDomainName(asked)) return `lookup of ${JSON.stringify(name.slice(0, 255))}`;
+  const host = normalizeHost(ip ?? name);
+  if (host === undefined || (ip === undefined && host !== asked)) return `lookup of ${JSON.stringify(name.slice(0, 255))}`;
   return hostAllowed(host, policy.hosts) ? "" : `lookup of ${name}`;
 }
 

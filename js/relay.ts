@@ -130,6 +130,9 @@ interface Dest {
  * answered). Received datagrams past the receive bound are dropped (UDP's
  * own rule), counted in `dropped`.
  */
+/** Datagrams one PacketConn keeps waiting for the relay at most (WriteTo beyond: ENOBUFS's words). */
+export const MAX_WAITING_DATAGRAMS = 256;
+
 class PacketConn {
   private queue: Datagram[] = [];
   private first = 0;
@@ -193,6 +196,10 @@ class PacketConn {
       d.stream!.send(data);
       return data.length;
     }
+    // Bounded: each waiting datagram is a copy the page holds. A caller
+    // that awaits its writes never gets near this; one that does not is told.
+    if (this.writers.size >= MAX_WAITING_DATAGRAMS)
+      throw other(`no buffer space available (${MAX_WAITING_DATAGRAMS} datagrams already wait for the relay)`);
     const w = waiter<number, { data: Uint8Array; dest: Dest }>({ data: data.slice(), dest: d });
     this.writers.add(w);
     this.drainer.schedule();

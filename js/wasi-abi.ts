@@ -133,12 +133,29 @@ export class GuestMemory {
 /** Iovecs at most per call (POSIX's IOV_MAX). */
 export const MAX_IOVS = 1024;
 
-/** The buffers of an iovec array (`{buf: u32, len: u32}` each), every one checked. */
-export function iovecs(m: GuestMemory, ptr: number, count: number): Uint8Array[] {
+/**
+ * How an ABI lays out one iovec: WASI's `{buf: u32, len: u32}` (8 bytes),
+ * or a Go struct `{unsafe.Pointer; uint32}` as egdaemon/wasinet passes it
+ * (16 bytes on GOARCH=wasm: a 64-bit pointer whose high half is 0 in a
+ * 32-bit memory, the length at 8, then padding).
+ */
+export interface IovecLayout {
+  size: 8 | 16;
+  lenAt: 4 | 8;
+}
+export const WASI_IOVEC: IovecLayout = { size: 8, lenAt: 4 };
+export const GO_IOVEC: IovecLayout = { size: 16, lenAt: 8 };
+
+/** The buffers of an iovec array, every one checked. */
+export function iovecs(m: GuestMemory, ptr: number, count: number, layout: IovecLayout = WASI_IOVEC): Uint8Array[] {
   if (count > MAX_IOVS) throw new RangeError("iovec count");
-  m.check(ptr, count * 8, "iovec array");
+  m.check(ptr, count * layout.size, "iovec array");
   const out: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) out.push(m.slice(m.u32(ptr + 8 * i), m.u32(ptr + 8 * i + 4), `iovec ${i}`));
+  for (let i = 0; i < count; i++) {
+    const at = ptr + layout.size * i;
+    if (layout.size === 16 && m.u32(at + 4) !== 0) throw new Fault(`iovec ${i}'s pointer is past 4 GiB`);
+    out.push(m.slice(m.u32(at), m.u32(at + layout.lenAt), `iovec ${i}`));
+  }
   return out;
 }
 
@@ -217,6 +234,27 @@ export const WASMEDGE_ADDRESS: AddressCodec = {
   write: writeAddress,
   checkOut: (m, ptr) => m.check(m.u32(ptr), m.u32(ptr + 4), "address buffer"),
 };
+
+/**
+ * Everything one socket ABI decides about memory, in one place: its
+ * address layout and its iovec layout. The socket layer (js/wasi-sockets.ts)
+ * never assumes either.
+ */
+export interface Abi {
+  name: string;
+  address: AddressCodec;
+  iovec: IovecLayout;
+  /**
+   * Its guests do not retry a send that would block (wasinet's Write calls
+   * sock_send_to once and fails on EAGAIN), so a nonblocking send waits for
+   * room, as a kernel's socket buffer would take the bytes, and never
+   * returns EAGAIN. The wait never depends on the guest: the Conn drains by itself.
+   */
+  sendWaits?: boolean;
+}
+
+/** The WasmEdge socket extension (v1 and v2), as wasmedge_wasi_socket, mio_wasi and dispatchrun/net call it. */
+export const WASMEDGE_ABI: Abi = { name: "WasmEdge", address: WASMEDGE_ADDRESS, iovec: WASI_IOVEC };
 
 /** Text form of an address for the relay and the policy (`1.2.3.4`, `::1`). */
 export function ipText(a: SockAddr): string {
@@ -314,6 +352,7 @@ export function errnoOf(e: unknown): number {
       if (/unreachable/i.test(msg)) return E.HOSTUNREACH;
       if (/timed out|timeout/i.test(msg)) return E.TIMEDOUT;
       if (/too many/i.test(msg)) return E.MFILE;
+      if (/no buffer space/i.test(msg)) return E.NOBUFS;
       return E.IO;
     }
   }

@@ -60,13 +60,14 @@ import {
   SOCK_STREAM,
   SUBCLOCK_ABSTIME,
   SUBSCRIPTION_SIZE,
-  WASMEDGE_ADDRESS,
-  type AddressCodec,
+  WASMEDGE_ABI,
+  type Abi,
   type SockAddr,
 } from "./wasi-abi.js";
-import { createGate, validatePolicy, type NetPolicy } from "./policy.js";
+import { createGate, deniedError, isDomainName, policyDenial, validatePolicy, type NetPolicy } from "./policy.js";
 import type { NetError } from "./errors.js";
 import { setWaker } from "./wake.js";
+import { answerQuery, RESOLVER_DEFAULTS, resolverKey } from "./wasi-resolver.js";
 
 /** The tables this layer drives (js/net.ts's `netBindings`, or a test's). */
 export interface SocketTables {
@@ -83,6 +84,7 @@ export interface SocketTables {
   _netUdpReadFrom(h: number, dest: Uint8Array): -1 | [number, string];
   _netUdpReady(h: number, token: number): void;
   _netUdpWriteTo(h: number, data: Uint8Array, host: string, port: number): number | Promise<number>;
+  _netUdpSetDeadline(h: number, which: number, at: number): void;
   _netUdpForget(h: number, key: unknown): void;
   _netUdpClose(h: number): void;
   _netLookupIP(network: string, name: string): Promise<string[]>;
@@ -95,6 +97,14 @@ export interface WasiSocketOptions {
   maxSockets?: number;
   /** The first socket fd (fds count up from it, never reused). Default 1024. */
   firstFd?: number;
+  /**
+   * The DNS servers this host answers itself (js/wasi-resolver.ts): a
+   * datagram the guest sends to one of these `host:port`s is a query,
+   * answered over DoH under the guest's policy, never sent to the relay.
+   * Default: Go's resolver's defaults when /etc/resolv.conf is missing,
+   * `127.0.0.1:53` and `[::1]:53`. `[]` turns this off.
+   */
+  resolvers?: string[];
 }
 
 export const WASI_SOCKET_DEFAULTS = { maxSockets: 64, firstFd: 1024 };
@@ -105,6 +115,14 @@ export const SEND_CHUNK = 1 << 20;
 export const MAX_SUBSCRIPTIONS = 4096;
 /** The largest datagram (what the relay carries, js/relay.ts). */
 const MAX_DATAGRAM = 65507;
+/** Relay streams one UDP socket holds at most (js/relay.ts maxUdpDestinations' default): what the policy counts. */
+const MAX_UDP_DESTS = 64;
+/** Answers of the host's resolver waiting to be read, per socket (more are dropped, as UDP would). */
+const MAX_ANSWERS = 16;
+/** sock_getsockopt: a length argument below this is the length itself, not a pointer to it. */
+const BY_VALUE_BELOW = 1024;
+/** Longest text kept in `errors` per failure. */
+const MAX_NOTE = 300;
 /** Names remembered from getaddrinfo, for the policy of a later connect. */
 const MAX_NAMES = 256;
 /** getaddrinfo results at most. */
@@ -141,7 +159,13 @@ interface Sock {
   stash?: Uint8Array;
   /** One datagram read ahead (poll's readiness check, MSG_PEEK). */
   lookahead?: { data: Uint8Array; from: SockAddr };
+  /** The stream's one write, or the datagram socket's one send, the Conn or relay has not taken yet. */
   pendingWrite?: Promise<unknown>;
+  /** Datagram: the destinations it has opened relay streams to (what maxConnections counts), least recent first. */
+  dests: Set<string>;
+  /** Datagram: the host resolver's answers not read yet, and the reads waiting for one. */
+  answers: Array<{ data: Uint8Array; from: SockAddr }>;
+  answerWaiters: Set<() => void>;
   shutRd: boolean;
   shutWr: boolean;
   rcvTimeoutMs: number;
@@ -165,6 +189,13 @@ export class WasiSockets {
   private nextFd: number;
   private readonly maxSockets: number;
   private readonly gate;
+  private readonly policy: NetPolicy;
+  /** `host|port` keys of the DNS servers the host answers (js/wasi-resolver.ts). */
+  private readonly resolvers: Set<string>;
+  /** A read or send of this guest found nothing to do and no import has suspended since (see wouldBlock). */
+  private spun = false;
+  /** One 64 KiB buffer for every datagram read ahead (a readiness check allocates nothing). */
+  private readonly scratch = new Uint8Array(MAX_DATAGRAM);
   private readonly names = new Map<string, string>(); // IP text -> the name it was looked up by
   private readonly wakeId: number;
   private readonly wakes = new Map<number, () => void>();
@@ -176,7 +207,8 @@ export class WasiSockets {
     return this.errors[this.errors.length - 1] ?? "";
   }
   private note(what: string) {
-    this.errors.push(what);
+    // Bounded: a guest's strings (an unknown service, a name) end up here.
+    this.errors.push(what.length > MAX_NOTE ? `${what.slice(0, MAX_NOTE)}...` : what);
     if (this.errors.length > 16) this.errors.shift();
   }
 
@@ -187,11 +219,19 @@ export class WasiSockets {
   ) {
     if (opts.policy) validatePolicy(opts.policy);
     const policy = opts.policy ?? {};
+    this.policy = policy;
     this.maxSockets = opts.maxSockets ?? WASI_SOCKET_DEFAULTS.maxSockets;
     this.nextFd = opts.firstFd ?? WASI_SOCKET_DEFAULTS.firstFd;
+    this.resolvers = new Set((opts.resolvers ?? RESOLVER_DEFAULTS).map(resolverKey));
+    // What maxConnections counts: each stream being dialled or open, and
+    // each relay stream a datagram socket has opened (one per destination).
     this.gate = createGate(
       () => policy,
-      () => [...this.socks.values()].filter((s) => s.state === "connecting" || s.state === "connected" || s.udp !== undefined).length,
+      () => {
+        let n = 0;
+        for (const s of this.socks.values()) n += s.type === SOCK_STREAM ? Number(s.state === "connecting" || s.state === "connected") : s.dests.size;
+        return n;
+      },
     );
     this.wakeId = setWaker((token) => {
       const f = this.wakes.get(token);
@@ -229,15 +269,38 @@ export class WasiSockets {
   run(name: string, body: () => number | Promise<number>): number | Promise<number> {
     const fail = (e: unknown): number => {
       const errno = errnoOf(e);
-      this.note(`${name}: ${e instanceof Error ? e.message : JSON.stringify(e)} (errno ${errno})`);
+      if (errno !== E.AGAIN || !(e instanceof Errno)) this.note(`${name}: ${e instanceof Error ? e.message : JSON.stringify(e)} (errno ${errno})`);
       return errno;
     };
     try {
       const r = body();
-      return typeof r === "number" ? r : r.then((n) => n, fail);
+      if (typeof r === "number") return r;
+      this.spun = false; // the guest suspends: the page runs
+      return r.then((n) => n, fail);
     } catch (e) {
       return fail(e);
     }
+  }
+
+  /**
+   * EAGAIN for a nonblocking read or send that finds nothing to do. A guest
+   * that polls (poll_oneoff) gets it at once. A guest that retries without
+   * polling (egdaemon/wasinet's Read loops on EAGAIN with runtime.Gosched)
+   * would never let the page's event loop run, so nothing could ever
+   * arrive: the second such EAGAIN with no suspension in between is
+   * returned only after the page has run one task, or sooner when the
+   * socket becomes ready. A spin costs one macrotask per try, never a freeze.
+   */
+  private wouldBlock(s: Sock, side: "read" | "write"): number | Promise<number> {
+    if (!this.spun) {
+      this.spun = true;
+      return E.AGAIN;
+    }
+    const w = side === "read" ? this.readable(s) : this.writable(s);
+    return Promise.race([w.promise, macrotask()]).then(() => {
+      w.cancel();
+      return E.AGAIN;
+    });
   }
 
   // ---- sock_open, bind, listen, accept, connect, shutdown ----
@@ -255,7 +318,7 @@ export class WasiSockets {
     if (this.socks.size >= this.maxSockets) throw new Errno(E.MFILE, `more than ${this.maxSockets} sockets`);
     const s: Sock = {
       fd: this.nextFd++, family, type, nonblock, state: "new", error: 0, shutRd: false, shutWr: false,
-      rcvTimeoutMs: 0, sndTimeoutMs: 0, opts: new Map(),
+      rcvTimeoutMs: 0, sndTimeoutMs: 0, opts: new Map(), dests: new Set(), answers: [], answerWaiters: new Set(),
     };
     this.socks.set(s.fd, s);
     return s;
@@ -307,9 +370,9 @@ export class WasiSockets {
   }
 
   /** Only a wildcard address: a client may bind before connecting; nothing can be served. */
-  bind(fd: number, addrPtr: number, port: number, codec: AddressCodec = WASMEDGE_ADDRESS): number {
+  bind(fd: number, addrPtr: number, port: number, abi: Abi = WASMEDGE_ABI): number {
     const s = this.sock(fd);
-    const a = codec.read(this.mem(), addrPtr, port & 0xffff);
+    const a = abi.address.read(this.mem(), addrPtr, port & 0xffff);
     if (!a) throw new Errno(E.INVAL, "address");
     if (a.family !== s.family) throw new Errno(E.AFNOSUPPORT, "address family differs from the socket's");
     if (a.ip.some((b) => b !== 0)) throw new Errno(E.ADDRNOTAVAIL, `${ipText(a)} is not an address of this page (only a wildcard can be bound)`);
@@ -328,9 +391,9 @@ export class WasiSockets {
     throw new Errno(E.NOTSUP, "a page cannot accept connections (accept)");
   }
 
-  connect(fd: number, addrPtr: number, port: number, codec: AddressCodec = WASMEDGE_ADDRESS): number | Promise<number> {
+  connect(fd: number, addrPtr: number, port: number, abi: Abi = WASMEDGE_ABI): number | Promise<number> {
     const s = this.sock(fd);
-    const a = codec.read(this.mem(), addrPtr, port & 0xffff);
+    const a = abi.address.read(this.mem(), addrPtr, port & 0xffff);
     if (!a) throw new Errno(E.INVAL, "address");
     if (a.family !== s.family) throw new Errno(E.AFNOSUPPORT, "address family differs from the socket's");
     return this.connectTo(s, a, this.hostOf(a));
@@ -339,8 +402,9 @@ export class WasiSockets {
   /** Connects to `host` (an IP, or the name `a` was looked up by, or a name from path_open) at `a.port`. */
   private connectTo(s: Sock, a: SockAddr, host: string): number | Promise<number> {
     if (s.type === SOCK_DGRAM) {
-      // A datagram socket's connect only fixes its peer (checked here, and by each send).
-      this.check("udp", host, a.port);
+      // A datagram socket's connect only fixes its peer (checked here, and by
+      // each send; it opens nothing, so it counts nothing).
+      if (!this.isResolver(a)) this.check("udp", host, a.port, false);
       s.peer = a;
       s.peerHost = host;
       return E.SUCCESS;
@@ -418,6 +482,10 @@ export class WasiSockets {
       }
       s.udp = undefined;
     }
+    s.dests.clear();
+    s.answers = [];
+    for (const wake of s.answerWaiters) wake();
+    s.answerWaiters.clear();
     s.shutRd = s.shutWr = true;
   }
 
@@ -427,11 +495,19 @@ export class WasiSockets {
     return this.names.get(ip) ?? ip;
   }
 
-  /** The guest's own policy for a destination (the page's is the tables'). */
-  private check(scheme: "tcp" | "udp", host: string, port: number) {
+  /**
+   * The guest's own policy for a destination (the page's is the tables').
+   * `counts`: would it open one more relay stream (maxConnections)?
+   */
+  private check(scheme: "tcp" | "udp", host: string, port: number, counts = true) {
     const url = `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
-    const denied = this.gate.check(url);
-    if (denied) throw denied;
+    const denied = counts ? this.gate.check(url) : policyDenial({ ...this.policy, maxConnections: undefined }, url, 0);
+    if (denied) throw typeof denied === "string" ? deniedError(denied) : denied;
+  }
+
+  /** Is `a` one of the DNS servers the host answers itself? */
+  private isResolver(a: SockAddr): boolean {
+    return this.resolvers.has(`${ipText(a)}|${a.port}`);
   }
 
   // ---- addresses and options ----
@@ -454,17 +530,29 @@ export class WasiSockets {
     const m = this.mem();
     m.check(portPtr, 4, "port out-pointer");
     if (v1) m.check(args[2], 4, "address type out-pointer");
-    if (!WASMEDGE_ADDRESS.write(m, addrPtr, a)) throw new Errno(E.INVAL, "address buffer too small");
+    if (!WASMEDGE_ABI.address.write(m, addrPtr, a)) throw new Errno(E.INVAL, "address buffer too small");
     if (v1) m.setU32(args[2], a.family === AF_INET4 ? 4 : 6);
     m.setU32(portPtr, a.port);
     return E.SUCCESS;
   }
 
-  /** sock_getsockopt(fd, level, name, value*, len*): WasmEdge's option numbers. */
-  getsockopt(fd: number, level: number, name: number, valuePtr: number, lenPtr: number): number {
+  /**
+   * sock_getsockopt(fd, level, name, value*, len): WasmEdge's option
+   * numbers. WasmEdge and wasmedge_wasi_socket pass the length by pointer
+   * (read, then written back); wasi-go and dispatchrun/net pass it by value.
+   * Both are served with no configuration: a length argument below 1024 is
+   * a value, since no guest keeps a variable in its first KiB (wasm-ld and
+   * Go's linker start data at 1024 or above; a Rust stack grows down toward
+   * 0 and would have overflowed long before).
+   */
+  getsockopt(fd: number, level: number, name: number, valuePtr: number, len: number): number {
+    if (len < BY_VALUE_BELOW) {
+      this.option(fd, level, name, valuePtr, len);
+      return E.SUCCESS;
+    }
     const m = this.mem();
-    const n = this.option(fd, level, name, valuePtr, m.u32(lenPtr));
-    m.setU32(lenPtr, n);
+    const n = this.option(fd, level, name, valuePtr, m.u32(len));
+    m.setU32(len, n);
     return E.SUCCESS;
   }
 
@@ -570,35 +658,32 @@ export class WasiSockets {
   // ---- receiving ----
 
   /** sock_recv / fd_read: fills the iovecs; `out` gets [count, oflags?] pointers. */
-  recv(fd: number, iovPtr: number, iovCount: number, flags: number, lenPtr: number, oflagsPtr?: number): number | Promise<number> {
+  recv(fd: number, iovPtr: number, iovCount: number, flags: number, lenPtr: number, oflagsPtr?: number, abi: Abi = WASMEDGE_ABI): number | Promise<number> {
     const s = this.sock(fd);
     if (flags & ~(RIFLAG_PEEK | RIFLAG_WAITALL)) throw new Errno(E.INVAL, `recv flags ${flags}`);
     {
       const m = this.mem();
-      iovecs(m, iovPtr, iovCount); // checks them all now: a bad one fails before anything is read
+      iovecs(m, iovPtr, iovCount, abi.iovec); // checks them all now: a bad one fails before anything is read
       m.check(lenPtr, 4, "count out-pointer");
       if (oflagsPtr !== undefined) m.check(oflagsPtr, 2, "oflags out-pointer");
     }
-    if (s.type === SOCK_DGRAM) return this.recvFrom(fd, iovPtr, iovCount, flags, undefined, undefined, lenPtr, oflagsPtr);
+    if (s.type === SOCK_DGRAM) return this.recvFrom(fd, iovPtr, iovCount, flags, undefined, undefined, lenPtr, oflagsPtr, abi);
     const finish = (n: number) => {
       const m = this.mem();
       m.setU32(lenPtr, n);
       if (oflagsPtr !== undefined) m.setU16(oflagsPtr, 0);
       return E.SUCCESS;
     };
-    const total = this.iovTotal(iovPtr, iovCount);
+    const total = this.iovTotal(iovPtr, iovCount, abi);
     const waitAll = (flags & RIFLAG_WAITALL) !== 0 && (flags & RIFLAG_PEEK) === 0;
-    const first = this.tryRecv(s, iovPtr, iovCount, flags, 0);
+    const first = this.tryRecv(s, iovPtr, iovCount, flags, 0, abi);
     if (first === 0 || (first > 0 && (!waitAll || first >= total))) return finish(first);
-    if (s.nonblock) {
-      if (first > 0) return finish(first);
-      throw new Errno(E.AGAIN);
-    }
+    if (s.nonblock) return first > 0 ? finish(first) : this.wouldBlock(s, "read");
     return this.blocking(s, 1, s.rcvTimeoutMs, async () => {
       let got = Math.max(first, 0);
       for (;;) {
         await this.readable(s).promise;
-        const n = this.tryRecv(s, iovPtr, iovCount, flags, got);
+        const n = this.tryRecv(s, iovPtr, iovCount, flags, got, abi);
         if (n === -1) continue;
         got += n;
         if (n === 0 || !waitAll || got >= total) return finish(got);
@@ -606,19 +691,15 @@ export class WasiSockets {
     });
   }
 
-  private iovTotal(iovPtr: number, iovCount: number): number {
-    return iovecs(this.mem(), iovPtr, iovCount).reduce((n, b) => n + b.length, 0);
-  }
-
-  private atEnd(s: Sock): boolean {
-    return s.shutRd || s.conn === undefined;
+  private iovTotal(iovPtr: number, iovCount: number, abi: Abi): number {
+    return iovecs(this.mem(), iovPtr, iovCount, abi.iovec).reduce((n, b) => n + b.length, 0);
   }
 
   /**
    * Copies what is there into the iovecs from byte `skip` on: the count, 0
    * at the end, -1 when nothing is queued. Throws the Conn's error.
    */
-  private tryRecv(s: Sock, iovPtr: number, iovCount: number, flags: number, skip: number): number {
+  private tryRecv(s: Sock, iovPtr: number, iovCount: number, flags: number, skip: number, abi: Abi): number {
     if (s.state === "failed") {
       const errno = s.error || E.NOTCONN;
       s.error = 0;
@@ -626,7 +707,7 @@ export class WasiSockets {
     }
     if (s.state !== "connected" && s.state !== "connecting") throw new Errno(E.NOTCONN);
     if (s.shutRd) return 0;
-    const bufs = skipBytes(iovecs(this.mem(), iovPtr, iovCount), skip);
+    const bufs = skipBytes(iovecs(this.mem(), iovPtr, iovCount, abi.iovec), skip);
     const total = bufs.reduce((n, b) => n + b.length, 0);
     if (total === 0) return 0;
     if (s.state === "connecting" || s.conn === undefined) return s.conn === undefined ? 0 : -1;
@@ -668,50 +749,55 @@ export class WasiSockets {
     }
   }
 
-  /** sock_recv_from: v1 (7 params, no port) or v2 (8). Also sock_recv on a datagram socket. */
+  /**
+   * sock_recv_from: v1 (7 params, no port) or v2 (8); wasinet's (js/wasi-wasinet.ts).
+   * Also sock_recv and fd_read on a datagram socket. Every pointer is
+   * checked before anything is taken, and nothing is written unless the
+   * call succeeds.
+   */
   recvFrom(
     fd: number, iovPtr: number, iovCount: number, flags: number,
     addrPtr: number | undefined, portPtr: number | undefined, lenPtr: number, oflagsPtr?: number,
-    codec: AddressCodec = WASMEDGE_ADDRESS,
+    abi: Abi = WASMEDGE_ABI,
   ): number | Promise<number> {
     const s = this.sock(fd);
+    if (flags & ~(RIFLAG_PEEK | RIFLAG_WAITALL)) throw new Errno(E.INVAL, `recv flags ${flags}`);
+    {
+      const m = this.mem();
+      iovecs(m, iovPtr, iovCount, abi.iovec);
+      m.check(lenPtr, 4, "count out-pointer");
+      if (oflagsPtr !== undefined) m.check(oflagsPtr, 2, "oflags out-pointer");
+      if (portPtr !== undefined) m.check(portPtr, 4, "port out-pointer");
+      if (addrPtr !== undefined) abi.address.checkOut(m, addrPtr);
+    }
     if (s.type === SOCK_STREAM) {
-      const r = this.recv(fd, iovPtr, iovCount, flags, lenPtr, oflagsPtr);
+      const r = this.recv(fd, iovPtr, iovCount, flags, lenPtr, oflagsPtr, abi);
       if (addrPtr === undefined || !s.peer) return r;
       const peer = s.peer;
       const put = (errno: number) => {
         if (errno === E.SUCCESS) {
           const m = this.mem();
-          codec.write(m, addrPtr, peer);
+          abi.address.write(m, addrPtr, peer);
           if (portPtr !== undefined) m.setU32(portPtr, peer.port);
         }
         return errno;
       };
       return typeof r === "number" ? put(r) : r.then(put);
     }
-    if (flags & ~(RIFLAG_PEEK | RIFLAG_WAITALL)) throw new Errno(E.INVAL, `recv flags ${flags}`);
-    {
-      const m = this.mem();
-      iovecs(m, iovPtr, iovCount);
-      m.check(lenPtr, 4, "count out-pointer");
-      if (oflagsPtr !== undefined) m.check(oflagsPtr, 2, "oflags out-pointer");
-      if (portPtr !== undefined) m.check(portPtr, 4, "port out-pointer");
-      if (addrPtr !== undefined) codec.checkOut(m, addrPtr);
-    }
     this.ensureUdp(s);
     const deliver = (): number => {
       const d = s.lookahead!;
       if (!(flags & RIFLAG_PEEK)) s.lookahead = undefined;
       const m = this.mem();
-      const n = scatter(iovecs(m, iovPtr, iovCount), d.data, true);
-      if (addrPtr !== undefined) codec.write(m, addrPtr, d.from);
+      const n = scatter(iovecs(m, iovPtr, iovCount, abi.iovec), d.data, true);
+      if (addrPtr !== undefined) abi.address.write(m, addrPtr, d.from);
       if (portPtr !== undefined) m.setU32(portPtr, d.from.port);
       m.setU32(lenPtr, n);
       if (oflagsPtr !== undefined) m.setU16(oflagsPtr, n < d.data.length ? 1 : 0); // RECV_DATA_TRUNCATED
       return E.SUCCESS;
     };
     if (this.datagramReady(s)) return s.shutRd ? this.zero(lenPtr, oflagsPtr) : deliver();
-    if (s.nonblock) throw new Errno(E.AGAIN);
+    if (s.nonblock) return this.wouldBlock(s, "read");
     return this.blocking(s, 1, s.rcvTimeoutMs, async () => {
       for (;;) {
         await this.readable(s).promise;
@@ -739,35 +825,39 @@ export class WasiSockets {
     return s.udp;
   }
 
-  /** Is a datagram (or the end) there? Reads one ahead into `lookahead`. */
+  /** Is a datagram (or the end) there? Reads one ahead into `lookahead` (the resolver's answers first). */
   private datagramReady(s: Sock): boolean {
     if (s.lookahead || s.shutRd) return true;
+    const answer = s.answers.shift();
+    if (answer) {
+      s.lookahead = answer;
+      return true;
+    }
     if (s.udp === undefined) return false;
-    const buf = new Uint8Array(MAX_DATAGRAM);
     let r: -1 | [number, string];
     try {
-      r = this.net._netUdpReadFrom(s.udp, buf);
+      r = this.net._netUdpReadFrom(s.udp, this.scratch);
     } catch (e) {
       if ((e as NetError)?.code === "timeout") throw new Errno(E.AGAIN, "SO_RCVTIMEO expired");
       throw e;
     }
     if (r === -1) return false;
     const [n, from] = r;
-    s.lookahead = { data: buf.slice(0, n), from: parseHostPort(from, s.family) };
+    s.lookahead = { data: this.scratch.slice(0, n), from: parseHostPort(from, s.family) };
     return true;
   }
 
   // ---- sending ----
 
   /** sock_send / fd_write: the count taken (possibly short). */
-  send(fd: number, iovPtr: number, iovCount: number, lenPtr: number): number | Promise<number> {
+  send(fd: number, iovPtr: number, iovCount: number, lenPtr: number, abi: Abi = WASMEDGE_ABI): number | Promise<number> {
     const s = this.sock(fd);
     if (s.type === SOCK_DGRAM) {
       if (!s.peer) throw new Errno(E.DESTADDRREQ);
-      return this.sendDatagram(s, iovPtr, iovCount, s.peer, s.peerHost!, lenPtr);
+      return this.sendDatagram(s, iovPtr, iovCount, s.peer, s.peerHost!, lenPtr, abi);
     }
     const m = this.mem();
-    const data = gather(iovecs(m, iovPtr, iovCount), SEND_CHUNK);
+    const data = gather(iovecs(m, iovPtr, iovCount, abi.iovec), SEND_CHUNK);
     m.check(lenPtr, 4, "count out-pointer");
     if (s.state === "failed") {
       const errno = s.error || E.PIPE;
@@ -778,8 +868,8 @@ export class WasiSockets {
     if (s.shutWr || s.conn === undefined) throw new Errno(E.PIPE);
     const done = (n: number) => (this.mem().setU32(lenPtr, n), E.SUCCESS);
     if (data.length === 0) return done(0);
-    if (s.nonblock) {
-      if (s.state === "connecting" || s.pendingWrite) throw new Errno(E.AGAIN);
+    if (s.nonblock && !abi.sendWaits) {
+      if (s.state === "connecting" || s.pendingWrite) return this.wouldBlock(s, "write");
       const r = this.writeConn(s, data);
       return done(typeof r === "number" ? r : data.length); // taken: the Conn sends it, the next send waits for it
     }
@@ -789,7 +879,9 @@ export class WasiSockets {
       if (s.state === "failed") throw new Errno(s.error || E.PIPE);
       if (s.conn === undefined || s.shutWr) throw new Errno(E.PIPE);
       const r = this.writeConn(s, copy);
-      return done(typeof r === "number" ? r : await r);
+      // A blocking send returns once the Conn has taken the bytes; a send
+      // that only waited for room (sendWaits) returns as soon as they are handed over.
+      return done(typeof r === "number" ? r : s.nonblock ? copy.length : await r);
     });
   }
 
@@ -797,11 +889,16 @@ export class WasiSockets {
   private writeConn(s: Sock, data: Uint8Array): number | Promise<number> {
     const r = this.net._netConnWrite(s.conn!, data);
     if (typeof r === "number") return r;
+    return this.pending(s, r);
+  }
+
+  /** Keeps `r` as the socket's one pending write; a failure is kept for SO_ERROR. */
+  private pending(s: Sock, r: Promise<number>): Promise<number> {
     const p = r.then(
       (n) => n,
       (e: unknown) => {
         const errno = (e as NetError)?.code === "timeout" ? E.AGAIN : errnoOf(e);
-        if (!s.error && errno !== E.AGAIN) s.error = errno;
+        if (!s.error && errno !== E.AGAIN && s.type === SOCK_STREAM) s.error = errno;
         throw new Errno(errno);
       },
     );
@@ -809,60 +906,102 @@ export class WasiSockets {
       if (s.pendingWrite === pending) s.pendingWrite = undefined;
     });
     pending.catch(() => {});
+    p.catch(() => {});
     s.pendingWrite = pending;
     return p;
   }
 
   /** sock_send_to(fd, iovs, iovs_len, addr, port, flags, sent*). */
-  sendTo(fd: number, iovPtr: number, iovCount: number, addrPtr: number, port: number, lenPtr: number, codec: AddressCodec = WASMEDGE_ADDRESS): number | Promise<number> {
+  sendTo(fd: number, iovPtr: number, iovCount: number, addrPtr: number, port: number, lenPtr: number, abi: Abi = WASMEDGE_ABI): number | Promise<number> {
     const s = this.sock(fd);
-    if (s.type === SOCK_STREAM) return this.send(fd, iovPtr, iovCount, lenPtr); // the address is ignored, as POSIX does
-    const a = codec.read(this.mem(), addrPtr, port & 0xffff);
+    if (s.type === SOCK_STREAM) return this.send(fd, iovPtr, iovCount, lenPtr, abi); // the address is ignored, as POSIX does
+    const a = abi.address.read(this.mem(), addrPtr, port & 0xffff);
     if (!a) throw new Errno(E.INVAL, "address");
     if (a.family !== s.family) throw new Errno(E.AFNOSUPPORT, "address family differs from the socket's");
-    return this.sendDatagram(s, iovPtr, iovCount, a, this.hostOf(a), lenPtr);
+    return this.sendDatagram(s, iovPtr, iovCount, a, this.hostOf(a), lenPtr, abi);
   }
 
-  private sendDatagram(s: Sock, iovPtr: number, iovCount: number, a: SockAddr, host: string, lenPtr: number): number | Promise<number> {
+  /**
+   * One datagram: to the host's resolver (answered here), or through the
+   * relay. One send at a time per socket may wait for the relay (its stream
+   * opening, no room): a nonblocking socket gets EAGAIN meanwhile, so a
+   * guest's sends can never queue without bound.
+   */
+  private sendDatagram(s: Sock, iovPtr: number, iovCount: number, a: SockAddr, host: string, lenPtr: number, abi: Abi): number | Promise<number> {
     const m = this.mem();
-    const bufs = iovecs(m, iovPtr, iovCount);
+    const bufs = iovecs(m, iovPtr, iovCount, abi.iovec);
     const size = bufs.reduce((n, b) => n + b.length, 0);
     if (size > MAX_DATAGRAM) throw new Errno(E.MSGSIZE, `a ${size}-byte datagram`);
-    const data = gather(bufs, MAX_DATAGRAM).slice();
     m.check(lenPtr, 4, "count out-pointer");
     if (s.shutWr) throw new Errno(E.PIPE);
     if (a.port === 0) throw new Errno(E.INVAL, "port 0");
-    this.check("udp", host, a.port);
-    this.ensureUdp(s);
+    const data = gather(bufs, MAX_DATAGRAM).slice();
     const done = (n: number) => (this.mem().setU32(lenPtr, n), E.SUCCESS);
+    if (this.isResolver(a)) {
+      this.ensureUdp(s);
+      this.resolve(s, data, a);
+      return done(data.length);
+    }
+    const key = `${host}|${a.port}`;
+    // A destination this socket already has a stream to counts no more.
+    this.check("udp", host, a.port, !s.dests.has(key));
+    if (s.pendingWrite) {
+      if (s.nonblock && !abi.sendWaits) return this.wouldBlock(s, "write");
+      return this.blocking(s, 2, s.sndTimeoutMs, async () => {
+        while (s.pendingWrite) await this.writable(s).promise;
+        if (s.shutWr || s.udp === undefined) throw new Errno(E.PIPE);
+        return this.sendDatagram(s, iovPtr, iovCount, a, host, lenPtr, abi);
+      });
+    }
+    this.ensureUdp(s);
+    s.dests.delete(key);
+    s.dests.add(key);
+    if (s.dests.size > MAX_UDP_DESTS) s.dests.delete(s.dests.values().next().value!); // the relay closed its oldest
     const r = this.net._netUdpWriteTo(s.udp!, data, host, a.port);
     if (typeof r === "number") return done(r);
-    if (s.nonblock) {
-      r.catch(() => {});
-      return done(data.length); // queued: the relay stream is opening
-    }
-    return r.then(done);
+    const p = this.pending(s, r);
+    if (s.nonblock) return done(data.length); // taken: the relay sends it, the next send waits for it
+    return p.then(done);
+  }
+
+  // ---- the host's resolver ----
+
+  /** Answers a DNS query the guest sent to a resolver address (js/wasi-resolver.ts); the answer arrives as a datagram from it. */
+  private resolve(s: Sock, query: Uint8Array, server: SockAddr) {
+    const udp = s.udp;
+    void answerQuery(query, (name, type) => this.lookupChecked(name, type === "A" ? "ip4" : "ip6")).then((answer) => {
+      if (!answer || s.udp !== udp || s.udp === undefined) return; // not a query, or the socket is gone
+      if (s.answers.length >= MAX_ANSWERS) return; // dropped, as a full UDP receive buffer would
+      s.answers.push({ data: answer, from: { ...server } });
+      const waiters = [...s.answerWaiters];
+      s.answerWaiters.clear();
+      for (const wake of waiters) wake();
+    });
   }
 
   // ---- waiting ----
 
   /**
    * Runs a blocking call's waiting part under the socket's timeout
-   * (`which`: 1 read, 2 write deadline), cleared afterwards however it ends.
+   * (`which`: 1 read, 2 write): the Conn's or PacketConn's own deadline, so
+   * the wait itself ends at it (a later datagram or byte stays for the next
+   * call), cleared afterwards however it ends.
    */
   private blocking(s: Sock, which: 1 | 2, timeoutMs: number, body: () => Promise<number>): Promise<number> {
-    const h = s.conn;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let expired: Promise<number> | undefined;
-    if (timeoutMs > 0) {
-      if (h !== undefined && s.type === SOCK_STREAM) this.net._netConnSetDeadline(h, which, Date.now() + timeoutMs);
-      else expired = new Promise<number>((ok) => (timer = setTimeout(() => ok(E.AGAIN), timeoutMs)));
-    }
-    const work = body();
-    const all = expired ? Promise.race([work, expired]) : work;
-    return all.finally(() => {
-      clearTimeout(timer);
-      if (timeoutMs > 0 && h !== undefined && s.conn === h) this.net._netConnSetDeadline(h, which, 0);
+    const stream = s.type === SOCK_STREAM;
+    const h = stream ? s.conn : s.udp;
+    const set = (at: number) => {
+      if (h === undefined || (stream ? s.conn : s.udp) !== h) return;
+      try {
+        if (stream) this.net._netConnSetDeadline(h, which, at);
+        else this.net._netUdpSetDeadline(h, which, at);
+      } catch {
+        // closed meanwhile: the call says so
+      }
+    };
+    if (timeoutMs > 0) set(Date.now() + timeoutMs);
+    return body().finally(() => {
+      if (timeoutMs > 0) set(0);
     });
   }
 
@@ -891,9 +1030,11 @@ export class WasiSockets {
       this.wakes.delete(t);
       resolve(); // a stale handle: the next read says what happened
     }
+    if (s.type === SOCK_DGRAM) s.answerWaiters.add(resolve); // the host resolver's answers arrive here
     return {
       promise,
       cancel: () => {
+        s.answerWaiters.delete(resolve);
         if (!this.wakes.delete(t)) return;
         if (s.type === SOCK_STREAM && s.conn === h) this.net._netConnForget(h, t);
         else if (s.udp === h) this.net._netUdpForget(h, t);
@@ -930,7 +1071,7 @@ export class WasiSockets {
   }
 
   private writeReady(s: Sock): boolean {
-    if (s.type === SOCK_DGRAM) return true;
+    if (s.type === SOCK_DGRAM) return !s.pendingWrite;
     if (s.state === "failed" || s.shutWr || s.state === "new") return true;
     return s.state === "connected" && !s.pendingWrite;
   }
@@ -1108,6 +1249,9 @@ export class WasiSockets {
   lookup(node: string, network: "ip" | "ip4" | "ip6"): SockAddr[] | Promise<SockAddr[]> {
     const literal = parseIp(node.replace(/^\[(.*)\]$/, "$1"));
     if (literal) return [literal];
+    // Only a DNS name is ever checked or sent: what the policy reads and
+    // what the query carries are then the same name (no `allowed#.x.evil`).
+    if (!isDomainName(node)) throw { code: "dns", err: "no such host", name: node.slice(0, 255), server: "", is_not_found: true } satisfies NetError;
     const denied = this.gate.lookup(node);
     if (denied) throw denied;
     return this.net._netLookupIP(network, node).then((ips) => {
@@ -1116,6 +1260,15 @@ export class WasiSockets {
       for (const a of addrs) this.remember(ipText(a), node.replace(/\.$/, "").toLowerCase());
       return addrs;
     });
+  }
+
+  /** A lookup for the host's resolver: the addresses, or the NetError (never throws). */
+  private lookupChecked(name: string, network: "ip4" | "ip6"): Promise<SockAddr[]> {
+    try {
+      return Promise.resolve(this.lookup(name, network));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   private remember(ip: string, name: string) {
@@ -1211,4 +1364,19 @@ function parseHostPort(s: string, family: typeof AF_INET4 | typeof AF_INET6): So
     return { family, ip, port };
   }
   return { family, ip: new Uint8Array(family === AF_INET4 ? 4 : 16), port };
+}
+
+/**
+ * Resolves after the page has run one task (a MessageChannel message: no
+ * timer clamp), so a guest that spins lets the event loop in between.
+ */
+function macrotask(): Promise<void> {
+  return new Promise((ok) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      ok();
+    };
+    ch.port2.postMessage(0);
+  });
 }

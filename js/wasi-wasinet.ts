@@ -11,10 +11,25 @@
 //   copies its whole address struct from byte 4: the family again (u16), a
 //   u16 pad, the port (u32 LE) at 8 and the IP at 12 (4 or 16 bytes);
 // - sock_getaddrip answers 16 bytes per address (IPv4 as ::ffff:a.b.c.d)
-//   and the byte count; sock_getaddrport a u32.
+//   and the byte count; sock_getaddrport a u32;
+// - an iovec is wasinet's Go struct ffi.Vector{unsafe.Pointer; uint32}:
+//   16 bytes on GOARCH=wasm, the length at offset 8 (GO_IOVEC), as its
+//   wazero host reads it; every wasinet version passed iovecs so;
+// - sock_recv_from and sock_send_to take `oob_ptr, oob_len` after the
+//   iovecs since wasinet 2c5f107 (2024-12-28): 10 and 9 parameters; the
+//   versions before had 8 and 7. A JS import receives exactly the
+//   parameters the guest declared, so both are told apart by their count.
+//   No control messages exist here: oob is checked and left untouched,
+//   and the received oob length is never reported;
+// - every socket is nonblocking, whatever the guest asks: wasinet's native
+//   hosts add SOCK_NONBLOCK unconditionally (Go's poller needs it, and
+//   wasinet's Read loops on EAGAIN with runtime.Gosched, which the socket
+//   layer turns into a yield to the page, js/wasi-sockets.ts wouldBlock);
+// - its Write calls sock_send_to once and fails on EAGAIN, so a send waits
+//   for room instead (WASINET_ABI.sendWaits), as a kernel buffer would.
 // wasinet is AGPL-3.0: the layout was read from its public sources, and
 // none of its code is here.
-import { AF_INET4, AF_INET6, E, Errno, GuestMemory, guestText as text, SOCK_DGRAM, SOCK_STREAM, type AddressCodec, type SockAddr } from "./wasi-abi.js";
+import { AF_INET4, AF_INET6, E, Errno, GO_IOVEC, GuestMemory, guestText as text, SOCK_DGRAM, SOCK_STREAM, type Abi, type AddressCodec, type SockAddr } from "./wasi-abi.js";
 import { servicePort, type WasiSockets } from "./wasi-sockets.js";
 
 const HOST_AF_UNIX = 1, HOST_AF_INET = 2, HOST_AF_INET6 = 10;
@@ -45,6 +60,9 @@ export const WASINET_ADDRESS: AddressCodec = {
     m.check(ptr, RAW_ADDRESS_SIZE, "socket address");
   },
 };
+
+/** wasinet_v0's memory layouts and send rule. */
+export const WASINET_ABI: Abi = { name: "wasinet", address: WASINET_ADDRESS, iovec: GO_IOVEC, sendWaits: true };
 
 // Linux option numbers -> the WasmEdge numbering js/wasi-sockets.ts keys on.
 const SOL_SOCKET = 1, IPPROTO_TCP = 6;
@@ -86,10 +104,11 @@ export function wasinetImports(s: WasiSockets, memory: () => WebAssembly.Memory)
     sock_open: (af, type, _proto, fdOut) =>
       s.run("wasinet sock_open", () => {
         if (af !== HOST_AF_INET && af !== HOST_AF_INET6) throw new Errno(E.AFNOSUPPORT, `address family ${af}`);
-        return s.open(af === HOST_AF_INET ? AF_INET4 : AF_INET6, sockType(type), fdOut, (type & HOST_SOCK_NONBLOCK) !== 0);
+        void HOST_SOCK_NONBLOCK; // asked or not, nonblocking (the header says why)
+        return s.open(af === HOST_AF_INET ? AF_INET4 : AF_INET6, sockType(type), fdOut, true);
       }),
-    sock_bind: (fd, addr, _len) => s.run("wasinet sock_bind", () => s.bind(fd, addr, 0, WASINET_ADDRESS)),
-    sock_connect: (fd, addr, _len) => s.run("wasinet sock_connect", () => s.connect(fd, addr, 0, WASINET_ADDRESS)),
+    sock_bind: (fd, addr, _len) => s.run("wasinet sock_bind", () => s.bind(fd, addr, 0, WASINET_ABI)),
+    sock_connect: (fd, addr, _len) => s.run("wasinet sock_connect", () => s.connect(fd, addr, 0, WASINET_ABI)),
     sock_listen: (fd, _backlog) => s.run("wasinet sock_listen", () => s.listen(fd)),
     sock_getsockopt: (fd, level, name, value, len) =>
       s.run("wasinet sock_getsockopt", () => {
@@ -106,16 +125,28 @@ export function wasinetImports(s: WasiSockets, memory: () => WebAssembly.Memory)
       s.run("wasinet sock_getlocaladdr", () => (WASINET_ADDRESS.write(mem(), addr, s.endpoint(fd, "local")), E.SUCCESS)),
     sock_getpeeraddr: (fd, addr, _len) =>
       s.run("wasinet sock_getpeeraddr", () => (WASINET_ADDRESS.write(mem(), addr, s.endpoint(fd, "peer")), E.SUCCESS)),
-    // (fd, iovs, iovs_len, addr, addr_len, flags, nread*, oflags*: u32)
-    sock_recv_from: (fd, iovs, n, addr, _addrLen, flags, nread, oflags) =>
+    // Since 2c5f107: (fd, iovs, iovs_len, oob, oob_len, addr, addr_len, flags, nread*, oflags*: i32).
+    // Before: (fd, iovs, iovs_len, addr, addr_len, flags, nread*, oflags*).
+    sock_recv_from: (...a) =>
       s.run("wasinet sock_recv_from", () => {
+        const [fd, iovs, n] = a;
+        const [addr, flags, nread, oflags] = a.length >= 10 ? [a[5], a[7], a[8], a[9]] : [a[3], a[5], a[6], a[7]];
         const m = mem();
+        if (a.length >= 10) m.check(a[3], a[4], "oob buffer");
         m.check(oflags, 4, "oflags out-pointer");
-        m.setU32(oflags, 0);
-        return s.recvFrom(fd, iovs, n, flags, addr, undefined, nread, oflags, WASINET_ADDRESS);
+        // oflags is an i32 here (WasmEdge's is a u16): its high half is cleared on success.
+        const r = s.recvFrom(fd, iovs, n, flags, addr, undefined, nread, oflags, WASINET_ABI);
+        const high = (errno: number) => (errno === E.SUCCESS && mem().setU16(oflags + 2, 0), errno);
+        return typeof r === "number" ? high(r) : r.then(high);
       }),
-    sock_send_to: (fd, iovs, n, addr, _addrLen, _flags, nwritten) =>
-      s.run("wasinet sock_send_to", () => s.sendTo(fd, iovs, n, addr, 0, nwritten, WASINET_ADDRESS)),
+    // Since 2c5f107: (fd, iovs, iovs_len, oob, oob_len, addr, addr_len, flags, nwritten*); before: no oob.
+    sock_send_to: (...a) =>
+      s.run("wasinet sock_send_to", () => {
+        const [fd, iovs, n] = a;
+        const [addr, nwritten] = a.length >= 9 ? [a[5], a[8]] : [a[3], a[6]];
+        if (a.length >= 9) mem().check(a[3], a[4], "oob buffer");
+        return s.sendTo(fd, iovs, n, addr, 0, nwritten, WASINET_ABI);
+      }),
     sock_shutdown: (fd, how) => s.run("wasinet sock_shutdown", () => s.shutdown(fd, how)),
     // (network, network_len, address, address_len, ips*, ips_cap, ips_len*)
     sock_getaddrip: (netPtr, netLen, addrPtr, addrLen, res, cap, resLen) =>

@@ -81,6 +81,26 @@ both! {
         }
     }
 
+    // `ip, n, _ := net.ParseCIDR(in); n.Contains(ip)` as Go 1.27 prints it.
+    // The first row is the fuzz layer's find: an IPv4-mapped address under a
+    // mask shorter than 96 bits is compared as IPv4 against an IPv6 network.
+    fn parse_cidr_contains_table() {
+        for (input, want) in [
+            ("::FFFF:FF:FFFF/1", false),
+            ("::ffff:1.2.3.4/95", false),
+            ("::ffff:1.2.3.4/96", true),
+            ("::ffff:1.2.3.4/120", true),
+            ("::ffff:0:0/0", false),
+            ("1.2.3.4/8", true),
+            ("1.2.3.4/0", true),
+            ("2001:db8::1/32", true),
+            ("::/0", true),
+        ] {
+            let (ip, net) = parse_cidr(input).unwrap();
+            assert_eq!(net.contains(&ip), want, "{input}: {net}.Contains({ip})");
+        }
+    }
+
     fn ip_net_contains_table() {
         for r in vectors("ip_net_contains") {
             let n = IPNet { ip: ip(&r[1]), mask: mask(&r[2]) };

@@ -37,7 +37,11 @@ proptest! {
         let _ = split_host_port(&s);
         let _ = join_host_port(&s, &s);
         if let Ok((ip, net)) = parse_cidr(&s) {
-            prop_assert!(net.contains(&ip), "{s}: {net} must contain {ip}");
+            // Go's answer: an IPv4-mapped address is compared as IPv4, so only
+            // a network that is IPv4-mapped too (mask of 96 bits or more)
+            // contains it (go_vectors.rs parse_cidr_contains_table).
+            let go = ip.to4().is_none() || net.ip.to4().is_some();
+            prop_assert_eq!(net.contains(&ip), go, "{}: {} contains {}", s, net, ip);
             let _ = net.to_string();
         }
     }
