@@ -390,7 +390,9 @@ export function createConnBindings(options: () => WsOptions) {
     _netConnCount: (): number => table.size,
     // ---- the host's, not the guest's (not installed as _net*) ----
     /** After a trap: the instance that held the handles is gone; close them all. */
-    resetConns: (): void => table.all().forEach((c) => c.dispose()),
+    /** After a trap: dispose every Conn but those `spare` keeps (another guest's). */
+    resetConns: (spare: (h: number) => boolean = () => false): void =>
+      table.entries().forEach(([h, c]) => spare(h) || c.dispose()),
     /** Sockets and relay streams not yet released (closing ones included), and
      *  Conns still holding unread bytes: what the policy counts. */
     connSockets: (): number => sockets,

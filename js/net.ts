@@ -113,8 +113,8 @@ const bindings = {
     // later call can add to it); the tables once the trap has unwound.
     for (const f of trapListeners) f(message);
     queueMicrotask(() => {
-      resetConns();
-      resetPacketConns();
+      resetConns((h) => othersOwn.conns.has(h));
+      resetPacketConns((h) => othersOwn.udp.has(h));
       resetRequests();
     });
   },
@@ -125,8 +125,35 @@ const bindings = {
   },
 };
 
+/**
+ * Conns and PacketConns the page's other guests hold (a wasip1 program
+ * through js/wasi.ts): a crate instance's trap disposes its own handles,
+ * never these, so a guest suspended in a read is not left waiting forever.
+ */
+const othersOwn = { conns: new Set<number>(), udp: new Set<number>() };
+
 /** The same table, for the page's other guests (js/wasi.ts drives it for wasip1 programs). */
-export const netBindings: NetBindings = bindings;
+export const netBindings: NetBindings = {
+  ...bindings,
+  _netConnDialRelay(network: string, host: string, port: number, timeoutMs: number): number {
+    const h = bindings._netConnDialRelay(network, host, port, timeoutMs);
+    othersOwn.conns.add(h);
+    return h;
+  },
+  _netConnRelease(h: number): void {
+    othersOwn.conns.delete(h);
+    bindings._netConnRelease(h);
+  },
+  _netUdpListen(network: string): number {
+    const h = bindings._netUdpListen(network);
+    othersOwn.udp.add(h);
+    return h;
+  },
+  _netUdpClose(h: number): void {
+    othersOwn.udp.delete(h);
+    bindings._netUdpClose(h);
+  },
+};
 
 /** The host's view of the tables (not the guest's): for benchmarks and diagnostics. */
 export const netHost = {

@@ -405,7 +405,8 @@ export function createRelayBindings(
     _netUdpCount: (): number => udp.size,
     // ---- the host's, not the guest's (not installed as _net*) ----
     /** After a trap: close every PacketConn of the dead instance. */
-    resetPacketConns: (): void => udp.all().forEach((c) => c.dispose()),
+    resetPacketConns: (spare: (h: number) => boolean = () => false): void =>
+      udp.entries().forEach(([h, c]) => spare(h) || c.dispose()),
     /** UDP streams open on the relay: what the policy counts. */
     udpStreams: (): number => counted.streams,
     /** The relay client's counters, for tests and diagnostics. */

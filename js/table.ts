@@ -55,6 +55,11 @@ export class HandleTable<T> {
     return this.items.size;
   }
 
+  /** A snapshot of [handle, item] pairs. */
+  entries(): Array<[number, T]> {
+    return [...this.items.entries()];
+  }
+
   /** A snapshot: disposing items while iterating it is safe. */
   all(): T[] {
     return [...this.items.values()];

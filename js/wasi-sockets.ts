@@ -1190,7 +1190,8 @@ export class WasiSockets {
    */
   getaddrinfo(nodePtr: number, nodeLen: number, servPtr: number, servLen: number, hintsPtr: number, resPtr: number, maxLen: number, resLenPtr: number): number | Promise<number> {
     const m = this.mem();
-    const text = (p: number, n: number, what: string) => guestText(m, p, n, what, 2 ** 32).replace(/\0+$/, "");
+    // A name is at most 255 bytes (a NUL may end it), a service a few: longer ones are EINVAL, never held.
+    const text = (p: number, n: number, what: string) => guestText(m, p, n, what, 1024).replace(/\0+$/, "");
     const node = text(nodePtr, nodeLen, "name");
     const service = text(servPtr, servLen, "service");
     m.check(hintsPtr, 28, "hints");
