@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -39,6 +40,9 @@ func drGetlocaladdr(fd int32, addr unsafe.Pointer, port unsafe.Pointer) syscall.
 
 //go:wasmimport wasi_snapshot_preview1 sock_getpeeraddr
 func drGetpeeraddr(fd int32, addr unsafe.Pointer, port unsafe.Pointer) syscall.Errno
+
+//go:wasmimport wasi_snapshot_preview1 sock_recv_from
+func drRecvFrom(fd int32, iovs unsafe.Pointer, iovsCount int32, addr unsafe.Pointer, iflags int32, port unsafe.Pointer, nread unsafe.Pointer, oflags unsafe.Pointer) syscall.Errno
 
 //go:wasmimport wasi_snapshot_preview1 sock_getaddrinfo
 func drGetaddrinfo(node unsafe.Pointer, nodeLen uint32, service unsafe.Pointer, serviceLen uint32, hints unsafe.Pointer, res unsafe.Pointer, maxResLen uint32, resLen unsafe.Pointer) syscall.Errno
@@ -161,13 +165,15 @@ func drDialIP(ctx context.Context, network string, ip net.IP, port int) (net.Con
 			syscall.Close(int(fd))
 			return nil, err
 		}
+		// Its packetConn: Write through the os.File (fd_write), Read with
+		// sock_recv_from inside rawConn.Read (EAGAIN waits on the netpoller).
 		f := os.NewFile(uintptr(fd), "")
-		defer f.Close()
-		pc, err := net.FilePacketConn(f)
+		rc, err := f.SyscallConn()
 		if err != nil {
+			f.Close()
 			return nil, err
 		}
-		return pc.(net.Conn), nil
+		return &drPacketConn{file: f, rc: rc, peer: &net.UDPAddr{IP: ip, Port: port}}, nil
 	}
 	f := os.NewFile(uintptr(fd), "")
 	defer f.Close()
@@ -276,5 +282,61 @@ func drGetaddrinfoLookup(name, service string) ([]net.IP, int, error) {
 	}
 	return ips, port, nil
 }
+
+type drPacketConn struct {
+	file *os.File
+	rc   syscall.RawConn
+	peer *net.UDPAddr
+}
+
+type drIovec struct {
+	ptr uint32
+	len uint32
+}
+
+func (c *drPacketConn) ReadFrom(b []byte) (n int, addr net.Addr, err error) {
+	rerr := c.rc.Read(func(fd uintptr) bool {
+		var raw drRawAny
+		buf := drAddrBuf{buf: uint32(uintptr(unsafe.Pointer(&raw))), bufLen: uint32(unsafe.Sizeof(raw))}
+		iov := []drIovec{{ptr: uint32(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), len: uint32(len(b))}}
+		var port, nread, oflags int32
+		errno := drRecvFrom(int32(fd), unsafe.Pointer(&iov[0]), 1, unsafe.Pointer(&buf), 0, unsafe.Pointer(&port), unsafe.Pointer(&nread), unsafe.Pointer(&oflags))
+		runtime.KeepAlive(iov)
+		runtime.KeepAlive(b)
+		if errno == syscall.EAGAIN {
+			return false
+		}
+		if errno != 0 {
+			err = errno
+			return true
+		}
+		n = int(nread)
+		ip := net.IP(append([]byte(nil), raw.addr[:4]...))
+		if raw.family == drAfInet6 {
+			ip = net.IP(append([]byte(nil), raw.addr[:16]...))
+		}
+		addr = &net.UDPAddr{IP: ip, Port: int(port)}
+		return true
+	})
+	if rerr != nil {
+		err = rerr
+	}
+	return
+}
+
+func (c *drPacketConn) Read(b []byte) (int, error) {
+	n, _, err := c.ReadFrom(b)
+	return n, err
+}
+func (c *drPacketConn) Write(b []byte) (int, error) { return c.file.Write(b) }
+func (c *drPacketConn) WriteTo(b []byte, _ net.Addr) (int, error) {
+	return c.file.Write(b) // connected: the peer is the only destination here
+}
+func (c *drPacketConn) Close() error                       { return c.file.Close() }
+func (c *drPacketConn) LocalAddr() net.Addr                { return &net.UDPAddr{} }
+func (c *drPacketConn) RemoteAddr() net.Addr               { return c.peer }
+func (c *drPacketConn) SetDeadline(t time.Time) error      { return c.file.SetDeadline(t) }
+func (c *drPacketConn) SetReadDeadline(t time.Time) error  { return c.file.SetReadDeadline(t) }
+func (c *drPacketConn) SetWriteDeadline(t time.Time) error { return c.file.SetWriteDeadline(t) }
 
 var _ = strconv.Itoa
