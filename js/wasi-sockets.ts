@@ -969,7 +969,26 @@ export class WasiSockets {
   /** Answers a DNS query the guest sent to a resolver address (js/wasi-resolver.ts); the answer arrives as a datagram from it. */
   private resolve(s: Sock, query: Uint8Array, server: SockAddr) {
     const udp = s.udp;
-    void answerQuery(query, (name, type) => this.lookupChecked(name, type === "A" ? "ip4" : "ip6")).then((answer) => {
+    // A name with addresses of the other family only has no data of this
+    // one (NOERROR, no records), which is not NXDOMAIN: a stub resolver may
+    // take NXDOMAIN for the whole name.
+    const lookup = async (name: string, type: "A" | "AAAA"): Promise<SockAddr[]> => {
+      try {
+        return await this.lookupChecked(name, type === "A" ? "ip4" : "ip6");
+      } catch (e) {
+        if ((e as NetError & { is_not_found?: boolean })?.is_not_found !== true) throw e;
+        const other = await this.lookupChecked(name, type === "A" ? "ip6" : "ip4").catch(() => undefined);
+        if (other?.length) return [];
+        throw e;
+      }
+    };
+    const noted = (name: string, type: "A" | "AAAA") =>
+      lookup(name, type).catch((e: unknown) => {
+        const err = e as { message?: string; err?: string };
+        this.note(`resolver query for ${name.slice(0, 255)} ${type}: ${err?.message ?? err?.err ?? String(e)}`);
+        throw e;
+      });
+    void answerQuery(query, noted).then((answer) => {
       if (!answer || s.udp !== udp || s.udp === undefined) return; // not a query, or the socket is gone
       if (s.answers.length >= MAX_ANSWERS) return; // dropped, as a full UDP receive buffer would
       s.answers.push({ data: answer, from: { ...server } });
@@ -1263,17 +1282,12 @@ export class WasiSockets {
     });
   }
 
-  /** A lookup for the host's resolver: the addresses, or the NetError (never throws). */
+  /** A lookup for the host's resolver: the addresses, or a rejection with the NetError. */
   private lookupChecked(name: string, network: "ip4" | "ip6"): Promise<SockAddr[]> {
-    const failed = (e: unknown): never => {
-      const err = e as NetError & { message?: string; err?: string };
-      this.note(`resolver query for ${name.slice(0, 255)}: ${err?.message ?? err?.err ?? String(e)}`);
-      throw e;
-    };
     try {
-      return Promise.resolve(this.lookup(name, network)).catch(failed);
+      return Promise.resolve(this.lookup(name, network));
     } catch (e) {
-      return Promise.reject(e).catch(failed);
+      return Promise.reject(e);
     }
   }
 

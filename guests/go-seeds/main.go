@@ -7,8 +7,8 @@
 // net.DefaultResolver.Dial, so Go's own resolver sends its UDP queries to
 // its default nameservers (no /etc/resolv.conf: 127.0.0.1:53, [::1]:53)
 // through the library's sockets, and the host answers them. Addresses come
-// from the environment (REDIS: ip:port; HTTP_NAME: name:port, a name the DoH
-// peer maps to 127.0.0.1). It prints "ok <check> <detail>" or
+// from the environment (REDIS, TCP_ECHO: ip:port; HTTP_NAME: name:port, a
+// name the DoH peer maps to 127.0.0.1). It prints "ok <check> <detail>" or
 // "FAIL <check>: <error>" per check, then "done".
 package main
 
@@ -180,6 +180,37 @@ func httpPost(base string) (string, error) {
 	return fmt.Sprintf("the server got all %d bytes, sha256 matches", echo.Length), nil
 }
 
+// rtt: 1-byte round trips over the TCP echo, mean and median (a
+// measurement for the README, asserted only to complete: a Read that spins
+// on EAGAIN against one that waits on the netpoller).
+func rtt(addr string) (string, error) {
+	c, err := dial(context.Background(), "tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	const n = 300
+	b := []byte{0}
+	took := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		b[0] = byte(i)
+		if _, err := c.Write(b); err != nil {
+			return "", err
+		}
+		if _, err := io.ReadFull(c, b); err != nil || b[0] != byte(i) {
+			return "", fmt.Errorf("round trip %d: %v %d", i, err, b[0])
+		}
+		took = append(took, time.Since(t0))
+	}
+	var sum time.Duration
+	for _, d := range took {
+		sum += d
+	}
+	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+	return fmt.Sprintf("%d round trips of 1 byte: mean %v, median %v", n, (sum / n).Round(time.Microsecond), took[n/2].Round(time.Microsecond)), nil
+}
+
 func main() {
 	lib := os.Getenv("LIB")
 	switch lib {
@@ -204,6 +235,12 @@ func main() {
 		{"own_lookup", func() (string, error) { return ownLookup(lib) }},
 		{"http_get", func() (string, error) { return httpGet(base) }},
 		{"http_post", func() (string, error) { return httpPost(base) }},
+	}
+	if os.Getenv("TCP_ECHO") != "" {
+		checks = append(checks, struct {
+			name string
+			run  func() (string, error)
+		}{"rtt", func() (string, error) { return rtt(os.Getenv("TCP_ECHO")) }})
 	}
 	if lib == "dispatch" {
 		checks = append(checks, struct {

@@ -75,6 +75,7 @@ function tables() {
     _netLookupIP: async (net, name) => {
       lookups.push(`${net} ${name}`);
       if (name === "dual.example") return net === "ip4" ? ["192.0.2.7"] : net === "ip6" ? ["2001:db8::7"] : ["192.0.2.7", "2001:db8::7"];
+      if (name === "four.example" && net !== "ip6") return ["192.0.2.4"];
       throw { code: "dns", err: "no such host", name, server: "doh", is_not_found: true } satisfies NetError;
     },
   };
@@ -281,6 +282,32 @@ describe("Go's own resolver: DNS sent to the resolv.conf nameservers is answered
     expect([...t.bytes().subarray(612, 616)]).toEqual([127, 0, 0, 1]); // from the resolver's address
     expect(t.view().getUint32(608, true)).toBe(53);
     expect(t.lookups).toEqual(["ip6 dual.example"]);
+  });
+
+  it("a name with IPv4 addresses only answers AAAA with no records (NOERROR), never NXDOMAIN; a name with none is NXDOMAIN", async () => {
+    const t = setup();
+    expect(t.s.open(1, 1, 100)).toBe(E.SUCCESS);
+    const fd = t.view().getUint32(100, true);
+    t.view().setUint32(200, 208, true);
+    t.view().setUint32(204, 4, true);
+    t.bytes().set([127, 0, 0, 1], 208);
+    const ask = async (name: string, type: "A" | "AAAA") => {
+      const q = query(name, type);
+      t.bytes().set(q, 1000);
+      t.iov(300, 1000, q.length);
+      expect(await t.s.run("sendTo", () => t.s.sendTo(fd, 300, 1, 200, 53, 400))).toBe(E.SUCCESS);
+      t.iov(300, 4000, 1232);
+      let r: number;
+      do r = await t.s.run("recvFrom", () => t.s.recvFrom(fd, 300, 1, 0, undefined, undefined, 400));
+      while (r === E.AGAIN);
+      return dnsPacket.decode(t.bytes().slice(4000, 4000 + t.view().getUint32(400, true)));
+    };
+    const aaaa = await ask("four.example", "AAAA");
+    expect([aaaa.rcode, aaaa.answers!.length]).toEqual(["NOERROR", 0]);
+    const a = await ask("four.example", "A");
+    expect(a.answers!.map((x) => x.data)).toEqual(["192.0.2.4"]);
+    expect((await ask("none.example", "A")).rcode).toBe("NXDOMAIN");
+    expect(t.s.lastError).toMatch(/resolver query for none\.example A: no such host/);
   });
 
   it("a name the policy denies is REFUSED and never looked up; a name that is no DNS name is never sent (F1)", async () => {
