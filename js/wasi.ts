@@ -8,9 +8,9 @@
 //
 // Blocking is JSPI: the imports that may wait are WebAssembly.Suspending,
 // and `start()` runs `_start` through WebAssembly.promising, so a guest
-// blocked in recv suspends while the page runs. Without JSPI (a browser
-// before Chromium 137, Firefox and Safari today) `imports()` throws saying
-// so; there is no Worker + SharedArrayBuffer fallback (README "WASI").
+// blocked in recv suspends while the page runs. Without JSPI (Chromium
+// before 137, Firefox before 153, Safari before 27) `imports()` throws
+// saying so; there is no Worker + SharedArrayBuffer fallback (README "WASI").
 import { netBindings } from "./net.js";
 import { E } from "./wasi-abi.js";
 import { WasiSockets, type SocketTables, type WasiSocketOptions } from "./wasi-sockets.js";
@@ -18,6 +18,7 @@ import { wasinetImports } from "./wasi-wasinet.js";
 
 export { E as WASI_ERRNO } from "./wasi-abi.js";
 export { MAX_SUBSCRIPTIONS, SEND_CHUNK, WASI_SOCKET_DEFAULTS, type WasiSocketOptions } from "./wasi-sockets.js";
+export { RESOLVER_DEFAULTS } from "./wasi-resolver.js";
 
 type Fn = (...args: never[]) => unknown;
 /** A preview-1 implementation: browser_wasi_shim's WASI object, or just an import record. */
@@ -39,7 +40,7 @@ export function jspi(): Jspi | Error {
   if (typeof w.Suspending === "function" && typeof w.promising === "function") return w as Jspi;
   return new Error(
     "go-net-wasm/wasi needs JavaScript Promise Integration (WebAssembly.Suspending and WebAssembly.promising) " +
-      "to let a wasip1 program block on a socket without freezing the page: Chromium 137 and later have it on by default; " +
+      "to let a wasip1 program block on a socket without freezing the page: Chromium 137, Firefox 153 and Safari 27 and later have it on by default; " +
       "this browser does not. A Worker + SharedArrayBuffer fallback is not provided.",
   );
 }
