@@ -96,12 +96,10 @@ fi
 # wasm-opt, which is what wasm-pack would do, without compiling it.)
 BINDGEN_VER=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print; exit}' "$ROOT/Cargo.lock")
 if [ "$("$CACHE/bin/wasm-bindgen" --version 2>/dev/null | cut -d' ' -f2)" != "$BINDGEN_VER" ]; then
-  log "cargo install wasm-bindgen-cli $BINDGEN_VER"
-  # No default features: they only add rustls (ring, C and assembly) for
-  # downloads the runner never makes here (chromedriver is Debian's). Not
-  # --locked: its lockfile names a webpki-roots the registry no longer has.
-  cargo "+$TOOLCHAIN" install -q --root "$CACHE" wasm-bindgen-cli --version "=$BINDGEN_VER" --force \
-    --no-default-features
+  # scripts/wasm-bindgen-for.sh builds it (once per version, under the
+  # cache); the same script gives a host with its own lock its own CLI.
+  BINDGEN_DIR=$(dirname "$(RUSTUP_TOOLCHAIN=$TOOLCHAIN bash "$ROOT/scripts/wasm-bindgen-for.sh" "$ROOT/Cargo.lock")")
+  for b in "$BINDGEN_DIR"/*; do ln -sf "$b" "$CACHE/bin/$(basename "$b")"; done # wasm-bindgen, its test runner
 fi
 # cargo-fuzz: the test command fuzzes the parsers for a bounded time.
 if [ "$("$CACHE/bin/cargo-fuzz" --version 2>/dev/null | cut -d' ' -f2)" != "0.13.2" ]; then

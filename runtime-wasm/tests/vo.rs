@@ -286,6 +286,92 @@ both! {
         assert!(blocks.iter().any(|(l, b)| *l == "go" && b.contains(r#"case "tcp", "tcp4", "tcp6", "ws", "wss":"#)));
     }
 
+    // The runner change is a patch against Vo's source (docs/vo/async_runner.patch),
+    // which this repository cannot hold whole; it was applied and vo-web checked
+    // for wasm32 with no warning (README). What can be checked without Vo's
+    // source is checked here: the patch is a well-formed unified diff (each
+    // hunk's counts match its lines), everything it adds uses only what it
+    // imports (`pin!`), nothing it removes is still named by a line it adds
+    // or keeps (a removed struct, fn, variant or local), the README's lines
+    // are the patch's own, and every line it adds is shown in the README.
+    fn the_runner_patch_is_well_formed_and_the_readme_shows_it() {
+        let patch = include_str!("../../docs/vo/async_runner.patch");
+        let body = &patch[patch.find("\n--- a/").expect("a unified diff") + 1..];
+        let lines: Vec<&str> = body.lines().skip(2).collect();
+        let (mut added, mut removed, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+        let mut i = 0;
+        while i < lines.len() {
+            let h = lines[i].strip_prefix("@@ -").expect("a hunk header");
+            let nums: Vec<usize> = h
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|x| !x.is_empty())
+                .map(|x| x.parse().unwrap())
+                .collect();
+            let (mut old, mut new) = (nums[1], nums[3]);
+            i += 1;
+            while old + new > 0 {
+                let l = lines[i];
+                match l.chars().next() {
+                    Some('+') => {
+                        added.push(&l[1..]);
+                        new -= 1;
+                    }
+                    Some('-') => {
+                        removed.push(&l[1..]);
+                        old -= 1;
+                    }
+                    _ => {
+                        kept.push(l.get(1..).unwrap_or(""));
+                        old -= 1;
+                        new -= 1;
+                    }
+                }
+                i += 1;
+            }
+        }
+        assert!(added.len() > 10 && removed.len() > 10);
+        if added.iter().any(|l| l.contains("pin!(")) {
+            assert!(added.iter().chain(&kept).any(|l| l.trim() == "use core::pin::pin;" || l.trim() == "use std::pin::pin;"), "pin! without `use core::pin::pin;`");
+        }
+        // Names the removed lines define (structs, fns, type aliases, locals,
+        // enum variants as `::V(`) that no added or kept line defines again.
+        fn defined(l: &str) -> Option<String> {
+            let t = l.trim();
+            for kw in ["struct ", "async fn ", "fn ", "type ", "let mut ", "let "] {
+                if let Some(rest) = t.strip_prefix(kw) {
+                    let name = rest.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap();
+                    let local = kw.starts_with("let");
+                    return (!name.is_empty() && (!local || name.starts_with(|c: char| c.is_lowercase() || c == '_'))).then(|| name.to_string());
+                }
+            }
+            let (v, _) = t.split_once('(')?;
+            (t.ends_with("),") && v.chars().all(char::is_alphanumeric) && v.starts_with(char::is_uppercase)).then(|| format!("::{v}("))
+        }
+        let again: Vec<String> = added.iter().chain(&kept).filter_map(|l| defined(l)).collect();
+        let gone: Vec<String> = removed.iter().filter_map(|l| defined(l)).filter(|g| !again.contains(g)).collect();
+        assert!(gone.iter().any(|g| g == "::Fetch("), "the Fetch variant goes: {gone:?}");
+        assert!(gone.iter().any(|g| g == "FetchCompletion") && gone.iter().any(|g| g == "fetches"), "{gone:?}");
+        let code = |l: &&&str| !l.trim_start().starts_with("//") && !l.trim_start().starts_with("assert!");
+        for g in &gone {
+            for l in added.iter().chain(&kept).filter(code) {
+                let named = if g.starts_with("::") { l.contains(g.as_str()) } else { l.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == g) };
+                assert!(!named, "{g} is removed but still named: {l}");
+            }
+        }
+        // The README shows every added line (wake_net in its rust block, Vo's new test in words).
+        let readme = include_str!("../../README.md");
+        let guide = readme.split("### Integrating with the Vo web runtime").nth(1).and_then(|g| g.split("\n## ").next()).unwrap();
+        let shown = guide.split("```diff\n").nth(1).and_then(|d| d.split("```").next()).expect("the runner's diff block");
+        for l in shown.lines().filter(|l| l.starts_with('+')) {
+            assert!(added.contains(&&l[1..]), "README's diff adds a line the patch does not: {l}");
+        }
+        let runner = include_str!("vo_guide/runner.rs");
+        let in_vo_test = |l: &str| l.contains("assert!") || l.contains("fn network_and_timer_waits") || l.contains("include_str!") || l.contains(".split(") || l.contains(".next()") || l.contains(".expect(");
+        for l in added.iter().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//") && !l.trim_start().starts_with("#[") && !in_vo_test(l)) {
+            assert!(shown.contains(&format!("+{l}\n")) || runner.contains(l.trim()), "the README does not show the added line {l:?}");
+        }
+    }
+
     fn the_manifest_patch_names_every_waiting_vo_extern() {
         let patch = vo::manifest_patch();
         let readme = include_str!("../../README.md");
