@@ -310,20 +310,21 @@ both! {
             let (mut old, mut new) = (nums[1], nums[3]);
             i += 1;
             while old + new > 0 {
-                let l = lines[i];
+                let l = *lines.get(i).expect("a hunk ends before its counts say");
+                let take = |n: &mut usize| *n = n.checked_sub(1).unwrap_or_else(|| panic!("the hunk {h:?} has more lines than its counts say"));
                 match l.chars().next() {
                     Some('+') => {
                         added.push(&l[1..]);
-                        new -= 1;
+                        take(&mut new);
                     }
                     Some('-') => {
                         removed.push(&l[1..]);
-                        old -= 1;
+                        take(&mut old);
                     }
                     _ => {
                         kept.push(l.get(1..).unwrap_or(""));
-                        old -= 1;
-                        new -= 1;
+                        take(&mut old);
+                        take(&mut new);
                     }
                 }
                 i += 1;
