@@ -1,6 +1,6 @@
-// Prints the README's benchmark table (markdown) from a run's results:
+// Prints the benchmark table of docs/benchmarks.md (markdown) from a run's results:
 //   node bench/table.mjs [target/bench/results.json]
-// The README's table is this output, pasted whole, so every figure in it
+// docs/benchmarks.md's table is this output, pasted whole, so every figure in it
 // comes from one run.
 import { readFileSync } from "node:fs";
 

@@ -4,7 +4,7 @@
 // lives here under an integer handle that is never reused, so a stale
 // handle can never reach a newer connection.
 //
-// Semantics (Go's net.Conn, see README "Dial over WebSocket"):
+// Semantics (Go's net.Conn, see docs/dial.md):
 // - Incoming messages are queued as chunks, never concatenated. Read(max)
 //   returns up to `max` bytes, splitting a message across Reads and joining
 //   several messages in one Read. Text messages become their UTF-8 bytes.

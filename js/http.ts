@@ -13,7 +13,7 @@
 //   are the host's to grant (policy.credentials, default "omit").
 // - Redirects: while the policy restricts destinations, fetch runs with
 //   redirect "manual" and a redirect fails the request: the browser hides
-//   where it leads, so no hop could be checked (README "Security"). A header the
+//   where it leads, so no hop could be checked (docs/security.md). A header the
 //   browser would silently drop (Cookie, Host, Content-Length, Sec-*, ...)
 //   fails the request instead of being lost.
 // - The response body is read chunk by chunk from fetch's ReadableStream,

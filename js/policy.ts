@@ -6,7 +6,7 @@
 // user's credentials (cookies, HTTP auth), which a guest gets only if the
 // host says so.
 //
-// Threat model (README "Security"): the guest is a program limited to the
+// Threat model (docs/security.md): the guest is a program limited to the
 // externs / Rust API; the host and every other script in the page are
 // trusted (they can call fetch themselves).
 import type { NetError } from "./errors.js";

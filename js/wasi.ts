@@ -10,7 +10,7 @@
 // and `start()` runs `_start` through WebAssembly.promising, so a guest
 // blocked in recv suspends while the page runs. Without JSPI (Chromium
 // before 137, Firefox before 153, Safari before 27) `imports()` throws
-// saying so; there is no Worker + SharedArrayBuffer fallback (README "WASI").
+// saying so; there is no Worker + SharedArrayBuffer fallback (docs/wasi.md).
 import { netBindings } from "./net.js";
 import { E } from "./wasi-abi.js";
 import { WasiSockets, type SocketTables, type WasiSocketOptions } from "./wasi-sockets.js";

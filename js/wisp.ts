@@ -23,7 +23,7 @@
 // browser's rule), so such a socket is tried once more offering none, and
 // the relay URL is remembered as one that takes v1 only.
 //
-// Choices (README "Relay"):
+// Choices (docs/relay.md):
 // - Wisp has no CONNECT acknowledgement. A stream is taken as open when a
 //   packet for it arrives (DATA, CONTINUE), or, with no word, after
 //   `connectWaitMs`; a CLOSE before that fails the dial with its reason. So

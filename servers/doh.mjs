@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createServer } from "node:net";
 import { createSocket } from "node:dgram";
 
-/** The zone every DNS test relies on (documented in the README). */
+/** The zone every DNS test relies on (documented in docs/dns.md). */
 export const TEST_ZONE = [
   "--local=/test.example/",
   "--local=/10.in-addr.arpa/",

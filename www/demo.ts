@@ -214,7 +214,7 @@ function runAddresses(wasm: Wasm) {
 }
 
 /**
- * A wasip1 step: the dozen lines of README "WASI" (this guest's own policy:
+ * A wasip1 step: the dozen lines of docs/wasi.md (this guest's own policy:
  * 127.0.0.1 and `ports`), plus showing its stdout in #`id`. A step that
  * throws is shown there too.
  */

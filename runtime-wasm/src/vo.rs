@@ -1,6 +1,6 @@
 //! The Vo web runtime's integration kit (feature `vo`): everything between
 //! Vo's `ExternCallContext` and this crate's extern table, so that an
-//! integrator writes only the bridge to Vo's own types (the README's
+//! integrator writes only the bridge to Vo's own types (docs/vo.md's
 //! "Integrating with the Vo web runtime" is that code, compiled by the test
 //! command against a model of Vo's calling conventions).
 //!

@@ -1,6 +1,6 @@
-//! `runtime_wasm::vo` as the Vo web runtime drives it: the README's
+//! `runtime_wasm::vo` as the Vo web runtime drives it: the Vo guide's (docs/vo.md)
 //! integration code (tests/vo_guide/net.rs and runner.rs, kept equal to
-//! the README's blocks) compiled against a model of Vo's calling
+//! the guide's blocks) compiled against a model of Vo's calling
 //! conventions (tests/vo_guide/mock.rs), and every extern called through
 //! it: natively what needs no browser, in Chromium everything against the
 //! real peers.
@@ -11,7 +11,7 @@ use vo_runtime::model as vo_mock;
 #[macro_use]
 mod common;
 
-/// The integrator's code, exactly as the README shows it.
+/// The integrator's code, exactly as the Vo guide (docs/vo.md) shows it.
 mod guide {
     include!("vo_guide/net.rs");
 
@@ -258,10 +258,9 @@ impl Guest {
 
 both! {
     fn the_readme_guide_is_the_compiled_code_and_short() {
-        let readme = include_str!("../../README.md");
-        let guide = readme.split("### Integrating with the Vo web runtime").nth(1).and_then(|g| g.split("\n## ").next()).expect("the guide");
+        let guide = include_str!("../../docs/vo.md");
         for (file, text) in [("net.rs", include_str!("vo_guide/net.rs")), ("runner.rs", include_str!("vo_guide/runner.rs"))] {
-            assert!(guide.contains(&format!("```rust\n{text}```")), "README's Vo guide differs from tests/vo_guide/{file}");
+            assert!(guide.contains(&format!("```rust\n{text}```")), "docs/vo.md differs from tests/vo_guide/{file}");
         }
         // What the integrator writes: every code line of the guide's blocks
         // (the added lines of the diff), `pub mod net;`, not the manifest
@@ -282,18 +281,18 @@ both! {
             };
         }
         assert!(total <= 60, "the integrator's code is {total} lines");
-        assert!(guide.contains(&format!(": {total}\nlines")) || guide.contains(&format!(": {total} lines")), "README states the count ({total} lines)");
+        assert!(guide.contains(&format!(": {total}\nlines")) || guide.contains(&format!(": {total} lines")), "docs/vo.md states the count ({total} lines)");
         assert!(blocks.iter().any(|(l, b)| *l == "go" && b.contains(r#"case "tcp", "tcp4", "tcp6", "ws", "wss":"#)));
     }
 
     // The runner change is a patch against Vo's source (docs/vo/async_runner.patch),
     // which this repository cannot hold whole; it was applied and vo-web checked
-    // for wasm32 with no warning (README). What can be checked without Vo's
+    // for wasm32 with no warning (docs/vo.md). What can be checked without Vo's
     // source is checked here: the patch is a well-formed unified diff (each
     // hunk's counts match its lines), everything it adds uses only what it
     // imports (`pin!`), nothing it removes is still named by a line it adds
-    // or keeps (a removed struct, fn, variant or local), the README's lines
-    // are the patch's own, and every line it adds is shown in the README.
+    // or keeps (a removed struct, fn, variant or local), the guide's lines
+    // are the patch's own, and every line it adds is shown in the guide.
     fn the_runner_patch_is_well_formed_and_the_readme_shows_it() {
         let patch = include_str!("../../docs/vo/async_runner.patch");
         let body = &patch[patch.find("\n--- a/").expect("a unified diff") + 1..];
@@ -359,24 +358,23 @@ both! {
                 assert!(!named, "{g} is removed but still named: {l}");
             }
         }
-        // The README shows every added line (wake_net in its rust block, Vo's new test in words).
-        let readme = include_str!("../../README.md");
-        let guide = readme.split("### Integrating with the Vo web runtime").nth(1).and_then(|g| g.split("\n## ").next()).unwrap();
+        // The guide shows every added line (wake_net in its rust block, Vo's new test in words).
+        let guide = include_str!("../../docs/vo.md");
         let shown = guide.split("```diff\n").nth(1).and_then(|d| d.split("```").next()).expect("the runner's diff block");
         for l in shown.lines().filter(|l| l.starts_with('+')) {
-            assert!(added.contains(&&l[1..]), "README's diff adds a line the patch does not: {l}");
+            assert!(added.contains(&&l[1..]), "The guide.s diff adds a line the patch does not: {l}");
         }
         let runner = include_str!("vo_guide/runner.rs");
         let in_vo_test = |l: &str| l.contains("assert!") || l.contains("fn network_and_timer_waits") || l.contains("include_str!") || l.contains(".split(") || l.contains(".next()") || l.contains(".expect(");
         for l in added.iter().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//") && !l.trim_start().starts_with("#[") && !in_vo_test(l)) {
-            assert!(shown.contains(&format!("+{l}\n")) || runner.contains(l.trim()), "the README does not show the added line {l:?}");
+            assert!(shown.contains(&format!("+{l}\n")) || runner.contains(l.trim()), "the guide does not show the added line {l:?}");
         }
     }
 
     fn the_manifest_patch_names_every_waiting_vo_extern() {
         let patch = vo::manifest_patch();
-        let readme = include_str!("../../README.md");
-        assert!(readme.contains(&patch), "README shows vo::manifest_patch()'s output:\n{patch}");
+        let guide = include_str!("../../docs/vo.md");
+        assert!(guide.contains(&patch), "docs/vo.md shows vo::manifest_patch()'s output:\n{patch}");
         let waiting: Vec<&str> = vo_names()
             .iter()
             .filter(|n| !runtime_wasm::http::ADDITIONS.iter().any(|a| n.ends_with(&format!(":{a}"))))

@@ -1,7 +1,7 @@
 //! The `net` externs Vo's standard library declares (lang/stdlib/net/net.vo
 //! at volang c7e9e522; the copy is testdata/vo-externs.txt), with Vo's
 //! exact names and types. See `crate::externs` for the calling model and
-//! the README's extern table.
+//! docs/externs.md's extern table.
 //!
 //! Stream Conns are handles (ints, never 0) into one table here: `dial`
 //! fills it (a WebSocket, or a TCP stream through the host's relay) and
