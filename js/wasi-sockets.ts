@@ -119,6 +119,8 @@ const MAX_DATAGRAM = 65507;
 const MAX_UDP_DESTS = 64;
 /** Answers of the host's resolver waiting to be read, per socket (more are dropped, as UDP would). */
 const MAX_ANSWERS = 16;
+/** preview 1's monotonic clock id. */
+const CLOCK_MONOTONIC = 1;
 /** sock_getsockopt: a length argument below this is the length itself, not a pointer to it. */
 const BY_VALUE_BELOW = 1024;
 /** Longest text kept in `errors` per failure. */
@@ -1110,7 +1112,10 @@ export class WasiSockets {
       tag: number;
       fd: number;
       dueMs: number; // clocks: ms from now
+      /** A monotonic clock's due instant (the guest's clock reads at least this once it fired). */
+      dueNs?: bigint;
     }
+    const t0 = this.monotonic();
     const subs: Sub[] = [];
     for (let i = 0; i < nsubs; i++) {
       const p = inPtr + i * SUBSCRIPTION_SIZE;
@@ -1122,10 +1127,10 @@ export class WasiSockets {
         const flags = m.u16(p + 40);
         let ns = timeout;
         if (flags & SUBCLOCK_ABSTIME) {
-          const now = clockNow(id);
+          const now = id === CLOCK_MONOTONIC ? t0 : clockNow(id);
           ns = timeout > now ? timeout - now : 0n;
         }
-        subs.push({ userdata, tag, fd: -1, dueMs: Number(ns) / 1e6 });
+        subs.push({ userdata, tag, fd: -1, dueMs: Number(ns) / 1e6, dueNs: id === CLOCK_MONOTONIC ? t0 + ns : undefined });
       } else if (tag === EVENT_FD_READ || tag === EVENT_FD_WRITE) {
         subs.push({ userdata, tag, fd: m.u32(p + 16), dueMs: Infinity });
       } else throw new Errno(E.INVAL, `subscription tag ${tag}`);
@@ -1137,7 +1142,10 @@ export class WasiSockets {
       const elapsed = performance.now() - started;
       for (const sub of subs) {
         if (sub.tag === EVENT_CLOCK) {
-          if (sub.dueMs <= elapsed || (final && sub.dueMs === minDue)) events.push([sub.userdata, 0, EVENT_CLOCK, 0, 0]);
+          if (sub.dueMs <= elapsed || (final && sub.dueMs === minDue)) {
+            events.push([sub.userdata, 0, EVENT_CLOCK, 0, 0]);
+            if (sub.dueNs !== undefined && sub.dueNs > this.monoFloor) this.monoFloor = sub.dueNs;
+          }
           continue;
         }
         const s = this.socks.get(sub.fd);
@@ -1195,6 +1203,31 @@ export class WasiSockets {
         }
       }
     })();
+  }
+
+  /**
+   * The guest's monotonic clock (clock_time_get and poll_oneoff's clock 1),
+   * in ns: performance.now(), but never the same instant twice (Firefox's
+   * moves in 1 ms steps), and never before a monotonic clock event that
+   * has fired: once poll_oneoff says a deadline passed, the guest's clock
+   * agrees (Go checks its deadlines against it).
+   */
+  monotonic(): bigint {
+    let t = BigInt(Math.round(performance.now() * 1e6));
+    if (t <= this.monoLast) t = this.monoLast + 1n;
+    if (t < this.monoFloor) t = this.monoFloor;
+    this.monoLast = t;
+    return t;
+  }
+  private monoLast = 0n;
+  private monoFloor = 0n;
+
+  /** clock_time_get for the monotonic clock. */
+  clockTimeGet(outPtr: number): number {
+    const m = this.mem();
+    m.check(outPtr, 8, "time out-pointer");
+    m.setU64(outPtr, this.monotonic());
+    return E.SUCCESS;
   }
 
   /** Set by js/wasi.ts: is `fd` open in the preview-1 implementation? */

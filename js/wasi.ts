@@ -117,8 +117,7 @@ export class WasiNet {
       const f = base[name] as unknown as ((...a: number[]) => number) | undefined;
       return f ? f(...args) : E.BADF;
     };
-    const clockNow = (id: number): bigint =>
-      id === 0 ? BigInt(Date.now()) * 1_000_000n : BigInt(Math.round(performance.now() * 1e6));
+    const clockNow = (id: number): bigint => (id === 0 ? BigInt(Date.now()) * 1_000_000n : s.monotonic());
     // v1 and v2 differ in parameter counts; a JS import gets exactly the guest's.
     return {
       sock_open: (af, type, fdOut) => s.run("sock_open", () => s.open(af, type, fdOut)),
@@ -147,6 +146,10 @@ export class WasiNet {
       sock_getaddrinfo: (node, nodeLen, serv, servLen, hints, res, max, resLen) =>
         s.run("sock_getaddrinfo", () => s.getaddrinfo(node, nodeLen, serv, servLen, hints, res, max, resLen)),
       poll_oneoff: (inPtr, outPtr, n, nevents) => s.run("poll_oneoff", () => s.poll(inPtr, outPtr, n, nevents, clockNow)),
+      // The monotonic clock is the socket layer's (never the same instant twice,
+      // never before a clock event poll_oneoff reported); the others are the shim's.
+      clock_time_get: (id, precision, outPtr) =>
+        id === 1 ? s.run("clock_time_get", () => s.clockTimeGet(outPtr)) : pass("clock_time_get", [id, precision, outPtr]),
       fd_read: (fd, iovs, n, lenOut) =>
         s.owns(fd) ? s.run("fd_read", () => s.recv(fd, iovs, n, 0, lenOut)) : pass("fd_read", [fd, iovs, n, lenOut]),
       fd_write: (fd, iovs, n, lenOut) =>

@@ -52,6 +52,14 @@ export function closeError(code: number, reason: string): NetError | undefined {
 const writesEnd = (code: number, reason: string): NetError =>
   closeError(code, reason) ?? other(`websocket closed by peer with code ${code}`);
 
+/** A socket that failed before it opened with an error and no close (WebKit). */
+function dialFailedOnError(url: string): NetError {
+  const page = (globalThis as { location?: Location }).location;
+  if (url.startsWith("ws:") && page?.protocol === "https:")
+    return other(`mixed content: an https page cannot open insecure ${url}; use wss://`);
+  return dialFailed(1006);
+}
+
 /** A socket that closed before it opened: the browser does not say why. */
 const dialFailed = (code: number): NetError =>
   other(`websocket connection failed (code ${code}): server refused, unreachable, TLS error or handshake rejected`);
@@ -75,11 +83,20 @@ class ClassicTransport implements Transport {
       ev.onOpen();
     };
     this.ws.onclose = (e) => {
-      if (!this.opened) return ev.onClose(dialFailed(e.code));
+      if (!this.opened) return this.failed || ev.onClose(dialFailed(e.code));
       ev.onWritesEnd(writesEnd(e.code, e.reason));
       ev.onClose(closeError(e.code, e.reason));
     };
+    // WebKit fires only `error` for some sockets that never open (ws:// from an
+    // https page: no exception, no close), so an error before open ends the
+    // dial itself; where a close follows (Chromium, Firefox) it adds nothing.
+    this.ws.onerror = () => {
+      if (this.opened || this.failed) return;
+      this.failed = true;
+      ev.onClose(dialFailedOnError(url));
+    };
   }
+  private failed = false;
   get open() {
     return this.ws.readyState === WebSocket.OPEN;
   }
@@ -94,7 +111,7 @@ class ClassicTransport implements Transport {
     this.ws.close(closeCode(kind), kind === "limit" ? "receive buffer limit exceeded" : "");
   }
   dispose() {
-    this.ws.onmessage = this.ws.onopen = this.ws.onclose = null;
+    this.ws.onmessage = this.ws.onopen = this.ws.onclose = this.ws.onerror = null;
     if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
   }
 }
@@ -245,6 +262,9 @@ class StreamTransport implements Transport {
 export function createWsTransport(url: string, opts: WsOptions, ev: TransportEvents): Transport {
   const kind = opts.transport;
   const hasStream = typeof (globalThis as { WebSocketStream?: unknown }).WebSocketStream === "function";
+  // Feature detection, never the user agent: Firefox and WebKit have no WebSocketStream.
+  if (kind === "stream" && !hasStream)
+    throw other(`ws.transport "stream" needs WebSocketStream, which this browser does not have; use "auto" (WebSocketStream where there is one) or "classic"`);
   if (kind === "stream" || (kind === "auto" && hasStream)) return new StreamTransport(url, ev, opts.readLimitBytes);
   return new ClassicTransport(url, ev);
 }

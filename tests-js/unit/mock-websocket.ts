@@ -12,6 +12,7 @@ export class MockWebSocket {
   onopen: (() => void) | null = null;
   onmessage: ((ev: { data: unknown }) => void) | null = null;
   onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: (() => void) | null = null;
   sent: number[][] = [];
   closedWith?: { code?: number; reason?: string };
   private listeners: Array<(ev: { code: number; reason: string }) => void> = [];
@@ -38,6 +39,10 @@ export class MockWebSocket {
   }
   message(data: number[] | string) {
     this.onmessage?.({ data: typeof data === "string" ? data : new Uint8Array(data).buffer });
+  }
+  /** An `error` event alone (WebKit's failed dial), or before a close (Chromium's). */
+  error() {
+    this.onerror?.();
   }
   peerClose(code: number, reason = "") {
     this.readyState = 3;

@@ -4,7 +4,7 @@
 // guest memory, a Conn and a PacketConn the test drives. The libraries'
 // real-guest twins run in Chromium (tests-js/page/wasi.test.ts, guests/go-seeds).
 import * as dnsPacket from "@dnsquery/dns-packet";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { E } from "../../js/wasi-abi.js";
 import { WasiSockets, type SocketTables } from "../../js/wasi-sockets.js";
 import { RAW_ADDRESS_SIZE, wasinetImports } from "../../js/wasi-wasinet.js";
@@ -337,6 +337,37 @@ describe("Go's own resolver: DNS sent to the resolv.conf nameservers is answered
     const small = (await answerQuery(plain, many))!;
     expect(small.length).toBeLessThanOrEqual(512);
     expect(dnsPacket.decode(small).answers!.length).toBeGreaterThan(0);
+  });
+});
+
+describe("the guest's monotonic clock (Firefox's performance.now() moves in 1 ms steps)", () => {
+  it("never returns the same instant twice, and never reads before a clock event poll_oneoff reported", async () => {
+    const t = setup();
+    const real = performance.now.bind(performance);
+    let lag = 0;
+    const spy = vi.spyOn(performance, "now").mockImplementation(() => Math.floor(real()) - lag);
+    try {
+      const reads: bigint[] = [];
+      for (let i = 0; i < 5; i++) {
+        expect(t.s.clockTimeGet(900)).toBe(E.SUCCESS);
+        reads.push(t.view().getBigUint64(900, true));
+      }
+      for (let i = 1; i < reads.length; i++) expect(reads[i]).toBeGreaterThan(reads[i - 1]);
+      // poll_oneoff: one monotonic clock, 2 ms from now.
+      const t0 = t.s.monotonic();
+      t.view().setBigUint64(2000, 7n, true);
+      t.view().setUint8(2008, 0);
+      t.view().setUint32(2016, 1, true);
+      t.view().setBigUint64(2024, 2_000_000n, true);
+      t.view().setUint16(2040, 0, true);
+      expect(await t.s.run("poll", () => t.s.poll(2000, 3000, 1, 3500, () => 0n))).toBe(E.SUCCESS);
+      expect(t.view().getBigUint64(3000, true)).toBe(7n);
+      lag = 5; // a clock that reads behind the timer that fired
+      expect(t.s.clockTimeGet(900)).toBe(E.SUCCESS);
+      expect(t.view().getBigUint64(900, true)).toBeGreaterThanOrEqual(t0 + 2_000_000n);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 

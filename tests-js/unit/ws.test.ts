@@ -109,6 +109,35 @@ describe("dial", () => {
     expect(net._netConnCount()).toBe(0);
   });
 
+  it("an error with no close before open (WebKit) fails the dial at once; with a close after it (Chromium), once", async () => {
+    const h = net._netConnDialWs("ws://h/p", 0); // no timeout: it would wait forever
+    const opened = outcome(net._netConnOpened(h));
+    MockWebSocket.last!.error();
+    expect(await opened).toEqual({ err: expect.objectContaining({ message: expect.stringContaining("websocket connection failed (code 1006)") }) });
+    expect(net._netConnCount()).toBe(0);
+    const h2 = net._netConnDialWs("ws://h/p", 0);
+    const opened2 = outcome(net._netConnOpened(h2));
+    MockWebSocket.last!.error();
+    MockWebSocket.last!.peerClose(1006);
+    expect(await opened2).toEqual({ err: expect.objectContaining({ message: expect.stringContaining("(code 1006)") }) });
+    expect(net._netConnCount()).toBe(0);
+  });
+
+  it("an error on an https page dialing ws:// says mixed content", async () => {
+    vi.stubGlobal("location", { protocol: "https:" });
+    const h = net._netConnDialWs("ws://h/p", 0);
+    const opened = outcome(net._netConnOpened(h));
+    MockWebSocket.last!.error();
+    expect(await opened).toEqual({ err: expect.objectContaining({ message: expect.stringContaining("mixed content: an https page cannot open insecure ws://h/p") }) });
+  });
+
+  it('transport "stream" where there is no WebSocketStream is a clear error, not "Ctor is not a constructor"', () => {
+    opts = { ...opts, transport: "stream" };
+    vi.stubGlobal("WebSocketStream", undefined);
+    expect(() => net._netConnDialWs("ws://h/p", 0)).toThrow(expect.objectContaining({ message: expect.stringContaining('ws.transport "stream" needs WebSocketStream') }));
+    expect(net._netConnCount()).toBe(0);
+  });
+
   it("times out, closes the half-open socket and frees the handle", async () => {
     const h = net._netConnDialWs("ws://h/p", 500);
     const ws = MockWebSocket.last!;
