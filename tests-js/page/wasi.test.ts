@@ -1,6 +1,7 @@
 // Page test: real wasm32-wasip1 programs (guests/, built by
 // scripts/build-guests.sh from crates.io's wasmedge_wasi_socket and
-// tokio_wasi; guests/go-http, a Go program on net/http) run in headless Chromium through go-net-wasm/wasi with
+// tokio_wasi; guests/go-http, a Go program on net/http; guests/go-seeds, the seeds' libraries' calls)
+// run in headless Chromium (playwright-core) and Firefox ESR (puppeteer-core, WebDriver BiDi) through go-net-wasm/wasi with
 // browser_wasi_shim, against the peers (Redis, the HTTP server, TCP and UDP
 // echo, DoH) through the Wisp relay. Each guest prints one line per check;
 // every check must be there and pass, and the page must have kept running
@@ -9,22 +10,32 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "node:http";
-import type { Browser, Page } from "playwright-core";
 import { build } from "esbuild";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain .mjs module without types
 import { startAll } from "../../servers/start.mjs";
 // @ts-expect-error: plain .mjs module without types
 import { startStatic } from "../../servers/static.mjs";
 // @ts-expect-error: plain .mjs module without types
 import { launchChromium } from "../../servers/chromium.mjs";
+// @ts-expect-error: plain .mjs module without types
+import { launchFirefox } from "../../servers/firefox.mjs";
 
 const guests = join(import.meta.dirname, "../../target/guests");
-let browser: Browser;
+/** The part of a page both playwright-core (Chromium) and puppeteer-core (Firefox) have. */
+interface PageLike {
+  goto(url: string): Promise<unknown>;
+  waitForFunction(f: () => unknown): Promise<unknown>;
+  evaluate<A, R>(f: (a: A) => R, arg: A): Promise<Awaited<R>>;
+  on(event: "pageerror", f: (e: unknown) => void): unknown;
+}
+let browser: { newPage(): Promise<PageLike>; close(): Promise<void> } | undefined;
 let servers: { urls: Record<string, string>; close(): Promise<void> };
 let app: Server;
-let page: Page;
-const errors: string[] = [];
+let page: PageLike;
+let errors: string[] = [];
+/** Every engine the suite runs in (both required: setup installs them). */
+const ENGINES = { chromium: launchChromium, firefox: launchFirefox } as const;
 
 beforeAll(async () => {
   for (const g of ["wasi-blocking.wasm", "wasi-tokio.wasm", "go-http.wasm", "go-seeds.wasm"])
@@ -34,19 +45,27 @@ beforeAll(async () => {
   writeFileSync(join(dir, "index.html"), `<!doctype html><script type="module" src="harness.js"></script>`);
   servers = await startAll();
   app = await startStatic({ "/": dir, "/guests/": guests });
-  browser = await launchChromium();
-  page = await browser.newPage();
+});
+
+afterAll(async () => {
+  app?.close();
+  await servers?.close();
+});
+
+let current = "";
+const engineName = () => current;
+
+/** A fresh browser of `engine` with the harness page loaded and configured. */
+async function openPage(engine: keyof typeof ENGINES) {
+  current = engine;
+  browser = await ENGINES[engine]();
+  errors = [];
+  page = await browser!.newPage();
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(`http://127.0.0.1:${(app.address() as { port: number }).port}/index.html`);
   await page.waitForFunction(() => (window as any).harnessReady);
   await page.evaluate(([relay, doh]) => (window as any).configure(relay, doh), [servers.urls.wispV2, servers.urls.doh]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  app?.close();
-  await servers?.close();
-});
+}
 
 interface Run {
   code: number;
@@ -73,6 +92,17 @@ function checks(out: Run): Record<string, string> {
   return r;
 }
 
+for (const engine of Object.keys(ENGINES) as Array<keyof typeof ENGINES>)
+  describe(engine, () => {
+    beforeAll(() => openPage(engine));
+    afterAll(async () => {
+      await browser?.close();
+      browser = undefined;
+    });
+    suite();
+  });
+
+function suite() {
 const BLOCKING = ["redis_ping", "redis_1mib", "redis_pipeline", "http", "udp_echo", "getaddrinfo", "read_timeout", "denied"];
 const TOKIO = ["concurrent_redis", "concurrent_echo", "timeout"];
 
@@ -145,7 +175,7 @@ it("a Go program on egdaemon/wasinet's calls (10-parameter recv_from, 16-byte Go
   const r = checks(out);
   for (const name of SEEDS) expect(r[name], `${name}: ${out.stdout}\n${out.stderr}\n${out.errors.join("\n")}`).toMatch(/^ok /);
   expect(r.lookup_host).toContain("10.9.8.7 fd00::7");
-  console.log(`wasinet-shaped guest (a Read spinning on EAGAIN): ${r.rtt}`); // measured, not asserted
+  console.log(`${engineName()}: wasinet-shaped guest (a Read spinning on EAGAIN): ${r.rtt}`); // measured, not asserted
   expect(out.code).toBe(0);
   expect(out.openAfter).toBe(0);
   expect(out.heartbeats).toBeGreaterThan(10); // its spinning never froze the page
@@ -165,7 +195,7 @@ it("a Go program on dispatchrun/net's calls (getsockopt's length by value, Go's 
   for (const name of [...SEEDS, "read_deadline"]) expect(r[name], `${name}: ${out.stdout}\n${out.stderr}\n${out.errors.join("\n")}`).toMatch(/^ok /);
   expect(r.read_deadline).toMatch(/i\/o timeout/);
   expect(r.own_lookup).toContain("port 80");
-  console.log(`dispatchrun-shaped guest (reads wait in poll_oneoff): ${r.rtt}`); // measured, not asserted
+  console.log(`${engineName()}: dispatchrun-shaped guest (reads wait in poll_oneoff): ${r.rtt}`); // measured, not asserted
   expect(out.code).toBe(0);
   expect(out.openAfter).toBe(0);
   expect(out.heartbeats).toBeGreaterThan(10);
@@ -212,3 +242,4 @@ it("a refused port is ECONNREFUSED where the relay says so (wisp-server-node's C
   expect(checks(generic).refused).toMatch(/^FAIL .*\(os error 29\)/);
   expect(generic.errors.join("\n")).toContain("the relay could not connect to the destination (network error, Wisp CLOSE 0x03)");
 });
+}
