@@ -8,6 +8,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { startAll } from "../../servers/start.mjs";
 // @ts-expect-error: plain .mjs module without types
 import { launchChromium } from "../../servers/chromium.mjs";
+// @ts-expect-error: plain .mjs module without types
+import { launchFirefox } from "../../servers/firefox.mjs";
 
 let browser: Browser;
 let servers: { urls: { page: string }; close(): Promise<void> };
@@ -111,3 +113,33 @@ it("runs Go's address functions in the page and shows them", async () => {
   await page.waitForFunction(() => (window as any).demoProgram || (window as any).demoError, null, { timeout: 60_000 });
   expect(errors).toEqual([]);
 });
+
+// The same program in Firefox ESR (puppeteer-core over WebDriver BiDi): no
+// WebSocketStream there, so "auto" is the classic WebSocket; JSPI since 153,
+// so both wasip1 guests run.
+it("runs the same networking program in Firefox", async () => {
+  const firefox = await launchFirefox();
+  try {
+    const page = await firefox.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e: unknown) => errors.push(String(e)));
+    await page.goto(servers.urls.page);
+    await page.waitForFunction(() => (window as any).demoProgram || (window as any).demoError, { timeout: 60_000 });
+    expect(await page.evaluate(() => (window as any).demoError)).toBeUndefined();
+    const p: any = await page.evaluate(() => (window as any).demoProgram);
+    expect(await page.evaluate(() => typeof (globalThis as any).WebSocketStream)).toBe("undefined");
+    expect(p.lookup).toMatchObject({ ok: true, addrs: ["10.9.8.7", "fd00::7"] });
+    expect(p.echo).toMatchObject({ ok: true, echoed: "hello from the page" });
+    expect(p.deadline).toMatchObject({ ok: true, timeout: true, after: "still alive" });
+    expect(p.http).toMatchObject({ ok: true, status: 200, total: 4194304, hashMatches: true });
+    expect(p.wasi, JSON.stringify(p.wasi)).toMatchObject({ ok: true, code: 0 });
+    expect(p.goWasi, JSON.stringify(p.goWasi)).toMatchObject({ ok: true, code: 0 });
+    expect(p.redis).toMatchObject({ ok: true, set: "+OK" });
+    expect(p.redis.got).toBe(p.redis.value);
+    expect(p.listen).toMatchObject({ ok: true, sentinel: "errors.ErrUnsupported" });
+    expect(await page.evaluate(() => (window as any).demoCounts)).toEqual({ pending: 0, conns: 0, requests: 0, jsConns: 0, jsRequests: 0, waits: 0, spawned: 0 });
+    expect(errors).toEqual([]);
+  } finally {
+    await firefox.close();
+  }
+}, 120_000);
