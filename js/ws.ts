@@ -299,6 +299,9 @@ export function createWsBindings(
       const denied = gate.check(url);
       if (denied) throw denied;
       const o = options();
+      // Every engine refuses a fragment, each in its own words: this says it in one.
+      if (/^[^#]*#/.test(url) && /^wss?:/i.test(url))
+        throw other(`invalid WebSocket URL ${JSON.stringify(url)}: Fragment identifiers are not allowed in WebSocket URLs`);
       try {
         return addConn((ev) => createWsTransport(url, o, ev), timeoutMs);
       } catch (e) {

@@ -12,7 +12,7 @@ log() { echo "[setup] $*" >&2; }
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 
 # ---- Debian packages -------------------------------------------------------
-APT_PKGS=(chromium chromium-driver firefox-esr dnsdist dnsmasq-base redis-server python3-websockify nodejs npm)
+APT_PKGS=(chromium chromium-driver firefox-esr libnss3-tools dnsdist dnsmasq-base redis-server python3-websockify nodejs npm)
 need_apt() { local missing=(); for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done; echo "${missing[@]:-}"; }
 apt_install() {
   local missing; missing=$(need_apt "$@")
@@ -25,7 +25,7 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 # node/npm: keep whatever is already on PATH (the machine's node 20 + npm 11).
-if command -v node >/dev/null && command -v npm >/dev/null; then APT_PKGS=(chromium chromium-driver firefox-esr dnsdist dnsmasq-base redis-server python3-websockify); fi
+if command -v node >/dev/null && command -v npm >/dev/null; then APT_PKGS=(chromium chromium-driver firefox-esr libnss3-tools dnsdist dnsmasq-base redis-server python3-websockify); fi
 apt_install "${APT_PKGS[@]}"
 
 # ---- Rust toolchain with a wasm32 std -------------------------------------
@@ -109,6 +109,15 @@ if [ "$("$CACHE/bin/cargo-fuzz" --version 2>/dev/null | cut -d' ' -f2)" != "0.13
     cargo "+$TOOLCHAIN" install -q --root "$CACHE" cargo-fuzz --version "=0.13.2" --locked --force
 fi
 
+# ---- geckodriver: the wasm layer in Firefox (wasm-bindgen-test-runner) ------
+# From crates.io (no download site is reachable), once per version (~3 min).
+GECKO_VER=0.37.0
+if [ "$("$CACHE/bin/geckodriver" --version 2>/dev/null | awk 'NR == 1 { print $2 }')" != "$GECKO_VER" ]; then
+  log "cargo install geckodriver $GECKO_VER (the wasm layer in Firefox)"
+  cargo "+$TOOLCHAIN" install -q --root "$CACHE/geckodriver-$GECKO_VER" geckodriver --version "=$GECKO_VER" --locked --force
+  ln -sf "$CACHE/geckodriver-$GECKO_VER/bin/geckodriver" "$CACHE/bin/geckodriver"
+fi
+
 # ---- the benchmarks' native peer (servers/native-peer, test-only) ----------
 # Rebuilt when its sources change (a stamp of their hash next to the binary).
 NP="$ROOT/servers/native-peer"
@@ -133,5 +142,6 @@ export PATH="$CACHE/bin:\$PATH"
 export CHROMEDRIVER=/usr/bin/chromedriver
 export CHROMIUM=/usr/bin/chromium
 export FIREFOX=/usr/bin/firefox-esr
+export GECKODRIVER="$CACHE/bin/geckodriver"
 ENV
 log "ready (toolchain $TOOLCHAIN, wasm-bindgen $BINDGEN_VER)"

@@ -4,7 +4,8 @@
 #               cargo-fuzz on the URL, header and address parsers for
 #               FUZZ_SECONDS (default 45; libFuzzer on stable rustc through
 #               RUSTC_BOOTSTRAP, sanitizers off)
-#   2. wasm     the same Rust tests compiled to wasm32, in headless Chromium
+#   2. wasm     the same Rust tests compiled to wasm32, in headless Chromium,
+#               then in headless Firefox ESR (geckodriver)
 #   ship        what users install: the crate's JS glue is current, cargo doc
 #               and cargo package without warnings, the npm tarball's files,
 #               and a consumer app built outside the tree from both
@@ -91,6 +92,25 @@ echo "== 2/4 wasm32 in headless Chromium: cargo test --target wasm32-unknown-unk
   WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --no-fail-fast --features js-glue,js-api,vo --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
 st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/wasm.log"); record wasm "$p" "$f" "$st"
+
+echo "== 2b/4 wasm32 in headless Firefox ESR: the same tests through geckodriver"
+# Firefox trusts roots, not keys: a profile whose NSS database trusts the
+# test CA (certutil), so the bad-certificate peer stays untrusted as in Chromium.
+FF_PROFILE="$LOGS/firefox-profile"
+rm -rf "$FF_PROFILE" && mkdir -p "$FF_PROFILE"
+peer tlsCa > "$LOGS/test-ca.pem"
+certutil -N -d "sql:$FF_PROFILE" --empty-password && \
+  certutil -A -d "sql:$FF_PROFILE" -n "go-net-wasm test CA" -t "C,," -i "$LOGS/test-ca.pem"
+node -e 'const [bin, profile, out] = process.argv.slice(1);
+  require("fs").writeFileSync(out, JSON.stringify({ "moz:firefoxOptions": { binary: bin, args: ["-headless", "-profile", profile],
+    prefs: { "app.update.enabled": false, "datareporting.policy.dataSubmissionEnabled": false, "toolkit.telemetry.enabled": false,
+      "network.captive-portal-service.enabled": false, "browser.safebrowsing.update.enabled": false } } }, null, 2));' \
+  "$FIREFOX" "$FF_PROFILE" "$LOGS/webdriver-firefox.json"
+( cd runtime-wasm && env -u CHROMEDRIVER GECKODRIVER="$GECKODRIVER" WASM_BINDGEN_TEST_WEBDRIVER_JSON="$LOGS/webdriver-firefox.json" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=900 \
+  cargo test --no-fail-fast --features js-glue,js-api,vo --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm-firefox.log"
+st=${PIPESTATUS[0]}
+read -r p f < <(cargo_counts "$LOGS/wasm-firefox.log"); record wasm-firefox "$p" "$f" "$st"
 
 echo "== build: cargo + wasm-bindgen + wasm-opt, esbuild, then tsc"
 if BUILD_DEBUG_PKG=1 bash scripts/build.sh && bash scripts/build-bench.sh && npx tsc --noEmit -p .; then

@@ -78,6 +78,7 @@ export async function startAll({ port = 0 } = {}) {
     wsStall: stall.url,
     ...tls.urls,
     tlsSpki: tls.spki,
+    tlsCa: tls.ca,
     ...relays.urls,
   };
   // The demo page reads where its peers are.

@@ -37,7 +37,7 @@ function makeCerts(dir, name) {
   const spki = createHash("sha256")
     .update(createPublicKey(key).export({ type: "spki", format: "der" }))
     .digest("base64");
-  return { key, cert, spki };
+  return { key, cert, spki, ca: readFileSync(f("ca.crt"), "utf8") };
 }
 
 function cors(res) {
@@ -126,6 +126,8 @@ export async function startTls({ mounts = {} } = {}) {
 
   return {
     spki: good.spki,
+    /** The good server's CA (PEM), for a browser that trusts roots, not keys (Firefox's profile). */
+    ca: good.ca,
     urls: {
       https: `https://127.0.0.1:${httpsL.port}`,
       httpsPage: `https://tls.test:${httpsL.port}/`,

@@ -112,7 +112,7 @@ async fn dial_when_room(url: &str) -> runtime_wasm::net::Conn {
 
 #[wasm_bindgen_test]
 async fn a_closed_socket_counts_until_the_browser_releases_it() {
-    for transport in TRANSPORTS {
+    for transport in transports() {
         set_ws_options(&format!(r#"{{"transport": "{transport}"}}"#));
         policy(r#"{"maxConnections": 1}"#);
         // The peer never answers the close; it cuts TCP after 1.5 s.

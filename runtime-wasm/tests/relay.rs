@@ -256,7 +256,8 @@ async fn redis_round_trips() {
         c.write_all(&resp_command(&[b"GET", b"big"])).await.expect("GET big");
         assert!(resp_reply(&c).await == big, "{}: the 1 MiB value came back changed", r.name);
         // A pipelined batch: 200 INCRs in one write, 200 replies in order.
-        let counter = format!("n-{}", r.key);
+        // A key of this run's own: the suite runs in several browsers against one Redis.
+        let counter = format!("n-{}-{}", r.key, js_sys::Math::random());
         let batch: Vec<u8> = (0..200).flat_map(|_| resp_command(&[b"INCR", counter.as_bytes()])).collect();
         c.write_all(&batch).await.expect("pipeline");
         for i in 1..=200 {
@@ -508,7 +509,11 @@ async fn a_wisp_server_that_answers_no_subprotocol_is_reached_with_the_defaults(
     c.write_all(b"PING\r\n").await.expect("write");
     assert_eq!(read_n(&c, 7).await, b"+PONG\r\n");
     let s = relay_stats().expect("stats");
-    assert_eq!((s.sockets - before, s.version), (2, 1), "the v2 offer failed, the retry offering nothing spoke v1");
+    // Chromium fails a handshake whose reply names no subprotocol (code 1006), and
+    // the retry offering nothing speaks v1: two sockets. Firefox accepts that reply:
+    // one socket, and the server's first packet (no INFO) says v1 all the same.
+    assert_eq!(s.version, 1, "the server speaks v1");
+    assert!(matches!(s.sockets - before, 1 | 2), "{} sockets", s.sockets - before);
     c.close().await.expect("close");
     // Remembered: the next socket to that relay offers nothing at once.
     use_relay(&peer("wispV2"), RelayProtocol::Wisp);

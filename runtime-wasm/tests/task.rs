@@ -97,7 +97,7 @@ fn spawned() -> f64 {
 
 #[test]
 async fn a_read_pending_across_close_settles_and_the_task_ends() {
-    for t in TRANSPORTS {
+    for t in transports() {
         let c = Rc::new(dial_echo_on(t, "").await);
         let (tx, rx) = oneshot::channel();
         let reader = c.clone();

@@ -82,8 +82,41 @@ pub async fn dial_echo(query: &str) -> Conn {
     dial_echo_on("auto", query).await
 }
 
-/// Both JS transports, for tests that must hold on each.
-pub const TRANSPORTS: [&str; 2] = ["stream", "classic"];
+/// Does this browser have WebSocketStream (Chromium; not Firefox or WebKit)?
+/// Found by feature detection, never by the user agent.
+pub fn has_websocket_stream() -> bool {
+    Reflect::get(&js_sys::global(), &"WebSocketStream".into()).is_ok_and(|v| v.is_function())
+}
+
+/// Can this browser stream a request body (`duplex: "half"`)? The feature
+/// test js/http.ts makes (Chromium yes; Firefox and WebKit collect the body).
+pub fn can_stream_uploads() -> bool {
+    js_sys::Function::new_no_args(
+        "let d = false; try { const h = new Request('https://x/', { body: new ReadableStream(), method: 'POST', \
+         get duplex() { d = true; return 'half'; } }).headers.has('Content-Type'); return d && !h; } catch { return false; }",
+    )
+    .call0(&JsValue::NULL)
+    .is_ok_and(|v| v.is_truthy())
+}
+
+/// The JS transports this browser has, for tests that must hold on each:
+/// both in Chromium, the classic WebSocket alone where there is no WebSocketStream.
+pub fn transports() -> Vec<&'static str> {
+    if has_websocket_stream() {
+        vec!["stream", "classic"]
+    } else {
+        vec!["classic"]
+    }
+}
+
+/// Where there is no WebSocketStream, what a dial asking for it gets: a
+/// clear error naming it, not the browser's "is not a constructor".
+pub async fn stream_transport_is_refused() {
+    set_ws_options(r#"{"transport": "stream"}"#);
+    let e = dial("ws", &echo_url("")).await.expect_err("no WebSocketStream here");
+    set_ws_options(r#"{"transport": "auto"}"#);
+    assert!(e.to_string().contains(r#"ws.transport "stream" needs WebSocketStream"#), "{e}");
+}
 
 /// Dials the echo peer over a given transport ("auto", "stream", "classic").
 pub async fn dial_echo_on(transport: &str, query: &str) -> Conn {
