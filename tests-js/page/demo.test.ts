@@ -10,6 +10,8 @@ import { startAll } from "../../servers/start.mjs";
 import { launchChromium } from "../../servers/chromium.mjs";
 // @ts-expect-error: plain .mjs module without types
 import { launchFirefox } from "../../servers/firefox.mjs";
+// @ts-expect-error: plain .mjs module without types
+import { launchWebKit } from "../../servers/webkit.mjs";
 
 let browser: Browser;
 let servers: { urls: { page: string }; close(): Promise<void> };
@@ -143,3 +145,36 @@ it("runs the same networking program in Firefox", async () => {
     await firefox.close();
   }
 }, 120_000);
+
+// WebKitGTK 2.50 (MiniBrowser through WebKitWebDriver under Xvfb): what WebKit
+// can do works; it has no JSPI, so each wasip1 step fails with the library's
+// own words, found by feature detection in the page, not by the user agent.
+it("runs the networking program in WebKit, and the guests say what WebKit lacks", async () => {
+  const webkit = await launchWebKit();
+  try {
+    const page = await webkit.newPage();
+    await page.goto(servers.urls.page);
+    await page.waitForFunction(() => (window as any).demoProgram || (window as any).demoError, { timeout: 90_000 });
+    expect(await page.evaluate(() => (window as any).demoError)).toBeUndefined();
+    const p: any = await page.evaluate(() => (window as any).demoProgram);
+    const jspi: boolean = await page.evaluate(() => typeof (WebAssembly as any).Suspending === "function" && typeof (WebAssembly as any).promising === "function");
+    expect(p.lookup).toMatchObject({ ok: true, addrs: ["10.9.8.7", "fd00::7"] });
+    expect(p.echo).toMatchObject({ ok: true, echoed: "hello from the page" });
+    expect(p.deadline).toMatchObject({ ok: true, timeout: true, after: "still alive" });
+    expect(p.http).toMatchObject({ ok: true, status: 200, total: 4194304, hashMatches: true });
+    expect(p.redis).toMatchObject({ ok: true, set: "+OK" });
+    expect(p.listen).toMatchObject({ ok: true, sentinel: "errors.ErrUnsupported" });
+    if (jspi) {
+      expect(p.wasi).toMatchObject({ ok: true, code: 0 });
+      expect(p.goWasi).toMatchObject({ ok: true, code: 0 });
+    } else {
+      for (const step of [p.wasi, p.goWasi]) {
+        expect(step.ok).toBe(false);
+        expect(step.text).toMatch(/go-net-wasm\/wasi needs JavaScript Promise Integration/);
+      }
+    }
+    expect(await page.evaluate(() => (window as any).demoCounts)).toEqual({ pending: 0, conns: 0, requests: 0, jsConns: 0, jsRequests: 0, waits: 0, spawned: 0 });
+  } finally {
+    await webkit.close();
+  }
+}, 180_000);
