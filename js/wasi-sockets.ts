@@ -168,6 +168,8 @@ interface Sock {
   /** Datagram: the host resolver's answers not read yet, and the reads waiting for one. */
   answers: Array<{ data: Uint8Array; from: SockAddr }>;
   answerWaiters: Set<() => void>;
+  /** Stream to the host's resolver (DNS over TCP, RFC 7766: 2-byte lengths): what the guest sent not yet a whole query, and the answers not yet read. */
+  dns?: { pending: Uint8Array; out: Uint8Array; queries: number; expired?: boolean };
   shutRd: boolean;
   shutWr: boolean;
   rcvTimeoutMs: number;
@@ -231,7 +233,8 @@ export class WasiSockets {
       () => policy,
       () => {
         let n = 0;
-        for (const s of this.socks.values()) n += s.type === SOCK_STREAM ? Number(s.state === "connecting" || s.state === "connected") : s.dests.size;
+        for (const s of this.socks.values())
+          n += s.type === SOCK_STREAM ? Number(!s.dns && (s.state === "connecting" || s.state === "connected")) : s.dests.size;
         return n;
       },
     );
@@ -415,6 +418,14 @@ export class WasiSockets {
     if (s.state === "connecting") throw new Errno(s.nonblock ? E.ALREADY : E.INVAL);
     if (s.state === "failed") throw new Errno(E.INVAL, "a failed socket cannot connect again");
     if (a.port === 0) throw new Errno(E.ADDRNOTAVAIL, "port 0");
+    if (this.isResolver(a)) {
+      // DNS over TCP to the host's resolver: answered here, nothing dialled.
+      s.dns = { pending: EMPTY, out: EMPTY, queries: 0 };
+      s.peer = a;
+      s.peerHost = ipText(a);
+      s.state = "connected";
+      return E.SUCCESS;
+    }
     this.check("tcp", host, a.port);
     const h = this.net._netConnDialRelay("tcp", host, a.port, s.nonblock ? 0 : s.sndTimeoutMs);
     s.conn = h;
@@ -486,6 +497,7 @@ export class WasiSockets {
     }
     s.dests.clear();
     s.answers = [];
+    s.dns = undefined;
     for (const wake of s.answerWaiters) wake();
     s.answerWaiters.clear();
     s.shutRd = s.shutWr = true;
@@ -712,6 +724,13 @@ export class WasiSockets {
     const bufs = skipBytes(iovecs(this.mem(), iovPtr, iovCount, abi.iovec), skip);
     const total = bufs.reduce((n, b) => n + b.length, 0);
     if (total === 0) return 0;
+    if (s.dns) {
+      if (s.dns.out.length === 0 && s.dns.expired) throw new Errno(E.AGAIN, "SO_RCVTIMEO expired");
+      if (s.dns.out.length === 0) return s.shutWr && s.dns.queries === 0 ? 0 : -1;
+      const n = scatter(bufs, s.dns.out, false);
+      s.dns.out = s.dns.out.subarray(n);
+      return n;
+    }
     if (s.state === "connecting" || s.conn === undefined) return s.conn === undefined ? 0 : -1;
     if (flags & RIFLAG_PEEK) {
       // Fill the stash up to what was asked, then copy it without taking it.
@@ -867,6 +886,7 @@ export class WasiSockets {
       throw new Errno(errno);
     }
     if (s.state !== "connected" && s.state !== "connecting") throw new Errno(E.NOTCONN);
+    if (s.dns && !s.shutWr) return this.resolveStream(s, data, lenPtr);
     if (s.shutWr || s.conn === undefined) throw new Errno(E.PIPE);
     const done = (n: number) => (this.mem().setU32(lenPtr, n), E.SUCCESS);
     if (data.length === 0) return done(0);
@@ -971,9 +991,21 @@ export class WasiSockets {
   /** Answers a DNS query the guest sent to a resolver address (js/wasi-resolver.ts); the answer arrives as a datagram from it. */
   private resolve(s: Sock, query: Uint8Array, server: SockAddr) {
     const udp = s.udp;
-    // A name with addresses of the other family only has no data of this
-    // one (NOERROR, no records), which is not NXDOMAIN: a stub resolver may
-    // take NXDOMAIN for the whole name.
+    void answerQuery(query, this.resolverLookup()).then((answer) => {
+      if (!answer || s.udp !== udp || s.udp === undefined) return; // not a query, or the socket is gone
+      if (s.answers.length >= MAX_ANSWERS) return; // dropped, as a full UDP receive buffer would
+      s.answers.push({ data: answer, from: { ...server } });
+      this.wakeAnswers(s);
+    });
+  }
+
+  /**
+   * The resolver's lookup: the guest's own (both policies, DoH). A name with
+   * addresses of the other family only has no data of this one (NOERROR,
+   * no records), which is not NXDOMAIN: a stub resolver may take NXDOMAIN
+   * for the whole name. A failure is noted once.
+   */
+  private resolverLookup() {
     const lookup = async (name: string, type: "A" | "AAAA"): Promise<SockAddr[]> => {
       try {
         return await this.lookupChecked(name, type === "A" ? "ip4" : "ip6");
@@ -984,20 +1016,57 @@ export class WasiSockets {
         throw e;
       }
     };
-    const noted = (name: string, type: "A" | "AAAA") =>
+    return (name: string, type: "A" | "AAAA") =>
       lookup(name, type).catch((e: unknown) => {
         const err = e as { message?: string; err?: string };
         this.note(`resolver query for ${name.slice(0, 255)} ${type}: ${err?.message ?? err?.err ?? String(e)}`);
         throw e;
       });
-    void answerQuery(query, noted).then((answer) => {
-      if (!answer || s.udp !== udp || s.udp === undefined) return; // not a query, or the socket is gone
-      if (s.answers.length >= MAX_ANSWERS) return; // dropped, as a full UDP receive buffer would
-      s.answers.push({ data: answer, from: { ...server } });
-      const waiters = [...s.answerWaiters];
-      s.answerWaiters.clear();
-      for (const wake of waiters) wake();
-    });
+  }
+
+  private wakeAnswers(s: Sock) {
+    const waiters = [...s.answerWaiters];
+    s.answerWaiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * A stream to the host's resolver (DNS over TCP, RFC 7766) takes what the
+   * guest sends; each whole 2-byte-length-prefixed query is answered as a
+   * datagram query is, the answer queued with its own length prefix.
+   */
+  private resolveStream(s: Sock, data: Uint8Array, lenPtr: number): number {
+    const dns = s.dns!;
+    if (dns.pending.length + data.length > 2 * (2 + 65535)) throw new Errno(E.AGAIN, "DNS queries wait unanswered");
+    dns.pending = concat(dns.pending, data);
+    this.drainDns(s);
+    this.mem().setU32(lenPtr, data.length);
+    return E.SUCCESS;
+  }
+
+  /** Starts the stream's whole queries, at most MAX_ANSWERS at once; the rest wait in `pending`. */
+  private drainDns(s: Sock) {
+    const dns = s.dns!;
+    while (dns.pending.length >= 2 && dns.queries < MAX_ANSWERS) {
+      const len = (dns.pending[0] << 8) | dns.pending[1];
+      if (dns.pending.length < 2 + len) break;
+      const query = dns.pending.slice(2, 2 + len);
+      dns.pending = dns.pending.slice(2 + len);
+      dns.queries++;
+      void answerQuery(query, this.resolverLookup()).then((answer) => {
+        dns.queries--;
+        if (s.dns !== dns) return; // closed meanwhile
+        if (answer) {
+          const framed = new Uint8Array(2 + answer.length);
+          framed[0] = answer.length >> 8;
+          framed[1] = answer.length & 255;
+          framed.set(answer, 2);
+          dns.out = concat(dns.out, framed);
+        }
+        this.drainDns(s);
+        this.wakeAnswers(s);
+      });
+    }
   }
 
   // ---- waiting ----
@@ -1021,8 +1090,13 @@ export class WasiSockets {
       }
     };
     if (timeoutMs > 0) set(Date.now() + timeoutMs);
+    // A stream to the host's resolver has no table: its read deadline is a timer here.
+    const dns = s.dns;
+    const timer = dns && which === 1 && timeoutMs > 0 ? setTimeout(() => ((dns.expired = true), this.wakeAnswers(s)), timeoutMs) : undefined;
     return body().finally(() => {
       if (timeoutMs > 0) set(0);
+      clearTimeout(timer);
+      if (dns) dns.expired = false;
     });
   }
 
@@ -1036,6 +1110,13 @@ export class WasiSockets {
   /** Resolves when a read would not find the socket empty (data, the end, an error, the deadline). */
   private readable(s: Sock): Wait {
     if (s.state === "connecting" && s.opened) return fromPromise(s.opened);
+    if (s.dns) {
+      if (s.dns.out.length > 0 || (s.shutWr && s.dns.queries === 0)) return fromPromise(Promise.resolve());
+      let wake!: () => void;
+      const promise = new Promise<void>((ok) => (wake = ok));
+      s.answerWaiters.add(wake);
+      return { promise, cancel: () => void s.answerWaiters.delete(wake) };
+    }
     let resolve!: () => void;
     const promise = new Promise<void>((ok) => (resolve = ok));
     const h = s.type === SOCK_STREAM ? s.conn : s.udp;
@@ -1081,6 +1162,7 @@ export class WasiSockets {
       }
     }
     // Unconnected, failed, shut down or closed: ready with a hangup, as Linux's poll says.
+    if (s.dns) return s.dns.out.length > 0 ? [true, false] : s.shutRd || (s.shutWr && s.dns.queries === 0) ? [true, true] : [false, false];
     if (s.state === "new" || s.state === "failed" || s.shutRd || s.conn === undefined) return [true, true];
     if (s.state !== "connected") return [false, false];
     if (s.stash?.length) return [true, false];

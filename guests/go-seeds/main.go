@@ -117,6 +117,25 @@ func lookupHost() (string, error) {
 	return strings.Join(addrs, " ") + " (Go's resolver, UDP to its default nameservers)", nil
 }
 
+// lookupTCP: Go's resolver over TCP (a resolv.conf with `options use-vc`
+// does the same), through the library's dialer to the default nameserver.
+func lookupTCP() (string, error) {
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, address string) (net.Conn, error) {
+		return dial(ctx, "tcp", address)
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addrs, err := r.LookupHost(ctx, "dual.test.example")
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(addrs)
+	if strings.Join(addrs, " ") != "10.9.8.7 fd00::7" {
+		return "", fmt.Errorf("got %v", addrs)
+	}
+	return strings.Join(addrs, " ") + " (Go's resolver over TCP)", nil
+}
+
 func ownLookup(lib string) (string, error) {
 	var ips []net.IP
 	var err error
@@ -246,7 +265,11 @@ func main() {
 		checks = append(checks, struct {
 			name string
 			run  func() (string, error)
-		}{"read_deadline", func() (string, error) { return redisDeadline(os.Getenv("REDIS")) }})
+		}{"read_deadline", func() (string, error) { return redisDeadline(os.Getenv("REDIS")) }},
+			struct {
+				name string
+				run  func() (string, error)
+			}{"lookup_tcp", lookupTCP})
 	}
 	for _, c := range checks {
 		if detail, err := c.run(); err != nil {

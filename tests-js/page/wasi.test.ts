@@ -192,7 +192,7 @@ it("a Go program on dispatchrun/net's calls (getsockopt's length by value, Go's 
     { hosts: ["127.0.0.1", "*.test.example"], ports: [httpPort, redisPort, Number(u.tcpEcho.split(":").pop())] },
   );
   const r = checks(out);
-  for (const name of [...SEEDS, "read_deadline"]) expect(r[name], `${name}: ${out.stdout}\n${out.stderr}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+  for (const name of [...SEEDS, "read_deadline", "lookup_tcp"]) expect(r[name], `${name}: ${out.stdout}\n${out.stderr}\n${out.errors.join("\n")}`).toMatch(/^ok /);
   expect(r.read_deadline).toMatch(/i\/o timeout/);
   expect(r.own_lookup).toContain("port 80");
   console.log(`${engineName()}: dispatchrun-shaped guest (reads wait in poll_oneoff): ${r.rtt}`); // measured, not asserted

@@ -310,6 +310,52 @@ describe("Go's own resolver: DNS sent to the resolv.conf nameservers is answered
     expect(t.s.lastError).toMatch(/resolver query for none\.example A: no such host/);
   });
 
+  it("DNS over TCP to the resolver (RFC 7766 lengths): queries split across sends or two in one, answered in turn; nothing dialled, nothing counted", async () => {
+    const t = setup({ policy: { hosts: ["dual.example"], maxConnections: 0 } });
+    expect(t.s.open(1, 2, 100)).toBe(E.SUCCESS); // AF_INET4, SOCK_STREAM
+    const fd = t.view().getUint32(100, true);
+    t.view().setUint32(200, 208, true);
+    t.view().setUint32(204, 4, true);
+    t.bytes().set([127, 0, 0, 1], 208);
+    expect(t.s.run("connect", () => t.s.connect(fd, 200, 53))).toBe(E.SUCCESS);
+    const framed = (q: Uint8Array) => Uint8Array.of(q.length >> 8, q.length & 255, ...q);
+    const a = framed(query("dual.example", "A", 1));
+    const aaaa = framed(query("dual.example", "AAAA", 2));
+    const send = (bytes: Uint8Array) => {
+      t.bytes().set(bytes, 1000);
+      t.iov(300, 1000, bytes.length);
+      return t.s.run("send", () => t.s.send(fd, 300, 1, 400));
+    };
+    expect(send(a.subarray(0, 5))).toBe(E.SUCCESS); // half a query: nothing yet
+    expect(send(Uint8Array.of(...a.subarray(5), ...aaaa))).toBe(E.SUCCESS);
+    // Reads until `n` whole answers are there (each with its 2-byte length).
+    const frames = async (n: number) => {
+      const got: number[] = [];
+      const out: dnsPacket.Packet[] = [];
+      t.iov(300, 4000, 4096);
+      while (out.length < n) {
+        expect(await t.s.run("recv", () => t.s.recv(fd, 300, 1, 0, 500))).toBe(E.SUCCESS);
+        got.push(...t.bytes().subarray(4000, 4000 + t.view().getUint32(500, true)));
+        while (got.length >= 2 && got.length >= 2 + ((got[0] << 8) | got[1])) {
+          const len = (got[0] << 8) | got[1];
+          out.push(dnsPacket.decode(Uint8Array.from(got.splice(0, 2 + len).slice(2))));
+        }
+      }
+      return out.sort((x, y) => x.id! - y.id!);
+    };
+    const [m1, m2] = await frames(2);
+    expect([m1.id, m1.answers!.map((x) => x.data)]).toEqual([1, ["192.0.2.7"]]);
+    expect([m2.id, m2.answers!.map((x) => x.data)]).toEqual([2, ["2001:db8::7"]]);
+    expect(t.udps.length).toBe(0); // no relay, no PacketConn
+    // SO_RCVTIMEO on the stream: no query, no answer: EAGAIN, and the stream still works.
+    t.view().setBigInt64(600, 0n, true);
+    t.view().setBigInt64(608, 20_000n, true);
+    expect(t.s.setsockopt(fd, 0, 11, 600, 16)).toBe(E.SUCCESS);
+    expect(await t.s.run("recv", () => t.s.recv(fd, 300, 1, 0, 500))).toBe(E.AGAIN);
+    expect(send(framed(query("dual.example", "A", 3)))).toBe(E.SUCCESS);
+    expect((await frames(1))[0].id).toBe(3);
+  });
+
   it("a name the policy denies is REFUSED and never looked up; a name that is no DNS name is never sent (F1)", async () => {
     const t = setup({ policy: { hosts: ["allowed.example"] } });
     const look = (name: string) => t.s.lookup(name, "ip4") as Promise<unknown>;
