@@ -88,7 +88,8 @@ echo "peers: echo $NET_TEST_WS_URL, doh $NET_TEST_DOH_URL, http $NET_TEST_HTTP_U
 bash scripts/build-glue.sh
 
 echo "== 2/4 wasm32 in headless Chromium: cargo test --target wasm32-unknown-unknown"
-( cd runtime-wasm && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+# (wasm-bindgen-test-runner takes GECKODRIVER over CHROMEDRIVER: this layer is Chromium's.)
+( cd runtime-wasm && env -u GECKODRIVER CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --no-fail-fast --features js-glue,js-api,vo --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
 st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/wasm.log"); record wasm "$p" "$f" "$st"
