@@ -98,8 +98,8 @@ BINDGEN_VER=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print;
 if [ "$("$CACHE/bin/wasm-bindgen" --version 2>/dev/null | cut -d' ' -f2)" != "$BINDGEN_VER" ]; then
   # scripts/wasm-bindgen-for.sh builds it (once per version, under the
   # cache); the same script gives a host with its own lock its own CLI.
-  BINDGEN_DIR=$(dirname "$(RUSTUP_TOOLCHAIN=$TOOLCHAIN bash "$ROOT/scripts/wasm-bindgen-for.sh" "$ROOT/Cargo.lock")")
-  for b in "$BINDGEN_DIR"/*; do ln -sf "$b" "$CACHE/bin/$(basename "$b")"; done # wasm-bindgen, its test runner
+  BINDGEN_BIN=$(RUSTUP_TOOLCHAIN=$TOOLCHAIN bash "$ROOT/scripts/wasm-bindgen-for.sh" "$ROOT/Cargo.lock")
+  for b in "$(dirname "$BINDGEN_BIN")"/*; do ln -sf "$b" "$CACHE/bin/$(basename "$b")"; done # wasm-bindgen, its test runner
 fi
 # cargo-fuzz: the test command fuzzes the parsers for a bounded time.
 if [ "$("$CACHE/bin/cargo-fuzz" --version 2>/dev/null | cut -d' ' -f2)" != "0.13.2" ]; then
