@@ -7,7 +7,6 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "node:http";
-import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 // @ts-expect-error: plain .mjs module without types
 import { startAll } from "../../servers/start.mjs";
@@ -15,12 +14,13 @@ import { startAll } from "../../servers/start.mjs";
 import { startStatic } from "../../servers/static.mjs";
 // @ts-expect-error: plain .mjs module without types
 import { launchChromium } from "../../servers/chromium.mjs";
+// @ts-expect-error: plain .mjs module without types
+import { launchFirefox } from "../../servers/firefox.mjs";
 
 const dist =
   process.env.CONSUMER_DIST ??
   join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "go-net-wasm/consumer/app/dist");
 
-let browser: Browser;
 let servers: { urls: Record<string, string>; close(): Promise<void> };
 let app: Server;
 
@@ -29,23 +29,37 @@ beforeAll(async () => {
   if (!existsSync(join(dist, "main.js"))) throw new Error(`no consumer app at ${dist}: run scripts/consumer.sh`);
   servers = await startAll();
   app = await startStatic({ "/": dist });
-  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await browser?.close();
   app?.close();
   await servers?.close();
 });
 
-it("runs the user's program from the packed package and the crate, in the page and in a Worker", async () => {
-  const page = await browser.newPage();
+/** Chromium through playwright-core, Firefox ESR through puppeteer-core: the calls both have. */
+const ENGINES: Record<string, () => Promise<{ newPage(): Promise<any>; close(): Promise<void> }>> = { chromium: launchChromium, firefox: launchFirefox };
+
+for (const [engine, launch] of Object.entries(ENGINES))
+it(`runs the user's program from the packed package and the crate, in the page and in a Worker (${engine})`, async () => {
+  const browser = await launch();
+  try {
+    await consumerRun(await browser.newPage());
+  } finally {
+    await browser.close();
+  }
+}, 120_000);
+
+async function consumerRun(page: any) {
   const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("pageerror", (e: unknown) => errors.push(String(e)));
   const { port } = app.address() as { port: number };
   const q = new URLSearchParams({ doh: servers.urls.doh, ws: servers.urls.wsEcho, http: servers.urls.http });
   await page.goto(`http://127.0.0.1:${port}/index.html?${q}`);
-  await page.waitForFunction(() => (window as any).consumer?.done, null, { timeout: 60_000 });
+  // Polled with evaluate (the two libraries' waitForFunction take their arguments differently).
+  for (let t = Date.now(); !(await page.evaluate(() => (window as any).consumer?.done)); ) {
+    if (Date.now() - t > 60_000) throw new Error("the consumer app did not finish in 60 s");
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const out: any = await page.evaluate(() => (window as any).consumer);
   expect(errors).toEqual([]);
 
@@ -67,4 +81,4 @@ it("runs the user's program from the packed package and the crate, in the page a
   }
   // The prebuilt wasm, through the package's loader and exports map.
   expect(out.prebuilt, JSON.stringify(out.prebuilt)).toMatchObject({ ok: true, report: { addrs: ["10.1.2.3"], err: null } });
-});
+}

@@ -1,34 +1,45 @@
 // Mixed content for real: the wasm module and js/net.ts loaded by an https
-// page (servers/tls.mjs, its certificate trusted by Chromium for this run),
+// page (servers/tls.mjs, its certificate trusted for this run: by key in
+// Chromium, its CA as a root in a fresh Firefox profile),
 // on a host name that is not loopback (tls.test, mapped to 127.0.0.1: the
 // browser exempts 127.0.0.1 and localhost from mixed-content blocking).
 // ws:// and http:// are refused with the explaining error; wss:// and
 // https:// to the same host work.
-import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 // @ts-expect-error: plain .mjs module without types
 import { startAll } from "../../servers/start.mjs";
 // @ts-expect-error: plain .mjs module without types
 import { launchChromium } from "../../servers/chromium.mjs";
+// @ts-expect-error: plain .mjs module without types
+import { launchFirefox } from "../../servers/firefox.mjs";
 
-let browser: Browser;
 let servers: { urls: Record<string, string>; close(): Promise<void> };
 
 beforeAll(async () => {
   servers = await startAll();
-  browser = await launchChromium([
-    `--ignore-certificate-errors-spki-list=${servers.urls.tlsSpki}`,
-    "--host-resolver-rules=MAP tls.test 127.0.0.1",
-  ]);
 });
 
 afterAll(async () => {
-  await browser?.close();
   await servers?.close();
 });
 
-it("an https page: ws:// and http:// are refused as mixed content, wss:// and https:// work", async () => {
-  const page = await browser.newPage();
+/** Each engine with the test's certificate trusted and tls.test mapped to 127.0.0.1. */
+const ENGINES: Record<string, () => Promise<{ newPage(): Promise<any>; close(): Promise<void> }>> = {
+  chromium: () => launchChromium([`--ignore-certificate-errors-spki-list=${servers.urls.tlsSpki}`, "--host-resolver-rules=MAP tls.test 127.0.0.1"]),
+  firefox: () => launchFirefox({ trustCa: servers.urls.tlsCa, prefs: { "network.dns.localDomains": "tls.test" } }),
+};
+
+for (const [engine, launch] of Object.entries(ENGINES))
+it(`an https page: ws:// and http:// are refused as mixed content, wss:// and https:// work (${engine})`, async () => {
+  const browser = await launch();
+  try {
+    await httpsPage(await browser.newPage());
+  } finally {
+    await browser.close();
+  }
+}, 60_000);
+
+async function httpsPage(page: any) {
   const on = (u: string) => u.replace("127.0.0.1", "tls.test");
   await page.goto(`${servers.urls.httpsPage}blank.html`);
   expect(await page.evaluate(() => location.protocol)).toBe("https:");
@@ -61,4 +72,4 @@ it("an https page: ws:// and http:// are refused as mixed content, wss:// and ht
   );
   expect(r.wss).toEqual({ ok: true });
   expect(r.https).toEqual({ status: 200, body: "hello over HTTP/2.0\n" });
-});
+}
