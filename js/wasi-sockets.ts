@@ -119,6 +119,8 @@ const MAX_DATAGRAM = 65507;
 const MAX_UDP_DESTS = 64;
 /** Answers of the host's resolver waiting to be read, per socket (more are dropped, as UDP would). */
 const MAX_ANSWERS = 16;
+/** DNS over TCP: answer bytes a guest has not read before no more queries start (sends then get EAGAIN). */
+const MAX_DNS_OUT = 64 * 1024;
 /** preview 1's monotonic clock id. */
 const CLOCK_MONOTONIC = 1;
 /** sock_getsockopt: a length argument below this is the length itself, not a pointer to it. */
@@ -728,7 +730,9 @@ export class WasiSockets {
       if (s.dns.out.length === 0 && s.dns.expired) throw new Errno(E.AGAIN, "SO_RCVTIMEO expired");
       if (s.dns.out.length === 0) return s.shutWr && s.dns.queries === 0 ? 0 : -1;
       const n = scatter(bufs, s.dns.out, false);
+      if (flags & RIFLAG_PEEK) return n;
       s.dns.out = s.dns.out.subarray(n);
+      this.drainDns(s); // room again: queries held back start
       return n;
     }
     if (s.state === "connecting" || s.conn === undefined) return s.conn === undefined ? 0 : -1;
@@ -1044,10 +1048,10 @@ export class WasiSockets {
     return E.SUCCESS;
   }
 
-  /** Starts the stream's whole queries, at most MAX_ANSWERS at once; the rest wait in `pending`. */
+  /** Starts the stream's whole queries, at most MAX_ANSWERS at once and none while MAX_DNS_OUT answer bytes wait unread; the rest wait in `pending`. */
   private drainDns(s: Sock) {
     const dns = s.dns!;
-    while (dns.pending.length >= 2 && dns.queries < MAX_ANSWERS) {
+    while (dns.pending.length >= 2 && dns.queries < MAX_ANSWERS && dns.out.length < MAX_DNS_OUT) {
       const len = (dns.pending[0] << 8) | dns.pending[1];
       if (dns.pending.length < 2 + len) break;
       const query = dns.pending.slice(2, 2 + len);

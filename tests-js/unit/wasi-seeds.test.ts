@@ -12,6 +12,7 @@ import { answerQuery } from "../../js/wasi-resolver.js";
 import { createGate, lookupDenial } from "../../js/policy.js";
 import { createDns, DNS_DEFAULTS } from "../../js/dns.js";
 import { wake } from "../../js/wake.js";
+import { unicodeStrings } from "./unicode.js";
 import type { NetError } from "../../js/errors.js";
 
 interface Udp {
@@ -414,6 +415,64 @@ describe("the guest's monotonic clock (Firefox's performance.now() moves in 1 ms
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe("the host's resolver on arbitrary input", () => {
+  it("any bytes as a query: never a throw, and an answer (if any) carries the query's ID", async () => {
+    let x = 0x2545f491;
+    const next = () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x >>> 0);
+    const valid = query("dual.example", "A", 0x1234);
+    for (let i = 0; i < 3000; i++) {
+      // Half random bytes, half a real query with bytes flipped.
+      const q = i % 2 ? Uint8Array.from({ length: next() % 80 }, () => next() & 255) : valid.map((b) => (next() % 16 === 0 ? next() & 255 : b));
+      const out = await answerQuery(q, async () => [{ family: 1, ip: Uint8Array.of(192, 0, 2, 7), port: 0 }]);
+      if (q.length < 12) expect(out).toBeUndefined();
+      else expect(out && (out[0] << 8) | out[1]).toBe((q[0] << 8) | q[1]);
+    }
+  });
+
+  it("a question name of any Unicode is answered without a throw, and only a DNS name is ever looked up", async () => {
+    const t = setup();
+    const asked: string[] = [];
+    for (const name of unicodeStrings(2000)) {
+      let q: Uint8Array;
+      try {
+        q = query(name, "A");
+      } catch {
+        continue; // not encodable as a DNS name at all
+      }
+      const out = await answerQuery(q, async (n) => (asked.push(n), (await t.s.lookup(n, "ip4")) as never));
+      expect(out).toBeInstanceOf(Uint8Array);
+    }
+    const { isDomainName } = await import("../../js/policy.js");
+    expect(t.lookups.every((l) => isDomainName(l.split(" ")[1]))).toBe(true);
+    expect(asked.length).toBeGreaterThan(100);
+  });
+
+  it("DNS over TCP: a guest that sends queries and never reads holds at most a bounded backlog, then gets EAGAIN", async () => {
+    const t = setup();
+    expect(t.s.open(1, 2, 100)).toBe(E.SUCCESS);
+    const fd = t.view().getUint32(100, true);
+    t.s.fdstatSetFlags(fd, 4);
+    t.view().setUint32(200, 208, true);
+    t.view().setUint32(204, 4, true);
+    t.bytes().set([127, 0, 0, 1], 208);
+    expect(t.s.run("connect", () => t.s.connect(fd, 200, 53))).toBe(E.SUCCESS);
+    const q = query("dual.example", "A");
+    const many = new Uint8Array(12_000 * (q.length + 2));
+    for (let i = 0; i < 12_000; i++) many.set([q.length >> 8, q.length & 255, ...q], i * (q.length + 2));
+    let again = 0;
+    for (let off = 0; off < many.length && again === 0; off += 8192) {
+      const chunk = many.subarray(off, off + 8192);
+      t.bytes().set(chunk, 10_000);
+      t.iov(300, 10_000, chunk.length);
+      const r = await t.s.run("send", () => t.s.send(fd, 300, 1, 400));
+      if (r === E.AGAIN) again++;
+      await new Promise((ok) => setTimeout(ok, 0)); // answers arrive, nobody reads them
+    }
+    expect(again).toBe(1);
+    expect(t.lookups.length).toBeLessThan(12_000);
   });
 });
 
