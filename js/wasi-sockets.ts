@@ -1402,12 +1402,8 @@ export class WasiSockets {
   }
 
   /** A lookup for the host's resolver: the addresses, or a rejection with the NetError. */
-  private lookupChecked(name: string, network: "ip4" | "ip6"): Promise<SockAddr[]> {
-    try {
-      return Promise.resolve(this.lookup(name, network));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  private async lookupChecked(name: string, network: "ip4" | "ip6"): Promise<SockAddr[]> {
+    return this.lookup(name, network);
   }
 
   private remember(ip: string, name: string) {
@@ -1507,15 +1503,21 @@ function parseHostPort(s: string, family: typeof AF_INET4 | typeof AF_INET6): So
 
 /**
  * Resolves after the page has run one task (a MessageChannel message: no
- * timer clamp), so a guest that spins lets the event loop in between.
+ * timer clamp), so a guest that spins lets the event loop in between. One
+ * channel for every yield: a spinning guest yields on every other try.
  */
+let tick: { port: MessagePort; due: Array<() => void> } | undefined;
 function macrotask(): Promise<void> {
-  return new Promise((ok) => {
+  if (!tick) {
     const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      ok();
-    };
-    ch.port2.postMessage(0);
+    const t = { port: ch.port2, due: [] as Array<() => void> };
+    ch.port1.onmessage = () => t.due.shift()?.();
+    (ch.port1 as MessagePort & { unref?: () => void }).unref?.(); // Node: never keeps the process alive
+    tick = t;
+  }
+  const t = tick;
+  return new Promise((ok) => {
+    t.due.push(ok);
+    t.port.postMessage(0);
   });
 }
