@@ -6,28 +6,31 @@
 // fd_write, fd_close, fd_fdstat_get, fd_fdstat_set_flags and all of
 // poll_oneoff (clocks included, so a guest's sleep no longer busy-waits).
 //
-// Blocking is JSPI: the imports that may wait are WebAssembly.Suspending,
-// and `start()` runs `_start` through WebAssembly.promising, so a guest
-// blocked in recv suspends while the page runs. Without JSPI (Chromium
-// before 137, Firefox before 153, Safari before 27) `imports()` throws
-// saying so; there is no Worker + SharedArrayBuffer fallback (docs/wasi.md).
+// Blocking is JSPI where the browser has it: the imports that may wait are
+// WebAssembly.Suspending, and `start()` runs `_start` through
+// WebAssembly.promising, so a guest blocked in recv suspends while the page
+// runs. Without JSPI (Chromium before 137, Firefox before 153, Safari before
+// 27, WebKitGTK) a guest transformed by `wasm-opt --asyncify` unwinds
+// instead (js/wasi-asyncify.ts); any other guest gets an error saying so.
 import { netBindings } from "./net.js";
 import { E } from "./wasi-abi.js";
+import { ASYNCIFY_IMPORTS, ASYNCIFY_STACK, Asyncify, isAsyncified } from "./wasi-asyncify.js";
 import { WasiSockets, type SocketTables, type WasiSocketOptions } from "./wasi-sockets.js";
 import { wasinetImports } from "./wasi-wasinet.js";
 
 export { E as WASI_ERRNO } from "./wasi-abi.js";
 export { MAX_SUBSCRIPTIONS, SEND_CHUNK, WASI_SOCKET_DEFAULTS, type WasiSocketOptions } from "./wasi-sockets.js";
 export { RESOLVER_DEFAULTS } from "./wasi-resolver.js";
+export { ASYNCIFY_IMPORTS, ASYNCIFY_STACK, isAsyncified } from "./wasi-asyncify.js";
 
 type Fn = (...args: never[]) => unknown;
 /** A preview-1 implementation: browser_wasi_shim's WASI object, or just an import record. */
 export type Preview1 = Record<string, Fn> | { wasiImport: Record<string, Fn>; fds?: unknown[]; inst?: unknown };
 
-/** The imports that may wait (and so are WebAssembly.Suspending). */
-const WAITING = ["sock_connect", "sock_recv", "sock_recv_from", "sock_send", "sock_send_to", "sock_getaddrinfo", "poll_oneoff", "fd_read", "fd_write", "path_open"];
+/** The imports that may wait (WebAssembly.Suspending, or Asyncify's unwinding ones). */
+const WAITING = ASYNCIFY_IMPORTS.wasi_snapshot_preview1;
 /** wasinet_v0's imports that may wait. */
-const WASINET_WAITING = ["sock_connect", "sock_recv_from", "sock_send_to", "sock_getaddrip"];
+const WASINET_WAITING = ASYNCIFY_IMPORTS.wasinet_v0;
 
 interface Jspi {
   Suspending: new (f: Fn) => unknown;
@@ -41,13 +44,23 @@ export function jspi(): Jspi | Error {
   return new Error(
     "go-net-wasm/wasi needs JavaScript Promise Integration (WebAssembly.Suspending and WebAssembly.promising) " +
       "to let a wasip1 program block on a socket without freezing the page: Chromium 137, Firefox 153 and Safari 27 and later have it on by default; " +
-      "this browser does not. A Worker + SharedArrayBuffer fallback is not provided.",
+      "this browser does not. Transform the guest with wasm-opt --asyncify (docs/wasi.md, \"Without JSPI\") to run it here.",
   );
 }
+
+/** How a guest's waiting imports wait: JSPI suspends the guest, Asyncify unwinds it (the guest must be transformed). */
+export type Blocking = "jspi" | "asyncify";
 
 export interface WasiNetOptions extends WasiSocketOptions {
   /** The tables to use (default: this package's, as registerNetBindings configures them). */
   tables?: SocketTables;
+  /**
+   * "jspi", "asyncify", or "auto" (the default): JSPI where the browser has
+   * it, Asyncify elsewhere. An asyncified guest runs either way.
+   */
+  blocking?: Blocking | "auto";
+  /** Bytes of guest memory lent to Asyncify while the guest unwinds (default ASYNCIFY_STACK, 64 KiB; at most 16 MiB). */
+  asyncifyStack?: number;
 }
 
 /**
@@ -56,10 +69,32 @@ export interface WasiNetOptions extends WasiSocketOptions {
  */
 export class WasiNet {
   readonly sockets: WasiSockets;
+  /** How this guest waits: "jspi", or "asyncify" (chosen by `blocking`, for "auto" by whether the browser has JSPI). */
+  readonly blocking: Blocking;
+  private readonly asyncify: Asyncify;
   private instance?: WebAssembly.Instance;
 
   constructor(opts: WasiNetOptions = {}) {
     this.sockets = new WasiSockets(opts.tables ?? (netBindings as unknown as SocketTables), () => this.memory(), opts);
+    const b = opts.blocking ?? "auto";
+    if (b !== "auto" && b !== "jspi" && b !== "asyncify") throw new TypeError(`blocking must be "auto", "jspi" or "asyncify", not ${String(b)}`);
+    this.blocking = b === "auto" ? (jspi() instanceof Error ? "asyncify" : "jspi") : b;
+    const size = opts.asyncifyStack ?? ASYNCIFY_STACK;
+    if (!Number.isInteger(size) || size < 1024 || size > 16 << 20) throw new RangeError(`asyncifyStack must be an integer from 1024 to 16 MiB, not ${String(size)}`);
+    this.asyncify = new Asyncify(size);
+  }
+
+  /** How many times an asyncified guest has unwound to wait (0 under JSPI). */
+  get unwinds(): number {
+    return this.asyncify.waits;
+  }
+
+  /** A waiting import, as this guest waits: a Suspending (JSPI) or an unwinding wrapper (Asyncify). */
+  private waiting(name: string, f: Fn): unknown {
+    if (this.blocking === "asyncify") return this.asyncify.wrap(name, f as (...a: unknown[]) => unknown);
+    const j = jspi();
+    if (j instanceof Error) throw j;
+    return new j.Suspending(f);
   }
 
   /** The last failure a socket call reported, in words (the guest only sees the errno). */
@@ -73,20 +108,15 @@ export class WasiNet {
   }
 
   /**
-   * The `wasi_snapshot_preview1` import object: `preview1`'s functions,
-   * with the socket layer over them. Throws when the browser has no JSPI.
-   */
-  /**
    * The whole import object: `wasi_snapshot_preview1` (see `imports()`) and
    * `wasinet_v0` (egdaemon/wasinet's socket calls, js/wasi-wasinet.ts), for
    * `WebAssembly.instantiate(module, net.importObject(shim))`.
    */
   importObject(preview1: Preview1): WebAssembly.Imports {
     const wasi_snapshot_preview1 = this.imports(preview1);
-    const j = jspi() as Jspi;
     const wasinet: Record<string, unknown> = {};
     for (const [name, f] of Object.entries(wasinetImports(this.sockets, () => this.memory())))
-      wasinet[name] = WASINET_WAITING.includes(name) ? new j.Suspending(f as Fn) : f;
+      wasinet[name] = WASINET_WAITING.includes(name) ? this.waiting(`wasinet_v0.${name}`, f as Fn) : f;
     return { wasi_snapshot_preview1, wasinet_v0: wasinet as WebAssembly.ModuleImports };
   }
 
@@ -96,16 +126,23 @@ export class WasiNet {
     return mem;
   }
 
+  /**
+   * The `wasi_snapshot_preview1` import object: `preview1`'s functions,
+   * with the socket layer over them. Throws when `blocking` is "jspi" and
+   * the browser has no JSPI.
+   */
   imports(preview1: Preview1): WebAssembly.ModuleImports {
-    const j = jspi();
-    if (j instanceof Error) throw j;
+    if (this.blocking === "jspi") {
+      const j = jspi();
+      if (j instanceof Error) throw j;
+    }
     const base = ("wasiImport" in preview1 && typeof preview1.wasiImport === "object" ? preview1.wasiImport : preview1) as Record<string, Fn>;
     const fds = "wasiImport" in preview1 ? (preview1 as { fds?: unknown[] }).fds : undefined;
     if (fds) this.sockets.fdKnown = (fd) => fds[fd] != null;
     else this.sockets.fdKnown = () => true;
     const own = this.ownImports(base);
     const out: Record<string, unknown> = { ...base };
-    for (const [name, f] of Object.entries(own)) out[name] = WAITING.includes(name) ? new j.Suspending(f as Fn) : f;
+    for (const [name, f] of Object.entries(own)) out[name] = WAITING.includes(name) ? this.waiting(name, f as Fn) : f;
     // A Suspending is an import value TypeScript's lib does not know yet.
     return out as WebAssembly.ModuleImports;
   }
@@ -179,20 +216,31 @@ export class WasiNet {
 
   /**
    * Runs the guest's `_start` (through WebAssembly.promising, so its
-   * blocking calls suspend) and resolves to its exit code; the socket
-   * layer's sockets are closed however it ends. `preview1`, when it is
+   * blocking calls suspend, or through Asyncify's loop, which rewinds it
+   * after each wait) and resolves to its exit code; the socket layer's
+   * sockets are closed however it ends. `preview1`, when it is
    * browser_wasi_shim's object, gets the instance too (it reads memory
    * through `inst`). A trap rejects with the trap.
    */
   async start(instance: WebAssembly.Instance, preview1?: Preview1): Promise<number> {
-    const j = jspi();
-    if (j instanceof Error) throw j;
-    this.instance = instance;
-    if (preview1 && "wasiImport" in preview1) (preview1 as { inst?: unknown }).inst = instance;
     const entry = instance.exports._start;
     if (typeof entry !== "function") throw new TypeError("the guest exports no _start function (is it a wasip1 command?)");
+    let run: () => Promise<unknown>;
+    if (this.blocking === "asyncify") {
+      if (!isAsyncified(instance)) {
+        const j = jspi();
+        throw j instanceof Error ? j : new Error("this WasiNet unwinds (blocking: \"asyncify\"), and the guest was not transformed by wasm-opt --asyncify (scripts/asyncify.sh)");
+      }
+      run = () => this.asyncify.run(instance, entry as () => unknown);
+    } else {
+      const j = jspi();
+      if (j instanceof Error) throw j;
+      run = () => j.promising(entry as Fn)();
+    }
+    this.instance = instance;
+    if (preview1 && "wasiImport" in preview1) (preview1 as { inst?: unknown }).inst = instance;
     try {
-      await j.promising(entry as Fn)();
+      await run();
       return 0;
     } catch (e) {
       const code = (e as { code?: unknown })?.code;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the wasm32-wasip1 test programs (guests/: two Rust crates, two Go
-# packages) into target/guests/, for tests-js/page/wasi.test.ts. The cargo target dir is under the user's cache
-# (setup.sh installs the target), so a second run only relinks.
+# packages) into target/guests/, each also asyncified (NAME.asyncify.wasm),
+# for tests-js/page/wasi.test.ts and the demo. The cargo target dir is under
+# the user's cache (setup.sh installs the target), so a second run only relinks.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm"
@@ -23,5 +24,19 @@ fi
 for g in go-http go-seeds; do
   ( cd "$ROOT/guests/$g" && GOOS=wasip1 GOARCH=wasm GOCACHE="$CACHE/gocache" GOPROXY=off GOFLAGS=-mod=mod \
     GOTOOLCHAIN=local "$GO" build -trimpath -ldflags=-s -o "$ROOT/target/guests/$g.wasm" . )
+done
+# The asyncified builds, for browsers without JSPI (scripts/asyncify.sh):
+# wasm-opt takes a minute or more on a Go guest, so each output is kept
+# under the user's cache by the hash of its input and of the script.
+mkdir -p "$CACHE/asyncify"
+for g in wasi-blocking wasi-tokio go-http go-seeds; do
+  key=$( (cat "$ROOT/target/guests/$g.wasm" "$ROOT/scripts/asyncify.sh"; wasm-opt --version 2>/dev/null || true) | sha256sum | cut -c1-32)
+  if ! [ -f "$CACHE/asyncify/$g-$key.wasm" ]; then
+    rm -f "$CACHE/asyncify/$g-"*.wasm
+    echo "build-guests: asyncify $g.wasm"
+    bash "$ROOT/scripts/asyncify.sh" "$ROOT/target/guests/$g.wasm" "$CACHE/asyncify/$g-$key.wasm.tmp"
+    mv "$CACHE/asyncify/$g-$key.wasm.tmp" "$CACHE/asyncify/$g-$key.wasm"
+  fi
+  cp "$CACHE/asyncify/$g-$key.wasm" "$ROOT/target/guests/$g.asyncify.wasm"
 done
 ls -l "$ROOT/target/guests"

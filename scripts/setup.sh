@@ -12,7 +12,7 @@ log() { echo "[setup] $*" >&2; }
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 
 # ---- Debian packages -------------------------------------------------------
-APT_PKGS=(chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb dnsdist dnsmasq-base redis-server python3-websockify nodejs npm)
+APT_PKGS=(chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb dnsdist dnsmasq-base redis-server python3-websockify binaryen nodejs npm)
 need_apt() { local missing=(); for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done; echo "${missing[@]:-}"; }
 apt_install() {
   local missing; missing=$(need_apt "$@")
@@ -25,7 +25,7 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 # node/npm: keep whatever is already on PATH (the machine's node 20 + npm 11).
-if command -v node >/dev/null && command -v npm >/dev/null; then APT_PKGS=(chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb dnsdist dnsmasq-base redis-server python3-websockify); fi
+if command -v node >/dev/null && command -v npm >/dev/null; then APT_PKGS=(chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb dnsdist dnsmasq-base redis-server python3-websockify binaryen); fi
 apt_install "${APT_PKGS[@]}"
 
 # ---- Rust toolchain with a wasm32 std -------------------------------------

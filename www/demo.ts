@@ -228,14 +228,16 @@ async function guestStep(id: string, file: string, env: string[], ports: string[
     });
     const shim = new WASI([file], env, [new OpenFile(new File([])), out, out]);
     const net = new WasiNet({ policy: { hosts: ["127.0.0.1"], ports: ports.map((hp) => Number(hp.split(":").pop())) } });
+    // Without JSPI the guest must unwind to wait: its build through scripts/asyncify.sh.
+    const wasm = net.blocking === "asyncify" ? `${file}.asyncify.wasm` : `${file}.wasm`;
     const t0 = performance.now();
-    const { instance } = await WebAssembly.instantiateStreaming(fetch(`./guests/${file}.wasm`), net.importObject(shim));
-    log(`  ${file}.wasm fetched and compiled in ${(performance.now() - t0).toFixed(0)} ms`);
+    const { instance } = await WebAssembly.instantiateStreaming(fetch(`./guests/${wasm}`), net.importObject(shim));
+    log(`  ${wasm} fetched and compiled in ${(performance.now() - t0).toFixed(0)} ms (blocking: ${net.blocking})`);
     const code = await net.start(instance, shim);
     const ok = code === 0 && passed(stdout);
     $(id).className = ok ? "ok" : "err";
     if (!ok) log(`  ${id} exit ${code}; ${net.lastError}`, "err");
-    return { ok, text: stdout, code, stdout };
+    return { ok, text: stdout, code, stdout, blocking: net.blocking, unwinds: net.unwinds };
   } catch (e) {
     $(id).textContent = String(e);
     $(id).className = "err";

@@ -38,7 +38,7 @@ let errors: string[] = [];
 const ENGINES = { chromium: launchChromium, firefox: launchFirefox } as const;
 
 beforeAll(async () => {
-  for (const g of ["wasi-blocking.wasm", "wasi-tokio.wasm", "go-http.wasm", "go-seeds.wasm"])
+  for (const g of ["wasi-blocking", "wasi-tokio", "go-http", "go-seeds"].flatMap((n) => [`${n}.wasm`, `${n}.asyncify.wasm`]))
     if (!existsSync(join(guests, g))) throw new Error(`no ${g} in ${guests}: run scripts/build-guests.sh`);
   const dir = mkdtempSync(join(tmpdir(), "wasi-page-"));
   await build({ entryPoints: [join(import.meta.dirname, "wasi/harness.ts")], bundle: true, format: "esm", outfile: join(dir, "harness.js"), logLevel: "error" });
@@ -76,10 +76,12 @@ interface Run {
   openAfter: number;
   heartbeats: number;
   ms: number;
+  blocking: string;
+  unwinds: number;
 }
 
-const run = (guest: string, env: Record<string, string>, policy?: unknown): Promise<Run> =>
-  page.evaluate(([g, e, p]) => (window as any).runGuest(`/guests/${g}`, e, p), [guest, env, policy] as const);
+const run = (guest: string, env: Record<string, string>, policy?: unknown, blocking?: "jspi" | "asyncify"): Promise<Run> =>
+  page.evaluate(([g, e, p, b]) => (window as any).runGuest(`/guests/${g}`, e, p, b), [guest, env, policy, blocking] as const);
 
 /** The guest's check lines, by name: "ok ..." or "FAIL ...". */
 function checks(out: Run): Record<string, string> {
@@ -241,5 +243,72 @@ it("a refused port is ECONNREFUSED where the relay says so (wisp-server-node's C
   const generic = await run("wasi-blocking.wasm", env);
   expect(checks(generic).refused).toMatch(/^FAIL .*\(os error 29\)/);
   expect(generic.errors.join("\n")).toContain("the relay could not connect to the destination (network error, Wisp CLOSE 0x03)");
+});
+// The way engines without JSPI run guests (WebKit: demo.test.ts), forced
+// here where JSPI exists too, so each engine runs both ways: the same
+// guests, built through scripts/asyncify.sh, the same checks.
+describe("without JSPI: asyncified guests unwind to wait", () => {
+  it("the blocking Rust program: every check, the page running while it waits", async () => {
+    const u = servers.urls;
+    const port = (hostPort: string) => Number(hostPort.split(":").pop());
+    const out = await run(
+      "wasi-blocking.wasm",
+      { REDIS: u.redis, HTTP: u.tcpHttp, UDP_ECHO: u.udpEcho, REFUSED: u.tcpRefused, DENIED: u.tcpEcho, ONLY: BLOCKING.join(",") },
+      { hosts: ["127.0.0.1", "*.test.example"], ports: [port(u.redis), port(u.tcpHttp), port(u.udpEcho), port(u.tcpRefused)] },
+      "asyncify",
+    );
+    const r = checks(out);
+    for (const name of BLOCKING) expect(r[name], `${name}: ${out.stdout}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+    expect(out.blocking).toBe("asyncify");
+    expect(out.unwinds).toBeGreaterThan(10);
+    expect(out.code).toBe(0);
+    expect(out.openAfter).toBe(0);
+    expect(out.heartbeats).toBeGreaterThan(10);
+    expect(errors).toEqual([]);
+  });
+
+  it("tokio_wasi: concurrent connections and a timer racing a read", async () => {
+    const u = servers.urls;
+    const out = await run("wasi-tokio.wasm", { REDIS: u.redis, TCP_ECHO: u.tcpEcho, REFUSED: u.tcpRefused, ONLY: TOKIO.join(",") }, undefined, "asyncify");
+    const r = checks(out);
+    for (const name of TOKIO) expect(r[name], `${name}: ${out.stdout}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+    expect(out.unwinds).toBeGreaterThan(0);
+    expect(out.code).toBe(0);
+  });
+
+  it("the Go program's net/http and net: GET, POST, goroutines, Client.Timeout, a read deadline", async () => {
+    const u = servers.urls;
+    const port = (hostPort: string) => Number(hostPort.split(":").pop());
+    const out = await run(
+      "go-http.wasm",
+      { HTTP: u.tcpHttp, REDIS: u.redis, REFUSED: u.tcpRefused, DENIED: u.tcpEcho },
+      { hosts: ["127.0.0.1", "*.test.example"], ports: [port(u.tcpHttp), port(u.redis), port(u.tcpRefused)] },
+      "asyncify",
+    );
+    const r = checks(out);
+    for (const name of GO) expect(r[name], `${name}: ${out.stdout}\n${out.stderr}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+    expect(r.http_timeout).toMatch(/Client\.Timeout exceeded/);
+    expect(out.unwinds).toBeGreaterThan(10);
+    expect(out.code).toBe(0);
+    expect(out.openAfter).toBe(0);
+    expect(out.heartbeats).toBeGreaterThan(10);
+  });
+
+  it("the wasinet-shaped Go program, whose Read spins on EAGAIN: each spin's yield is an unwind", async () => {
+    const u = servers.urls;
+    const httpPort = Number(u.tcpHttp.split(":").pop());
+    const redisPort = Number(u.redis.split(":").pop());
+    const out = await run(
+      "go-seeds.wasm",
+      { LIB: "wasinet", REDIS: u.redis, HTTP_NAME: `loop.test.example:${httpPort}`, TCP_ECHO: u.tcpEcho },
+      { hosts: ["127.0.0.1", "*.test.example"], ports: [httpPort, redisPort, Number(u.tcpEcho.split(":").pop())] },
+      "asyncify",
+    );
+    const r = checks(out);
+    for (const name of SEEDS) expect(r[name], `${name}: ${out.stdout}\n${out.stderr}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+    console.log(`${engineName()}: wasinet-shaped guest, asyncified: ${r.rtt}`); // measured, not asserted
+    expect(out.code).toBe(0);
+    expect(out.heartbeats).toBeGreaterThan(10);
+  });
 });
 }

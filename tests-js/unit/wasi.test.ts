@@ -619,13 +619,17 @@ describe("policy and bounds", () => {
   });
 });
 
-it("without JSPI, imports() and start() say what is missing", async () => {
+it("without JSPI, blocking \"jspi\" says what is missing, and \"auto\" unwinds instead", async () => {
   const w = WebAssembly as unknown as { Suspending?: unknown };
   const saved = w.Suspending;
   w.Suspending = undefined;
   try {
-    expect(() => new WasiNet().imports({})).toThrow(/JavaScript Promise Integration.*Chromium 137/);
-    await expect(new WasiNet().start({ exports: {} } as WebAssembly.Instance)).rejects.toThrow(/Worker \+ SharedArrayBuffer fallback is not provided/);
+    expect(() => new WasiNet({ blocking: "jspi" }).imports({})).toThrow(/JavaScript Promise Integration.*Chromium 137/);
+    await expect(new WasiNet({ blocking: "jspi" }).start({ exports: { _start: () => {} } } as unknown as WebAssembly.Instance)).rejects.toThrow(
+      /JavaScript Promise Integration.*wasm-opt --asyncify/,
+    );
+    expect(new WasiNet().blocking).toBe("asyncify");
+    expect(() => new WasiNet().imports({})).not.toThrow();
   } finally {
     w.Suspending = saved;
   }

@@ -14,23 +14,27 @@ export interface GuestRun {
   openAfter: number;
   heartbeats: number;
   ms: number;
+  blocking: string;
+  unwinds: number;
 }
 
-async function runGuest(url: string, env: Record<string, string>, policy?: NetPolicy): Promise<GuestRun> {
+/** Runs the guest at `url` (NAME.wasm; NAME.asyncify.wasm when it must unwind: blocking "asyncify"). */
+async function runGuest(url: string, env: Record<string, string>, policy?: NetPolicy, blocking?: "jspi" | "asyncify"): Promise<GuestRun> {
   let stdout = "", stderr = "";
   const shim = new WASI([url], Object.entries(env).map(([k, v]) => `${k}=${v}`), [
     new OpenFile(new File([])),
     ConsoleStdout.lineBuffered((l) => (stdout += l + "\n")),
     ConsoleStdout.lineBuffered((l) => (stderr += l + "\n")),
   ]);
-  const net = new WasiNet({ policy });
+  const net = new WasiNet({ policy, blocking });
+  if (net.blocking === "asyncify") url = url.replace(/\.wasm$/, ".asyncify.wasm");
   const { instance } = await WebAssembly.instantiateStreaming(fetch(url), net.importObject(shim));
   let heartbeats = 0;
   const beat = setInterval(() => heartbeats++, 20);
   const t0 = performance.now();
   try {
     const code = await net.start(instance, shim);
-    return { code, stdout, stderr, lastError: net.lastError, errors: [...net.errors], openAfter: net.sockets.size, heartbeats, ms: performance.now() - t0 };
+    return { code, stdout, stderr, lastError: net.lastError, errors: [...net.errors], openAfter: net.sockets.size, heartbeats, ms: performance.now() - t0, blocking: net.blocking, unwinds: net.unwinds };
   } finally {
     clearInterval(beat);
   }
