@@ -1,5 +1,6 @@
-// Runs the benchmark page (bench/www) in headless Chromium against the local
-// peers, prints a table and writes target/bench/results.json. Every figure
+// Runs the benchmark page (bench/www) in headless Chromium, and its main rows
+// in headless Firefox ESR, against the local peers, prints a table per engine
+// and writes target/bench/results.json. Every figure
 // that has a target is a ratio of two columns measured in the same page and
 // run; a missed target is reported (with by how much), never a failure.
 //   node bench/run.mjs   (after scripts/bench.sh built bench/pkg and bench.js)
@@ -8,7 +9,7 @@
 // BENCH_SMALL (100000 messages per small-message run), BENCH_OUT (the results file;
 // target/bench/results.json, or results-<sections>.json with BENCH_ONLY),
 // BENCH_ONLY (comma-separated sections: relay, epoxy, wasi, ping, small, gojs, doh, copies,
-// leaks, flood, directions; all by default), BENCH_PROFILE (a file: the page's CPU
+// leaks, flood, directions; all by default), BENCH_ENGINES (chromium,firefox by default), BENCH_PROFILE (a file: the page's CPU
 // profile over the run, sampled every 50 µs through CDP; `node bench/profile.mjs FILE`
 // sums it by function; build with WASM_NAMES=1 so wasm frames have names).
 import { execFile, execFileSync, spawn } from "node:child_process";
@@ -22,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { startAll } from "../servers/start.mjs";
 import { startStatic } from "../servers/static.mjs";
 import { launchChromium } from "../servers/chromium.mjs";
+import { launchFirefox } from "../servers/firefox.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const num = (name, dflt) => Number(process.env[name] ?? dflt);
@@ -34,7 +36,11 @@ const opts = {
   floodMessages: num("BENCH_FLOOD", 1000000),
   smallMessages: num("BENCH_SMALL", 100000),
   only: (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean),
+  engines: (process.env.BENCH_ENGINES ?? "chromium,firefox").split(",").filter(Boolean),
 };
+for (const e of opts.engines) if (e !== "chromium" && e !== "firefox") throw new Error(`BENCH_ENGINES: no engine ${e} (chromium, firefox)`);
+/** The sections Firefox runs: the main rows (receive, send, echo, HTTP body, load, round trips, relay echo, the wasip1 guest). */
+const MAIN_SECTIONS = ["relay", "wasi", "ping", "directions"];
 const want = (section) => opts.only.length === 0 || opts.only.includes(section);
 
 // epoxy-tls's "minimal" build (connect_tcp without its HTTP client), served to the page as /epoxy/.
@@ -76,27 +82,55 @@ const routes = {};
 const isolation = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "credentialless" };
 // /guests/: the wasip1 programs scripts/build-guests.sh built (the wasi section).
 const web = await startStatic({ "/": join(root, "bench/www"), "/pkg/": join(root, "bench/pkg"), "/guests/": join(root, "target/guests"), "/go/": join(root, "target/bench-go"), "/epoxy/": epoxyDir }, 0, routes, isolation);
-// --expose-gc and precise memory info for the heap figures.
-const browser = await launchChromium(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
+
+/**
+ * The benchmark page in one engine: Chromium (playwright-core; every section)
+ * or Firefox ESR (puppeteer-core; the main rows, MAIN_SECTIONS, against
+ * Firefox's own raw APIs). Resolves to the page's raw figures and the
+ * engine's version.
+ */
+async function runPage(engine, sections) {
+  // Chromium: --expose-gc and precise memory info for the heap figures.
+  // Firefox: 200 WebSockets at once by default (network.websocket.max-connections),
+  // counting those still closing; the 100-Conn load row holds 100 a side.
+  const browser = engine === "firefox"
+    ? await launchFirefox({ prefs: { "network.websocket.max-connections": 1000 } })
+    : await launchChromium(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
+  try {
+    const page = await browser.newPage();
+    page.on("console", (m) => m.text().startsWith("[bench]") && console.error(`${engine} ${m.text()}`));
+    page.on("pageerror", (e) => console.error(`${engine} page error: ${e}`));
+    await page.goto(`http://127.0.0.1:${web.address().port}/`);
+    // playwright's waitForFunction(f, arg, options), puppeteer's (f, options).
+    if (engine === "firefox") await page.waitForFunction(() => window.benchReady, { timeout: 30_000 });
+    else await page.waitForFunction(() => window.benchReady, null, { timeout: 30_000 });
+    const cdp = engine === "chromium" && process.env.BENCH_PROFILE ? await page.context().newCDPSession(page) : undefined;
+    if (cdp) {
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
+      await cdp.send("Profiler.start");
+    }
+    const raw = await page.evaluate((o) => window.runBenchmarks(o), { ...opts, only: sections, peers: servers.urls });
+    if (cdp) writeFileSync(process.env.BENCH_PROFILE, JSON.stringify((await cdp.send("Profiler.stop")).profile));
+    return { raw, version: await browser.version() };
+  } finally {
+    await browser.close();
+  }
+}
 
 let results;
 try {
-  const page = await browser.newPage();
-  page.on("console", (m) => m.text().startsWith("[bench]") && console.error(m.text()));
-  page.on("pageerror", (e) => console.error(`page error: ${e}`));
-  await page.goto(`http://127.0.0.1:${web.address().port}/`);
-  await page.waitForFunction(() => window.benchReady, null, { timeout: 30_000 });
-  const cdp = process.env.BENCH_PROFILE ? await page.context().newCDPSession(page) : undefined;
-  if (cdp) {
-    await cdp.send("Profiler.enable");
-    await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
-    await cdp.send("Profiler.start");
+  const chromium = opts.engines.includes("chromium") ? await runPage("chromium", opts.only) : undefined;
+  results = chromium ? report(chromium.raw, chromium.version, ceiling) : { date: new Date().toISOString(), machine: machine(), nativeCeiling: ceiling, peers, metrics: [] };
+  results.engines = {};
+  if (chromium) results.engines.chromium = { version: chromium.version, userAgent: chromium.raw.userAgent };
+  if (opts.engines.includes("firefox")) {
+    const sections = opts.only.length ? opts.only.filter((x) => MAIN_SECTIONS.includes(x)) : MAIN_SECTIONS;
+    const firefox = await runPage("firefox", sections);
+    const r = report(firefox.raw, firefox.version, ceiling);
+    results.engines.firefox = { version: firefox.version, userAgent: firefox.raw.userAgent, sections, metrics: r.metrics, missed: r.missed, raw: firefox.raw };
   }
-  const raw = await page.evaluate((o) => window.runBenchmarks(o), { ...opts, peers: servers.urls });
-  if (cdp) writeFileSync(process.env.BENCH_PROFILE, JSON.stringify((await cdp.send("Profiler.stop")).profile));
-  results = report(raw, await browser.version(), ceiling);
 } finally {
-  await browser.close();
   await servers.close();
   native.kill();
   web.close();
@@ -124,7 +158,11 @@ function round(x, d = 3) {
   return x === null || x === undefined ? x : Math.round(x * 10 ** d) / 10 ** d;
 }
 
-function report(r, chromiumVersion, ceiling) {
+function machine() {
+  return `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}`;
+}
+
+function report(r, browserVersion, ceiling) {
   const metrics = [];
   // One direction at a time against the native peer; its native ceiling in
   // the columns, and how many times the page's best figure it is.
@@ -136,8 +174,9 @@ function report(r, chromiumVersion, ceiling) {
     metrics.push(metric(`${dir}_rust`, `${dir} ${r.options.mib} MiB, 64 KiB messages, native peer: Rust Conn / raw WebSocket`, "ratio", cols, x.rust / x.raw, target, true));
     metrics.push(metric(`${dir}_extern`, `${dir}: extern path (blocking_tcpConnRead/Write) / raw WebSocket`, "ratio", {}, x.extern / x.raw, target, true));
     metrics.push(metric(`${dir}_gloo`, `${dir}: gloo-net / raw WebSocket (peer crate, for comparison)`, "ratio", {}, x.gloo / x.raw, null, true));
-    metrics.push(metric(`${dir}_rawStream`, `${dir}: raw WebSocketStream / raw WebSocket (the browser's two APIs)`, "ratio", {}, x.rawStream / x.raw, null, true));
-    metrics.push(metric(`${dir}_headroom`, `${dir}: native peer's own ceiling / the page's best (>= 3: the peer is not the bottleneck)`, "ratio", {}, ceiling[dir] / Math.max(x.raw, x.rawStream, x.rust, x.extern, x.gloo), 3, true));
+    if (x.rawStream !== undefined) metrics.push(metric(`${dir}_rawStream`, `${dir}: raw WebSocketStream / raw WebSocket (the browser's two APIs)`, "ratio", {}, x.rawStream / x.raw, null, true));
+    const best = Math.max(...[x.raw, x.rawStream, x.rust, x.extern, x.gloo].filter((v) => v !== undefined));
+    metrics.push(metric(`${dir}_headroom`, `${dir}: native peer's own ceiling / the page's best (>= 3: the peer is not the bottleneck)`, "ratio", {}, ceiling[dir] / best, 3, true));
   }
   const h = r.nativeHttp;
   if (h) metrics.push(metric("http_get", `http.Get body ${r.options.mib} MiB from the native peer / raw fetch reader loop`, "ratio",
@@ -151,6 +190,7 @@ function report(r, chromiumVersion, ceiling) {
     ["ping_extern_classic", "externClassic", "rawClassic", "extern path (classic) / raw WebSocket onmessage"],
     ["ping_extern_stream", "externStream", "rawStream", "extern path (WebSocketStream) / raw WebSocketStream reader"],
   ]) {
+    if (!pp[ours]) continue; // no WebSocketStream in this engine
     metrics.push(metric(`${id}_p50`, `1-byte round trip p50, native echo, ${pp[ours].n} samples interleaved ping by ping in 10 rounds: ${what}`, "ratio",
       { raw: round(pp[raw].p50), rust: round(pp[ours].p50), columnsUnit: "ms" }, pp[ours].p50 / pp[raw].p50, 1.05, false));
     metrics.push(metric(`${id}_p99`, `  the same, p99`, "ratio",
@@ -179,7 +219,9 @@ function report(r, chromiumVersion, ceiling) {
   }
   if (r.wasiEcho) metrics.push(
     metric("wasi_echo", `the same relay echo from a wasm32-wasip1 program (guests/wasi-tokio: tokio, nonblocking sockets, poll_oneoff) through go-net-wasm/wasi: wasip1 guest / Rust Conn`, "ratio",
-      { rust: round(r.wasiEcho.rust, 1), wasi: round(r.wasiEcho.wasi, 1), columnsUnit: "MiB/s" }, r.wasiEcho.wasi / r.wasiEcho.rust, 0.9, true),
+      { rust: round(r.wasiEcho.rust, 1), wasi: round(r.wasiEcho.wasi, 1), asyncify: round(r.wasiEcho.asyncify, 1), columnsUnit: "MiB/s" }, r.wasiEcho.wasi / r.wasiEcho.rust, 0.9, true),
+    metric("wasi_echo_asyncify", `  the same guest asyncified (scripts/asyncify.sh), unwinding to wait as it must without JSPI: asyncified / JSPI (no target: what Asyncify costs)`, "ratio",
+      {}, r.wasiEcho.asyncify / r.wasiEcho.wasi, null, true),
   );
   for (const [key, x] of Object.entries(r.small ?? {})) {
     const [size, transport] = key.split("_");
@@ -230,9 +272,9 @@ function report(r, chromiumVersion, ceiling) {
   if (c) metrics.push(metric("copies_extern_read", "copies per byte, blocking_tcpConnRead into the VM's buffer (extern path)", "copies", { write: round(c.externWrite) }, c.externRead, 1, false));
   return {
     date: new Date().toISOString(),
-    chromium: chromiumVersion,
+    chromium: browserVersion,
     wasmSize: wasmSize(),
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}`,
+    machine: machine(),
     nativeCeiling: ceiling,
     peers,
     userAgent: r.userAgent,
@@ -250,21 +292,39 @@ function wasmSize() {
 }
 
 function printTable(res) {
-  const rows = res.metrics.map((m) => {
-    const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "go", "epoxy", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
-    const status = m.met === null ? "" : m.met ? "ok" : `MISSED by ${m.missedBy}`;
-    return [m.what, `${m.value} ${m.unit}`, m.target ?? "", status, cols + (m.columnsUnit ? ` (${m.columnsUnit})` : "")];
-  });
-  const head = ["benchmark", "value", "target", "", "columns"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd();
-  console.log(`${res.machine}; Chromium ${res.chromium}; ${res.options.mib} MiB, ${res.options.reps} reps (medians), ${res.options.cycles} cycles`);
+  console.log(`${res.machine}; ${res.options ? `${res.options.mib} MiB, ${res.options.reps} reps (medians), ${res.options.cycles} cycles` : ""}`);
   const c = res.nativeCeiling;
   console.log(`native peer ceiling (its own native client, this run): receive ${c.receive}, send ${c.send}, echo ${c.echo}, HTTP ${c.http} MiB/s, ${c.smallMessages} one-byte messages/s${c.relay ? `; Wisp relay echo from Node ${c.relay} MiB/s` : ""}`);
   console.log(`comparison peers: ${Object.values(res.peers).map((p) => `${p.name} ${p.version} (${p.licence})`).join("; ")}`);
+  if (res.engines.chromium) printMetrics(`Chromium ${res.engines.chromium.version}`, res.metrics);
+  const ff = res.engines.firefox;
+  if (ff) printMetrics(`Firefox ${ff.version} (the main rows: ${ff.sections.join(", ")}; each against Firefox's own raw APIs)`, ff.metrics);
+  if (res.engines.chromium && ff) {
+    // The rows both engines ran, side by side.
+    const theirs = Object.fromEntries(ff.metrics.map((m) => [m.id, m]));
+    const rows = res.metrics.filter((m) => theirs[m.id] && m.target !== null).map((m) => [m.id, m.target, String(m.value), String(theirs[m.id].value)]);
+    printRows(`\nBy engine (ratios, each engine against its own raw API)`, ["metric", "target", "Chromium", "Firefox"], rows);
+  }
+  if (res.wasmSize) {
+    const w = res.wasmSize;
+    console.log(`\nShipped wasm (${w.file}, wasm-opt -Os): ${(w.raw / 1024).toFixed(1)} KiB raw, ${(w.gzip / 1024).toFixed(1)} KiB gzip -9`);
+  }
+}
+
+function printMetrics(title, metrics) {
+  const rows = metrics.map((m) => {
+    const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "asyncify", "go", "epoxy", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
+    const status = m.met === null ? "" : m.met ? "ok" : `MISSED by ${m.missedBy}`;
+    return [m.what, `${m.value} ${m.unit}`, m.target ?? "", status, cols + (m.columnsUnit ? ` (${m.columnsUnit})` : "")];
+  });
+  printRows(`\n${title}`, ["benchmark", "value", "target", "", "columns"], rows);
+}
+
+function printRows(title, head, rows) {
+  console.log(title);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd();
   console.log(line(head));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   rows.forEach((r) => console.log(line(r)));
-  const w = res.wasmSize;
-  console.log(`\nShipped wasm (${w.file}, wasm-opt -Os): ${(w.raw / 1024).toFixed(1)} KiB raw, ${(w.gzip / 1024).toFixed(1)} KiB gzip -9`);
 }

@@ -174,6 +174,9 @@ async function rawSend(url: string, total: number, chunk: number) {
   return ms;
 }
 
+/** Whether this engine has WebSocketStream (the stream transport and the rawStream columns need it). */
+const HAS_STREAM = typeof (globalThis as any).WebSocketStream === "function";
+
 async function openStream(url: string) {
   const WSS = (globalThis as any).WebSocketStream;
   if (!WSS) throw new Error("no WebSocketStream in this browser");
@@ -445,15 +448,17 @@ function loadGo(): Promise<(url: string) => Promise<number[]>> {
 }
 
 /** The wasip1 guest's echo (guests/wasi-tokio BENCH_ECHO): its own timing, connected socket to last byte. */
-async function wasiEcho(tcpEcho: string, total: number, chunk: number): Promise<number> {
+/** The wasi-tokio guest's echo: through JSPI, or its asyncified build unwinding (what engines without JSPI run). */
+async function wasiEcho(tcpEcho: string, total: number, chunk: number, blocking: "jspi" | "asyncify" = "jspi"): Promise<number> {
   let stdout = "";
   const shim = new WASI(["wasi-tokio"], [`BENCH_ECHO=${total},${chunk}`, `TCP_ECHO=${tcpEcho}`], [
     new OpenFile(new File([])),
     ConsoleStdout.lineBuffered((l) => (stdout += l + "\n")),
     ConsoleStdout.lineBuffered((l) => (stdout += l + "\n")),
   ]);
-  const net = new WasiNet();
-  const { instance } = await WebAssembly.instantiateStreaming(fetch("/guests/wasi-tokio.wasm"), { wasi_snapshot_preview1: net.imports(shim) });
+  const net = new WasiNet({ blocking });
+  const file = blocking === "asyncify" ? "wasi-tokio.asyncify.wasm" : "wasi-tokio.wasm";
+  const { instance } = await WebAssembly.instantiateStreaming(fetch(`/guests/${file}`), { wasi_snapshot_preview1: net.imports(shim) });
   const code = await net.start(instance, shim);
   const ms = /^bench_echo ([\d.]+)$/m.exec(stdout);
   if (code !== 0 || !ms) throw new Error(`wasi-tokio BENCH_ECHO exited ${code}: ${stdout.trim()} (${net.lastError})`);
@@ -535,13 +540,15 @@ export async function runBenchmarks(o: BenchOptions) {
   if (want("wasi")) {
     const chunk = 64 * 1024;
     await wasiEcho(o.peers.tcpEcho, MiB, chunk);
-    const runs: Record<string, number[]> = { rust: [], wasi: [] };
+    await wasiEcho(o.peers.tcpEcho, MiB, chunk, "asyncify");
+    const runs: Record<string, number[]> = { rust: [], wasi: [], asyncify: [] };
     for (let r = 0; r < o.reps; r++) {
       runs.rust.push(mbps(total, await rs.rustTcpEcho(o.peers.tcpEcho, total, chunk)));
       runs.wasi.push(mbps(total, await wasiEcho(o.peers.tcpEcho, total, chunk)));
-      log(`wasi echo rep ${r + 1}: rust tcp ${runs.rust[r].toFixed(0)} MiB/s, wasip1 guest ${runs.wasi[r].toFixed(0)}`);
+      runs.asyncify.push(mbps(total, await wasiEcho(o.peers.tcpEcho, total, chunk, "asyncify")));
+      log(`wasi echo rep ${r + 1}: rust tcp ${runs.rust[r].toFixed(0)} MiB/s, wasip1 guest ${runs.wasi[r].toFixed(0)}, asyncified ${runs.asyncify[r].toFixed(0)}`);
     }
-    out.wasiEcho = { rust: median(runs.rust), wasi: median(runs.wasi), runs };
+    out.wasiEcho = { rust: median(runs.rust), wasi: median(runs.wasi), asyncify: median(runs.asyncify), runs };
   }
 
   // 2. One-byte round trips against the native echo, ten interleaved
@@ -566,10 +573,12 @@ export async function runBenchmarks(o: BenchOptions) {
       // task::spawn_local saves (a read woken inside the message's event).
       rustClassicFutures: rust("classic", false, true),
       externClassic: rust("classic", true),
-      rawStream: () => rawStreamPinger(nativeEcho),
-      rustStream: rust("stream", false),
-      externStream: rust("stream", true),
     };
+    if (HAS_STREAM) {
+      series.rawStream = () => rawStreamPinger(nativeEcho);
+      series.rustStream = rust("stream", false);
+      series.externStream = rust("stream", true);
+    }
     const names = Object.keys(series);
     const times: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
     for (let r = -1; r < rounds; r++) {
@@ -771,26 +780,29 @@ export async function runBenchmarks(o: BenchOptions) {
     const variants: Record<string, Record<string, () => Promise<number>>> = {
       receive: {
         raw: () => rawReceive(src, total),
-        rawStream: () => rawStreamReceive(src, total),
         rust: () => rs.rustReceive(src, total),
         extern: () => rs.externReceive(src, total),
         gloo: () => rs.glooReceive(src, total),
       },
       send: {
         raw: () => rawSend(sink, total, chunk),
-        rawStream: () => rawStreamSend(sink, total, chunk),
         rust: () => rs.rustSend(sink, total, chunk),
         extern: () => rs.externSend(sink, total, chunk),
         gloo: () => rs.glooSend(sink, total, chunk),
       },
       echo: {
         raw: () => rawEcho(nativeEcho, total, chunk),
-        rawStream: () => rawStreamEcho(nativeEcho, total, chunk),
         rust: () => rs.rustEcho(nativeEcho, total, chunk),
         extern: () => rs.rustExternEcho(nativeEcho, total, chunk),
         gloo: () => rs.glooEcho(nativeEcho, total, chunk),
       },
     };
+    // WebSocketStream where the engine has it (Chromium; not Firefox or WebKit).
+    if (HAS_STREAM) {
+      variants.receive.rawStream = () => rawStreamReceive(src, total);
+      variants.send.rawStream = () => rawStreamSend(sink, total, chunk);
+      variants.echo.rawStream = () => rawStreamEcho(nativeEcho, total, chunk);
+    }
     out.directions = {};
     for (const [dir, fs] of Object.entries(variants)) {
       for (const f of Object.values(fs)) await f(); // warm-up
@@ -890,6 +902,7 @@ export async function runBenchmarks(o: BenchOptions) {
   }
 
   out.userAgent = navigator.userAgent;
+  out.webSocketStream = HAS_STREAM;
   out.crossOriginIsolated = crossOriginIsolated;
   return out;
 }

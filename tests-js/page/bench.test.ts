@@ -34,6 +34,21 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
     expect(by[id], id).toBeDefined();
   }
   expect(by.wasi_echo.wasi).toBeGreaterThan(0);
+  expect(by.wasi_echo.asyncify).toBeGreaterThan(0); // the asyncified guest echoed every byte too
+  expect(by.wasi_echo_asyncify.value).toBeGreaterThan(0);
+  // The main rows in Firefox, each against Firefox's own raw APIs; the
+  // WebSocketStream rows only where the engine has it (found in the page).
+  const ff = res.engines.firefox;
+  expect(ff.version).toMatch(/firefox\/\d+/i);
+  expect(res.engines.chromium.version).toMatch(/^\d+\./);
+  const ffBy = Object.fromEntries(ff.metrics.map((m: any) => [m.id, m]));
+  for (const id of ["receive_rust", "send_rust", "echo_rust", "receive_extern", "http_get", "ping_classic_p50", "ping_extern_classic_p50", "load_1", "load_100", "relay_echo", "wasi_echo", "wasi_echo_asyncify"]) {
+    expect(ffBy[id], `firefox ${id}`).toBeDefined();
+    expect(ffBy[id].value, `firefox ${id}`).toBeGreaterThan(0);
+  }
+  for (const [engine, raw, rows] of [["chromium", res.raw, by], ["firefox", ff.raw, ffBy]] as const)
+    expect(rows.ping_stream_p50 !== undefined, `${engine}: stream rows iff WebSocketStream`).toBe(raw.webSocketStream);
+  expect(res.raw.webSocketStream).toBe(true);
   // Go's js/wasm port fetched every byte too (the run throws otherwise), and says which Go it is.
   for (const col of ["raw", "rust", "go"]) expect(by.gojs_http_body[col], col).toBeGreaterThan(0);
   expect(res.peers.go.version).toMatch(/^go1\.\d+/);
