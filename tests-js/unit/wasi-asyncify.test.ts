@@ -18,7 +18,7 @@ function guest(wat: string, imports: string[] | null): WebAssembly.Module {
       m.runPasses(["asyncify"]);
     }
     if (!m.validate()) throw new Error("invalid test guest");
-    return new WebAssembly.Module(m.emitBinary());
+    return new WebAssembly.Module(m.emitBinary() as Uint8Array<ArrayBuffer>);
   } finally {
     m.dispose();
   }
