@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the wasm32-wasip1 test programs (guests/: two Rust crates, two Go
-# packages) into target/guests/, each also asyncified (NAME.asyncify.wasm),
+# packages) and go/pagenet's GOOS=js test program into target/guests/, each also asyncified (NAME.asyncify.wasm),
 # for tests-js/page/wasi.test.ts and the demo. The cargo target dir is under
 # the user's cache (setup.sh installs the target), so a second run only relinks.
 set -euo pipefail
@@ -25,6 +25,12 @@ for g in go-http go-seeds; do
   ( cd "$ROOT/guests/$g" && GOOS=wasip1 GOARCH=wasm GOCACHE="$CACHE/gocache" GOPROXY=off GOFLAGS=-mod=mod \
     GOTOOLCHAIN=local "$GO" build -trimpath -ldflags=-s -o "$ROOT/target/guests/$g.wasm" . )
 done
+# GOOS=js: go/pagenet's test program, run by the same Go's wasm_exec.js
+# (copied from its GOROOT, not committed). `go vet` first: the package
+# ships to Go users as source.
+( cd "$ROOT/go/pagenet" && export GOOS=js GOARCH=wasm GOCACHE="$CACHE/gocache" GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local && \
+  "$GO" vet ./... && "$GO" build -trimpath -ldflags=-s -o "$ROOT/target/guests/go-js.wasm" ./internal/check )
+cp "$("$GO" env GOROOT)/lib/wasm/wasm_exec.js" "$ROOT/target/guests/"
 # The asyncified builds, for browsers without JSPI (scripts/asyncify.sh):
 # wasm-opt takes a minute or more on a Go guest, so each output is kept
 # under the user's cache by the hash of its input and of the script.

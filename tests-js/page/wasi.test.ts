@@ -38,7 +38,7 @@ let errors: string[] = [];
 const ENGINES = { chromium: launchChromium, firefox: launchFirefox } as const;
 
 beforeAll(async () => {
-  for (const g of ["wasi-blocking", "wasi-tokio", "go-http", "go-seeds"].flatMap((n) => [`${n}.wasm`, `${n}.asyncify.wasm`]))
+  for (const g of [...["wasi-blocking", "wasi-tokio", "go-http", "go-seeds"].flatMap((n) => [`${n}.wasm`, `${n}.asyncify.wasm`]), "go-js.wasm", "wasm_exec.js"])
     if (!existsSync(join(guests, g))) throw new Error(`no ${g} in ${guests}: run scripts/build-guests.sh`);
   const dir = mkdtempSync(join(tmpdir(), "wasi-page-"));
   await build({ entryPoints: [join(import.meta.dirname, "wasi/harness.ts")], bundle: true, format: "esm", outfile: join(dir, "harness.js"), logLevel: "error" });
@@ -244,6 +244,61 @@ it("a refused port is ECONNREFUSED where the relay says so (wisp-server-node's C
   expect(checks(generic).refused).toMatch(/^FAIL .*\(os error 29\)/);
   expect(generic.errors.join("\n")).toContain("the relay could not connect to the destination (network error, Wisp CLOSE 0x03)");
 });
+// GOOS=js: a Go program run by Go's own wasm_exec.js, dialing through
+// go/pagenet over the page's bindings, under the page's policy.
+describe("GOOS=js: go-net-wasm/pagenet", () => {
+  const GOJS = ["redis_ping", "redis_1mib", "read_deadline", "close_wakes_read", "concurrent", "ws_echo", "udp_echo", "lookup", "http_get", "http_post", "https_get", "denied", "dial_timeout"];
+  const goEnv = () => {
+    const u = servers.urls;
+    return {
+      REDIS: u.redis, HTTP: u.tcpHttp, HTTPS: new URL(u.https).host, TLS_CA: u.tlsCa, WS_ECHO: u.wsEcho, UDP_ECHO: u.udpEcho,
+      REFUSED: u.tcpRefused, DENIED: u.tcpEcho, BLACKHOLE: u.blackhole,
+    };
+  };
+  const runGo = (env: Record<string, string>) =>
+    page.evaluate(([e]) => (window as any).runGoJs("/guests/go-js.wasm", e), [env] as const) as Promise<{ code: number; stdout: string; heartbeats: number }>;
+  const goChecks = (out: { stdout: string }) => checks({ ...out, stderr: "", errors: [] } as unknown as Run);
+  const port = (hostPort: string) => Number(hostPort.split(":").pop());
+
+  it("Redis (1 MiB), a read deadline then reuse, Close waking a Read, 16 goroutines, a WebSocket, UDP, DoH, Go's net/http and crypto/tls over the relay, a denied port", async () => {
+    const u = servers.urls;
+    // The page's policy: every peer the program needs, not the TCP echo.
+    const policy = { hosts: ["127.0.0.1", "*.test.example"], ports: [u.redis, u.tcpHttp, new URL(u.https).host, u.udpEcho, u.tcpRefused, new URL(u.wsEcho).host, new URL(u.blackhole).host].map(port) };
+    await page.evaluate(([relay, doh, p]) => (window as any).configure(relay, doh, p), [u.wispV2, u.doh, policy] as const);
+    try {
+      const out = await runGo({ ...goEnv(), ONLY: GOJS.join(",") });
+      const r = goChecks(out);
+      for (const name of GOJS) expect(r[name], `${name}: ${out.stdout}`).toMatch(/^ok /);
+      // Go's own words, and Go's error types (the program checks errors.Is / errors.As).
+      expect(r.read_deadline).toMatch(/read tcp .*: i\/o timeout/);
+      expect(r.close_wakes_read).toMatch(/use of closed network connection/);
+      expect(r.lookup).toContain("10.9.8.7 fd00::7");
+      expect(r.lookup).toMatch(/lookup nx\.test\.example.*no such host/);
+      expect(r.https_get).toMatch(/TLS 1\.3.*certificate signed by unknown authority/);
+      expect(r.denied).toMatch(new RegExp(`^ok dial tcp ${u.tcpEcho.replace(/\./g, "\\.")}: .*permission denied by network policy \\(port \\d+ not allowed\\)`));
+      expect(r.dial_timeout).toMatch(/i\/o timeout/);
+      expect(out.code).toBe(0);
+      expect(out.heartbeats).toBeGreaterThan(10); // the page ran while Go's goroutines waited
+      expect(errors).toEqual([]);
+    } finally {
+      await page.evaluate(([relay, doh]) => (window as any).configure(relay, doh, {}), [u.wispV2, u.doh] as const);
+    }
+  });
+
+  it("a refused port reads as Go's own error where the relay says refused (wisp-server-node), in the relay's words where it does not (wisp-js)", async () => {
+    const u = servers.urls;
+    await page.evaluate(([relay, doh]) => (window as any).configure(relay, doh), [u.wispV1, u.doh] as const);
+    try {
+      const out = await runGo({ ...goEnv(), ONLY: "refused" });
+      expect(goChecks(out).refused).toBe(`ok dial tcp ${u.tcpRefused}: connect: connection refused`);
+    } finally {
+      await page.evaluate(([relay, doh]) => (window as any).configure(relay, doh), [u.wispV2, u.doh] as const);
+    }
+    const generic = await runGo({ ...goEnv(), ONLY: "refused" });
+    expect(goChecks(generic).refused).toMatch(/^ok dial tcp .*: the relay could not connect to the destination/);
+  });
+});
+
 // The way engines without JSPI run guests (WebKit: demo.test.ts), forced
 // here where JSPI exists too, so each engine runs both ways: the same
 // guests, built through scripts/asyncify.sh, the same checks.

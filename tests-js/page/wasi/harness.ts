@@ -40,7 +40,46 @@ async function runGuest(url: string, env: Record<string, string>, policy?: NetPo
   }
 }
 
+/**
+ * A GOOS=js program (go/pagenet's test program) run by Go's own
+ * wasm_exec.js (copied from the setup's Go by scripts/build-guests.sh):
+ * what a Go user's page does. Its stdout is what wasm_exec.js logs.
+ */
+async function runGoJs(url: string, env: Record<string, string>): Promise<{ code: number; stdout: string; heartbeats: number; ms: number }> {
+  const g = globalThis as unknown as { Go?: new () => any };
+  if (!g.Go) {
+    await new Promise<void>((ok, fail) => {
+      const s = document.createElement("script");
+      s.src = "/guests/wasm_exec.js";
+      s.onload = () => ok();
+      s.onerror = () => fail(new Error("no /guests/wasm_exec.js (scripts/build-guests.sh copies it from Go's GOROOT)"));
+      document.head.append(s);
+    });
+  }
+  const go = new g.Go!();
+  go.env = env;
+  go.argv = ["go-js"];
+  let code = -1;
+  go.exit = (c: number) => (code = c);
+  let stdout = "";
+  const log = console.log;
+  console.log = (...a: unknown[]) => void (stdout += a.join(" ") + "\n");
+  let heartbeats = 0;
+  const beat = setInterval(() => heartbeats++, 20);
+  const t0 = performance.now();
+  try {
+    const { instance } = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
+    await go.run(instance);
+  } finally {
+    console.log = log;
+    clearInterval(beat);
+  }
+  return { code, stdout, heartbeats, ms: performance.now() - t0 };
+}
+
 const w = window as unknown as Record<string, unknown>;
-w.configure = (relay: string, doh: string) => registerNetBindings({ relay: { url: relay }, dns: { servers: [doh] } });
+w.configure = (relay: string, doh: string, policy?: NetPolicy) =>
+  registerNetBindings({ relay: { url: relay }, dns: { servers: [doh] }, ...(policy ? { policy } : {}) });
+w.runGoJs = runGoJs;
 w.runGuest = runGuest;
 w.harnessReady = true;

@@ -1,0 +1,3 @@
+module go-net-wasm/pagenet
+
+go 1.21
