@@ -241,6 +241,17 @@ function report(r, browserVersion, ceiling) {
     metrics.push(metric("gojs_http_ttfb", `time to the response headers, ${g.ttfb.n} interleaved 1 KiB GETs: Go js/wasm / this crate (>= 1: ours no later)`, "ratio",
       { raw: round(g.ttfb.raw), rust: round(g.ttfb.rust), go: round(g.ttfb.go), columnsUnit: "ms" }, g.ttfb.go / g.ttfb.rust, 1.0, true));
   }
+  const pn = r.pagenet;
+  if (pn) {
+    metrics.push(metric("pagenet_echo", `tcp echo ${r.options.mib} MiB through the Wisp relay, 64 KiB writes: a GOOS=js program's net.Conn (go/pagenet) / the Rust Conn`, "ratio",
+      { rust: round(pn.echo.rust, 1), go: round(pn.echo.go, 1), columnsUnit: "MiB/s" }, pn.echo.go / pn.echo.rust, 0.9, true));
+    metrics.push(metric("pagenet_ping_p50", `1-byte round trip p50 through the relay, ${pn.ping.go.n} samples interleaved ping by ping in 10 rounds: go/pagenet (timed in the page around each call) / the Rust Conn`, "ratio",
+      { rust: round(pn.ping.rust.p50), go: round(pn.ping.go.p50), columnsUnit: "ms" }, pn.ping.go.p50 / pn.ping.rust.p50, 1.1, false));
+    metrics.push(metric("pagenet_ping_p99", `  the same, p99`, "ratio",
+      { rust: round(pn.ping.rust.p99), go: round(pn.ping.go.p99), columnsUnit: "ms" }, pn.ping.go.p99 / pn.ping.rust.p99, 1.2, false));
+    metrics.push(metric("pagenet_http", `http.Get body ${pn.http.mib} MiB from the Node HTTP peer: Go's own transport over go/pagenet (through the relay) / Go's fetch transport (direct; no target: what the relay path costs, for hosts fetch cannot reach)`, "ratio",
+      { go: round(pn.http.pagenet, 1), fetch: round(pn.http.fetch, 1), columnsUnit: "MiB/s" }, pn.http.pagenet / pn.http.fetch, null, true));
+  }
   if (r.doh) metrics.push(metric("doh_cached_us", "DoH cached LookupHost from Rust", "µs", {}, r.doh.cachedUs, 50, false),
     metric("doh_uncached_queries", "DoH queries for one uncached LookupIP(\"ip\") (A + AAAA)", "queries", {}, r.doh.uncachedQueries, r.doh.recordTypes, false));
   const l = r.leaks;
@@ -313,7 +324,7 @@ function printTable(res) {
 
 function printMetrics(title, metrics) {
   const rows = metrics.map((m) => {
-    const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "asyncify", "go", "epoxy", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
+    const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "asyncify", "go", "fetch", "epoxy", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
     const status = m.met === null ? "" : m.met ? "ok" : `MISSED by ${m.missedBy}`;
     return [m.what, `${m.value} ${m.unit}`, m.target ?? "", status, cols + (m.columnsUnit ? ` (${m.columnsUnit})` : "")];
   });

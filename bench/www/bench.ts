@@ -426,8 +426,16 @@ async function epoxyPinger(relayUrl: string, dest: string): Promise<Pinger> {
 
 // ---- Go's own js/wasm port (bench/go-js, built by scripts/build-bench.sh) ----
 
-let goLoaded: Promise<(url: string) => Promise<number[]>> | undefined;
-function loadGo(): Promise<(url: string) => Promise<number[]>> {
+interface GoBench {
+  goHttpGet(url: string): Promise<number[]>;
+  goPagenetGet(url: string): Promise<number[]>;
+  goTcpEcho(addr: string, total: number, chunk: number): Promise<number>;
+  goPingerOpen(addr: string): Promise<number>;
+  goPing(id: number, b: number): Promise<void>;
+  goPingerClose(id: number): void;
+}
+let goLoaded: Promise<GoBench> | undefined;
+function loadGo(): Promise<GoBench> {
   goLoaded ??= (async () => {
     const g = globalThis as any;
     await new Promise<void>((ok, fail) => {
@@ -442,7 +450,7 @@ function loadGo(): Promise<(url: string) => Promise<number[]>> {
     go.run(instance); // runs until main's select{}, serving goHttpGet
     for (let i = 0; i < 100 && !g.goReady; i++) await new Promise((ok) => setTimeout(ok, 10));
     if (!g.goReady) throw new Error("the Go program did not start");
-    return g.goHttpGet as (url: string) => Promise<number[]>;
+    return g as GoBench;
   })();
   return goLoaded;
 }
@@ -870,7 +878,8 @@ export async function runBenchmarks(o: BenchOptions) {
   // Go user would pick instead: body MiB/s and time to the headers.
   if (want("gojs")) {
     const url = `${o.peers.nativeHttp}/bytes?n=${total}`;
-    const goGet = await loadGo();
+    const go = await loadGo();
+    const goGet = (u: string) => go.goHttpGet(u);
     await goGet(url);
     const runs: Record<string, number[]> = { raw: [], rust: [], go: [], rawTtfb: [], rustTtfb: [], goTtfb: [] };
     for (let r = 0; r < o.reps; r++) {
@@ -899,6 +908,61 @@ export async function runBenchmarks(o: BenchOptions) {
       ttfb: { raw: median(ttfb.raw), rust: median(ttfb.rust), go: median(ttfb.go), n: 50 },
       runs,
     };
+    // go/pagenet: a Go program's own net.Conn through the relay, against
+    // the Rust Conn on the same relay (echo, interleaved 1-byte round
+    // trips), and Go's own HTTP transport over it against Go's fetch one.
+    const chunk = 64 * 1024;
+    const echo: Record<string, number[]> = { rust: [], go: [] };
+    await go.goTcpEcho(o.peers.tcpEcho, MiB, chunk);
+    for (let r = 0; r < o.reps; r++) {
+      echo.rust.push(mbps(total, await rs.rustTcpEcho(o.peers.tcpEcho, total, chunk)));
+      echo.go.push(mbps(total, await go.goTcpEcho(o.peers.tcpEcho, total, chunk)));
+      log(`pagenet relay echo rep ${r + 1}: rust tcp ${echo.rust[r].toFixed(0)} MiB/s, go pagenet ${echo.go[r].toFixed(0)}`);
+    }
+    const goPinger = async (): Promise<Pinger> => {
+      const id = await go.goPingerOpen(o.peers.tcpEcho);
+      return {
+        async ping(b: number) {
+          const t0 = performance.now();
+          await go.goPing(id, b);
+          return performance.now() - t0;
+        },
+        async close() {
+          go.goPingerClose(id);
+        },
+      } as unknown as Pinger;
+    };
+    const series: Record<string, () => Promise<Pinger>> = { rust: () => rs.Pinger.openTcp(o.peers.tcpEcho), go: goPinger };
+    const names = Object.keys(series);
+    const times: Record<string, number[]> = { rust: [], go: [] };
+    const per = Math.max(1, Math.floor(o.pings / 10 / 2));
+    for (let r = -1; r < 10; r++) {
+      const pingers = await Promise.all(names.map((k) => series[k]()));
+      for (let i = 0; i < (r < 0 ? 50 : per); i++)
+        for (const k of shuffled(names.length)) {
+          const ms = await pingers[k].ping(i & 255);
+          if (r >= 0) times[names[k]].push(ms);
+        }
+      await Promise.all(pingers.map((p) => p.close()));
+    }
+    const relayUrl = `http://${o.peers.tcpHttp}/bytes?n=${Math.min(total, 16 * MiB)}`;
+    const http: Record<string, number[]> = { fetch: [], pagenet: [] };
+    await go.goPagenetGet(relayUrl);
+    for (let r = 0; r < o.reps; r++) {
+      const n = Math.min(total, 16 * MiB);
+      const [fMs, fBytes] = await go.goHttpGet(relayUrl);
+      const [pMs, pBytes] = await go.goPagenetGet(relayUrl);
+      if (fBytes !== n || pBytes !== n) throw new Error(`pagenet http: got ${fBytes} / ${pBytes} bytes`);
+      http.fetch.push(mbps(n, fMs));
+      http.pagenet.push(mbps(n, pMs));
+    }
+    out.pagenet = {
+      echo: { rust: median(echo.rust), go: median(echo.go), runs: echo },
+      ping: Object.fromEntries(names.map((k) => [k, { p50: pct(times[k], 50), p99: pct(times[k], 99), n: times[k].length }])),
+      http: { fetch: median(http.fetch), pagenet: median(http.pagenet), mib: Math.min(total, 16 * MiB) / MiB, runs: http },
+    };
+    const pn = out.pagenet;
+    log(`pagenet ping p50/p99 ms: rust ${pn.ping.rust.p50.toFixed(3)}/${pn.ping.rust.p99.toFixed(3)}, go ${pn.ping.go.p50.toFixed(3)}/${pn.ping.go.p99.toFixed(3)}; http fetch ${pn.http.fetch.toFixed(0)} MiB/s, pagenet ${pn.http.pagenet.toFixed(0)}`);
   }
 
   out.userAgent = navigator.userAgent;
