@@ -245,7 +245,7 @@ function report(r, browserVersion, ceiling) {
   if (pn) {
     metrics.push(metric("pagenet_echo", `tcp echo ${r.options.mib} MiB through the Wisp relay, 64 KiB writes: a GOOS=js program's net.Conn (go/pagenet) / the Rust Conn`, "ratio",
       { rust: round(pn.echo.rust, 1), go: round(pn.echo.go, 1), columnsUnit: "MiB/s" }, pn.echo.go / pn.echo.rust, 0.9, true));
-    metrics.push(metric("pagenet_ping_p50", `1-byte round trip p50 through the relay, ${pn.ping.go.n} samples interleaved ping by ping in 10 rounds: go/pagenet (timed in the page around each call) / the Rust Conn`, "ratio",
+    metrics.push(metric("pagenet_ping_p50", `1-byte round trip p50 through the relay, ${pn.ping.go.n} samples interleaved ping by ping in 10 rounds: go/pagenet (timed in Go) / the Rust Conn (timed in Rust)`, "ratio",
       { rust: round(pn.ping.rust.p50), go: round(pn.ping.go.p50), columnsUnit: "ms" }, pn.ping.go.p50 / pn.ping.rust.p50, 1.1, false));
     metrics.push(metric("pagenet_ping_p99", `  the same, p99`, "ratio",
       { rust: round(pn.ping.rust.p99), go: round(pn.ping.go.p99), columnsUnit: "ms" }, pn.ping.go.p99 / pn.ping.rust.p99, 1.2, false));

@@ -145,6 +145,10 @@ func main() {
 			if c == nil {
 				return nil, errors.New("no such pinger")
 			}
+			// Timed in Go, as a Go program would time its own round trip
+			// (Go's clock on js is performance.now()), and as the Rust
+			// Pinger times its own inside wasm.
+			t0 := time.Now()
 			if _, err := c.Write([]byte{b}); err != nil {
 				return nil, err
 			}
@@ -152,10 +156,11 @@ func main() {
 			if _, err := io.ReadFull(c, got[:]); err != nil {
 				return nil, err
 			}
+			ms := float64(time.Since(t0).Nanoseconds()) / 1e6
 			if got[0] != b {
 				return nil, errors.New("the echo changed the byte")
 			}
-			return nil, nil
+			return ms, nil
 		})
 	}))
 	js.Global().Set("goPingerClose", js.FuncOf(func(_ js.Value, args []js.Value) any {

@@ -26,7 +26,7 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
     "send_rust", "send_extern", "send_gloo", "send_rawStream", "send_headroom",
     "echo_rust", "echo_extern", "echo_gloo", "echo_rawStream", "echo_headroom",
     "load_1", "load_16", "load_100", "load_1_p99", "load_16_p99", "load_100_p99",
-    "gojs_http_body", "gojs_http_ttfb", "epoxy_echo", "epoxy_ping_p50", "epoxy_ping_p99",
+    "gojs_http_body", "gojs_http_ttfb", "pagenet_echo", "pagenet_ping_p50", "pagenet_ping_p99", "pagenet_http", "epoxy_echo", "epoxy_ping_p50", "epoxy_ping_p99",
     "flood_read_classic_rust", "flood_read_classic_callExtern", "flood_read_stream_rust", "flood_read_stream_callExtern",
     "small_1_classic_headroom", "small_1_stream_headroom",
     ...["1_classic", "1_stream", "64_classic", "64_stream"].flatMap((k) => ["rust", "extern", "callExtern", "externInvoke"].map((v) => `small_${k}_${v}`)),
@@ -52,6 +52,10 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
   // Go's js/wasm port fetched every byte too (the run throws otherwise), and says which Go it is.
   for (const col of ["raw", "rust", "go"]) expect(by.gojs_http_body[col], col).toBeGreaterThan(0);
   expect(res.peers.go.version).toMatch(/^go1\.\d+/);
+  // go/pagenet moved every byte and made every round trip (the page throws otherwise).
+  for (const col of ["rust", "go"]) expect(by.pagenet_echo[col], col).toBeGreaterThan(0);
+  expect(res.raw.pagenet.ping.go.n).toBe(res.raw.pagenet.ping.rust.n);
+  expect(by.pagenet_http.fetch).toBeGreaterThan(0);
   // epoxy-tls echoed every byte through the same relay, and says which it is (AGPL: test-only).
   for (const col of ["rust", "epoxy"]) expect(by.epoxy_echo[col], col).toBeGreaterThan(0);
   expect(res.raw.epoxy.ping.epoxy.n).toBe(res.raw.epoxy.ping.rust.n);
