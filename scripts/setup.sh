@@ -73,6 +73,10 @@ if [ "$TOOLCHAIN" != debian-web ]; then
   rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1 || \
     timeout 180 rustup target add wasm32-wasip1 >/dev/null 2>&1 || \
     log "rustup target add wasm32-wasip1 failed: the WASI guests cannot be built"
+  # wasm32-wasip2: the std::net component (guests/wasi-p2) for go-net-wasm/wasip2.
+  rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || \
+    timeout 180 rustup target add wasm32-wasip2 >/dev/null 2>&1 || \
+    log "rustup target add wasm32-wasip2 failed: the wasip2 component cannot be built"
 fi
 
 # ---- Go, for the Go wasip1 guest (guests/go-http) --------------------------

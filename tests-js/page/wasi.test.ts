@@ -299,6 +299,56 @@ describe("GOOS=js: go-net-wasm/pagenet", () => {
   });
 });
 
+// wasm32-wasip2: a std::net component transpiled by jco, its wasi:sockets
+// this package's (go-net-wasm/wasip2), the rest preview2-shim's.
+describe("wasip2 components: wasi:sockets through go-net-wasm/wasip2", () => {
+  const P2 = ["redis_ping", "redis_256k", "read_timeout", "udp_echo", "lookup", "denied", "refused"];
+  const runP2 = (env: Record<string, string>, opts: unknown) =>
+    page.evaluate(([e, o]) => (window as any).runComponent("/guests/wasi-p2", e, o), [env, opts] as const) as Promise<{
+      code: number; stdout: string; errors: string[]; openAfter: number; heartbeats: number; trap?: string;
+    }>;
+  const env = () => ({ REDIS: servers.urls.redis, UDP_ECHO: servers.urls.udpEcho, DENIED: servers.urls.tcpEcho, REFUSED: servers.urls.tcpRefused });
+
+  it("a std::net program: Redis (256 KiB), a read timeout then reuse, UDP, a name over DoH, a denied port, a refused one", async () => {
+    const u = servers.urls;
+    const port = (hostPort: string) => Number(hostPort.split(":").pop());
+    const out = await runP2(env(), { policy: { hosts: ["127.0.0.1", "*.test.example"], ports: [port(u.redis), port(u.udpEcho), port(u.tcpRefused)] } });
+    const r = checks({ ...out, stderr: out.trap ?? "", lastError: "" } as unknown as Run);
+    for (const name of P2) expect(r[name], `${name}: ${out.stdout}\n${out.trap ?? ""}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+    expect(r.lookup).toContain("10.9.8.7");
+    expect(r.denied).toMatch(/permission denied/i);
+    expect(out.errors.join("\n")).toMatch(/permission denied by network policy \(port \d+ not allowed\)/);
+    expect(out.code).toBe(0);
+    expect(out.openAfter).toBe(0);
+    expect(out.heartbeats).toBeGreaterThan(10); // the page ran while the component waited
+    expect(errors).toEqual([]);
+  });
+
+  it("a refused port is ConnectionRefused where the relay says so (wisp-server-node), HostUnreachable where it cannot say why (wisp-js)", async () => {
+    const u = servers.urls;
+    await page.evaluate(([relay, doh]) => (window as any).configure(relay, doh), [u.wispV1, u.doh]);
+    try {
+      const out = await runP2({ ...env(), ONLY: "refused" }, {});
+      expect(checks({ ...out, stderr: "", lastError: "" } as unknown as Run).refused).toMatch(/^ok .*\(ConnectionRefused\)/);
+    } finally {
+      await page.evaluate(([relay, doh]) => (window as any).configure(relay, doh), [u.wispV2, u.doh]);
+    }
+    const generic = await runP2({ ...env(), ONLY: "refused" }, {});
+    expect(checks({ ...generic, stderr: "", lastError: "" } as unknown as Run).refused).toMatch(/^ok .*\(HostUnreachable\)/);
+    expect(generic.errors.join("\n")).toContain("the relay could not connect to the destination");
+  });
+
+  it("a component given no network is denied every socket and every lookup", async () => {
+    const out = await runP2(env(), { network: false });
+    const r = checks({ ...out, stderr: out.trap ?? "", lastError: "" } as unknown as Run);
+    expect(r.redis_ping).toMatch(/^FAIL .*permission denied/i);
+    expect(r.udp_echo).toMatch(/^FAIL .*permission denied/i);
+    expect(r.lookup).toMatch(/^FAIL /);
+    expect(out.code).toBe(0);
+    expect(out.openAfter).toBe(0);
+  });
+});
+
 // The way engines without JSPI run guests (WebKit: demo.test.ts), forced
 // here where JSPI exists too, so each engine runs both ways: the same
 // guests, built through scripts/asyncify.sh, the same checks.

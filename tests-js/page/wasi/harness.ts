@@ -4,6 +4,8 @@
 import { ConsoleStdout, File, OpenFile, WASI } from "@bjorn3/browser_wasi_shim";
 import { registerNetBindings, type NetPolicy } from "../../../js/net.js";
 import { WasiNet } from "../../../js/wasi.js";
+import { WasiP2Net } from "../../../js/wasip2.js";
+import { WASIShim } from "@bytecodealliance/preview2-shim/instantiation";
 
 export interface GuestRun {
   code: number;
@@ -77,7 +79,52 @@ async function runGoJs(url: string, env: Record<string, string>): Promise<{ code
   return { code, stdout, heartbeats, ms: performance.now() - t0 };
 }
 
+/**
+ * A wasm32-wasip2 component transpiled by jco (scripts/transpile-component.mjs)
+ * under `dir`: what a host writes (docs/wasip2.md), its stdout captured.
+ */
+async function runComponent(
+  dir: string,
+  env: Record<string, string>,
+  opts: { policy?: NetPolicy; network?: boolean } = {},
+): Promise<{ code: number; stdout: string; errors: string[]; openAfter: number; heartbeats: number; ms: number; trap?: string }> {
+  let stdout = "";
+  const decoder = new TextDecoder();
+  const net = new WasiP2Net(opts);
+  const shim = new WASIShim({
+    sockets: net.sockets,
+    environment: env,
+    arguments: ["wasi-p2"],
+    stdout: { write: (buf: Uint8Array) => void (stdout += decoder.decode(buf, { stream: true })) },
+    stderr: { write: (buf: Uint8Array) => void (stdout += decoder.decode(buf, { stream: true })) },
+  } as never);
+  const { instantiate } = await import(/* @vite-ignore */ `${dir}/component.js`);
+  let heartbeats = 0;
+  const beat = setInterval(() => heartbeats++, 20);
+  const t0 = performance.now();
+  let code = 0;
+  let trap: string | undefined;
+  try {
+    const component = await instantiate((name: string) => WebAssembly.compileStreaming(fetch(`${dir}/${name}`)), shim.getImportObject());
+    await component.run.run();
+  } catch (e) {
+    // wasi:cli/exit's error, or a trap
+    const c = (e as { exitError?: boolean; code?: number })?.code;
+    if (typeof c === "number") code = c;
+    else {
+      code = -1;
+      trap = String(e);
+    }
+  } finally {
+    clearInterval(beat);
+  }
+  const openAfter = net.size; // sockets the component did not drop
+  net.closeAll();
+  return { code, stdout, errors: [...net.errors], openAfter, heartbeats, ms: performance.now() - t0, trap };
+}
+
 const w = window as unknown as Record<string, unknown>;
+w.runComponent = runComponent;
 w.configure = (relay: string, doh: string, policy?: NetPolicy) =>
   registerNetBindings({ relay: { url: relay }, dns: { servers: [doh] }, ...(policy ? { policy } : {}) });
 w.runGoJs = runGoJs;
