@@ -11,7 +11,11 @@ export default defineConfig({
   resolve: {
     alias: page
       ? []
-      : [{ find: /^\.\.\/pkg\/runtime_wasm\.js$/, replacement: fileURLToPath(new URL("./pkg-debug/runtime_wasm.js", import.meta.url)) }],
+      : [
+          { find: /^\.\.\/pkg\/runtime_wasm\.js$/, replacement: fileURLToPath(new URL("./pkg-debug/runtime_wasm.js", import.meta.url)) },
+          // go-net-wasm/wasip2 is for pages: its streams are preview2-shim's browser io.
+          { find: /^@bytecodealliance\/preview2-shim\/io$/, replacement: fileURLToPath(new URL("./node_modules/@bytecodealliance/preview2-shim/dist/browser/io.js", import.meta.url)) },
+        ],
   },
   test: {
     include: [page ? "tests-js/page/**/*.test.ts" : "tests-js/unit/**/*.test.ts"],
