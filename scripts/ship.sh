@@ -37,7 +37,7 @@ npm_files() {
   tgz=$(ls "${CONSUMER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/go-net-wasm/consumer}"/go-net-wasm-*.tgz) || return 1
   list=$(tar -tzf "$tgz" | sed 's|^package/||') || return 1
   echo "$list"
-  for f in package.json dist/js/index.js dist/js/index.d.ts dist/js/net.js dist/js/net.d.ts dist/js/wasi.js dist/js/wasi.d.ts \
+  for f in package.json dist/js/index.js dist/js/index.d.ts dist/js/net.js dist/js/net.d.ts dist/js/wasi.js dist/js/wasi.d.ts dist/js/wasip2.js dist/js/wasip2.d.ts \
     dist/js/types.d.ts dist/pkg/runtime_wasm.js dist/pkg/runtime_wasm_bg.wasm LICENSE-MIT LICENSE-APACHE; do
     grep -qx "$f" <<<"$list" || { echo "missing: $f"; return 1; }
   done
@@ -46,6 +46,18 @@ npm_files() {
   fi
 }
 check npm-pack npm_files
+# What the package needs at run time (dependencies, and the peer a host
+# installs beside it) carries a licence compatible with MIT OR Apache-2.0.
+npm_licences() {
+  node -e 'const p = require("./package.json"); let bad = 0;
+    for (const d of Object.keys({ ...p.dependencies, ...p.peerDependencies })) {
+      const l = require(`./node_modules/${d}/package.json`).license;
+      console.log(`${d}: ${l}`);
+      if (!l || /GPL|SSPL|BUSL|Commons-Clause/i.test(l) || !/MIT|Apache-2\.0|BSD|ISC/.test(l)) bad++;
+    }
+    process.exit(bad ? 1 : 0);'
+}
+check npm-licences npm_licences
 # A host's own cdylib that links the crate exports nothing of the crate's JS
 # API (feature js-api is the npm package's) and no debugPanic: the consumer
 # app's module exports only its own functions and wasm-bindgen's.
