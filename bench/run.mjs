@@ -220,6 +220,8 @@ function report(r, browserVersion, ceiling) {
   if (r.wasiEcho) metrics.push(
     metric("wasi_echo", `the same relay echo from a wasm32-wasip1 program (guests/wasi-tokio: tokio, nonblocking sockets, poll_oneoff) through go-net-wasm/wasi: wasip1 guest / Rust Conn`, "ratio",
       { rust: round(r.wasiEcho.rust, 1), wasi: round(r.wasiEcho.wasi, 1), asyncify: round(r.wasiEcho.asyncify, 1), columnsUnit: "MiB/s" }, r.wasiEcho.wasi / r.wasiEcho.rust, 0.9, true),
+    metric("wasip2_echo", `the same relay echo from a wasm32-wasip2 component (guests/wasi-p2: std::net, four 64 KiB writes ahead, through go-net-wasm/wasip2 and jco): component / Rust Conn`, "ratio",
+      { rust: round(r.wasiEcho.rust, 1), wasip2: round(r.wasiEcho.wasip2, 1), columnsUnit: "MiB/s" }, r.wasiEcho.wasip2 / r.wasiEcho.rust, 0.9, true),
     metric("wasi_echo_asyncify", `  the same guest asyncified (scripts/asyncify.sh), unwinding to wait as it must without JSPI: asyncified / JSPI (no target: what Asyncify costs)`, "ratio",
       {}, r.wasiEcho.asyncify / r.wasiEcho.wasi, null, true),
   );
@@ -324,7 +326,7 @@ function printTable(res) {
 
 function printMetrics(title, metrics) {
   const rows = metrics.map((m) => {
-    const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "asyncify", "go", "fetch", "epoxy", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
+    const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "asyncify", "wasip2", "go", "fetch", "epoxy", "stream", "classic", "ceiling"].filter((k) => m[k] !== undefined).map((k) => `${k} ${m[k]}`).join(", ");
     const status = m.met === null ? "" : m.met ? "ok" : `MISSED by ${m.missedBy}`;
     return [m.what, `${m.value} ${m.unit}`, m.target ?? "", status, cols + (m.columnsUnit ? ` (${m.columnsUnit})` : "")];
   });

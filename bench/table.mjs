@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 
 const res = JSON.parse(readFileSync(process.argv[2] ?? "target/bench/results.json", "utf8"));
-const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "asyncify", "go", "fetch", "epoxy", "stream", "classic", "ceiling"];
+const cols = ["raw", "rawStream", "rust", "extern", "callExtern", "externInvoke", "gloo", "wasi", "asyncify", "wasip2", "go", "fetch", "epoxy", "stream", "classic", "ceiling"];
 const c = res.nativeCeiling;
 console.log(`${res.date.slice(0, 10)}, ${res.machine}, Chromium ${res.chromium}; ${res.options.mib} MiB per transfer, ${res.options.reps} reps (medians), ${res.options.pings} round trips per series, ${res.options.cycles} cycles.`);
 console.log(`Ceilings measured in the same run without a browser: native peer receive ${c.receive}, send ${c.send}, echo ${c.echo}, HTTP ${c.http} MiB/s, ${c.smallMessages} one-byte messages/s${c.relay ? `; Wisp relay echo from a Node client ${c.relay} MiB/s` : ""}.\n`);

@@ -25,14 +25,16 @@ for g in go-http go-seeds; do
   ( cd "$ROOT/guests/$g" && GOOS=wasip1 GOARCH=wasm GOCACHE="$CACHE/gocache" GOPROXY=off GOFLAGS=-mod=mod \
     GOTOOLCHAIN=local "$GO" build -trimpath -ldflags=-s -o "$ROOT/target/guests/$g.wasm" . )
 done
-# wasm32-wasip2: the std::net component (its own workspace), transpiled by
-# jco for the page (scripts/transpile-component.mjs).
+# wasm32-wasip2: the std::net component and the async one on wstd (their own
+# workspace), transpiled by jco for the page (scripts/transpile-component.mjs).
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
   echo "build-guests: the wasm32-wasip2 target is not installed (scripts/setup.sh adds it with rustup)" >&2
   exit 1
 fi
 ( cd "$ROOT/guests/wasi-p2" && cargo build --release --locked --target wasm32-wasip2 --color never )
-node "$ROOT/scripts/transpile-component.mjs" "$CARGO_TARGET_DIR/wasm32-wasip2/release/wasi-p2.wasm" "$ROOT/target/guests/wasi-p2"
+for g in wasi-p2 wasi-p2-async; do
+  node "$ROOT/scripts/transpile-component.mjs" "$CARGO_TARGET_DIR/wasm32-wasip2/release/$g.wasm" "$ROOT/target/guests/$g"
+done
 # GOOS=js: go/pagenet's test program, run by the same Go's wasm_exec.js
 # (copied from its GOROOT, not committed). `go vet` first: the package
 # ships to Go users as source.

@@ -8,6 +8,8 @@ import { netHost, registerNetBindings, WS_DEFAULTS } from "../../js/net.js";
 import { pattern, rawWispEcho as rawWispEchoWith } from "./raw-wisp.js";
 import { ConsoleStdout, File, OpenFile, WASI } from "@bjorn3/browser_wasi_shim";
 import { WasiNet } from "../../js/wasi.js";
+import { WasiP2Net } from "../../js/wasip2.js";
+import { WASIShim } from "@bytecodealliance/preview2-shim/instantiation";
 
 export interface BenchOptions {
   peers: Record<string, string>;
@@ -473,6 +475,29 @@ async function wasiEcho(tcpEcho: string, total: number, chunk: number, blocking:
   return Number(ms[1]);
 }
 
+/** The wasip2 component's echo (guests/wasi-p2 BENCH_ECHO, std::net over go-net-wasm/wasip2): its own timing. */
+async function wasip2Echo(tcpEcho: string, total: number, chunk: number): Promise<number> {
+  let stdout = "";
+  const decoder = new TextDecoder();
+  const net = new WasiP2Net();
+  const shim = new WASIShim({
+    sockets: net.sockets,
+    environment: { BENCH_ECHO: `${total},${chunk}`, TCP_ECHO: tcpEcho },
+    stdout: { write: (b: Uint8Array) => void (stdout += decoder.decode(b, { stream: true })) },
+  } as never);
+  const dir = "/guests/wasi-p2";
+  const { instantiate } = await import(/* @vite-ignore */ `${dir}/component.js`);
+  const component = await instantiate((f: string) => WebAssembly.compileStreaming(fetch(`${dir}/${f}`)), shim.getImportObject());
+  try {
+    await component.run.run();
+  } finally {
+    net.closeAll();
+  }
+  const ms = /^bench_echo ([\d.]+)$/m.exec(stdout);
+  if (!ms) throw new Error(`wasi-p2 BENCH_ECHO: ${stdout.trim()} (${net.lastError})`);
+  return Number(ms[1]);
+}
+
 export async function runBenchmarks(o: BenchOptions) {
   await initBench({ module_or_path: new URL("../pkg/runtime_wasm_bench_bg.wasm", import.meta.url) });
   registerNetBindings({ dns: { servers: [o.peers.doh] }, relay: { url: o.peers.wispV2 } });
@@ -549,14 +574,16 @@ export async function runBenchmarks(o: BenchOptions) {
     const chunk = 64 * 1024;
     await wasiEcho(o.peers.tcpEcho, MiB, chunk);
     await wasiEcho(o.peers.tcpEcho, MiB, chunk, "asyncify");
-    const runs: Record<string, number[]> = { rust: [], wasi: [], asyncify: [] };
+    await wasip2Echo(o.peers.tcpEcho, MiB, chunk);
+    const runs: Record<string, number[]> = { rust: [], wasi: [], asyncify: [], wasip2: [] };
     for (let r = 0; r < o.reps; r++) {
       runs.rust.push(mbps(total, await rs.rustTcpEcho(o.peers.tcpEcho, total, chunk)));
       runs.wasi.push(mbps(total, await wasiEcho(o.peers.tcpEcho, total, chunk)));
       runs.asyncify.push(mbps(total, await wasiEcho(o.peers.tcpEcho, total, chunk, "asyncify")));
-      log(`wasi echo rep ${r + 1}: rust tcp ${runs.rust[r].toFixed(0)} MiB/s, wasip1 guest ${runs.wasi[r].toFixed(0)}, asyncified ${runs.asyncify[r].toFixed(0)}`);
+      runs.wasip2.push(mbps(total, await wasip2Echo(o.peers.tcpEcho, total, chunk)));
+      log(`wasi echo rep ${r + 1}: rust tcp ${runs.rust[r].toFixed(0)} MiB/s, wasip1 guest ${runs.wasi[r].toFixed(0)}, asyncified ${runs.asyncify[r].toFixed(0)}, wasip2 component ${runs.wasip2[r].toFixed(0)}`);
     }
-    out.wasiEcho = { rust: median(runs.rust), wasi: median(runs.wasi), asyncify: median(runs.asyncify), runs };
+    out.wasiEcho = { rust: median(runs.rust), wasi: median(runs.wasi), asyncify: median(runs.asyncify), wasip2: median(runs.wasip2), runs };
   }
 
   // 2. One-byte round trips against the native echo, ten interleaved

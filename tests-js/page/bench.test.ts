@@ -36,13 +36,14 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
   expect(by.wasi_echo.wasi).toBeGreaterThan(0);
   expect(by.wasi_echo.asyncify).toBeGreaterThan(0); // the asyncified guest echoed every byte too
   expect(by.wasi_echo_asyncify.value).toBeGreaterThan(0);
+  expect(by.wasip2_echo.wasip2).toBeGreaterThan(0); // the wasip2 component echoed every byte
   // The main rows in Firefox, each against Firefox's own raw APIs; the
   // WebSocketStream rows only where the engine has it (found in the page).
   const ff = res.engines.firefox;
   expect(ff.version).toMatch(/firefox\/\d+/i);
   expect(res.engines.chromium.version).toMatch(/^\d+\./);
   const ffBy = Object.fromEntries(ff.metrics.map((m: any) => [m.id, m]));
-  for (const id of ["receive_rust", "send_rust", "echo_rust", "receive_extern", "http_get", "ping_classic_p50", "ping_extern_classic_p50", "load_1", "load_100", "relay_echo", "wasi_echo", "wasi_echo_asyncify"]) {
+  for (const id of ["receive_rust", "send_rust", "echo_rust", "receive_extern", "http_get", "ping_classic_p50", "ping_extern_classic_p50", "load_1", "load_100", "relay_echo", "wasi_echo", "wasi_echo_asyncify", "wasip2_echo"]) {
     expect(ffBy[id], `firefox ${id}`).toBeDefined();
     expect(ffBy[id].value, `firefox ${id}`).toBeGreaterThan(0);
   }

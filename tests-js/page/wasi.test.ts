@@ -338,6 +338,18 @@ describe("wasip2 components: wasi:sockets through go-net-wasm/wasip2", () => {
     expect(generic.errors.join("\n")).toContain("the relay could not connect to the destination");
   });
 
+  it("an async component on wstd (crates.io): 8 connections at once, a timer racing a read, a 256 KiB echo written and read at once", async () => {
+    const u = servers.urls;
+    const out = (await page.evaluate(([e]) => (window as any).runComponent("/guests/wasi-p2-async", e, {}), [{ REDIS: u.redis, TCP_ECHO: u.tcpEcho }] as const)) as {
+      code: number; stdout: string; errors: string[]; openAfter: number; heartbeats: number; trap?: string;
+    };
+    const r = checks({ ...out, stderr: out.trap ?? "", lastError: "" } as unknown as Run);
+    for (const name of ["concurrent", "timeout", "echo"]) expect(r[name], `${name}: ${out.stdout}\n${out.trap ?? ""}\n${out.errors.join("\n")}`).toMatch(/^ok /);
+    expect(out.code).toBe(0);
+    expect(out.openAfter).toBe(0);
+    expect(out.heartbeats).toBeGreaterThan(5);
+  });
+
   it("a component given no network is denied every socket and every lookup", async () => {
     const out = await runP2(env(), { network: false });
     const r = checks({ ...out, stderr: out.trap ?? "", lastError: "" } as unknown as Run);

@@ -146,7 +146,43 @@ fn refused() -> io::Result<String> {
     }
 }
 
+/// BENCH_ECHO=total,chunk (the benchmark's wasip2 row): `total` bytes in
+/// `chunk` writes to TCP_ECHO through the relay, at most four chunks ahead
+/// of what has come back, all read back; prints `bench_echo <ms>` from the
+/// connected stream to the last byte.
+fn bench_echo(spec: &str) -> io::Result<String> {
+    let mut parts = spec.split(',').map(|p| p.parse::<usize>());
+    let (Some(Ok(total)), Some(Ok(chunk))) = (parts.next(), parts.next()) else {
+        return Err(fail(format!("BENCH_ECHO={spec}: want total,chunk")));
+    };
+    let mut s = TcpStream::connect(env_addr("TCP_ECHO")?)?;
+    let data = vec![7u8; chunk];
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut sent, mut got) = (0usize, 0usize);
+    let t0 = Instant::now();
+    while got < total {
+        while sent < total && sent - got < 4 * chunk {
+            let n = chunk.min(total - sent);
+            s.write_all(&data[..n])?;
+            sent += n;
+        }
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Err(fail(format!("the echo ended after {got} of {total} bytes")));
+        }
+        got += n;
+    }
+    Ok(format!("{:.3}", t0.elapsed().as_secs_f64() * 1000.0))
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("BENCH_ECHO") {
+        match bench_echo(&spec) {
+            Ok(ms) => println!("bench_echo {ms}"),
+            Err(e) => println!("FAIL bench_echo: {e}"),
+        }
+        return;
+    }
     let checks: [(&str, fn() -> io::Result<String>); 7] = [
         ("redis_ping", redis_ping),
         ("redis_256k", redis_256k),
