@@ -72,6 +72,11 @@ async function runGoJs(url: string, env: Record<string, string>): Promise<{ code
   try {
     const { instance } = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
     await go.run(instance);
+    // wasm_exec.js leaves the Go runtime's pending timers armed after the
+    // program exits, and each then throws "Go program has already exited"
+    // from a setTimeout (a program's idle HTTP connections, a time.After):
+    // a host clears them (docs/go.md).
+    for (const t of go._scheduledTimeouts?.values?.() ?? []) clearTimeout(t);
   } finally {
     console.log = log;
     clearInterval(beat);

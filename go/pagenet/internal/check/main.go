@@ -6,7 +6,7 @@
 // checks. The peers come from the environment: REDIS, HTTP, HTTPS (with
 // TLS_CA, the test CA's PEM), WS_ECHO (a URL), UDP_ECHO, REFUSED, DENIED (a
 // port the page's policy denies), BLACKHOLE (accepts nothing, answers
-// nothing).
+// nothing: a WebSocket handshake that never completes).
 package main
 
 import (
