@@ -154,10 +154,21 @@ function parseHostPort(s: string): SockAddr | undefined {
 const zeroOf = (family: IpAddressFamily): SockAddr => ({ family: family === "ipv4" ? AF_INET4 : 2, ip: new Uint8Array(family === "ipv4" ? 4 : 16), port: 0 });
 const isZero = (a: SockAddr) => a.ip.every((b) => b === 0);
 
+/** wasi:sockets' interfaces, keyed as preview2-shim's WASIShim takes them (`new WASIShim({ sockets })`). */
+export interface WasiP2Sockets {
+  network: { Network: unknown };
+  instanceNetwork: { instanceNetwork(): unknown };
+  ipNameLookup: { ResolveAddressStream: unknown; resolveAddresses(network: unknown, name: string): unknown };
+  tcp: { TcpSocket: unknown };
+  tcpCreateSocket: { createTcpSocket(family: IpAddressFamily): unknown };
+  udp: { UdpSocket: unknown; IncomingDatagramStream: unknown; OutgoingDatagramStream: unknown };
+  udpCreateSocket: { createUdpSocket(family: IpAddressFamily): unknown };
+}
+
 /** One component's network: `sockets` is what preview2-shim's WASIShim takes as `sockets`. */
 export class WasiP2Net {
   /** wasi:sockets' interfaces, for `new WASIShim({ sockets: net.sockets })`. */
-  readonly sockets;
+  readonly sockets: WasiP2Sockets;
   /** The last failures, in words (the guest sees only error codes), newest last; at most 16. */
   readonly errors: string[] = [];
   private readonly tables: SocketTables;
@@ -241,7 +252,7 @@ export class WasiP2Net {
     }
   }
 
-  private build() {
+  private build(): WasiP2Sockets {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const net = this;
     const t = this.tables;

