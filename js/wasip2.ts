@@ -179,6 +179,8 @@ export class WasiP2Net {
   private readonly open = new Set<{ close(): void; counts(): number }>();
   private readonly names = new Map<string, string>(); // IP text -> the name it was looked up by
   private lookups = 0;
+  /** One buffer every read lands in first (a poll that finds nothing allocates nothing); callers get a copy. */
+  private readonly scratch = new Uint8Array(CHUNK);
   private readonly wakes = new Map<number, () => void>();
   private readonly wakeId: number;
   private nextSlot = 1;
@@ -525,7 +527,7 @@ export class WasiP2Net {
         if (this.shutRd || this.conn === undefined) throw { tag: "closed" };
         const n = Number(len > BigInt(CHUNK) ? BigInt(CHUNK) : len);
         if (n === 0) return EMPTY;
-        const buf = new Uint8Array(n);
+        const buf = net.scratch.subarray(0, n);
         let got: number;
         try {
           got = t._netConnRead(this.conn, buf);
@@ -534,7 +536,7 @@ export class WasiP2Net {
           net.note("tcp read", e);
           throw { tag: "last-operation-failed", val: ioErrorCreate(words(e)) };
         }
-        return got === -1 ? EMPTY : buf.subarray(0, got);
+        return got === -1 ? EMPTY : buf.slice(0, got);
       }
       private input() {
         return inputStreamCreate({
@@ -720,7 +722,7 @@ export class WasiP2Net {
         const h = this.live(gen);
         for (;;) {
           if (this.ahead) return this.ahead;
-          const buf = new Uint8Array(CHUNK);
+          const buf = net.scratch;
           let r: -1 | [number, string];
           try {
             r = t._netUdpReadFrom(h, buf);
