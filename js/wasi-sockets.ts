@@ -67,6 +67,7 @@ import {
 import { createGate, deniedError, isDomainName, policyDenial, validatePolicy, type NetPolicy } from "./policy.js";
 import type { NetError } from "./errors.js";
 import { setWaker } from "./wake.js";
+import { macrotask } from "./waiting.js";
 import { answerQuery, RESOLVER_DEFAULTS, resolverKey } from "./wasi-resolver.js";
 
 /** The tables this layer drives (js/net.ts's `netBindings`, or a test's). */
@@ -1501,23 +1502,3 @@ function parseHostPort(s: string, family: typeof AF_INET4 | typeof AF_INET6): So
   return { family, ip: new Uint8Array(family === AF_INET4 ? 4 : 16), port };
 }
 
-/**
- * Resolves after the page has run one task (a MessageChannel message: no
- * timer clamp), so a guest that spins lets the event loop in between. One
- * channel for every yield: a spinning guest yields on every other try.
- */
-let tick: { port: MessagePort; due: Array<() => void> } | undefined;
-function macrotask(): Promise<void> {
-  if (!tick) {
-    const ch = new MessageChannel();
-    const t = { port: ch.port2, due: [] as Array<() => void> };
-    ch.port1.onmessage = () => t.due.shift()?.();
-    (ch.port1 as MessagePort & { unref?: () => void }).unref?.(); // Node: never keeps the process alive
-    tick = t;
-  }
-  const t = tick;
-  return new Promise((ok) => {
-    t.due.push(ok);
-    t.port.postMessage(0);
-  });
-}

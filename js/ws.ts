@@ -28,7 +28,7 @@ export const WS_DEFAULTS: WsOptions = {
   maxMessageBytes: 1 << 20,
   writeHighWaterBytes: 1 << 20,
   readLimitBytes: 16 << 20,
-  drainPollMs: 2,
+  drainPollMs: 1,
   transport: "auto",
 };
 

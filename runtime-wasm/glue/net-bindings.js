@@ -2855,6 +2855,19 @@ var Waiting = class {
     this.writers.take();
   }
 };
+var channel;
+function inNextTask(f) {
+  if (!channel) {
+    const ch = new MessageChannel();
+    const c = { port: ch.port2, due: [] };
+    ch.port1.onmessage = () => c.due.shift()?.();
+    ch.port1.unref?.();
+    channel = c;
+  }
+  channel.due.push(f);
+  channel.port.postMessage(0);
+}
+var IN_BROWSER = typeof globalThis.process?.versions?.node !== "string";
 var Poller = class {
   constructor(ms, wanted, run) {
     this.ms = ms;
@@ -2865,14 +2878,23 @@ var Poller = class {
   wanted;
   run;
   timer;
+  armed = false;
   schedule() {
-    if (this.timer !== void 0 || !this.wanted()) return;
-    this.timer = setTimeout(() => {
-      this.timer = void 0;
-      this.run();
-    }, this.ms());
+    if (this.armed || !this.wanted()) return;
+    this.armed = true;
+    const arm = () => {
+      if (!this.armed) return;
+      this.timer = setTimeout(() => {
+        this.timer = void 0;
+        this.armed = false;
+        this.run();
+      }, this.ms());
+    };
+    if (IN_BROWSER) inNextTask(arm);
+    else arm();
   }
   cancel() {
+    this.armed = false;
     clearTimeout(this.timer);
     this.timer = void 0;
   }
@@ -3611,7 +3633,7 @@ var WS_DEFAULTS = {
   maxMessageBytes: 1 << 20,
   writeHighWaterBytes: 1 << 20,
   readLimitBytes: 16 << 20,
-  drainPollMs: 2,
+  drainPollMs: 1,
   transport: "auto"
 };
 var READ_LIMIT_CLOSE_CODE = 4009;
