@@ -154,6 +154,34 @@ function parseHostPort(s: string): SockAddr | undefined {
 const zeroOf = (family: IpAddressFamily): SockAddr => ({ family: family === "ipv4" ? AF_INET4 : 2, ip: new Uint8Array(family === "ipv4" ? 4 : 16), port: 0 });
 const isZero = (a: SockAddr) => a.ip.every((b) => b === 0);
 
+/** A size or count a setter takes: `invalid-argument` unless above zero. */
+function positive<T extends number | bigint>(v: T): T {
+  if (!(v > 0)) throw "invalid-argument";
+  return v;
+}
+
+/**
+ * What both socket kinds keep and read back (the page has no kernel to hand
+ * them to): the buffer sizes and the hop limit.
+ */
+class SocketOptions {
+  protected hops = 64;
+  private rcvbuf = 65536n;
+  private sndbuf = 65536n;
+  receiveBufferSize(): bigint {
+    return this.rcvbuf;
+  }
+  setReceiveBufferSize(v: bigint): void {
+    this.rcvbuf = positive(v);
+  }
+  sendBufferSize(): bigint {
+    return this.sndbuf;
+  }
+  setSendBufferSize(v: bigint): void {
+    this.sndbuf = positive(v);
+  }
+}
+
 /** wasi:sockets' interfaces, keyed as preview2-shim's WASIShim takes them (`new WASIShim({ sockets })`). */
 export interface WasiP2Sockets {
   network: { Network: unknown };
@@ -349,7 +377,7 @@ export class WasiP2Net {
         }
       });
 
-    class TcpSocket {
+    class TcpSocket extends SocketOptions {
       private state: "unbound" | "binding" | "bound" | "connecting" | "connected" | "failed" | "closed" = "unbound";
       private local?: SockAddr;
       private remote?: SockAddr;
@@ -360,9 +388,10 @@ export class WasiP2Net {
       private shutWr = false;
       private pending?: Promise<unknown>;
       private writeError?: unknown;
-      private options = { keepAlive: false, idle: 7_200_000_000_000n, interval: 75_000_000_000n, count: 9, hopLimit: 64, rcvbuf: 65536n, sndbuf: 65536n };
+      private keepAlive = { enabled: false, idle: 7_200_000_000_000n, interval: 75_000_000_000n, count: 9 };
       private readonly entry = { close: () => this.close(), counts: () => Number(this.state === "connecting" || this.state === "connected") };
       constructor(private readonly family: IpAddressFamily) {
+        super();
         admit(this.entry);
       }
       startBind(n: unknown, local: IpSocketAddress): void {
@@ -442,52 +471,34 @@ export class WasiP2Net {
         throw "not-supported";
       }
       keepAliveEnabled(): boolean {
-        return this.options.keepAlive;
+        return this.keepAlive.enabled;
       }
       setKeepAliveEnabled(v: boolean): void {
-        this.options.keepAlive = Boolean(v);
+        this.keepAlive.enabled = Boolean(v);
       }
       keepAliveIdleTime(): bigint {
-        return this.options.idle;
+        return this.keepAlive.idle;
       }
       setKeepAliveIdleTime(v: bigint): void {
-        if (v <= 0n) throw "invalid-argument";
-        this.options.idle = v;
+        this.keepAlive.idle = positive(v);
       }
       keepAliveInterval(): bigint {
-        return this.options.interval;
+        return this.keepAlive.interval;
       }
       setKeepAliveInterval(v: bigint): void {
-        if (v <= 0n) throw "invalid-argument";
-        this.options.interval = v;
+        this.keepAlive.interval = positive(v);
       }
       keepAliveCount(): number {
-        return this.options.count;
+        return this.keepAlive.count;
       }
       setKeepAliveCount(v: number): void {
-        if (!(v > 0)) throw "invalid-argument";
-        this.options.count = v;
+        this.keepAlive.count = positive(v);
       }
       hopLimit(): number {
-        return this.options.hopLimit;
+        return this.hops;
       }
       setHopLimit(v: number): void {
-        if (!(v > 0)) throw "invalid-argument";
-        this.options.hopLimit = v;
-      }
-      receiveBufferSize(): bigint {
-        return this.options.rcvbuf;
-      }
-      setReceiveBufferSize(v: bigint): void {
-        if (v <= 0n) throw "invalid-argument";
-        this.options.rcvbuf = v;
-      }
-      sendBufferSize(): bigint {
-        return this.options.sndbuf;
-      }
-      setSendBufferSize(v: bigint): void {
-        if (v <= 0n) throw "invalid-argument";
-        this.options.sndbuf = v;
+        this.hops = positive(v);
       }
       subscribe() {
         return pollableCreate({ ready: () => this.state !== "connecting", wait: () => this.opened ?? Promise.resolve() } satisfies Source);
@@ -622,7 +633,7 @@ export class WasiP2Net {
       data: Uint8Array;
       from: string;
     }
-    class UdpSocket {
+    class UdpSocket extends SocketOptions {
       private state: "unbound" | "binding" | "bound" | "closed" = "unbound";
       private h?: number;
       private peer?: SockAddr;
@@ -630,9 +641,9 @@ export class WasiP2Net {
       private ahead?: Datagram;
       private pending?: Promise<unknown>;
       private dests = new Set<string>();
-      private options = { hopLimit: 64, rcvbuf: 65536n, sndbuf: 65536n };
       private readonly entry = { close: () => this.close(), counts: () => this.dests.size };
       constructor(private readonly family: IpAddressFamily) {
+        super();
         admit(this.entry);
       }
       startBind(n: unknown, local: IpSocketAddress): void {
@@ -674,25 +685,10 @@ export class WasiP2Net {
         return this.family;
       }
       unicastHopLimit(): number {
-        return this.options.hopLimit;
+        return this.hops;
       }
       setUnicastHopLimit(v: number): void {
-        if (!(v > 0)) throw "invalid-argument";
-        this.options.hopLimit = v;
-      }
-      receiveBufferSize(): bigint {
-        return this.options.rcvbuf;
-      }
-      setReceiveBufferSize(v: bigint): void {
-        if (v <= 0n) throw "invalid-argument";
-        this.options.rcvbuf = v;
-      }
-      sendBufferSize(): bigint {
-        return this.options.sndbuf;
-      }
-      setSendBufferSize(v: bigint): void {
-        if (v <= 0n) throw "invalid-argument";
-        this.options.sndbuf = v;
+        this.hops = positive(v);
       }
       subscribe() {
         return pollableCreate();
