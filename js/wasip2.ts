@@ -214,6 +214,13 @@ export class WasiP2Net {
   private nextSlot = 1;
 
   constructor(opts: WasiP2NetOptions = {}) {
+    // jco's JSPI output would fail later with "WebAssembly.Suspending is not a constructor".
+    const w = WebAssembly as unknown as { Suspending?: unknown; promising?: unknown };
+    if (typeof w.Suspending !== "function" || typeof w.promising !== "function")
+      throw new Error(
+        "go-net-wasm/wasip2 needs JavaScript Promise Integration (WebAssembly.Suspending and WebAssembly.promising): a component transpiled in jco's JSPI mode " +
+          "blocks through it. Chromium 137, Firefox 153 and Safari 27 and later have it; this browser does not (wasip1 guests can use Asyncify instead: docs/wasi.md).",
+      );
     if (opts.policy) validatePolicy(opts.policy);
     this.policy = opts.policy ?? {};
     this.enabled = opts.network !== false;

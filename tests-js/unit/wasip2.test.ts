@@ -2,10 +2,23 @@
 // component will not do on demand (calls out of order, foreign or garbage
 // arguments, more sockets than allowed, a component with no network). The
 // std::net component runs in the page suite (tests-js/page/wasi.test.ts).
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, MAX_LOOKUPS, WasiP2Net } from "../../js/wasip2.js";
 import type { SocketTables } from "../../js/wasi-sockets.js";
 import { wake } from "../../js/wake.js";
+
+// Node has no JSPI; the constructor insists on it (a component transpiled in
+// jco's JSPI mode cannot run without), so the suite lends it two stand-ins.
+const wa = WebAssembly as unknown as { Suspending?: unknown; promising?: unknown };
+const real = { Suspending: wa.Suspending, promising: wa.promising };
+beforeAll(() => {
+  wa.Suspending ??= function Suspending() {};
+  wa.promising ??= (f: unknown) => f;
+});
+afterAll(() => {
+  wa.Suspending = real.Suspending;
+  wa.promising = real.promising;
+});
 
 function tables() {
   const dials: Array<[string, string, number]> = [];
@@ -254,4 +267,14 @@ it("error codes: the tables' errors as WIT's", () => {
   expect(errorCode({ code: "other", message: "the relay could not connect to the destination (network error, Wisp CLOSE 0x03)" })).toBe("remote-unreachable");
   expect(errorCode({ code: "unsupported", message: "no relay" })).toBe("not-supported");
   expect(errorCode(new TypeError("x"))).toBe("unknown");
+});
+
+it("without JSPI the constructor says what is missing (not jco's TypeError later)", () => {
+  const saved = wa.Suspending;
+  wa.Suspending = undefined;
+  try {
+    expect(() => new WasiP2Net({ tables: tables().t })).toThrow(/needs JavaScript Promise Integration.*Asyncify/);
+  } finally {
+    wa.Suspending = saved;
+  }
 });
