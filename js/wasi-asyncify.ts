@@ -78,8 +78,9 @@ export class Asyncify {
       if (state === REWINDING) {
         x.asyncify_stop_rewind();
         this.giveBack();
-        const r = this.result!;
+        const r = this.result;
         this.result = undefined;
+        if (!r) throw new Error(`the guest was rewound into ${name}, which did not unwind: it was transformed with another list of imports (scripts/asyncify.sh)`);
         if ("error" in r) throw r.error;
         return r.value;
       }
@@ -104,6 +105,7 @@ export class Asyncify {
       try {
         entry();
       } catch (e) {
+        if (x.asyncify_get_state() === REWINDING && this.saved) this.giveBack(); // a trap on the way back in
         if (x.asyncify_get_state() !== UNWINDING) throw e;
         // Asyncify traps (unreachable) when the frames outgrow the buffer.
         this.giveBack();
