@@ -63,10 +63,12 @@ type Conn struct {
 	local  net.Addr
 	remote net.Addr
 
-	rmu  sync.Mutex // one Read at a time owns rbuf
-	rbuf js.Value
-	wmu  sync.Mutex // Writes are whole and in order
-	wbuf js.Value
+	rmu      sync.Mutex // one Read at a time owns rbuf, ahead and aheadBuf
+	rbuf     js.Value
+	ahead    []byte // read from the table beyond what the last Read asked for
+	aheadBuf []byte
+	wmu      sync.Mutex // Writes are whole and in order
+	wbuf     js.Value
 
 	closeOnce sync.Once
 }
@@ -93,14 +95,34 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	dest := buffer(c.b, &c.rbuf, len(p))
+	if len(c.ahead) > 0 {
+		n := copy(p, c.ahead)
+		c.ahead = c.ahead[n:]
+		return n, nil
+	}
+	// At least 4 KiB at a time: a small Read takes what is queued up to
+	// that, keeps the rest here, and the next small Reads cost no call.
+	want := len(p)
+	if want < 4096 {
+		want = 4096
+	}
+	dest := buffer(c.b, &c.rbuf, want)
 	for {
 		v, err := call(c.b.connRead, c.h, dest)
 		if err != nil {
 			return 0, c.opErr("read", err)
 		}
 		if k := v.Int(); k >= 0 {
-			return js.CopyBytesToGo(p[:k], dest), nil
+			if k <= len(p) {
+				return js.CopyBytesToGo(p[:k], dest), nil
+			}
+			if len(c.aheadBuf) < k {
+				c.aheadBuf = make([]byte, want)
+			}
+			js.CopyBytesToGo(c.aheadBuf[:k], dest)
+			n := copy(p, c.aheadBuf[:k])
+			c.ahead = c.aheadBuf[n:k]
+			return n, nil
 		}
 		if err := c.wait(); err != nil {
 			return 0, c.opErr("read", err)

@@ -133,7 +133,7 @@ describe("webkit", () => {
     const port = (hostPort: string) => Number(hostPort.split(":").pop());
     const policy = { hosts: ["127.0.0.1", "*.test.example"], ports: [u.redis, u.tcpHttp, new URL(u.https).host, u.udpEcho, new URL(u.wsEcho).host, new URL(u.blackhole).host].map(port) };
     await wpage.evaluate((a: string[]) => (window as any).configure(a[0], a[1], JSON.parse(a[2])), [u.wispV2, u.doh, JSON.stringify(policy)]);
-    const names = ["redis_ping", "redis_1mib", "read_deadline", "close_wakes_read", "concurrent", "ws_echo", "udp_echo", "lookup", "http_get", "http_post", "https_get", "denied", "dial_timeout"];
+    const names = ["redis_ping", "redis_1mib", "read_deadline", "close_wakes_read", "concurrent", "ws_echo", "small_reads", "udp_echo", "lookup", "http_get", "http_post", "https_get", "denied", "dial_timeout"];
     const env = {
       REDIS: u.redis, HTTP: u.tcpHttp, HTTPS: new URL(u.https).host, TLS_CA: u.tlsCa, WS_ECHO: u.wsEcho, UDP_ECHO: u.udpEcho,
       REFUSED: u.tcpRefused, DENIED: u.tcpEcho, BLACKHOLE: u.blackhole, ONLY: names.join(","),
@@ -305,7 +305,7 @@ it("a refused port is ECONNREFUSED where the relay says so (wisp-server-node's C
 // GOOS=js: a Go program run by Go's own wasm_exec.js, dialing through
 // go/pagenet over the page's bindings, under the page's policy.
 describe("GOOS=js: go-net-wasm/pagenet", () => {
-  const GOJS = ["redis_ping", "redis_1mib", "read_deadline", "close_wakes_read", "concurrent", "ws_echo", "udp_echo", "lookup", "http_get", "http_post", "https_get", "denied", "dial_timeout"];
+  const GOJS = ["redis_ping", "redis_1mib", "read_deadline", "close_wakes_read", "concurrent", "ws_echo", "small_reads", "udp_echo", "lookup", "http_get", "http_post", "https_get", "denied", "dial_timeout"];
   const goEnv = () => {
     const u = servers.urls;
     return {
@@ -330,6 +330,7 @@ describe("GOOS=js: go-net-wasm/pagenet", () => {
       // Go's own words, and Go's error types (the program checks errors.Is / errors.As).
       expect(r.read_deadline).toMatch(/read tcp .*: i\/o timeout/);
       expect(r.close_wakes_read).toMatch(/use of closed network connection/);
+      expect(r.small_reads).toMatch(/^ok 3000 bytes in (\d{3}) reads/); // 429 reads of 7 (the last 4)
       expect(r.lookup).toContain("10.9.8.7 fd00::7");
       expect(r.lookup).toMatch(/lookup nx\.test\.example.*no such host/);
       expect(r.https_get).toMatch(/TLS 1\.3.*certificate signed by unknown authority/);

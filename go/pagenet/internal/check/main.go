@@ -191,6 +191,38 @@ func wsEcho() (string, error) {
 	return fmt.Sprintf("%q back from %s", got, c.RemoteAddr()), nil
 }
 
+// Reads smaller than what is queued: the Conn takes up to 4 KiB at a time
+// and serves the rest of it from Go, in order, without losing a byte.
+func smallReads() (string, error) {
+	c, err := pagenet.Dial("ws", env("WS_ECHO"))
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	msg := make([]byte, 3000)
+	for i := range msg {
+		msg[i] = byte(i * 7)
+	}
+	if _, err := c.Write(msg); err != nil {
+		return "", err
+	}
+	var back []byte
+	buf := make([]byte, 7)
+	reads := 0
+	for len(back) < len(msg) {
+		n, err := c.Read(buf)
+		if err != nil {
+			return "", err
+		}
+		back = append(back, buf[:n]...)
+		reads++
+	}
+	if !bytes.Equal(back, msg) {
+		return "", errors.New("the bytes came back out of order or changed")
+	}
+	return fmt.Sprintf("%d bytes in %d reads of at most 7", len(back), reads), nil
+}
+
 func udpEcho() (string, error) {
 	c, err := pagenet.Dial("udp", env("UDP_ECHO"))
 	if err != nil {
@@ -351,7 +383,7 @@ func main() {
 		f    func() (string, error)
 	}{
 		{"redis_ping", redisPing}, {"redis_1mib", redis1MiB}, {"read_deadline", readDeadline},
-		{"close_wakes_read", closeWakesRead}, {"concurrent", concurrent}, {"ws_echo", wsEcho},
+		{"close_wakes_read", closeWakesRead}, {"concurrent", concurrent}, {"ws_echo", wsEcho}, {"small_reads", smallReads},
 		{"udp_echo", udpEcho}, {"lookup", lookup}, {"http_get", httpGet}, {"http_post", httpPost},
 		{"https_get", httpsGet}, {"denied", denied}, {"refused", refused}, {"dial_timeout", dialTimeout},
 	}
