@@ -49,3 +49,31 @@ export function checkToken(token: number): number {
   if (!Number.isSafeInteger(token) || token < 0) throw new TypeError(`invalid wait token ${token}`);
   return token;
 }
+
+/**
+ * A JS host's own waiter (the WASI hosts): one waker id, and a callback per
+ * token, run once when the table wakes it. `cancel` drops a token that will
+ * not be waited on; it says whether the token was still pending.
+ */
+export class WakeSlots {
+  private readonly id: number;
+  private readonly pending = new Map<number, () => void>();
+  private next = 1;
+  constructor() {
+    this.id = setWaker((token) => {
+      const f = this.pending.get(token);
+      this.pending.delete(token);
+      f?.();
+    });
+  }
+  /** A token for a `*Ready` call that runs `f` when woken. */
+  token(f: () => void): number {
+    const t = this.id * ID_UNIT + (this.next++ % ID_UNIT);
+    this.pending.set(t, f);
+    return t;
+  }
+  cancel(token: number): boolean {
+    return this.pending.delete(token);
+  }
+}
+

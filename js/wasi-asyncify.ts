@@ -88,7 +88,7 @@ export class Asyncify {
         throw new Error(`${name} was called while the guest was unwinding: the guest was transformed without this import in --pass-arg=asyncify-imports (scripts/asyncify.sh lists them)`);
       const v = f(...args);
       if (!(v instanceof Promise)) return v;
-      this.lend(new Uint8Array(0));
+      this.lend();
       x.asyncify_start_unwind(0);
       this.promise = v;
       return 0; // not seen by the guest: it is unwinding
@@ -127,12 +127,15 @@ export class Asyncify {
     }
   }
 
-  /** Saves the guest's bytes at [0, size) (or as many as `stack` covers) and writes the buffer there. */
-  private lend(stack: Uint8Array): void {
+  /**
+   * Saves the guest's bytes where the buffer goes and writes the buffer
+   * there: an empty one (its header) before an unwind, the unwound `stack`
+   * before a rewind.
+   */
+  private lend(stack?: Uint8Array): void {
     const mem = new Uint8Array(this.x!.memory.buffer);
-    const n = stack.length ? stack.length : this.size;
-    this.saved = mem.slice(0, n);
-    if (stack.length) {
+    this.saved = mem.slice(0, stack ? stack.length : this.size);
+    if (stack) {
       mem.set(stack, 0);
     } else {
       const h = new DataView(mem.buffer);

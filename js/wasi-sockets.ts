@@ -66,7 +66,7 @@ import {
 } from "./wasi-abi.js";
 import { createGate, deniedError, isDomainName, policyDenial, validatePolicy, type NetPolicy } from "./policy.js";
 import type { NetError } from "./errors.js";
-import { setWaker } from "./wake.js";
+import { WakeSlots } from "./wake.js";
 import { macrotask } from "./waiting.js";
 import { answerQuery, RESOLVER_DEFAULTS, resolverKey } from "./wasi-resolver.js";
 
@@ -204,9 +204,7 @@ export class WasiSockets {
   /** One 64 KiB buffer for every datagram read ahead (a readiness check allocates nothing). */
   private readonly scratch = new Uint8Array(MAX_DATAGRAM);
   private readonly names = new Map<string, string>(); // IP text -> the name it was looked up by
-  private readonly wakeId: number;
-  private readonly wakes = new Map<number, () => void>();
-  private nextSlot = 1;
+  private readonly wakes = new WakeSlots();
   /** The last failures imports reported, in words, newest last (for the host's diagnostics; at most 16). */
   readonly errors: string[] = [];
   /** The last of `errors` ("" when none). */
@@ -241,11 +239,6 @@ export class WasiSockets {
         return n;
       },
     );
-    this.wakeId = setWaker((token) => {
-      const f = this.wakes.get(token);
-      this.wakes.delete(token);
-      f?.();
-    });
   }
 
   /** Is `fd` one of this layer's sockets? */
@@ -1107,10 +1100,9 @@ export class WasiSockets {
 
   /** A wake token of this layer (js/wake.ts) and its callback. */
   private token(f: () => void): number {
-    const t = this.wakeId * 2 ** 32 + (this.nextSlot++ % 2 ** 32);
-    this.wakes.set(t, f);
-    return t;
+    return this.wakes.token(f);
   }
+
 
   /** Resolves when a read would not find the socket empty (data, the end, an error, the deadline). */
   private readable(s: Sock): Wait {
@@ -1134,7 +1126,7 @@ export class WasiSockets {
       if (s.type === SOCK_STREAM) this.net._netConnReady(h, t);
       else this.net._netUdpReady(h, t);
     } catch {
-      this.wakes.delete(t);
+      this.wakes.cancel(t);
       resolve(); // a stale handle: the next read says what happened
     }
     if (s.type === SOCK_DGRAM) s.answerWaiters.add(resolve); // the host resolver's answers arrive here
@@ -1142,7 +1134,7 @@ export class WasiSockets {
       promise,
       cancel: () => {
         s.answerWaiters.delete(resolve);
-        if (!this.wakes.delete(t)) return;
+        if (!this.wakes.cancel(t)) return;
         if (s.type === SOCK_STREAM && s.conn === h) this.net._netConnForget(h, t);
         else if (s.udp === h) this.net._netUdpForget(h, t);
       },

@@ -31,7 +31,7 @@ import { netBindings } from "./net.js";
 import { createGate, deniedError, isDomainName, lookupDenial, policyDenial, validatePolicy, type NetPolicy } from "./policy.js";
 import { AF_INET4, ipText, parseIp, type SockAddr } from "./wasi-abi.js";
 import type { SocketTables } from "./wasi-sockets.js";
-import { setWaker } from "./wake.js";
+import { WakeSlots } from "./wake.js";
 
 export interface WasiP2NetOptions {
   /** This component's rights, on top of the page's (default: the page's alone). */
@@ -209,9 +209,7 @@ export class WasiP2Net {
   private lookups = 0;
   /** One buffer every read lands in first (a poll that finds nothing allocates nothing); callers get a copy. */
   private readonly scratch = new Uint8Array(CHUNK);
-  private readonly wakes = new Map<number, () => void>();
-  private readonly wakeId: number;
-  private nextSlot = 1;
+  private readonly wakes = new WakeSlots();
 
   constructor(opts: WasiP2NetOptions = {}) {
     // jco's JSPI output would fail later with "WebAssembly.Suspending is not a constructor".
@@ -231,11 +229,6 @@ export class WasiP2Net {
       () => policy,
       () => [...this.open].reduce((n, s) => n + s.counts(), 0),
     );
-    this.wakeId = setWaker((token) => {
-      const f = this.wakes.get(token);
-      this.wakes.delete(token);
-      f?.();
-    });
     this.sockets = this.build();
   }
 
@@ -261,10 +254,9 @@ export class WasiP2Net {
 
   /** A wake token (js/wake.ts) that runs `f` once. */
   private token(f: () => void): number {
-    const t = this.wakeId * 2 ** 32 + (this.nextSlot++ % 2 ** 32);
-    this.wakes.set(t, f);
-    return t;
+    return this.wakes.token(f);
   }
+
 
   /** The host the relay and the policy see: the name an address was looked up by, or the IP. */
   private hostOf(a: SockAddr): string {

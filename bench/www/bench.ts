@@ -498,6 +498,27 @@ async function wasip2Echo(tcpEcho: string, total: number, chunk: number): Promis
   return Number(ms[1]);
 }
 
+/**
+ * One-byte round trips, every series on its own connection, one ping of
+ * each in turn in a random order, over 10 rounds of fresh connections
+ * (round -1 warms up with 50): drift hits every series alike. Returns each
+ * series' p50, p99 and sample count.
+ */
+async function interleavedPings(series: Record<string, () => Promise<Pinger>>, per: number) {
+  const names = Object.keys(series);
+  const times: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
+  for (let r = -1; r < 10; r++) {
+    const pingers = await Promise.all(names.map((k) => series[k]()));
+    for (let i = 0; i < (r < 0 ? 50 : per); i++)
+      for (const k of shuffled(names.length)) {
+        const ms = await pingers[k].ping(i & 255);
+        if (r >= 0) times[names[k]].push(ms);
+      }
+    await Promise.all(pingers.map((p) => p.close()));
+  }
+  return Object.fromEntries(names.map((k) => [k, { p50: pct(times[k], 50), p99: pct(times[k], 99), n: times[k].length }]));
+}
+
 export async function runBenchmarks(o: BenchOptions) {
   await initBench({ module_or_path: new URL("../pkg/runtime_wasm_bench_bg.wasm", import.meta.url) });
   registerNetBindings({ dns: { servers: [o.peers.doh] }, relay: { url: o.peers.wispV2 } });
@@ -548,20 +569,7 @@ export async function runBenchmarks(o: BenchOptions) {
       epoxy: () => epoxyPinger(relay, o.peers.tcpEcho),
       rust: () => rs.Pinger.openTcp(o.peers.tcpEcho),
     };
-    const names = Object.keys(series);
-    const times: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
-    const rounds = 10;
-    const per = Math.max(1, Math.floor(o.pings / rounds / 2));
-    for (let r = -1; r < rounds; r++) {
-      const pingers = await Promise.all(names.map((k) => series[k]()));
-      for (let i = 0; i < (r < 0 ? 50 : per); i++)
-        for (const k of shuffled(names.length)) {
-          const ms = await pingers[k].ping(i & 255);
-          if (r >= 0) times[names[k]].push(ms);
-        }
-      await Promise.all(pingers.map((p) => p.close()));
-    }
-    const ping = Object.fromEntries(names.map((k) => [k, { p50: pct(times[k], 50), p99: pct(times[k], 99), n: times[k].length }]));
+    const ping = await interleavedPings(series, Math.max(1, Math.floor(o.pings / 10 / 2)));
     out.epoxy = { echo: { epoxy: median(runs.epoxy), rust: median(runs.rust), runs }, ping };
     log(`epoxy ping p50/p99 ms: epoxy-tls ${ping.epoxy.p50.toFixed(3)}/${ping.epoxy.p99.toFixed(3)}, rust tcp ${ping.rust.p50.toFixed(3)}/${ping.rust.p99.toFixed(3)}`);
   }
@@ -597,8 +605,7 @@ export async function runBenchmarks(o: BenchOptions) {
     // noisy moment hits all alike: this machine's
     // round trip moves by +-20 % from one second to the next, far more
     // than the differences measured. Fresh connections each round.
-    const rounds = 10;
-    const per = Math.max(1, Math.floor(o.pings / rounds));
+    const per = Math.max(1, Math.floor(o.pings / 10)); // 10 rounds
     const rust = (transport: "classic" | "stream", externs: boolean, onFutures = false) => (): Promise<Pinger> =>
       withTransport(transport, () => rs.Pinger.open(nativeEcho, externs, onFutures));
     const series: Record<string, () => Promise<Pinger>> = {
@@ -614,21 +621,8 @@ export async function runBenchmarks(o: BenchOptions) {
       series.rustStream = rust("stream", false);
       series.externStream = rust("stream", true);
     }
-    const names = Object.keys(series);
-    const times: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
-    for (let r = -1; r < rounds; r++) {
-      const pingers = await Promise.all(names.map((k) => series[k]()));
-      const n = r < 0 ? 50 : per; // round -1 warms up
-      for (let i = 0; i < n; i++)
-        for (const k of shuffled(names.length)) {
-          const ms = await pingers[k].ping(i & 255);
-          if (r >= 0) times[names[k]].push(ms);
-        }
-      await Promise.all(pingers.map((p) => p.close()));
-    }
-    out.pingPong = Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, { p50: pct(xs, 50), p99: pct(xs, 99), n: xs.length }]));
-    const p = out.pingPong;
-    log(`ping-pong p50/p99 ms: ${names.map((k) => `${k} ${p[k].p50.toFixed(3)}/${p[k].p99.toFixed(3)}`).join(", ")}`);
+    const p = (out.pingPong = await interleavedPings(series, per));
+    log(`ping-pong p50/p99 ms: ${Object.keys(series).map((k) => `${k} ${p[k].p50.toFixed(3)}/${p[k].p99.toFixed(3)}`).join(", ")}`);
   }
 
   // 3. DoH: cost of a cached lookup; queries an uncached one sends.
@@ -956,18 +950,7 @@ export async function runBenchmarks(o: BenchOptions) {
       } as unknown as Pinger;
     };
     const series: Record<string, () => Promise<Pinger>> = { rust: () => rs.Pinger.openTcp(o.peers.tcpEcho), go: goPinger };
-    const names = Object.keys(series);
-    const times: Record<string, number[]> = { rust: [], go: [] };
-    const per = Math.max(1, Math.floor(o.pings / 10 / 2));
-    for (let r = -1; r < 10; r++) {
-      const pingers = await Promise.all(names.map((k) => series[k]()));
-      for (let i = 0; i < (r < 0 ? 50 : per); i++)
-        for (const k of shuffled(names.length)) {
-          const ms = await pingers[k].ping(i & 255);
-          if (r >= 0) times[names[k]].push(ms);
-        }
-      await Promise.all(pingers.map((p) => p.close()));
-    }
+    const ping = await interleavedPings(series, Math.max(1, Math.floor(o.pings / 10 / 2)));
     const relayUrl = `http://${o.peers.tcpHttp}/bytes?n=${Math.min(total, 16 * MiB)}`;
     const http: Record<string, number[]> = { fetch: [], pagenet: [] };
     await go.goPagenetGet(relayUrl);
@@ -981,7 +964,7 @@ export async function runBenchmarks(o: BenchOptions) {
     }
     out.pagenet = {
       echo: { rust: median(echo.rust), go: median(echo.go), runs: echo },
-      ping: Object.fromEntries(names.map((k) => [k, { p50: pct(times[k], 50), p99: pct(times[k], 99), n: times[k].length }])),
+      ping,
       http: { fetch: median(http.fetch), pagenet: median(http.pagenet), mib: Math.min(total, 16 * MiB) / MiB, runs: http },
     };
     const pn = out.pagenet;
