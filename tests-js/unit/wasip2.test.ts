@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, MAX_LOOKUPS, WasiP2Net } from "../../js/wasip2.js";
 import type { SocketTables } from "../../js/wasi-sockets.js";
 import { wake } from "../../js/wake.js";
+import { isDomainName } from "../../js/policy.js";
+import { unicodeStrings } from "./unicode.js";
 
 // Node has no JSPI; the constructor insists on it (a component transpiled in
 // jco's JSPI mode cannot run without), so the suite lends it two stand-ins.
@@ -237,6 +239,26 @@ describe("ip-name-lookup", () => {
     await slow[0].subscribe().block();
     expect(slow[0].resolveNextAddress()).toEqual({ tag: "ipv4", val: [192, 0, 2, 9] });
   });
+});
+
+it("any Unicode as a name to resolve: an error-code or a stream, never an Error; only valid DNS names are looked up", () => {
+  const tb = tables();
+  const asked: string[] = [];
+  const lookup = tb.t._netLookupIP;
+  tb.t._netLookupIP = (net, name) => (asked.push(name), lookup(net, name));
+  const s = new WasiP2Net({ tables: tb.t }).sockets as any;
+  const network = s.instanceNetwork.instanceNetwork();
+  let streams = 0;
+  for (const name of unicodeStrings(2000)) {
+    try {
+      expect(s.ipNameLookup.resolveAddresses(network, name)).toBeDefined();
+      streams++;
+    } catch (e) {
+      expect(typeof e, String(e)).toBe("string");
+    }
+  }
+  for (const name of asked) expect(isDomainName(name), name).toBe(true);
+  expect(streams).toBeGreaterThan(0);
 });
 
 describe("udp", () => {
