@@ -32,7 +32,7 @@
 //   bare "Failed to fetch" a no-cors HEAD probe tells a server that answered
 //   (so CORS blocked the response) from one that could not be reached.
 import { CLOSED, EOF, isNetError, other, type NetError } from "./errors.js";
-import { credentialsFor, DENIED, OPEN_GATE, type Gate } from "./policy.js";
+import { compileHosts, credentialsFor, DENIED, destinationHost, hostMatches, OPEN_GATE, type Gate } from "./policy.js";
 import { HandleTable } from "./table.js";
 import { MAX_TIMER_MS, waiter, type Waiter } from "./waiting.js";
 import { checkToken, wakeAll } from "./wake.js";
@@ -47,6 +47,35 @@ export interface HttpOptions {
   probeTimeoutMs: number;
   /** Largest body a whole-body read (Vo's nativeHttpsRequest) may hold. */
   maxResponseBytes: number;
+  /**
+   * Hosts whose requests the crate sends itself through the relay instead
+   * of fetch (policy-style patterns: "api.example.com", "*.example.com",
+   * "*"): HTTP/1.1 with TLS inside the page, so a host that sends no CORS
+   * headers answers. Needs the TLS build (`go-net-wasm/tls`) and a relay;
+   * the policy still decides every destination, each redirect hop too.
+   * Default: none (everything through fetch).
+   */
+  relayHosts: string[];
+  /** CA certificates (PEM) trusted for TLS through the relay, besides webpki-roots (Mozilla's). */
+  tlsRoots: string[];
+}
+
+/** Checks the relay routing options; throws a TypeError saying what is wrong. */
+export function validateHttp(o: Partial<HttpOptions>): void {
+  if (o.relayHosts !== undefined) {
+    if (!Array.isArray(o.relayHosts)) throw new TypeError("http.relayHosts: an array of host patterns");
+    compileHosts(o.relayHosts);
+  }
+  if (o.tlsRoots !== undefined) {
+    if (!Array.isArray(o.tlsRoots) || o.tlsRoots.some((p) => typeof p !== "string" || !p.includes("-----BEGIN CERTIFICATE-----")))
+      throw new TypeError("http.tlsRoots: an array of PEM certificates (-----BEGIN CERTIFICATE-----)");
+  }
+}
+
+/** What `_netHttpRoute` answers for a URL that goes through the relay. */
+export interface HttpRoute {
+  roots: string[];
+  maxResponseBytes: number;
 }
 
 export const HTTP_DEFAULTS: HttpOptions = {
@@ -55,6 +84,8 @@ export const HTTP_DEFAULTS: HttpOptions = {
   probeFailures: true,
   probeTimeoutMs: 3000,
   maxResponseBytes: 256 << 20,
+  relayHosts: [],
+  tlsRoots: [],
 };
 
 /** What Rust sends to start a request. */
@@ -546,6 +577,18 @@ export function createHttpBindings(options: () => HttpOptions, gate: Gate = OPEN
     _netHttpCancel: (h: number): void => table.peek(h)?.abort(),
     _netHttpRelease: (h: number): void => table.peek(h)?.release(),
     _netHttpCount: (): number => table.size,
+    /** null: `url` goes through fetch; else the relay's settings (always, when `relay`). */
+    _netHttpRoute(url: string, relay: boolean): HttpRoute | null {
+      const o = options();
+      let host: string | undefined;
+      try {
+        host = destinationHost(new URL(url).hostname);
+      } catch {
+        host = undefined;
+      }
+      if (!relay && (host === undefined || !hostMatches(host, o.relayHosts))) return null;
+      return { roots: o.tlsRoots, maxResponseBytes: o.maxResponseBytes };
+    },
     /** Host side, after a trap: abort every request of the instance that is gone. */
     // ---- the host's, not the guest's (not installed as _net*) ----
     /** After a trap: abort every request of the dead instance. */

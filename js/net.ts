@@ -6,7 +6,7 @@
 // fetch-backed HTTP client), relay.ts (TCP/UDP through a relay), wake.ts
 // (how a table wakes a waiting read in wasm), errors.ts (the error shape).
 import { createDnsBindings, DNS_DEFAULTS, type DnsOptions } from "./dns.js";
-import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions } from "./http.js";
+import { createHttpBindings, HTTP_DEFAULTS, validateHttp, type HttpOptions } from "./http.js";
 import { createConnBindings } from "./conn.js";
 import { createWsBindings, WS_DEFAULTS, type WsOptions } from "./ws.js";
 import { createRelayBindings, RELAY_DEFAULTS, validateRelay, type RelayOptions } from "./relay.js";
@@ -174,6 +174,7 @@ export type NetBindings = typeof bindings;
 export function registerNetBindings(opts: NetOptions = {}): string[] {
   if (opts.policy) validatePolicy(opts.policy); // a pattern that could never match is a mistake, said at once
   if (opts.relay) validateRelay({ ...options.relay, ...opts.relay });
+  if (opts.http) validateHttp(opts.http);
   options = {
     ws: { ...options.ws, ...opts.ws },
     dns: { ...options.dns, ...opts.dns },

@@ -137,8 +137,8 @@ function patternsOf(hosts: string[]): Pattern[] {
   return c;
 }
 
-/** Does the (normalized) host match the policy's patterns? */
-function hostAllowed(host: string, hosts: string[]): boolean {
+/** Does the (normalized) host match the patterns ("*", "*.example.com", "example.com")? */
+export function hostMatches(host: string, hosts: string[]): boolean {
   return patternsOf(hosts).some((p) =>
     "any" in p ? true : "suffix" in p ? host.endsWith(p.suffix) && host.length > p.suffix.length : host === p.exact,
   );
@@ -168,7 +168,7 @@ export function policyDenial(policy: NetPolicy, url: string, open: number): stri
     const scheme = u.protocol.slice(0, -1);
     if (policy.schemes && !policy.schemes.map((s) => s.toLowerCase()).includes(scheme)) return `scheme ${scheme}`;
     const host = u.hostname.replace(/\.$/, "");
-    if (policy.hosts && !hostAllowed(host, policy.hosts)) return `host ${u.hostname}`;
+    if (policy.hosts && !hostMatches(host, policy.hosts)) return `host ${u.hostname}`;
     const port = u.port ? Number(u.port) : DEFAULT_PORTS[u.protocol];
     if (policy.ports && !policy.ports.some((p) => (Array.isArray(p) ? port >= p[0] && port <= p[1] : port === p)))
       return `port ${port}`;
@@ -196,7 +196,7 @@ export function lookupDenial(policy: NetPolicy, name: string): string {
   if (ip === undefined && !isDomainName(asked)) return `lookup of ${JSON.stringify(name.slice(0, 255))}`;
   const host = normalizeHost(ip ?? name);
   if (host === undefined || (ip === undefined && host !== asked)) return `lookup of ${JSON.stringify(name.slice(0, 255))}`;
-  return hostAllowed(host, policy.hosts) ? "" : `lookup of ${name}`;
+  return hostMatches(host, policy.hosts) ? "" : `lookup of ${name}`;
 }
 
 /** The address a reverse-lookup name stands for, or undefined. */

@@ -12,7 +12,8 @@ log() { echo "[setup] $*" >&2; }
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 
 # ---- Debian packages -------------------------------------------------------
-APT_PKGS=(chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb dnsdist dnsmasq-base redis-server python3-websockify binaryen nodejs npm)
+# clang and llvm (llvm-ar): ring's C and assembly for wasm32 (the crate's feature tls).
+APT_PKGS=(chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb dnsdist dnsmasq-base redis-server python3-websockify binaryen clang llvm nodejs npm)
 need_apt() { local missing=(); for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done; echo "${missing[@]:-}"; }
 apt_install() {
   local missing; missing=$(need_apt "$@")
@@ -25,7 +26,7 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 # node/npm: keep whatever is already on PATH (the machine's node 20 + npm 11).
-if command -v node >/dev/null && command -v npm >/dev/null; then APT_PKGS=(chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb dnsdist dnsmasq-base redis-server python3-websockify binaryen); fi
+if command -v node >/dev/null && command -v npm >/dev/null; then APT_PKGS=(chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb dnsdist dnsmasq-base redis-server python3-websockify binaryen clang llvm); fi
 apt_install "${APT_PKGS[@]}"
 
 # ---- Rust toolchain with a wasm32 std -------------------------------------
@@ -147,5 +148,8 @@ export CHROMEDRIVER=/usr/bin/chromedriver
 export CHROMIUM=/usr/bin/chromium
 export FIREFOX=/usr/bin/firefox-esr
 export GECKODRIVER="$CACHE/bin/geckodriver"
+# ring (feature tls) compiles C for wasm32 with these.
+export CC_wasm32_unknown_unknown=clang
+export AR_wasm32_unknown_unknown=llvm-ar
 ENV
 log "ready (toolchain $TOOLCHAIN, wasm-bindgen $BINDGEN_VER)"

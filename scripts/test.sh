@@ -90,7 +90,7 @@ bash scripts/build-glue.sh
 echo "== 2/4 wasm32 in headless Chromium: cargo test --target wasm32-unknown-unknown"
 # (wasm-bindgen-test-runner takes GECKODRIVER over CHROMEDRIVER: this layer is Chromium's.)
 ( cd runtime-wasm && env -u GECKODRIVER CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --no-fail-fast --features js-glue,js-api,vo --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
+  WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --no-fail-fast --features js-glue,js-api,vo,tls --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm.log"
 st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/wasm.log"); record wasm "$p" "$f" "$st"
 
@@ -109,7 +109,7 @@ node -e 'const [bin, profile, out] = process.argv.slice(1);
   "$FIREFOX" "$FF_PROFILE" "$LOGS/webdriver-firefox.json"
 ( cd runtime-wasm && env -u CHROMEDRIVER GECKODRIVER="$GECKODRIVER" WASM_BINDGEN_TEST_WEBDRIVER_JSON="$LOGS/webdriver-firefox.json" \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=900 \
-  cargo test --no-fail-fast --features js-glue,js-api,vo --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm-firefox.log"
+  cargo test --no-fail-fast --features js-glue,js-api,vo,tls --target wasm32-unknown-unknown --color never ) 2>&1 | tee "$LOGS/wasm-firefox.log"
 st=${PIPESTATUS[0]}
 read -r p f < <(cargo_counts "$LOGS/wasm-firefox.log"); record wasm-firefox "$p" "$f" "$st"
 

@@ -77,10 +77,12 @@ async function pump(res, chunks) {
 const marks = new Set();
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
-async function handle(req, res) {
+/** The routes above; `withCors: false` sends no CORS header at all (the
+ * TLS origin of tls.mjs, which only the relay path can read). */
+export async function handle(req, res, { withCors = true } = {}) {
   const u = new URL(req.url, "http://x");
   const q = (k, d) => (u.searchParams.has(k) ? Number(u.searchParams.get(k)) : d);
-  if (u.pathname !== "/nocors") cors(req, res);
+  if (u.pathname !== "/nocors" && withCors) cors(req, res);
   if (req.method === "OPTIONS") {
     res.setHeader("access-control-allow-methods", "GET, HEAD, POST, PUT, PATCH, DELETE");
     res.setHeader("access-control-allow-headers", req.headers["access-control-request-headers"] ?? "*");

@@ -6,6 +6,13 @@
 //          far), /slow-upload?id=X (reads nothing until /resume?id=X)
 //   wss    the WebSocket echo of ws-echo.mjs behind TLS
 //   bad    https with a certificate from another, untrusted CA
+//   origin the routes of http.mjs over TLS with no CORS header at all (Node's
+//          http2 server, HTTP/1.1 allowed), which only TLS inside the page
+//          through a relay can read; reached through
+//   originTap  a TCP forwarder in front of origin that records what passes
+//          (the bytes a relay carries, both ways, the last 64 MiB); the
+//          https server's /tap?marker=M answers "1" if M ever appeared in
+//          them, and /tap-reset forgets them
 // The server certificate names 127.0.0.1, localhost and tls.test (a name
 // that is not loopback, mapped to 127.0.0.1 with Chromium's
 // --host-resolver-rules, for mixed-content checks). `spki` is the base64
@@ -20,6 +27,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serveStatic } from "./static.mjs";
 import { attachWsEcho } from "./ws-echo.mjs";
+import { handle as handleHttp } from "./http.mjs";
+import { createServer as createTcp, connect } from "node:net";
 
 /** A CA and a server certificate signed by it, as PEM strings. */
 function makeCerts(dir, name) {
@@ -54,6 +63,34 @@ function listen(server) {
       ok({ port: server.address().port, close: () => new Promise((done) => (sockets.forEach((s) => s.destroy()), server.close(() => done()))) }),
     ),
   );
+}
+
+/** A TCP forwarder to `port` that keeps what passes (at most 64 MiB). */
+function startTap(port) {
+  const MAX = 64 << 20;
+  let chunks = [];
+  let size = 0;
+  const keep = (c) => {
+    chunks.push(c);
+    size += c.length;
+    while (size > MAX) size -= chunks.shift().length;
+  };
+  const server = createTcp((s) => {
+    const up = connect(port, "127.0.0.1");
+    s.on("data", (c) => (keep(c), up.write(c)));
+    up.on("data", (c) => (keep(c), s.write(c)));
+    s.on("end", () => up.end());
+    up.on("end", () => s.end());
+    s.on("error", () => up.destroy());
+    up.on("error", () => s.destroy());
+    s.on("close", () => up.destroy());
+    up.on("close", () => s.destroy());
+  });
+  return {
+    server,
+    saw: (marker) => marker !== "" && Buffer.concat(chunks).includes(marker),
+    reset: () => ((chunks = []), (size = 0)),
+  };
 }
 
 export async function startTls({ mounts = {} } = {}) {
@@ -102,6 +139,11 @@ export async function startTls({ mounts = {} } = {}) {
         const gate = new Promise((ok) => paused.set(id, ok));
         return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(await count(gate)));
       }
+      case "/tap":
+        return res.writeHead(200, { "content-type": "text/plain" }).end(tap.saw(u.searchParams.get("marker") ?? "") ? "1" : "0");
+      case "/tap-reset":
+        tap.reset();
+        return res.writeHead(200, { "content-type": "text/plain" }).end("reset");
       case "/progress":
         return res.writeHead(200, { "content-type": "text/plain" }).end(String(progress.get(id) ?? -1));
       case "/resume":
@@ -112,6 +154,14 @@ export async function startTls({ mounts = {} } = {}) {
     }
   }
   const httpsL = await listen(https);
+
+  const origin = createSecureServer({ key: good.key, cert: good.cert, allowHTTP1: true }, (req, res) =>
+    handleHttp(req, res, { withCors: false }).catch(() => res.destroy()),
+  );
+  origin.on("sessionError", () => {});
+  const originL = await listen(origin);
+  const tap = startTap(originL.port);
+  const tapL = await listen(tap.server);
 
   const wssServer = createHttpsServer({ key: good.key, cert: good.cert });
   const closeEcho = attachWsEcho(wssServer);
@@ -134,7 +184,11 @@ export async function startTls({ mounts = {} } = {}) {
       wss: `wss://127.0.0.1:${wssL.port}/echo`,
       badHttps: `https://127.0.0.1:${badL.port}/`,
       badWss: `wss://127.0.0.1:${badL.port}/echo`,
+      /** host:port destinations, for a relay. */
+      tlsOrigin: `127.0.0.1:${originL.port}`,
+      tlsOriginTap: `127.0.0.1:${tapL.port}`,
+      tlsBad: `127.0.0.1:${badL.port}`,
     },
-    close: () => Promise.all([httpsL.close(), wssL.close(), closeEcho(), badL.close()]).then(() => undefined),
+    close: () => Promise.all([httpsL.close(), wssL.close(), closeEcho(), badL.close(), originL.close(), tapL.close()]).then(() => undefined),
   };
 }

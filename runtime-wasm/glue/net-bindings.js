@@ -2222,7 +2222,7 @@ function patternsOf(hosts) {
   if (!c) compiled.set(hosts, c = compileHosts(hosts));
   return c;
 }
-function hostAllowed(host, hosts) {
+function hostMatches(host, hosts) {
   return patternsOf(hosts).some(
     (p) => "any" in p ? true : "suffix" in p ? host.endsWith(p.suffix) && host.length > p.suffix.length : host === p.exact
   );
@@ -2245,7 +2245,7 @@ function policyDenial(policy, url, open) {
     const scheme = u.protocol.slice(0, -1);
     if (policy.schemes && !policy.schemes.map((s) => s.toLowerCase()).includes(scheme)) return `scheme ${scheme}`;
     const host = u.hostname.replace(/\.$/, "");
-    if (policy.hosts && !hostAllowed(host, policy.hosts)) return `host ${u.hostname}`;
+    if (policy.hosts && !hostMatches(host, policy.hosts)) return `host ${u.hostname}`;
     const port = u.port ? Number(u.port) : DEFAULT_PORTS[u.protocol];
     if (policy.ports && !policy.ports.some((p) => Array.isArray(p) ? port >= p[0] && port <= p[1] : port === p))
       return `port ${port}`;
@@ -2261,7 +2261,7 @@ function lookupDenial(policy, name2) {
   if (ip === void 0 && !isDomainName(asked)) return `lookup of ${JSON.stringify(name2.slice(0, 255))}`;
   const host = normalizeHost(ip ?? name2);
   if (host === void 0 || ip === void 0 && host !== asked) return `lookup of ${JSON.stringify(name2.slice(0, 255))}`;
-  return hostAllowed(host, policy.hosts) ? "" : `lookup of ${name2}`;
+  return hostMatches(host, policy.hosts) ? "" : `lookup of ${name2}`;
 }
 function arpaToIp(name2) {
   const n = name2.toLowerCase().replace(/\.$/, "");
@@ -2901,12 +2901,24 @@ var Poller = class {
 };
 
 // js/http.ts
+function validateHttp(o) {
+  if (o.relayHosts !== void 0) {
+    if (!Array.isArray(o.relayHosts)) throw new TypeError("http.relayHosts: an array of host patterns");
+    compileHosts(o.relayHosts);
+  }
+  if (o.tlsRoots !== void 0) {
+    if (!Array.isArray(o.tlsRoots) || o.tlsRoots.some((p) => typeof p !== "string" || !p.includes("-----BEGIN CERTIFICATE-----")))
+      throw new TypeError("http.tlsRoots: an array of PEM certificates (-----BEGIN CERTIFICATE-----)");
+  }
+}
 var HTTP_DEFAULTS = {
   streamUploads: "auto",
   maxBufferedUploadBytes: 256 << 20,
   probeFailures: true,
   probeTimeoutMs: 3e3,
-  maxResponseBytes: 256 << 20
+  maxResponseBytes: 256 << 20,
+  relayHosts: [],
+  tlsRoots: []
 };
 var FORBIDDEN = /* @__PURE__ */ new Set([
   "accept-charset",
@@ -3318,6 +3330,18 @@ function createHttpBindings(options2, gate2 = OPEN_GATE) {
     _netHttpCancel: (h) => table.peek(h)?.abort(),
     _netHttpRelease: (h) => table.peek(h)?.release(),
     _netHttpCount: () => table.size,
+    /** null: `url` goes through fetch; else the relay's settings (always, when `relay`). */
+    _netHttpRoute(url, relay) {
+      const o = options2();
+      let host;
+      try {
+        host = destinationHost(new URL(url).hostname);
+      } catch {
+        host = void 0;
+      }
+      if (!relay && (host === void 0 || !hostMatches(host, o.relayHosts))) return null;
+      return { roots: o.tlsRoots, maxResponseBytes: o.maxResponseBytes };
+    },
     /** Host side, after a trap: abort every request of the instance that is gone. */
     // ---- the host's, not the guest's (not installed as _net*) ----
     /** After a trap: abort every request of the dead instance. */
@@ -4683,6 +4707,7 @@ var netHost = {
 function registerNetBindings(opts = {}) {
   if (opts.policy) validatePolicy(opts.policy);
   if (opts.relay) validateRelay({ ...options.relay, ...opts.relay });
+  if (opts.http) validateHttp(opts.http);
   options = {
     ws: { ...options.ws, ...opts.ws },
     dns: { ...options.dns, ...opts.dns },

@@ -15,6 +15,8 @@ mod externs;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 mod header;
+#[cfg(all(target_arch = "wasm32", feature = "tls"))]
+mod relay;
 mod request;
 mod server;
 mod status;
@@ -22,8 +24,10 @@ pub mod url;
 
 #[cfg(target_arch = "wasm32")]
 pub use client::{
-    get, head, open_request_count, post, post_form, Client, Response, ResponseBody, Transport,
+    get, head, open_request_count, post, post_form, Client, Response, ResponseBody, Route, Transport,
 };
+#[cfg(all(target_arch = "wasm32", feature = "tls"))]
+pub use relay::{close_pooled_connections, pooled_connection_count};
 pub use context::Context;
 pub use externs::{extern_request_count, register_externs, ADDITIONS, EXTERNS};
 pub use header::{canonical_header_key, parse_header_lines, Header};

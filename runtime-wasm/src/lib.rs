@@ -41,6 +41,8 @@ pub mod externs;
 pub mod http;
 pub mod net;
 pub mod task;
+#[cfg(all(target_arch = "wasm32", feature = "tls"))]
+pub mod tls;
 
 #[cfg(all(target_arch = "wasm32", feature = "js-glue"))]
 pub mod glue;

@@ -150,6 +150,9 @@ bindings! {
     _netHttpCancel => fn http_cancel(h: u32) -> ();
     _netHttpRelease => fn http_release(h: u32) -> ();
     _netHttpCount => fn http_count() -> u32;
+    /// How `url` goes: null (fetch) or the relay's settings (js/http.ts
+    /// HttpRoute); `relay` asks for the relay's settings whatever the page routes.
+    _netHttpRoute => fn http_route(url: &str, relay: bool) -> JsValue;
 }
 
 /// Waits for a Promise a binding returned: its value, or what it rejected

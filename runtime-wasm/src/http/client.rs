@@ -49,10 +49,37 @@ struct Head {
     headers: Vec<(String, String)>,
 }
 
-/// Go's `http.Transport`: one fetch per request. Its knobs (streamed
-/// uploads, the failure probe) are the host's: `registerNetBindings({http})`.
+/// Go's `http.Transport`: one fetch per request, or (feature `tls`) an
+/// exchange the crate makes itself through the relay. Its knobs (streamed
+/// uploads, the failure probe, which hosts go through the relay, extra
+/// roots) are the host's: `registerNetBindings({http})`.
 #[derive(Debug, Clone, Default)]
-pub struct Transport {}
+pub struct Transport {
+    /// Which way each request goes.
+    pub route: Route,
+}
+
+/// Which way a request goes: fetch (CORS decides what a page may read), or
+/// the relay (any host the policy allows; TLS inside the page).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Route {
+    /// As the page says: the hosts in `http.relayHosts` through the relay,
+    /// every other through fetch.
+    #[default]
+    Page,
+    /// Always fetch.
+    Fetch,
+    /// Always the relay (feature `tls`; a relay must be configured). Roots
+    /// besides webpki-roots are the page's `http.tlsRoots`.
+    Relay,
+}
+
+/// What js/http.ts `HttpRoute` answers: null (fetch) or the relay's settings.
+#[cfg(not(feature = "tls"))]
+pub(crate) enum RelayRoute {}
+
+#[cfg(feature = "tls")]
+use super::relay::{self, DeadlineKind, RelayRoute};
 
 /// Go's `http.Client`. `timeout` covers the whole exchange, reading the
 /// body included; a request's context adds cancellation and its own
@@ -128,12 +155,53 @@ impl Drop for Guard {
 }
 
 impl Transport {
-    /// Go's `RoundTrip`: errors are not wrapped in a `url.Error`.
+    /// Go's `RoundTrip`: errors are not wrapped in a `url.Error`, and
+    /// redirects are not followed.
     pub async fn round_trip(&self, req: Request) -> Result<Response, Error> {
-        self.fetch(req, None).await
+        self.send(req, None, false).await
     }
 
-    async fn fetch(
+    /// The relay's settings when `url` goes through it; `None`: fetch.
+    pub(crate) fn route_for(&self, url: &url::Url) -> Result<Option<RelayRoute>, Error> {
+        if self.route == Route::Fetch {
+            return Ok(None);
+        }
+        let v = js::http_route(&url.to_string(), self.route == Route::Relay)?;
+        if v.is_null() || v.is_undefined() {
+            return Ok(None);
+        }
+        #[cfg(not(feature = "tls"))]
+        return Err(Error::unsupported(format!(
+            "net/http: the page sends requests for {:?} through the relay (http.relayHosts), \
+             but this build has no TLS inside the page (the crate's feature tls; go-net-wasm/tls)",
+            url.hostname()
+        )));
+        #[cfg(feature = "tls")]
+        serde_wasm_bindgen::from_value(v)
+            .map(Some)
+            .map_err(|e| Error::other(format!("bad _netHttpRoute result: {e}")))
+    }
+
+    /// One request, by the way its URL is routed.
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+    async fn send(&self, req: Request, client_deadline: Option<SystemTime>, follow: bool) -> Result<Response, Error> {
+        match self.route_for(&req.url)? {
+            None => self.fetch(req, client_deadline).await,
+            #[cfg(feature = "tls")]
+            Some(route) => {
+                let (deadline, kind) = effective_deadline(client_deadline, req.context.as_ref());
+                let kind = if kind == "client" { DeadlineKind::Client } else { DeadlineKind::Context };
+                if req.context.as_ref().is_some_and(Context::is_canceled) {
+                    return Err(Error::ContextCanceled);
+                }
+                relay::send(self, req, route, deadline, kind, follow).await
+            }
+            #[cfg(not(feature = "tls"))]
+            Some(r) => match r {},
+        }
+    }
+
+    pub(crate) async fn fetch(
         &self,
         mut req: Request,
         client_deadline: Option<SystemTime>,
@@ -157,13 +225,7 @@ impl Transport {
         if ctx.as_ref().is_some_and(Context::is_canceled) {
             return Err(Error::ContextCanceled);
         }
-        // The earlier of the client's and the context's deadlines.
-        let ctx_deadline = ctx.as_ref().and_then(Context::deadline);
-        let (deadline, kind) = match (client_deadline, ctx_deadline) {
-            (Some(c), Some(x)) if x < c => (Some(x), "context"),
-            (Some(c), _) => (Some(c), "client"),
-            (None, x) => (x, "context"),
-        };
+        let (deadline, kind) = effective_deadline(client_deadline, ctx.as_ref());
         if kind == "context" && deadline.is_some_and(|d| d <= SystemTime::now()) {
             return Err(Error::Deadline {
                 message: "context deadline exceeded".into(),
@@ -208,7 +270,16 @@ impl Transport {
         let head: Head = serde_wasm_bindgen::from_value(v)
             .map_err(|e| Error::other(format!("bad _netHttpResponse result: {e}")))?;
         guard.armed = false;
-        Ok(response(req, head, ResponseBody::new(handle, ctx)))
+        Ok(response(req, head, ResponseBody(BodyInner::Fetch(FetchBody::new(handle, ctx)))))
+    }
+}
+
+/// The earlier of the client's and the context's deadlines, and which it is.
+fn effective_deadline(client: Option<SystemTime>, ctx: Option<&Context>) -> (Option<SystemTime>, &'static str) {
+    match (client, ctx.and_then(Context::deadline)) {
+        (Some(c), Some(x)) if x < c => (Some(x), "context"),
+        (Some(c), _) => (Some(c), "client"),
+        (None, x) => (x, "context"),
     }
 }
 
@@ -290,7 +361,7 @@ impl Client {
         let op = url_error_op(&req.method);
         let url = req.url.to_string();
         let deadline = self.timeout.map(|t| SystemTime::now() + t);
-        self.transport.fetch(req, deadline).await.map_err(|err| {
+        self.transport.send(req, deadline, true).await.map_err(|err| {
             Error::Url(UrlError {
                 op,
                 url,
@@ -372,13 +443,167 @@ pub fn open_request_count() -> Result<u32, Error> {
     js::http_count()
 }
 
-/// A response body, streamed from fetch's ReadableStream as it is read.
-/// `read` returns `Err(Error::Eof)` at the end (Go's io.EOF); `AsyncRead`
-/// returns `Ok(0)`. Reading after `close` is Go's `http: read on closed
-/// response body`. Dropping the body cancels the rest of the download.
+/// A response body, streamed as it is read (from fetch's ReadableStream,
+/// or from the relay's connection). `read` returns `Err(Error::Eof)` at the
+/// end (Go's io.EOF); `AsyncRead` returns `Ok(0)`. Reading after `close`
+/// is Go's `http: read on closed response body`. Dropping the body cancels
+/// the rest of the download.
+pub struct ResponseBody(BodyInner);
+
+enum BodyInner {
+    Fetch(FetchBody),
+    #[cfg(feature = "tls")]
+    Relay(RelayBodyState),
+}
+
+#[cfg(feature = "tls")]
+struct RelayBodyState {
+    body: relay::RelayBody,
+    closed: Cell<bool>,
+}
+
+impl std::fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            BodyInner::Fetch(b) => f
+                .debug_struct("ResponseBody")
+                .field("handle", &b.handle)
+                .field("closed", &b.closed.get())
+                .finish(),
+            #[cfg(feature = "tls")]
+            BodyInner::Relay(r) => f.debug_struct("ResponseBody").field("relay", &true).field("closed", &r.closed.get()).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "tls")]
+impl RelayBodyState {
+    fn check(&self) -> Result<(), Error> {
+        if self.closed.get() {
+            return Err(Error::other("http: read on closed response body"));
+        }
+        Ok(())
+    }
+}
+
+impl ResponseBody {
+    #[cfg(feature = "tls")]
+    pub(crate) fn relay(body: relay::RelayBody) -> ResponseBody {
+        ResponseBody(BodyInner::Relay(RelayBodyState { body, closed: Cell::new(false) }))
+    }
+
+    /// Reads up to `buf.len()` bytes as they arrive.
+    pub async fn read(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        match &self.0 {
+            BodyInner::Fetch(b) => b.read(buf).await,
+            #[cfg(feature = "tls")]
+            BodyInner::Relay(r) => {
+                if buf.is_empty() {
+                    return Ok(0);
+                }
+                r.check()?;
+                std::future::poll_fn(|cx| r.body.poll_read(cx, buf)).await
+            }
+        }
+    }
+
+    /// One read attempt into `dest` (a view of the caller's memory, or a JS
+    /// VM's array): `Some(n)`, or `None` when nothing is queued (wait with
+    /// [`ResponseBody::ready`]). For hosts that drive reads themselves.
+    pub fn try_read(&self, dest: &Uint8Array) -> Result<Option<usize>, Error> {
+        match &self.0 {
+            BodyInner::Fetch(b) => b.try_read(dest),
+            #[cfg(feature = "tls")]
+            BodyInner::Relay(r) => {
+                r.check()?;
+                r.body.try_read(dest)
+            }
+        }
+    }
+
+    /// Resolves when a read would not find the queue empty.
+    pub async fn ready(&self) -> Result<(), Error> {
+        match &self.0 {
+            BodyInner::Fetch(b) => b.ready().await,
+            #[cfg(feature = "tls")]
+            BodyInner::Relay(r) => {
+                r.check()?;
+                r.body.ready().await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Go's `io.ReadAll`: the rest of the body. Each byte is copied once,
+    /// from the stream's chunk into the returned Vec.
+    pub async fn bytes(&self) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        loop {
+            if out.capacity() - out.len() < 16 * 1024 {
+                out.reserve((out.len()).clamp(64 * 1024, 8 << 20));
+            }
+            let at = out.len();
+            out.resize(out.capacity(), 0);
+            match self.read(&mut out[at..]).await {
+                Ok(n) => out.truncate(at + n),
+                Err(Error::Eof) => {
+                    out.truncate(at);
+                    return Ok(out);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The rest of the body as UTF-8 (invalid sequences replaced).
+    pub async fn text(&self) -> Result<String, Error> {
+        Ok(String::from_utf8_lossy(&self.bytes().await?).into_owned())
+    }
+
+    /// Go's `Body.Close`: cancels the rest of the download. Idempotent.
+    pub fn close(&self) -> Result<(), Error> {
+        match &self.0 {
+            BodyInner::Fetch(b) => b.close(),
+            #[cfg(feature = "tls")]
+            BodyInner::Relay(r) => {
+                r.closed.set(true);
+                r.body.close();
+                Ok(())
+            }
+        }
+    }
+}
+
+impl futures_io::AsyncRead for ResponseBody {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match &self.0 {
+            BodyInner::Fetch(b) => b.poll_read(cx, buf),
+            #[cfg(feature = "tls")]
+            BodyInner::Relay(r) => {
+                if buf.is_empty() {
+                    return Poll::Ready(Ok(0));
+                }
+                if let Err(e) = r.check() {
+                    return Poll::Ready(Err(e.into()));
+                }
+                Poll::Ready(match std::task::ready!(r.body.poll_read(cx, buf)) {
+                    Ok(n) => Ok(n),
+                    Err(Error::Eof) => Ok(0),
+                    Err(e) => Err(e.into()),
+                })
+            }
+        }
+    }
+}
+
+/// A body streamed from fetch's ReadableStream through the request table.
 /// Reads go through the one read path (`crate::host::read`): each byte is copied
 /// once, from the stream's chunk into the caller's buffer.
-pub struct ResponseBody {
+struct FetchBody {
     handle: u32,
     ctx: Option<Context>,
     closed: Cell<bool>,
@@ -389,18 +614,9 @@ pub struct ResponseBody {
     poll_read: RefCell<Option<Ready>>,
 }
 
-impl std::fmt::Debug for ResponseBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseBody")
-            .field("handle", &self.handle)
-            .field("closed", &self.closed.get())
-            .finish()
-    }
-}
-
-impl ResponseBody {
-    fn new(handle: u32, ctx: Option<Context>) -> ResponseBody {
-        ResponseBody {
+impl FetchBody {
+    fn new(handle: u32, ctx: Option<Context>) -> FetchBody {
+        FetchBody {
             handle,
             ctx,
             closed: Cell::new(false),
@@ -472,32 +688,6 @@ impl ResponseBody {
         Ok(())
     }
 
-    /// Go's `io.ReadAll`: the rest of the body. Each byte is copied once,
-    /// from the stream's chunk into the returned Vec.
-    pub async fn bytes(&self) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::new();
-        loop {
-            if out.capacity() - out.len() < 16 * 1024 {
-                out.reserve((out.len()).clamp(64 * 1024, 8 << 20));
-            }
-            let at = out.len();
-            out.resize(out.capacity(), 0);
-            match self.read(&mut out[at..]).await {
-                Ok(n) => out.truncate(at + n),
-                Err(Error::Eof) => {
-                    out.truncate(at);
-                    return Ok(out);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// The rest of the body as UTF-8 (invalid sequences replaced).
-    pub async fn text(&self) -> Result<String, Error> {
-        Ok(String::from_utf8_lossy(&self.bytes().await?).into_owned())
-    }
-
     /// Go's `Body.Close`: cancels the rest of the download. Idempotent.
     pub fn close(&self) -> Result<(), Error> {
         self.closed.set(true);
@@ -507,20 +697,16 @@ impl ResponseBody {
     }
 }
 
-impl Drop for ResponseBody {
+impl Drop for FetchBody {
     fn drop(&mut self) {
         self.poll_read.get_mut().take();
         self.release();
     }
 }
 
-impl futures_io::AsyncRead for ResponseBody {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let this: &ResponseBody = &self;
+impl FetchBody {
+    fn poll_read(&self, cx: &mut TaskContext<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let this = self;
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }

@@ -17,6 +17,9 @@ struct Inner {
     canceled: Cell<bool>,
     /// Request handles in flight with this context.
     handles: RefCell<Vec<u32>>,
+    /// Conns carrying a request through the relay: cancel closes them.
+    #[cfg(all(target_arch = "wasm32", feature = "tls"))]
+    conns: RefCell<Vec<std::rc::Weak<crate::net::Conn>>>,
 }
 
 /// Cheap to clone: clones share the cancellation.
@@ -64,6 +67,12 @@ impl Context {
         for h in self.0.handles.borrow_mut().drain(..) {
             let _ = crate::host::bindings::http_cancel(h);
         }
+        #[cfg(all(target_arch = "wasm32", feature = "tls"))]
+        for c in self.0.conns.take() {
+            if let Some(c) = c.upgrade() {
+                let _ = c.close_now();
+            }
+        }
     }
 
     /// Whether `cancel` was called (or a parent was cancelled).
@@ -79,5 +88,17 @@ impl Context {
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn unwatch(&self, handle: u32) {
         self.0.handles.borrow_mut().retain(|h| *h != handle);
+    }
+
+    #[cfg(all(target_arch = "wasm32", feature = "tls"))]
+    pub(crate) fn watch_conn(&self, c: &Rc<crate::net::Conn>) {
+        let mut v = self.0.conns.borrow_mut();
+        v.retain(|w| w.strong_count() > 0);
+        v.push(Rc::downgrade(c));
+    }
+
+    #[cfg(all(target_arch = "wasm32", feature = "tls"))]
+    pub(crate) fn unwatch_conn(&self, c: &Rc<crate::net::Conn>) {
+        self.0.conns.borrow_mut().retain(|w| w.strong_count() > 0 && !std::ptr::eq(w.as_ptr(), Rc::as_ptr(c)));
     }
 }

@@ -351,12 +351,33 @@ impl Drop for Conn {
 /// `futures::io::AsyncRead`: EOF is `Ok(0)`; other errors are `io::Error`s
 /// holding the `net::Error` (see `From<Error> for io::Error`).
 impl futures_io::AsyncRead for Conn {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_read(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for Conn {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &*self).poll_flush(cx)
+    }
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &*self).poll_close(cx)
+    }
+}
+
+/// On `&Conn` too (as std's `Read for &TcpStream`): one task may read
+/// while another writes, and a wrapper (TLS, an HTTP connection) can share
+/// the Conn with whoever sets its deadlines.
+impl futures_io::AsyncRead for &Conn {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let this: &Conn = &self;
+        let this: &Conn = *self;
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
@@ -374,13 +395,13 @@ impl futures_io::AsyncRead for Conn {
     }
 }
 
-impl futures_io::AsyncWrite for Conn {
+impl futures_io::AsyncWrite for &Conn {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this: &Conn = &self;
+        let this: &Conn = *self;
         // Once handed to JS, the bytes are JS's (it copied them): a later poll
         // only collects the count.
         let r = std::task::ready!(pending::poll_op(
@@ -403,7 +424,7 @@ impl futures_io::AsyncWrite for Conn {
     }
 
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this: &Conn = &self;
+        let this: &Conn = *self;
         if this.closed.replace(true) {
             return Poll::Ready(Ok(()));
         }
