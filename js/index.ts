@@ -1,93 +1,14 @@
 // Entry point for pages and workers: loads the wasm module and installs the
 // JS bindings it imports. `init()` must run before any Rust net code.
-//
-// Trap recovery: a Rust panic is a wasm trap (runtime-wasm/src/trap.rs).
-// The functions `init()` returns are the module's own, wrapped: a call that
-// traps throws a clear Error (code "trap", with the panic message) instead
-// of a bare "RuntimeError: unreachable"; every Promise the old instance
-// still owed (an externWait, a callExtern) rejects with it, whether the
-// trap hit during a call or later in a callback; the JS tables close what
-// the old instance had open; and the next call runs on a fresh instance.
-import initWasm, * as raw from "../pkg/runtime_wasm.js";
-import { lastNetPanic, onNetTrap, registerNetBindings, type NetOptions } from "./net.js";
+// (The TLS build, with TLS inside the page and `fetch` through the relay,
+// is `go-net-wasm/tls`, js/tls.ts: the same, with its own module.)
+import * as raw from "../pkg/runtime_wasm.js";
+import { createInit } from "./loader.js";
 
 export * from "./net.js";
+export { TrapError, type InitOptions } from "./loader.js";
 
-export interface InitOptions extends NetOptions {
-  /** Where the .wasm is: a URL, a Response, bytes or a compiled module. */
-  wasm?: string | URL | Response | BufferSource | WebAssembly.Module;
-}
-
-type Raw = typeof raw;
+/** Installs the bindings, then instantiates the wasm module (once); trap-guarded exports. */
+export const init = createInit(raw);
 /** The module's exports, as `init()` gives them (trap-guarded). */
-export type Wasm = Omit<Raw, "default" | "initSync" | "__wbg_reset_state" | "installTrapRecovery">;
-
-/** What a trapped call (or a Promise the trapped instance owed) throws. */
-export class TrapError extends Error {
-  readonly code = "trap";
-  constructor(readonly call: string, readonly panic: string) {
-    super(
-      `runtime-wasm trapped${call ? ` in ${call}` : ""}: ${panic}; the module was reset: ` +
-        `every Conn, request and pending extern call it held is gone, later calls work`,
-    );
-    this.name = "TrapError";
-  }
-}
-
-let ready: Promise<Wasm> | undefined;
-// One entry per module Promise the host still holds unsettled (its size is
-// the host's own count of pending calls); cleared as each settles.
-const owed = new Set<(e: Error) => void>();
-
-onNetTrap((message) => {
-  const e = new TrapError("", message);
-  for (const reject of owed) reject(e);
-  owed.clear();
-  // Not from inside the dying call: once it has unwound. The call
-  // re-instantiates the module, and the hook goes on the fresh instance.
-  queueMicrotask(() => raw.installTrapRecovery());
-});
-
-/** A Promise from the module that also rejects if the instance traps first. */
-function tracked<T>(p: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    owed.add(reject);
-    p.then(resolve, reject).finally(() => owed.delete(reject));
-  });
-}
-
-function guard<F extends (...args: never[]) => unknown>(name: string, f: F): F {
-  return ((...args: Parameters<F>) => {
-    try {
-      const r = f(...args);
-      return r instanceof Promise ? tracked(r) : r;
-    } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError) {
-        raw.installTrapRecovery(); // a fresh instance now, with its hook
-        throw new TrapError(name, lastNetPanic() || String(e));
-      }
-      throw e;
-    }
-  }) as F;
-}
-
-function guarded(): Wasm {
-  const out: Record<string, unknown> = {};
-  for (const [name, v] of Object.entries(raw)) {
-    if (name === "default" || name === "initSync" || name === "__wbg_reset_state" || name === "installTrapRecovery") continue;
-    out[name] = typeof v === "function" ? guard(name, v as (...a: never[]) => unknown) : v;
-  }
-  return out as Wasm;
-}
-
-/** Installs the bindings, then instantiates the wasm module (once). */
-export function init(opts: InitOptions = {}): Promise<Wasm> {
-  const { wasm: source, ...netOpts } = opts;
-  // Bindings first: the module may call them as soon as it starts.
-  registerNetBindings(netOpts);
-  ready ??= initWasm(source === undefined ? undefined : { module_or_path: source }).then(() => {
-    raw.installTrapRecovery();
-    return guarded();
-  });
-  return ready;
-}
+export type Wasm = Awaited<ReturnType<typeof init>>;

@@ -10,3 +10,5 @@ rm -rf dist
 npx tsc -p tsconfig.build.json
 mkdir -p dist/pkg
 cp pkg/runtime_wasm.js pkg/runtime_wasm.d.ts pkg/runtime_wasm_bg.wasm pkg/runtime_wasm_bg.wasm.d.ts dist/pkg/
+mkdir -p dist/pkg-tls
+cp pkg-tls/runtime_wasm.js pkg-tls/runtime_wasm.d.ts pkg-tls/runtime_wasm_bg.wasm pkg-tls/runtime_wasm_bg.wasm.d.ts dist/pkg-tls/

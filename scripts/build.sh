@@ -11,6 +11,9 @@ cd "$ROOT"
 # module after a trap (a panic), so one bad call cannot break it for good.
 # js-api: the exports init() wraps (callExtern & co.); nothing else.
 FEATURES=js-api bash scripts/wasm.sh runtime-wasm pkg runtime_wasm --experimental-reset-state-function
+# The TLS build (pkg-tls/, go-net-wasm/tls): the same with the feature tls
+# (rustls, ring, webpki-roots, hyper), at opt-level "z".
+PROFILE=release-tls WASM_OPT_LEVEL=-Oz FEATURES=js-api,tls bash scripts/wasm.sh runtime-wasm pkg-tls runtime_wasm --experimental-reset-state-function
 # The vitest suite's twin (pkg-debug/): the same plus debugPanic, which
 # the trap-recovery tests call; never packed or served.
 if [ "${BUILD_DEBUG_PKG:-}" = 1 ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # wasm.sh CRATE OUT_DIR OUT_NAME [wasm-bindgen flags...]
 # FEATURES (env): the crate's cargo features, comma-separated.
+# PROFILE (env): the cargo profile (default release).
 # WASM_NAMES=1 (env): keep the name section, so a CPU profile names wasm
 # frames (bench/run.mjs BENCH_PROFILE); what ships has none.
 # Builds CRATE's cdylib for wasm32 (release), runs the pinned wasm-bindgen
@@ -14,11 +15,12 @@ set -euo pipefail
 crate=$1 out=$2 name=$3; shift 3
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-cargo rustc -q -p "$crate" --lib --release --target wasm32-unknown-unknown --crate-type cdylib \
+profile=${PROFILE:-release}
+cargo rustc -q -p "$crate" --lib --profile "$profile" --target wasm32-unknown-unknown --crate-type cdylib \
   ${FEATURES:+--features "$FEATURES"}
-wasm-bindgen "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/${crate//-/_}.wasm" --target web \
+wasm-bindgen "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/$profile/${crate//-/_}.wasm" --target web \
   --out-dir "$out" --out-name "$name" "$@"
 # wasm-opt reads the features rustc enabled from the module's
 # target_features section; -Os matches the profile's opt-level.
-node "$ROOT/node_modules/binaryen/bin/wasm-opt" -Os ${WASM_NAMES:+-g} "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm.opt"
+node "$ROOT/node_modules/binaryen/bin/wasm-opt" "${WASM_OPT_LEVEL:--Os}" ${WASM_NAMES:+-g} "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm.opt"
 mv "$out/${name}_bg.wasm.opt" "$out/${name}_bg.wasm"
