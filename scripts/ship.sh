@@ -23,7 +23,7 @@ no_warnings() { # runs the command, fails on its failure or on any warning it pr
 check glue-committed git diff --exit-code HEAD -- runtime-wasm/glue/net-bindings.js
 # Docs on every public item (missing_docs is a warning, -D warnings makes it fatal).
 check cargo-doc env RUSTDOCFLAGS="-D warnings" cargo doc -p runtime-wasm --no-deps \
-  --target wasm32-unknown-unknown --features js-glue,js-api,vo
+  --target wasm32-unknown-unknown --features js-glue,js-api,vo,tls
 # The crate as crates.io would get it, verified by building it for wasm32.
 check cargo-package no_warnings cargo package -p runtime-wasm --allow-dirty \
   --target wasm32-unknown-unknown --features js-glue,js-api,vo
@@ -38,7 +38,8 @@ npm_files() {
   list=$(tar -tzf "$tgz" | sed 's|^package/||') || return 1
   echo "$list"
   for f in package.json dist/js/index.js dist/js/index.d.ts dist/js/net.js dist/js/net.d.ts dist/js/wasi.js dist/js/wasi.d.ts dist/js/wasip2.js dist/js/wasip2.d.ts \
-    dist/js/types.d.ts dist/pkg/runtime_wasm.js dist/pkg/runtime_wasm_bg.wasm LICENSE-MIT LICENSE-APACHE; do
+    dist/js/types.d.ts dist/pkg/runtime_wasm.js dist/pkg/runtime_wasm_bg.wasm dist/js/tls.js dist/js/tls.d.ts \
+    dist/pkg-tls/runtime_wasm.js dist/pkg-tls/runtime_wasm_bg.wasm LICENSE-MIT LICENSE-APACHE; do
     grep -qx "$f" <<<"$list" || { echo "missing: $f"; return 1; }
   done
   if grep -E '^(tests-js|servers|runtime-wasm|bench|www|consumer|scripts|js)/' <<<"$list"; then
@@ -58,6 +59,37 @@ npm_licences() {
     process.exit(bad ? 1 : 0);'
 }
 check npm-licences npm_licences
+# Every crate the crate builds with (normal and build dependencies, every
+# feature on, for wasm32) carries a licence compatible with MIT OR
+# Apache-2.0: no GPL family (GPL, LGPL, AGPL), no SSPL or BUSL.
+crate_licences() {
+  cargo metadata -q --format-version 1 --filter-platform wasm32-unknown-unknown --features js-glue,js-api,vo,tls \
+    --manifest-path runtime-wasm/Cargo.toml | node -e '
+    const m = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const nodes = new Map(m.resolve.nodes.map((n) => [n.id, n]));
+    const pkgs = new Map(m.packages.map((p) => [p.id, p]));
+    const root = m.packages.find((p) => p.name === "runtime-wasm").id;
+    const seen = new Set([root]); const todo = [root]; let bad = 0;
+    while (todo.length) for (const d of nodes.get(todo.pop()).deps)
+      if (d.dep_kinds.some((k) => k.kind !== "dev") && !seen.has(d.pkg)) { seen.add(d.pkg); todo.push(d.pkg); }
+    for (const id of seen) {
+      const p = pkgs.get(id); if (id === root) continue;
+      const l = p.license ?? "";
+      const ok = l && !/GPL|SSPL|BUSL|Commons-Clause/i.test(l);
+      if (!ok) { bad++; console.log(`${p.name} ${p.version}: ${l || "no licence"}`); }
+    }
+    console.log(`${seen.size - 1} crates, ${bad} not permissive`);
+    process.exit(bad ? 1 : 0);'
+}
+check crate-licences crate_licences
+# The TLS build stays within its size (gzip -9): 413 KB when it landed,
+# against epoxy-tls'"'"'s minimal 388 KB (docs/tls.md says what it holds).
+tls_size() {
+  local n; n=$(gzip -9c pkg-tls/runtime_wasm_bg.wasm | wc -c)
+  echo "pkg-tls/runtime_wasm_bg.wasm: $(wc -c < pkg-tls/runtime_wasm_bg.wasm) bytes, $n gzipped"
+  [ "$n" -le 430000 ]
+}
+check tls-size tls_size
 # A host's own cdylib that links the crate exports nothing of the crate's JS
 # API (feature js-api is the npm package's) and no debugPanic: the consumer
 # app's module exports only its own functions and wasm-bindgen's.
