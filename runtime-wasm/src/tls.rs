@@ -72,12 +72,7 @@ impl Config {
         if let Some(c) = CONFIGS.with(|c| c.borrow().iter().find(|(k, _)| k == self).map(|(_, v)| v.clone())) {
             return Ok(c);
         }
-        // Deprecated in rustls 0.23.48 for lacking post-quantum key
-        // exchange (X25519MLKEM768); the provider that has it, aws-lc-rs,
-        // does not build for wasm32-unknown-unknown. X25519 and the NIST
-        // curves, as Go before 1.24.
-        #[allow(deprecated)]
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::other(format!("tls: {e}")))?;
@@ -107,6 +102,51 @@ impl Config {
             c.push((self.clone(), config.clone()));
         });
         Ok(config)
+    }
+}
+
+/// ring's provider, built here rather than by `rustls::crypto::ring::
+/// default_provider()`: its key provider loads private keys (RSA, ECDSA
+/// and Ed25519 signing, for client certificates), which a client that
+/// never authenticates itself does not need; without it the TLS build is
+/// smaller by their code and tables. (`default_provider` is also
+/// deprecated since rustls 0.23.48 for lacking post-quantum key exchange:
+/// aws-lc-rs, which has it, does not build for wasm32-unknown-unknown; the
+/// groups are X25519 and the NIST curves, as Go's before 1.24.)
+fn provider() -> rustls::crypto::CryptoProvider {
+    use rustls::crypto::ring as r;
+    rustls::crypto::CryptoProvider {
+        cipher_suites: r::DEFAULT_CIPHER_SUITES.to_vec(),
+        kx_groups: r::DEFAULT_KX_GROUPS.to_vec(),
+        // (Only the table is kept of it: its key provider is dropped.)
+        #[allow(deprecated)]
+        signature_verification_algorithms: r::default_provider().signature_verification_algorithms,
+        secure_random: &Random,
+        key_provider: &NoKeys,
+    }
+}
+
+/// crypto.getRandomValues, through ring.
+#[derive(Debug)]
+struct Random;
+
+impl rustls::crypto::SecureRandom for Random {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), rustls::crypto::GetRandomFailed> {
+        use ring::rand::SecureRandom;
+        ring::rand::SystemRandom::new().fill(buf).map_err(|_| rustls::crypto::GetRandomFailed)
+    }
+}
+
+/// No client certificates: no private key is ever loaded.
+#[derive(Debug)]
+struct NoKeys;
+
+impl rustls::crypto::KeyProvider for NoKeys {
+    fn load_private_key(
+        &self,
+        _: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General("tls: client certificates are not supported".into()))
     }
 }
 
