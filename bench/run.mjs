@@ -8,7 +8,7 @@
 // BENCH_CYCLES (10000), BENCH_DOH_ITERATIONS (10000), BENCH_FLOOD (1000000),
 // BENCH_SMALL (100000 messages per small-message run), BENCH_OUT (the results file;
 // target/bench/results.json, or results-<sections>.json with BENCH_ONLY),
-// BENCH_ONLY (comma-separated sections: relay, epoxy, wasi, ping, small, gojs, doh, copies,
+// BENCH_ONLY (comma-separated sections: relay, epoxy, tls, wasi, ping, small, gojs, doh, copies,
 // leaks, flood, directions; all by default), BENCH_ENGINES (chromium,firefox by default), BENCH_PROFILE (a file: the page's CPU
 // profile over the run, sampled every 50 µs through CDP; `node bench/profile.mjs FILE`
 // sums it by function; build with WASM_NAMES=1 so wasm frames have names).
@@ -216,6 +216,20 @@ function report(r, browserVersion, ceiling) {
       { rust: round(e.ping.rust.p50), epoxy: round(e.ping.epoxy.p50), columnsUnit: "ms" }, e.ping.rust.p50 / e.ping.epoxy.p50, 1.0, false));
     metrics.push(metric("epoxy_ping_p99", `  the same, p99`, "ratio",
       { rust: round(e.ping.rust.p99), epoxy: round(e.ping.epoxy.p99), columnsUnit: "ms" }, e.ping.rust.p99 / e.ping.epoxy.p99, 1.0, false));
+  }
+  const t = r.tls;
+  if (t) {
+    const v = `epoxy-tls ${peers.epoxy.version}`;
+    metrics.push(metric("tls_handshake", `TLS dial + handshake through the relay to Node's TLS echo, median of ${t.handshake.n}: tls::dial / ${v} connect_tls (<= 1: ours no later; epoxy skips the chain check, it cannot take a root)`, "ratio",
+      { rust: round(t.handshake.rust), epoxy: round(t.handshake.epoxy), columnsUnit: "ms" }, t.handshake.rust / t.handshake.epoxy, 1.0, false));
+    metrics.push(metric("tls_echo", `TLS echo ${r.options.mib} MiB through the relay, 64 KiB writes: tls::TlsConn / ${v} connect_tls (>= 1: ours no slower)`, "ratio",
+      { rust: round(t.echo.rust, 1), epoxy: round(t.echo.epoxy, 1), columnsUnit: "MiB/s" }, t.echo.rust / t.echo.epoxy, 1.0, true));
+    metrics.push(metric("tls_https_body", `HTTPS body ${r.options.mib} MiB through the relay (a kept-alive connection): http::get with Route::Relay / ${v} fetch (>= 1)`, "ratio",
+      { rust: round(t.body.rust, 1), epoxy: round(t.body.epoxy, 1), columnsUnit: "MiB/s" }, t.body.rust / t.body.epoxy, 1.0, true));
+    metrics.push(metric("tls_ping_p50", `1-byte round trip over TLS through the relay, ${t.ping.rust.n} samples interleaved: TlsConn / ${v} (<= 1)`, "ratio",
+      { rust: round(t.ping.rust.p50), epoxy: round(t.ping.epoxy.p50), columnsUnit: "ms" }, t.ping.rust.p50 / t.ping.epoxy.p50, 1.0, false));
+    metrics.push(metric("tls_ping_p99", `  the same, p99`, "ratio",
+      { rust: round(t.ping.rust.p99), epoxy: round(t.ping.epoxy.p99), columnsUnit: "ms" }, t.ping.rust.p99 / t.ping.epoxy.p99, 1.0, false));
   }
   if (r.wasiEcho) metrics.push(
     metric("wasi_echo", `the same relay echo from a wasm32-wasip1 program (guests/wasi-tokio: tokio, nonblocking sockets, poll_oneoff) through go-net-wasm/wasi: wasip1 guest / Rust Conn`, "ratio",

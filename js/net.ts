@@ -135,8 +135,8 @@ const othersOwn = { conns: new Set<number>(), udp: new Set<number>() };
 /** The same table, for the page's other guests (js/wasi.ts drives it for wasip1 programs). */
 export const netBindings: NetBindings = {
   ...bindings,
-  _netConnDialRelay(network: string, host: string, port: number, timeoutMs: number): number {
-    const h = bindings._netConnDialRelay(network, host, port, timeoutMs);
+  _netConnDialRelay(network: string, host: string, port: number, timeoutMs: number, speakFirst = false): number {
+    const h = bindings._netConnDialRelay(network, host, port, timeoutMs, speakFirst);
     othersOwn.conns.add(h);
     return h;
   },

@@ -362,10 +362,11 @@ export function createRelayBindings(
     /**
      * Starts a TCP dial through the relay (network "tcp", "tcp4", "tcp6";
      * host and port already split and checked by Rust); returns a Conn
-     * handle. Throws a NetError when no relay is configured or the policy
+     * handle. `speakFirst`: open without waiting for the relay's word (the
+     * caller writes first, as TLS does; a refusal is its first read's error). Throws a NetError when no relay is configured or the policy
      * denies the destination.
      */
-    _netConnDialRelay(network: string, host: string, port: number, timeoutMs: number): number {
+    _netConnDialRelay(network: string, host: string, port: number, timeoutMs: number, speakFirst = false): number {
       const o = relay();
       if (!o.url) throw noRelay(network);
       const dest = destination("tcp", host, port);
@@ -382,7 +383,10 @@ export function createRelayBindings(
         }
       }
       const m = currentMux();
-      return addConn((ev) => new WispStreamTransport(m, dest.host, port, ev, o.connectWaitMs, o.maxPacketBytes), timeoutMs);
+      // A caller that speaks first (TLS) need not wait for the relay's word:
+      // its first read reports a refusal.
+      const wait = speakFirst ? 0 : o.connectWaitMs;
+      return addConn((ev) => new WispStreamTransport(m, dest.host, port, ev, wait, o.maxPacketBytes), timeoutMs);
     },
     /** ListenPacket("udp"): a PacketConn handle (no stream opens before the first WriteTo). */
     _netUdpListen(network: string): number {

@@ -9,6 +9,7 @@
 //   origin the routes of http.mjs over TLS with no CORS header at all (Node's
 //          http2 server, HTTP/1.1 allowed), which only TLS inside the page
 //          through a relay can read; reached through
+//   tlsEcho a TLS echo (Node's tls, what comes in goes back)
 //   originTap  a TCP forwarder in front of origin that records what passes
 //          (the bytes a relay carries, both ways, the last 64 MiB); the
 //          https server's /tap?marker=M answers "1" if M ever appeared in
@@ -29,6 +30,7 @@ import { serveStatic } from "./static.mjs";
 import { attachWsEcho } from "./ws-echo.mjs";
 import { handle as handleHttp } from "./http.mjs";
 import { createServer as createTcp, connect } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 
 /** A CA and a server certificate signed by it, as PEM strings. */
 function makeCerts(dir, name) {
@@ -162,6 +164,9 @@ export async function startTls({ mounts = {} } = {}) {
   const originL = await listen(origin);
   const tap = startTap(originL.port);
   const tapL = await listen(tap.server);
+  // TLS echo: what comes in goes back, for the benchmark's TLS rows.
+  const echoTls = createTlsServer({ key: good.key, cert: good.cert }, (s) => (s.on("error", () => {}), s.pipe(s)));
+  const echoTlsL = await listen(echoTls);
 
   const wssServer = createHttpsServer({ key: good.key, cert: good.cert });
   const closeEcho = attachWsEcho(wssServer);
@@ -188,7 +193,8 @@ export async function startTls({ mounts = {} } = {}) {
       tlsOrigin: `127.0.0.1:${originL.port}`,
       tlsOriginTap: `127.0.0.1:${tapL.port}`,
       tlsBad: `127.0.0.1:${badL.port}`,
+      tlsEcho: `127.0.0.1:${echoTlsL.port}`,
     },
-    close: () => Promise.all([httpsL.close(), wssL.close(), closeEcho(), badL.close(), originL.close(), tapL.close()]).then(() => undefined),
+    close: () => Promise.all([httpsL.close(), wssL.close(), closeEcho(), badL.close(), originL.close(), tapL.close(), echoTlsL.close()]).then(() => undefined),
   };
 }

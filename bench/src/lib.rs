@@ -601,3 +601,113 @@ impl Load {
         })
     }
 }
+
+// ---- TLS inside the page over the relay (feature tls), against epoxy-tls ----
+
+fn tls_config(ca: &str) -> runtime_wasm::tls::Config {
+    runtime_wasm::tls::Config { root_cas: vec![ca.to_string()], ..Default::default() }
+}
+
+/// `tls::dial` through the relay (dial, handshake), then close: resolves
+/// to the milliseconds to the end of the handshake.
+#[wasm_bindgen(js_name = rustTlsHandshake, unchecked_return_type = "Promise<number>")]
+pub fn rust_tls_handshake(addr: String, ca: String) -> Promise {
+    on_task(async move {
+        let t0 = perf_now();
+        let mut c = runtime_wasm::tls::dial("tcp", &addr, &tls_config(&ca)).await.map_err(js_err)?;
+        let ms = perf_now() - t0;
+        let _ = c.close().await;
+        Ok(ms)
+    })
+}
+
+/// The relay echo over TLS (a TLS echo behind the relay): `total` bytes in
+/// `chunk` writes, read back concurrently; resolves to the milliseconds
+/// after the handshake.
+#[wasm_bindgen(js_name = rustTlsEcho, unchecked_return_type = "Promise<number>")]
+pub fn rust_tls_echo(addr: String, ca: String, total: usize, chunk: usize) -> Promise {
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    on_task(async move {
+        let c = runtime_wasm::tls::dial("tcp", &addr, &tls_config(&ca)).await.map_err(js_err)?;
+        let (mut r, mut w) = c.split();
+        let data = pattern(chunk);
+        let t0 = perf_now();
+        let writer = async {
+            let mut sent = 0;
+            while sent < total {
+                let n = chunk.min(total - sent);
+                w.write_all(&data[..n]).await?;
+                sent += n;
+            }
+            w.flush().await
+        };
+        let reader = async {
+            let mut buf = vec![0u8; READ_BUF];
+            let mut got = 0;
+            while got < total {
+                let n = r.read(&mut buf).await?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                got += n;
+            }
+            Ok::<(), std::io::Error>(())
+        };
+        futures::try_join!(writer, reader).map_err(js_err)?;
+        let ms = perf_now() - t0;
+        let _ = w.close().await;
+        Ok(ms)
+    })
+}
+
+/// One-byte round trips over a TLS session through the relay.
+#[wasm_bindgen]
+pub struct TlsPinger {
+    conn: Rc<std::cell::RefCell<Option<runtime_wasm::tls::TlsConn>>>,
+}
+
+#[wasm_bindgen]
+impl TlsPinger {
+    /// Dials the TLS echo at `addr` through the relay the page configured.
+    pub async fn open(addr: String, ca: String) -> Result<TlsPinger, JsValue> {
+        let c = runtime_wasm::tls::dial("tcp", &addr, &tls_config(&ca)).await.map_err(js_err)?;
+        Ok(TlsPinger { conn: Rc::new(std::cell::RefCell::new(Some(c))) })
+    }
+
+    /// One round trip of byte `b`: its milliseconds.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
+    pub fn ping(&self, b: u8) -> Promise {
+        let conn = self.conn.clone();
+        on_task(async move {
+            // Taken out for the round trip (the pings of one pinger are sequential).
+            let mut c = conn.borrow_mut().take().ok_or_else(|| js_err("a ping is in flight"))?;
+            let mut got = [0u8; 1];
+            let t0 = perf_now();
+            let r = async {
+                c.write_all(&[b]).await?;
+                c.read(&mut got).await
+            }
+            .await;
+            let ms = perf_now() - t0;
+            *conn.borrow_mut() = Some(c);
+            let n = r.map_err(js_err)?;
+            if n != 1 || got[0] != b {
+                return Err(js_err(format!("TLS round trip of {b}: got {n} byte(s)")));
+            }
+            Ok(ms)
+        })
+    }
+
+    /// Closes the session.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self) -> Promise {
+        let conn = self.conn.clone();
+        on_task(async move {
+            let c = conn.borrow_mut().take();
+            if let Some(mut c) = c {
+                let _ = c.close().await;
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}

@@ -20,7 +20,7 @@ export interface BenchOptions {
   dohIterations: number;
   floodMessages: number; // one-byte messages in the flood
   smallMessages: number; // messages per run of the small-message rate section
-  /** Sections to run (relay, epoxy, wasi, ping, doh, copies, leaks, flood, small, gojs, directions); all when empty. */
+  /** Sections to run (relay, epoxy, tls, wasi, ping, doh, copies, leaks, flood, small, gojs, directions); all when empty. */
   only: string[];
 }
 
@@ -378,18 +378,30 @@ async function invokeReceive(url: string, total: number) {
 // serves its "minimal" build from node_modules): never bundled, never shipped.
 
 type EpoxyStream = { read: ReadableStream<Uint8Array>; write: WritableStream<Uint8Array> };
-let epoxyLoaded: Promise<(dest: string) => Promise<EpoxyStream>> | undefined;
-function loadEpoxy(relayUrl: string): Promise<(dest: string) => Promise<EpoxyStream>> {
-  epoxyLoaded ??= (async () => {
+interface EpoxyClient {
+  connect_tcp(url: string): Promise<EpoxyStream>;
+  connect_tls(url: string): Promise<EpoxyStream>;
+  fetch(url: string, init?: object): Promise<Response>;
+}
+let epoxyClient: Promise<EpoxyClient> | undefined;
+/** One epoxy client on the relay. It cannot be given a root CA: certificate
+ *  validation is off for the test server's throwaway CA (which spares it
+ *  the chain check that ours does). */
+function loadEpoxyClient(relayUrl: string): Promise<EpoxyClient> {
+  epoxyClient ??= (async () => {
     const at = "/epoxy/epoxy.js"; // a variable, so esbuild leaves the import alone
     const m = await import(/* @vite-ignore */ at);
     await m.default({ module_or_path: "/epoxy/epoxy.wasm" });
     const options = new m.EpoxyClientOptions();
     options.wisp_v2 = true;
-    const client = new m.EpoxyClient(relayUrl, options);
-    return (dest: string) => client.connect_tcp(`tcp://${dest}`);
+    options.disable_certificate_validation = true;
+    return new m.EpoxyClient(relayUrl, options);
   })();
-  return epoxyLoaded;
+  return epoxyClient;
+}
+async function loadEpoxy(relayUrl: string): Promise<(dest: string) => Promise<EpoxyStream>> {
+  const client = await loadEpoxyClient(relayUrl);
+  return (dest: string) => client.connect_tcp(`tcp://${dest}`);
 }
 
 /** Ends an epoxy stream without waiting: its writer's close() never settles (2.1.19). */
@@ -408,9 +420,45 @@ async function epoxyEcho(relayUrl: string, dest: string, total: number, chunk: n
   return ms;
 }
 
-/** One-byte round trips on an epoxy TCP stream through the relay. */
-async function epoxyPinger(relayUrl: string, dest: string): Promise<Pinger> {
-  const s = await (await loadEpoxy(relayUrl))(dest);
+/** The TLS echo through an epoxy TLS stream: ms after the handshake. */
+async function epoxyTlsEcho(relayUrl: string, dest: string, total: number, chunk: number) {
+  const s = await (await loadEpoxyClient(relayUrl)).connect_tls(`tls://${dest}`);
+  const reader = s.read.getReader();
+  const writer = s.write.getWriter();
+  const ms = await streamEcho(reader, writer, total, chunk);
+  closeEpoxy(writer, reader);
+  return ms;
+}
+
+/** epoxy's connect_tls (dial and handshake): its milliseconds. */
+async function epoxyTlsHandshake(relayUrl: string, dest: string) {
+  const client = await loadEpoxyClient(relayUrl);
+  const t0 = performance.now();
+  const s = await client.connect_tls(`tls://${dest}`);
+  const ms = performance.now() - t0;
+  closeEpoxy(s.write.getWriter(), s.read.getReader());
+  return ms;
+}
+
+/** An HTTPS GET through epoxy's own HTTP client, the body read to the end: ms. */
+async function epoxyHttpsGet(relayUrl: string, url: string, expect: number) {
+  const client = await loadEpoxyClient(relayUrl);
+  const t0 = performance.now();
+  const r = await client.fetch(url, { method: "GET" });
+  const reader = r.body!.getReader();
+  let got = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    got += value.byteLength;
+  }
+  if (got !== expect) throw new Error(`epoxy fetch: ${got} bytes, not ${expect}`);
+  return performance.now() - t0;
+}
+
+/** One-byte round trips on an epoxy TCP (or TLS) stream through the relay. */
+async function epoxyPinger(relayUrl: string, dest: string, tls = false): Promise<Pinger> {
+  const s = tls ? await (await loadEpoxyClient(relayUrl)).connect_tls(`tls://${dest}`) : await (await loadEpoxy(relayUrl))(dest);
   const reader = s.read.getReader();
   const writer = s.write.getWriter();
   return {
@@ -572,6 +620,49 @@ export async function runBenchmarks(o: BenchOptions) {
     const ping = await interleavedPings(series, Math.max(1, Math.floor(o.pings / 10 / 2)));
     out.epoxy = { echo: { epoxy: median(runs.epoxy), rust: median(runs.rust), runs }, ping };
     log(`epoxy ping p50/p99 ms: epoxy-tls ${ping.epoxy.p50.toFixed(3)}/${ping.epoxy.p99.toFixed(3)}, rust tcp ${ping.rust.p50.toFixed(3)}/${ping.rust.p99.toFixed(3)}`);
+  }
+
+  // 1a'. TLS inside the page (the crate's feature tls) against epoxy-tls's,
+  //     through the same relay to Node's TLS peers (servers/tls.mjs):
+  //     handshake time, TLS echo, an HTTPS body, 1-byte round trips.
+  if (want("tls")) {
+    const relay = o.peers.wispV2;
+    const ca = o.peers.tlsCa;
+    registerNetBindings({ http: { relayHosts: ["127.0.0.1"], tlsRoots: [ca] } });
+    const chunk = 64 * 1024;
+    const hs: Record<string, number[]> = { rust: [], epoxy: [] };
+    for (let i = -3; i < 30; i++) {
+      const r = await rs.rustTlsHandshake(o.peers.tlsEcho, ca);
+      const e = await epoxyTlsHandshake(relay, o.peers.tlsEcho);
+      if (i >= 0) (hs.rust.push(r), hs.epoxy.push(e));
+    }
+    await rs.rustTlsEcho(o.peers.tlsEcho, ca, MiB, chunk);
+    await epoxyTlsEcho(relay, o.peers.tlsEcho, MiB, chunk);
+    const echo: Record<string, number[]> = { rust: [], epoxy: [] };
+    const body: Record<string, number[]> = { rust: [], epoxy: [] };
+    const url = `https://${o.peers.tlsOrigin}/bytes?n=${total}&seed=5`;
+    await rs.rustHttpGet(`https://${o.peers.tlsOrigin}/bytes?n=${MiB}`);
+    await epoxyHttpsGet(relay, `https://${o.peers.tlsOrigin}/bytes?n=${MiB}`, MiB);
+    for (let r = 0; r < o.reps; r++) {
+      echo.rust.push(mbps(total, await rs.rustTlsEcho(o.peers.tlsEcho, ca, total, chunk)));
+      echo.epoxy.push(mbps(total, await epoxyTlsEcho(relay, o.peers.tlsEcho, total, chunk)));
+      const [ms, bytes] = await rs.rustHttpGet(url);
+      if (bytes !== total) throw new Error(`https body: ${bytes} bytes, not ${total}`);
+      body.rust.push(mbps(total, ms));
+      body.epoxy.push(mbps(total, await epoxyHttpsGet(relay, url, total)));
+      log(`tls rep ${r + 1}: echo ${echo.rust[r].toFixed(0)} / epoxy ${echo.epoxy[r].toFixed(0)} MiB/s, https body ${body.rust[r].toFixed(0)} / epoxy ${body.epoxy[r].toFixed(0)} MiB/s`);
+    }
+    const ping = await interleavedPings(
+      { rust: () => rs.TlsPinger.open(o.peers.tlsEcho, ca), epoxy: () => epoxyPinger(relay, o.peers.tlsEcho, true) },
+      Math.max(1, Math.floor(o.pings / 10 / 2)),
+    );
+    out.tls = {
+      handshake: { rust: median(hs.rust), epoxy: median(hs.epoxy), n: hs.rust.length },
+      echo: { rust: median(echo.rust), epoxy: median(echo.epoxy), runs: echo },
+      body: { rust: median(body.rust), epoxy: median(body.epoxy), runs: body },
+      ping,
+    };
+    log(`tls handshake ms: ${median(hs.rust).toFixed(2)} / epoxy ${median(hs.epoxy).toFixed(2)}; ping p50 ${ping.rust.p50.toFixed(3)} / epoxy ${ping.epoxy.p50.toFixed(3)}`);
   }
 
   // 1b. The same relay echo from a wasm32-wasip1 program (guests/wasi-tokio,

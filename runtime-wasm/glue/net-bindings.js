@@ -4575,10 +4575,11 @@ function createRelayBindings(relay, ws, addConn2, gate2 = OPEN_GATE) {
     /**
      * Starts a TCP dial through the relay (network "tcp", "tcp4", "tcp6";
      * host and port already split and checked by Rust); returns a Conn
-     * handle. Throws a NetError when no relay is configured or the policy
+     * handle. `speakFirst`: open without waiting for the relay's word (the
+     * caller writes first, as TLS does; a refusal is its first read's error). Throws a NetError when no relay is configured or the policy
      * denies the destination.
      */
-    _netConnDialRelay(network, host, port, timeoutMs) {
+    _netConnDialRelay(network, host, port, timeoutMs, speakFirst = false) {
       const o = relay();
       if (!o.url) throw noRelay(network);
       const dest = destination("tcp", host, port);
@@ -4593,7 +4594,8 @@ function createRelayBindings(relay, ws, addConn2, gate2 = OPEN_GATE) {
         }
       }
       const m = currentMux();
-      return addConn2((ev) => new WispStreamTransport(m, dest.host, port, ev, o.connectWaitMs, o.maxPacketBytes), timeoutMs);
+      const wait = speakFirst ? 0 : o.connectWaitMs;
+      return addConn2((ev) => new WispStreamTransport(m, dest.host, port, ev, wait, o.maxPacketBytes), timeoutMs);
     },
     /** ListenPacket("udp"): a PacketConn handle (no stream opens before the first WriteTo). */
     _netUdpListen(network) {
@@ -4679,8 +4681,8 @@ var bindings = {
 var othersOwn = { conns: /* @__PURE__ */ new Set(), udp: /* @__PURE__ */ new Set() };
 var netBindings = {
   ...bindings,
-  _netConnDialRelay(network, host, port, timeoutMs) {
-    const h = bindings._netConnDialRelay(network, host, port, timeoutMs);
+  _netConnDialRelay(network, host, port, timeoutMs, speakFirst = false) {
+    const h = bindings._netConnDialRelay(network, host, port, timeoutMs, speakFirst);
     othersOwn.conns.add(h);
     return h;
   },

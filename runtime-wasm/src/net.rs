@@ -32,6 +32,8 @@ mod udp;
 
 #[cfg(target_arch = "wasm32")]
 pub use conn::{dial, dial_timeout, open_conn_count, Addr, Conn, Dialer, SystemTime, WsAddr};
+#[cfg(all(target_arch = "wasm32", feature = "tls"))]
+pub(crate) use conn::dial_error;
 pub use dial::{dial_target, dial_url, Target};
 pub use error::{AddrError, DNSError, Error, OpError, ParseError, UrlError, NET_SENTINELS};
 pub use externs::{extern_conn_count, register_externs, EXTERNS};

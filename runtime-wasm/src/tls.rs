@@ -116,8 +116,27 @@ impl Config {
 fn provider() -> rustls::crypto::CryptoProvider {
     use rustls::crypto::ring as r;
     rustls::crypto::CryptoProvider {
-        cipher_suites: r::DEFAULT_CIPHER_SUITES.to_vec(),
-        kx_groups: r::DEFAULT_KX_GROUPS.to_vec(),
+        // ChaCha20-Poly1305 first, as Go's client orders them without AES
+        // hardware: wasm has none, and ring's constant-time software AES
+        // is the slower of the two there.
+        cipher_suites: {
+            use r::cipher_suite as c;
+            vec![
+                c::TLS13_CHACHA20_POLY1305_SHA256,
+                c::TLS13_AES_128_GCM_SHA256,
+                c::TLS13_AES_256_GCM_SHA384,
+                c::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                c::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                c::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                c::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                c::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                c::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            ]
+        },
+        // X25519 first, as Go and the browsers: rustls 0.23.48 puts P-384
+        // first for ring, whose generic (wasm) P-384 costs ~10 ms a
+        // handshake (keygen and agreement) where X25519 costs ~0.1.
+        kx_groups: vec![r::kx_group::X25519, r::kx_group::SECP256R1, r::kx_group::SECP384R1],
         // (Only the table is kept of it: its key provider is dropped.)
         #[allow(deprecated)]
         signature_verification_algorithms: r::default_provider().signature_verification_algorithms,
@@ -267,12 +286,20 @@ pub(crate) async fn client_shared(conn: Rc<Conn>, host: &str, config: &Config) -
     Ok(TlsConn { stream, state })
 }
 
-/// Go's `tls.Dial`: [`net::dial`], then the handshake. The Conn's dial
-/// timeout and the page's policy apply as to any dial.
+/// Go's `tls.Dial`: [`net::dial`], then the handshake. The page's policy
+/// applies as to any dial. Through a Wisp relay the ClientHello goes out
+/// without waiting for the relay's word on the new stream (a relay never
+/// acknowledges a connect), so a refusal arrives during the handshake; it
+/// is said as the dial's error all the same.
 pub async fn dial(network: &str, address: &str, config: &Config) -> Result<TlsConn, Error> {
+    dial_with(&net::Dialer::default(), network, address, config).await
+}
+
+/// `dial` with a [`net::Dialer`] (its timeout bounds the dial).
+pub async fn dial_with(dialer: &net::Dialer, network: &str, address: &str, config: &Config) -> Result<TlsConn, Error> {
     let (host, _) = net::split_host_port(address)?;
-    let conn = net::dial(network, address).await?;
-    client(conn, &host, config).await
+    let conn = dialer.dial_speaking_first(network, address).await?;
+    client(conn, &host, config).await.map_err(|e| net::dial_error(e, network, address))
 }
 
 /// A rustls error in Go's words (crypto/tls's and crypto/x509's texts).

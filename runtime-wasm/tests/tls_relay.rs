@@ -65,6 +65,24 @@ async fn tls_dial_through_both_wisp_relays_and_wsproxy() {
 }
 
 #[test]
+async fn a_refusal_is_the_dials_error_though_the_hello_went_out_at_once() {
+    for r in WISP_RELAYS {
+        route_loopback(r.key, RelayProtocol::Wisp);
+        let refused = peer("tcpRefused");
+        let e = tls::dial("tcp", &refused, &config()).await.expect_err("refused");
+        assert!(e.to_string().starts_with(&format!("dial tcp {refused}: ")), "{}: {e}", r.name);
+        if r.version == 1 {
+            assert_eq!(e.root(), &Error::Refused, "{}: {e}", r.name);
+        }
+        for scheme in ["https", "http"] {
+            let url = format!("{scheme}://{refused}/");
+            let e = Client::new().get(&url).await.expect_err("refused");
+            assert!(e.to_string().starts_with(&format!("Get \"{url}\": dial tcp {refused}: ")), "{}: {e}", r.name);
+        }
+    }
+}
+
+#[test]
 async fn fetch_cannot_read_the_origin_and_the_relay_route_can() {
     route_loopback("wispV2", RelayProtocol::Wisp);
     let fetch_only = Client { transport: Transport { route: Route::Fetch }, ..Client::default() };

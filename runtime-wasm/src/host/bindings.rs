@@ -90,7 +90,10 @@ bindings! {
     _netConnDialWs => fn conn_dial_ws(url: &str, timeout_ms: f64) -> u32;
     /// A TCP Conn through the host's relay (js/relay.ts): network is
     /// "tcp", "tcp4" or "tcp6"; host and port already checked here.
-    _netConnDialRelay => fn conn_dial_relay(network: &str, host: &str, port: u16, timeout_ms: f64) -> u32;
+    /// `speak_first`: the caller writes first (a TLS ClientHello), so the
+    /// Conn opens at once instead of waiting up to `relay.connectWaitMs`
+    /// for the relay's word; a refusal is then the first read's error.
+    _netConnDialRelay => fn conn_dial_relay(network: &str, host: &str, port: u16, timeout_ms: f64, speak_first: bool) -> u32;
     _netConnOpened => fn conn_opened(h: u32) -> Promise;
     /// `dest` may be a view into wasm memory (valid during the call only).
     _netConnRead => fn conn_read(h: u32, dest: &Uint8Array) -> i32;

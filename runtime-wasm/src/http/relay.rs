@@ -222,14 +222,13 @@ fn target(u: &Url) -> Result<(String, String), Error> {
 
 async fn connect(u: &Url, route: &RelayRoute, key: String, deadline: Option<SystemTime>) -> Result<Pooled, Error> {
     let (addr, host) = target(u)?;
-    let conn = match deadline {
-        Some(d) => {
-            let left = d.duration_since(SystemTime::now()).map_err(|_| Error::Timeout)?;
-            net::dial_timeout("tcp", &addr, left).await?
-        }
-        None => net::dial("tcp", &addr).await?,
+    let timeout = match deadline {
+        Some(d) => Some(d.duration_since(SystemTime::now()).map_err(|_| Error::Timeout)?),
+        None => None,
     };
-    let conn = Rc::new(conn);
+    // The client speaks first (a ClientHello, a request line): no wait for
+    // the relay's word on the new stream.
+    let conn = Rc::new(net::Dialer { timeout }.dial_speaking_first("tcp", &addr).await?);
     conn.set_deadline(deadline)?;
     let stream = if u.scheme == "https" {
         let config = tls::Config {
@@ -237,7 +236,10 @@ async fn connect(u: &Url, route: &RelayRoute, key: String, deadline: Option<Syst
             root_cas: route.roots.clone(),
             ..tls::Config::default()
         };
-        Stream::Tls(Box::new(tls::client_shared(conn.clone(), &host, &config).await?))
+        let session = tls::client_shared(conn.clone(), &host, &config)
+            .await
+            .map_err(|e| net::dial_error(e, "tcp", &addr))?;
+        Stream::Tls(Box::new(session))
     } else {
         Stream::Plain(Shared(conn.clone()))
     };
@@ -308,12 +310,12 @@ async fn exchange(
     let u = &req.url;
     let key = format!("{}://{}", u.scheme, u.host);
     let ctx = req.context.clone();
-    let mut c = match take_idle(&key) {
+    let (mut c, fresh) = match take_idle(&key) {
         Some(c) => {
             c.conn.set_deadline(deadline)?;
-            c
+            (c, false)
         }
-        None => connect(u, route, key, deadline).await?,
+        None => (connect(u, route, key, deadline).await?, true),
     };
     if let Some(x) = &ctx {
         x.watch_conn(&c.conn);
@@ -340,7 +342,11 @@ async fn exchange(
         }
     }
     let hreq = b.body(body).map_err(|e| Error::other(format!("net/http: invalid request: {e}")))?;
-    let resp = c.sender.send_request(hreq).await.map_err(|e| cause(&e));
+    let resp = c.sender.send_request(hreq).await.map_err(|e| match fresh {
+        // A plain connection's refusal comes as the first read's error.
+        true => net::dial_error(cause(&e), "tcp", &target(u).map(|t| t.0).unwrap_or_default()),
+        false => cause(&e),
+    });
     let conn = c.conn.clone();
     give_back(c);
     let resp = resp?;

@@ -83,6 +83,18 @@ pub struct Dialer {
 impl Dialer {
     /// Go's `Dialer.Dial`: `ws`/`wss` with a URL, `tcp`/`tcp4`/`tcp6` with `host:port` through the host's relay.
     pub async fn dial(&self, network: &str, address: &str) -> Result<Conn, Error> {
+        self.dial_as(network, address, false).await
+    }
+
+    /// `dial` for a caller that writes first (TLS): through a Wisp relay the
+    /// Conn opens without waiting for the relay's word (`connectWaitMs`), and
+    /// a refusal comes as the first read's error ([`dial_error`] says it as
+    /// the dial's).
+    pub(crate) async fn dial_speaking_first(&self, network: &str, address: &str) -> Result<Conn, Error> {
+        self.dial_as(network, address, true).await
+    }
+
+    async fn dial_as(&self, network: &str, address: &str, speak_first: bool) -> Result<Conn, Error> {
         let timeout_ms = self.timeout.map_or(0.0, |t| t.as_secs_f64() * 1000.0);
         let (url, started) = match dial_target(network, address)? {
             Target::WebSocket(url) => {
@@ -91,7 +103,7 @@ impl Dialer {
             }
             Target::Relay { host, port } => (
                 join_host_port(&host, &port.to_string()),
-                js::conn_dial_relay(network, &host, port, timeout_ms),
+                js::conn_dial_relay(network, &host, port, timeout_ms, speak_first),
             ),
         };
         let fail = |e: Error| Error::op("dial", network, Some(&url), e);
@@ -103,6 +115,23 @@ impl Dialer {
         std::mem::forget(guard);
         Ok(Conn::new(handle, network, &url))
     }
+}
+
+/// An error a Conn opened by `dial_speaking_first` gave before its peer
+/// said anything: the relay's refusal (refused, blocked, could not
+/// connect) is said as Go's dial error, as a plain dial would have.
+pub(crate) fn dial_error(e: Error, network: &str, address: &str) -> Error {
+    if let Error::Op(op) = &e {
+        let refusal = match op.err.root() {
+            Error::Refused | Error::Denied { .. } => true,
+            Error::Other { message } => message.contains("Wisp CLOSE"),
+            _ => false,
+        };
+        if refusal && (op.op == "read" || op.op == "write") {
+            return Error::op("dial", network, Some(address), op.err.root().clone());
+        }
+    }
+    e
 }
 
 /// A deadline as the JS tables take it: epoch ms, 0 for none. Go's zero
