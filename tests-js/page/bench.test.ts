@@ -27,6 +27,7 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
     "echo_rust", "echo_extern", "echo_gloo", "echo_rawStream", "echo_headroom",
     "load_1", "load_16", "load_100", "load_1_p99", "load_16_p99", "load_100_p99",
     "gojs_http_body", "gojs_http_ttfb", "pagenet_echo", "pagenet_ping_p50", "pagenet_ping_p99", "pagenet_http", "epoxy_echo", "epoxy_ping_p50", "epoxy_ping_p99",
+    "tls_handshake", "tls_echo", "tls_https_body", "tls_ping_p50", "tls_ping_p99",
     "flood_read_classic_rust", "flood_read_classic_callExtern", "flood_read_stream_rust", "flood_read_stream_callExtern",
     "small_1_classic_headroom", "small_1_stream_headroom",
     ...["1_classic", "1_stream", "64_classic", "64_stream"].flatMap((k) => ["rust", "extern", "callExtern", "externInvoke"].map((v) => `small_${k}_${v}`)),
@@ -60,6 +61,10 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
   // epoxy-tls echoed every byte through the same relay, and says which it is (AGPL: test-only).
   for (const col of ["rust", "epoxy"]) expect(by.epoxy_echo[col], col).toBeGreaterThan(0);
   expect(res.raw.epoxy.ping.epoxy.n).toBe(res.raw.epoxy.ping.rust.n);
+  // TLS inside the page and epoxy-tls's, through the same relay: every row has both columns.
+  for (const id of ["tls_handshake", "tls_echo", "tls_https_body", "tls_ping_p50"])
+    for (const col of ["rust", "epoxy"]) expect(by[id][col], `${id} ${col}`).toBeGreaterThan(0);
+  expect(res.raw.tls.ping.epoxy.n).toBe(res.raw.tls.ping.rust.n);
   expect(res.peers.epoxy).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+/), licence: expect.stringMatching(/GPL/) });
   for (const t of ["classic", "stream"]) for (const v of ["raw", "rust", "callExtern"]) expect(res.raw.flood.read[t][v], `flood read ${t} ${v}`).toBeGreaterThan(0);
   expect(res.nativeCeiling.smallMessages).toBeGreaterThan(0);

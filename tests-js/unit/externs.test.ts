@@ -270,3 +270,26 @@ describe("a trap does not break the module", () => {
     expect(wasm.parseIP("::ffff:1.2.3.4")).toBe("1.2.3.4");
   });
 });
+
+describe("http.relayHosts in the build without TLS", () => {
+  it("a request the page routes through the relay fails saying which build it needs, and fetch is not called", async () => {
+    const fetchSpy = vi.fn();
+    vi.stubGlobal("fetch", fetchSpy);
+    registerNetBindings({ http: { relayHosts: ["nocors.example.test"] } });
+    try {
+      const [id] = await wasm.callExtern("net/http.nativeNewClientRequest", []);
+      const out = await wasm.callExtern("net/http.nativeHttpsRequest", [id, "GET", "https://nocors.example.test/x", [], new Uint8Array(0), 0n]);
+      expect(out[5]).toMatchObject({
+        code: "url", // Go's *url.Error around it
+        message:
+          'Get "https://nocors.example.test/x": net/http: the page sends requests for "nocors.example.test" through the relay ' +
+          "(http.relayHosts), but this build has no TLS inside the page (the crate's feature tls; go-net-wasm/tls)",
+      });
+      await wasm.callExtern("net/http.nativeReleaseClientRequest", [id]);
+      expect(fetchSpy).not.toHaveBeenCalled();
+    } finally {
+      registerNetBindings({ http: { relayHosts: [] } });
+      vi.unstubAllGlobals();
+    }
+  });
+});

@@ -2,7 +2,7 @@
 // timers: option translation, streaming, each timeout and error path. The
 // same code runs against a real server in Chromium (runtime-wasm/tests/http.rs).
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createHttpBindings, HTTP_DEFAULTS, type HttpOptions, type HttpRequestSpec } from "../../js/http.js";
+import { createHttpBindings, HTTP_DEFAULTS, validateHttp, type HttpOptions, type HttpRequestSpec } from "../../js/http.js";
 import type { NetError } from "../../js/errors.js";
 import { createGate, type NetPolicy } from "../../js/policy.js";
 import { waitReady } from "./waker.js";
@@ -553,5 +553,31 @@ describe("streamed request bodies", () => {
       /^net\/http: request body over 4 bytes cannot be buffered/,
     );
     expect(msg(await rejection(b._netHttpResponse(h)))).toMatch(/cannot be buffered/);
+  });
+});
+
+describe("routing through the relay (http.relayHosts, the TLS build)", () => {
+  const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const route = (o: Partial<HttpOptions>) => createHttpBindings(() => ({ ...HTTP_DEFAULTS, ...o }))._netHttpRoute;
+
+  it("sends only the named hosts through the relay, with the roots and the whole-body bound", () => {
+    const r = route({ relayHosts: ["api.example.com", "*.corp.test"], tlsRoots: [pem], maxResponseBytes: 1234 });
+    expect(r("https://api.example.com/v1", false)).toEqual({ roots: [pem], maxResponseBytes: 1234 });
+    expect(r("https://API.Example.com.:8443/", false)).not.toBeNull(); // normalized as the policy does
+    expect(r("http://a.b.corp.test/", false)).not.toBeNull();
+    expect(r("https://corp.test/", false)).toBeNull(); // "*." needs a label before it
+    expect(r("https://example.com/", false)).toBeNull();
+    expect(r("not a url", false)).toBeNull();
+    // Asked for by the caller (Route::Relay): the settings whatever the hosts.
+    expect(r("https://example.com/", true)).toEqual({ roots: [pem], maxResponseBytes: 1234 });
+    expect(route({})("https://api.example.com/", false)).toBeNull(); // default: none
+    expect(route({ relayHosts: ["*"] })("https://[::1]:8443/", false)).not.toBeNull();
+  });
+
+  it("refuses a host pattern that could never match, and a root that is not PEM", () => {
+    expect(() => validateHttp({ relayHosts: ["exa mple.com"] })).toThrow(TypeError);
+    expect(() => validateHttp({ relayHosts: "*" as unknown as string[] })).toThrow("http.relayHosts: an array of host patterns");
+    expect(() => validateHttp({ tlsRoots: ["MIIB..."] })).toThrow("http.tlsRoots: an array of PEM certificates");
+    expect(() => validateHttp({ relayHosts: ["*", "*.example.com", "10.0.0.1"], tlsRoots: [pem] })).not.toThrow();
   });
 });
