@@ -711,3 +711,10 @@ impl TlsPinger {
         })
     }
 }
+
+/// Closes the HTTP client's kept-alive relay connections (the leak rows
+/// count open Conns).
+#[wasm_bindgen(js_name = rustClosePooled)]
+pub fn rust_close_pooled() {
+    http::close_pooled_connections();
+}

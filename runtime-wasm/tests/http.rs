@@ -106,6 +106,7 @@ async fn chunked_and_small_reads() {
         String::from_utf8(out).unwrap(),
         "part 0\npart 1\npart 2\npart 3\npart 4\n"
     );
+    assert_no_requests_left(base);
 }
 
 #[wasm_bindgen_test]

@@ -149,6 +149,25 @@ async fn keep_alive_reuses_one_connection() {
 }
 
 #[test]
+async fn forty_requests_at_once_all_finish_and_the_pool_stays_bounded() {
+    route_loopback("wispV2", RelayProtocol::Wisp);
+    http::close_pooled_connections();
+    // More bodies in flight than the pool holds (32): none may be cut.
+    let gets = (0..40).map(|i| async move {
+        let r = http::get(&origin(&format!("/bytes?n={}&seed={i}", 64 * 1024 + i))).await.expect("get");
+        let want = r.header.get("X-Sha256").to_string();
+        let body = r.body.bytes().await.expect("body");
+        (body.len(), hex(&Sha256::digest(&body)) == want)
+    });
+    let got = futures::future::join_all(gets).await;
+    for (i, (n, ok)) in got.into_iter().enumerate() {
+        assert_eq!((n, ok), (64 * 1024 + i, true), "request {i}");
+    }
+    assert!(http::pooled_connection_count() <= 32, "{}", http::pooled_connection_count());
+    http::close_pooled_connections();
+}
+
+#[test]
 async fn a_bad_certificate_and_a_wrong_name_are_refused_in_gos_words() {
     route_loopback("wispV2", RelayProtocol::Wisp);
     let unknown = "tls: failed to verify certificate: x509: certificate signed by unknown authority";

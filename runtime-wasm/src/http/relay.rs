@@ -194,13 +194,22 @@ fn take_idle(key: &str) -> Option<Pooled> {
     })
 }
 
+/// Back into the pool once the response's head has come (the connection
+/// is ready again when its body has been read). Past the bound, the
+/// oldest idle connection is closed; when none is idle, this one is not
+/// kept: hyper finishes its response, then closes it.
 fn give_back(c: Pooled) {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
         p.retain(|c| !c.sender.is_closed());
         if p.len() >= MAX_POOLED {
-            let old = p.remove(0);
-            let _ = old.conn.close_now();
+            match p.iter().position(|c| c.sender.is_ready()) {
+                Some(i) => {
+                    let old = p.remove(i);
+                    let _ = old.conn.close_now();
+                }
+                None => return,
+            }
         }
         p.push(c);
     });

@@ -90,6 +90,7 @@ impl Dialer {
     /// Conn opens without waiting for the relay's word (`connectWaitMs`), and
     /// a refusal comes as the first read's error ([`dial_error`] says it as
     /// the dial's).
+    #[cfg(feature = "tls")]
     pub(crate) async fn dial_speaking_first(&self, network: &str, address: &str) -> Result<Conn, Error> {
         self.dial_as(network, address, true).await
     }
@@ -120,6 +121,7 @@ impl Dialer {
 /// An error a Conn opened by `dial_speaking_first` gave before its peer
 /// said anything: the relay's refusal (refused, blocked, could not
 /// connect) is said as Go's dial error, as a plain dial would have.
+#[cfg(feature = "tls")]
 pub(crate) fn dial_error(e: Error, network: &str, address: &str) -> Error {
     if let Error::Op(op) = &e {
         let refusal = match op.err.root() {
