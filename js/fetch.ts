@@ -73,7 +73,7 @@ export async function fetchVia(wasm: ExternCaller, input: string | URL | Request
     method === "HEAD" || NULL_BODY.has(status)
       ? null
       : new ReadableStream<Uint8Array>({
-          type: "bytes",
+          // (A default stream: WebKit's byte streams are recent.)
           async pull(ctl) {
             const dest = new Uint8Array(READ);
             const [n, rerr] = (await wasm.callExtern("net/http.blocking_responseBodyRead", [id, dest])) as [number, GoError | null];

@@ -17,6 +17,8 @@ import { startStatic } from "../../servers/static.mjs";
 import { launchChromium } from "../../servers/chromium.mjs";
 // @ts-expect-error: plain .mjs module without types
 import { launchFirefox } from "../../servers/firefox.mjs";
+// @ts-expect-error: plain .mjs module without types
+import { launchWebKit } from "../../servers/webkit.mjs";
 
 let servers: { urls: Record<string, string>; close(): Promise<void> };
 let app: Server;
@@ -34,7 +36,8 @@ afterAll(async () => {
   await servers?.close();
 });
 
-const ENGINES = { chromium: () => launchChromium(), firefox: () => launchFirefox() } as const;
+// WebKit too: the TLS build needs no JSPI (it is Rust's own async).
+const ENGINES = { chromium: () => launchChromium(), firefox: () => launchFirefox(), webkit: () => launchWebKit() } as const;
 
 for (const [engine, launch] of Object.entries(ENGINES))
   it(`fetch through the relay reads a host that sends no CORS headers (${engine})`, async () => {
@@ -45,11 +48,12 @@ for (const [engine, launch] of Object.entries(ENGINES))
       // Firefox reports the deliberately refused direct fetch on its console
       // as a page error: the browser's line, not the page's.
       const refused = /^Error: Cross-Origin Request Blocked: .* at https:\/\/127\.0\.0\.1:\d+\/hello\. /;
-      page.on("pageerror", (e: unknown) => refused.test(String(e)) || errors.push(String(e)));
+      page.on?.("pageerror", (e: unknown) => refused.test(String(e)) || errors.push(String(e)));
       await page.goto(`http://127.0.0.1:${(app.address() as { port: number }).port}/index.html`);
       const origin = `https://${servers.urls.tlsOrigin}`;
-      // A string, so the test runner does not rewrite its dynamic import.
-      const r = await page.evaluate(`(async ([origin, relay, ca]) => {
+      // A string, so the test runner does not rewrite its dynamic import;
+      // WebKit's page (WebDriver) takes the function and its argument.
+      const fn = `async ([origin, relay, ca]) => {
         const m = await import("/tls.js");
         const direct = await fetch(origin + "/hello").then(() => "read", (e) => "refused: " + e.name);
         await m.init({ wasm: "/pkg-tls/runtime_wasm_bg.wasm", relay: { url: relay, protocol: "wisp" },
@@ -71,7 +75,9 @@ for (const [engine, launch] of Object.entries(ENGINES))
         return { direct, status: hello.status, text, cors: hello.headers.get("access-control-allow-origin"),
           echo: [echo.method, echo.text, echo.headers["x-trace"], echo.headers["content-type"]],
           big: [bytes.length, hex === big.headers.get("x-sha256")], aborted, bad, requests: counts.requests };
-      })(${JSON.stringify([origin, servers.urls.wispV2, servers.urls.tlsCa])})`);
+      }`;
+      const args = [origin, servers.urls.wispV2, servers.urls.tlsCa];
+      const r = engine === "webkit" ? await page.evaluate(fn, args) : await page.evaluate(`(${fn})(${JSON.stringify(args)})`);
       expect(r).toEqual({
         direct: "refused: TypeError",
         status: 200,
@@ -87,4 +93,4 @@ for (const [engine, launch] of Object.entries(ENGINES))
     } finally {
       await browser.close();
     }
-  }, 60_000);
+  }, 90_000);
