@@ -39,8 +39,8 @@ const opts = {
   engines: (process.env.BENCH_ENGINES ?? "chromium,firefox").split(",").filter(Boolean),
 };
 for (const e of opts.engines) if (e !== "chromium" && e !== "firefox") throw new Error(`BENCH_ENGINES: no engine ${e} (chromium, firefox)`);
-/** The sections Firefox runs: the main rows (receive, send, echo, HTTP body, load, round trips, relay echo, the wasip1 guest). */
-const MAIN_SECTIONS = ["relay", "wasi", "ping", "directions"];
+/** The sections Firefox runs: the main rows (receive, send, echo, HTTP body, load, round trips, relay echo, the wasip1 guest, TLS against epoxy-tls). */
+const MAIN_SECTIONS = ["relay", "wasi", "ping", "directions", "tls"];
 const want = (section) => opts.only.length === 0 || opts.only.includes(section);
 
 // epoxy-tls's "minimal" build (connect_tcp without its HTTP client), served to the page as /epoxy/.
@@ -222,6 +222,8 @@ function report(r, browserVersion, ceiling) {
     const v = `epoxy-tls ${peers.epoxy.version}`;
     metrics.push(metric("tls_handshake", `TLS dial + handshake through the relay to Node's TLS echo, median of ${t.handshake.n}: tls::dial / ${v} connect_tls (<= 1: ours no later; epoxy skips the chain check, it cannot take a root)`, "ratio",
       { rust: round(t.handshake.rust), epoxy: round(t.handshake.epoxy), columnsUnit: "ms" }, t.handshake.rust / t.handshake.epoxy, 1.0, false));
+    metrics.push(metric("tls_handshake_noverify", `  the same without the chain check on our side too (insecure_skip_verify, as epoxy runs): like for like`, "ratio",
+      { rust: round(t.handshake.rustSkip), epoxy: round(t.handshake.epoxy), columnsUnit: "ms" }, t.handshake.rustSkip / t.handshake.epoxy, 1.0, false));
     metrics.push(metric("tls_echo", `TLS echo ${r.options.mib} MiB through the relay, 64 KiB writes: tls::TlsConn / ${v} connect_tls (>= 1: ours no slower)`, "ratio",
       { rust: round(t.echo.rust, 1), epoxy: round(t.echo.epoxy, 1), columnsUnit: "MiB/s" }, t.echo.rust / t.echo.epoxy, 1.0, true));
     metrics.push(metric("tls_https_body", `HTTPS body ${r.options.mib} MiB through the relay (a kept-alive connection): http::get with Route::Relay / ${v} fetch (>= 1)`, "ratio",

@@ -630,11 +630,12 @@ export async function runBenchmarks(o: BenchOptions) {
     const ca = o.peers.tlsCa;
     registerNetBindings({ http: { relayHosts: ["127.0.0.1"], tlsRoots: [ca] } });
     const chunk = 64 * 1024;
-    const hs: Record<string, number[]> = { rust: [], epoxy: [] };
+    const hs: Record<string, number[]> = { rust: [], rustSkip: [], epoxy: [] };
     for (let i = -3; i < 30; i++) {
-      const r = await rs.rustTlsHandshake(o.peers.tlsEcho, ca);
+      const r = await rs.rustTlsHandshake(o.peers.tlsEcho, ca, false);
+      const s = await rs.rustTlsHandshake(o.peers.tlsEcho, ca, true);
       const e = await epoxyTlsHandshake(relay, o.peers.tlsEcho);
-      if (i >= 0) (hs.rust.push(r), hs.epoxy.push(e));
+      if (i >= 0) (hs.rust.push(r), hs.rustSkip.push(s), hs.epoxy.push(e));
     }
     await rs.rustTlsEcho(o.peers.tlsEcho, ca, MiB, chunk);
     await epoxyTlsEcho(relay, o.peers.tlsEcho, MiB, chunk);
@@ -661,7 +662,7 @@ export async function runBenchmarks(o: BenchOptions) {
     registerNetBindings({ http: { relayHosts: [] } });
     rs.rustClosePooled();
     out.tls = {
-      handshake: { rust: median(hs.rust), epoxy: median(hs.epoxy), n: hs.rust.length },
+      handshake: { rust: median(hs.rust), rustSkip: median(hs.rustSkip), epoxy: median(hs.epoxy), n: hs.rust.length },
       echo: { rust: median(echo.rust), epoxy: median(echo.epoxy), runs: echo },
       body: { rust: median(body.rust), epoxy: median(body.epoxy), runs: body },
       ping,

@@ -220,24 +220,65 @@ impl ServerCertVerifier for SkipVerify {
 }
 
 /// The Conn under a TLS session, shared so its deadlines stay settable.
-#[derive(Clone, Debug)]
-pub(crate) struct Shared(pub(crate) Rc<Conn>);
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) conn: Rc<Conn>,
+    /// The records rustls has ready, joined for one write (see below).
+    joined: Vec<u8>,
+}
+
+impl Shared {
+    pub(crate) fn new(conn: Rc<Conn>) -> Shared {
+        Shared { conn, joined: Vec::new() }
+    }
+}
+
+/// What a vectored write joins at most: one relay packet's worth.
+const JOIN_MAX: usize = 64 * 1024;
 
 impl AsyncRead for Shared {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self.0).poll_read(cx, buf)
+        Pin::new(&mut &*self.conn).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Shared {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self.0).poll_write(cx, buf)
+        Pin::new(&mut &*self.conn).poll_write(cx, buf)
     }
+
+    /// rustls hands over its records (16 KiB each at most) as a vector:
+    /// joined, they go out as one write, one relay packet and one call
+    /// into the page, instead of one each. A write still waiting for room
+    /// keeps the bytes it was first given (JS copied them); its count is of
+    /// those, a prefix of what rustls holds, so a longer vector on the next
+    /// poll is consistent.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if bufs.iter().filter(|b| !b.is_empty()).count() <= 1 {
+            let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &**b);
+            return Pin::new(&mut &*this.conn).poll_write(cx, first);
+        }
+        this.joined.clear();
+        for b in bufs {
+            let room = JOIN_MAX - this.joined.len();
+            if room == 0 {
+                break;
+            }
+            this.joined.extend_from_slice(&b[..b.len().min(room)]);
+        }
+        Pin::new(&mut &*this.conn).poll_write(cx, &this.joined)
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut &*self.0).poll_flush(cx)
+        Pin::new(&mut &*self.conn).poll_flush(cx)
     }
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut &*self.0).poll_close(cx)
+        Pin::new(&mut &*self.conn).poll_close(cx)
     }
 }
 
@@ -251,7 +292,7 @@ pub struct TlsConn {
 
 impl std::fmt::Debug for TlsConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsConn").field("conn", &self.stream.get_ref().0 .0).field("state", &self.state).finish()
+        f.debug_struct("TlsConn").field("conn", &self.stream.get_ref().0.conn).field("state", &self.state).finish()
     }
 }
 
@@ -268,7 +309,7 @@ pub(crate) async fn client_shared(conn: Rc<Conn>, host: &str, config: &Config) -
         .map_err(|_| Error::other(format!("tls: {name:?} is not a valid server name")))?;
     let connector = TlsConnector::from(config.build()?);
     let stream = connector
-        .connect(server_name, Shared(conn.clone()))
+        .connect(server_name, Shared::new(conn.clone()))
         .await
         .map_err(|e| from_io(e, name))?;
     let (_, session) = stream.get_ref();
@@ -372,7 +413,7 @@ pub(crate) fn from_io(e: io::Error, name: &str) -> Error {
 
 impl TlsConn {
     fn conn(&self) -> &Conn {
-        &self.stream.get_ref().0 .0
+        &self.stream.get_ref().0.conn
     }
 
     /// Go's `ConnectionState`.

@@ -44,7 +44,7 @@ it("bench/run.mjs runs every workload and reports every metric", () => {
   expect(ff.version).toMatch(/firefox\/\d+/i);
   expect(res.engines.chromium.version).toMatch(/^\d+\./);
   const ffBy = Object.fromEntries(ff.metrics.map((m: any) => [m.id, m]));
-  for (const id of ["receive_rust", "send_rust", "echo_rust", "receive_extern", "http_get", "ping_classic_p50", "ping_extern_classic_p50", "load_1", "load_100", "relay_echo", "wasi_echo", "wasi_echo_asyncify", "wasip2_echo"]) {
+  for (const id of ["receive_rust", "send_rust", "echo_rust", "receive_extern", "http_get", "ping_classic_p50", "ping_extern_classic_p50", "load_1", "load_100", "relay_echo", "wasi_echo", "wasi_echo_asyncify", "wasip2_echo", "tls_handshake", "tls_echo", "tls_https_body", "tls_ping_p50"]) {
     expect(ffBy[id], `firefox ${id}`).toBeDefined();
     expect(ffBy[id].value, `firefox ${id}`).toBeGreaterThan(0);
   }

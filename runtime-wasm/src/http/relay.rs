@@ -250,7 +250,7 @@ async fn connect(u: &Url, route: &RelayRoute, key: String, deadline: Option<Syst
             .map_err(|e| net::dial_error(e, "tcp", &addr))?;
         Stream::Tls(Box::new(session))
     } else {
-        Stream::Plain(Shared(conn.clone()))
+        Stream::Plain(Shared::new(conn.clone()))
     };
     let (sender, connection) = http1::handshake(Io(stream)).await.map_err(|e| cause(&e))?;
     crate::task::spawn_local(async move {
