@@ -499,3 +499,17 @@ async fn bad_requests_fail_before_any_fetch() {
         .contains("invalid request"));
     assert_no_requests_left(base);
 }
+
+/// A page whose bindings predate relay routing (no `_netHttpRoute`): every
+/// request goes through fetch, as before, instead of failing.
+#[wasm_bindgen_test]
+async fn bindings_without_relay_routing_mean_fetch() {
+    let base = setup();
+    let global = js_sys::global();
+    assert!(js_sys::Reflect::delete_property(&global.into(), &"_netHttpRoute".into()).expect("delete"));
+    let r = http::get(&http_url("/hello")).await;
+    set_net_options("{}"); // puts it back
+    let r = r.expect("through fetch");
+    assert_eq!(r.body.text().await.expect("body"), "hello\n");
+    assert_no_requests_left(base);
+}
