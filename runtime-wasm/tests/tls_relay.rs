@@ -187,6 +187,10 @@ async fn a_bad_certificate_and_a_wrong_name_are_refused_in_gos_words() {
     assert!(msg.starts_with("tls: failed to verify certificate: x509: certificate is valid for "), "{msg}");
     assert!(msg.contains("localhost") && msg.ends_with(", not wrong.test"), "{msg}");
 
+    // A server that does not speak TLS (the plain HTTP peer): Go's words.
+    let e = tls::dial("tcp", &peer("tcpHttp"), &config()).await.expect_err("not TLS");
+    assert_eq!(e.to_string(), "tls: first record does not look like a TLS handshake");
+
     // Go's InsecureSkipVerify: the same server accepted, for tests.
     let skip = tls::Config { insecure_skip_verify: true, ..tls::Config::default() };
     let mut c = tls::dial("tcp", &peer("tlsBad"), &skip).await.expect("insecure");
