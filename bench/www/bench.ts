@@ -399,10 +399,6 @@ function loadEpoxyClient(relayUrl: string): Promise<EpoxyClient> {
   })();
   return epoxyClient;
 }
-async function loadEpoxy(relayUrl: string): Promise<(dest: string) => Promise<EpoxyStream>> {
-  const client = await loadEpoxyClient(relayUrl);
-  return (dest: string) => client.connect_tcp(`tcp://${dest}`);
-}
 
 /** Ends an epoxy stream without waiting: its writer's close() never settles (2.1.19). */
 function closeEpoxy(writer: WritableStreamDefaultWriter<Uint8Array>, reader: ReadableStreamDefaultReader<Uint8Array>) {
@@ -410,19 +406,15 @@ function closeEpoxy(writer: WritableStreamDefaultWriter<Uint8Array>, reader: Rea
   reader.cancel().catch(() => {});
 }
 
-/** The relay echo through an epoxy TCP stream (see streamEcho). */
-async function epoxyEcho(relayUrl: string, dest: string, total: number, chunk: number) {
-  const s = await (await loadEpoxy(relayUrl))(dest);
-  const reader = s.read.getReader();
-  const writer = s.write.getWriter();
-  const ms = await streamEcho(reader, writer, total, chunk);
-  closeEpoxy(writer, reader);
-  return ms;
+/** An epoxy TCP stream to `dest`, or a TLS one (its handshake done). */
+async function epoxyStream(relayUrl: string, dest: string, tls: boolean): Promise<EpoxyStream> {
+  const client = await loadEpoxyClient(relayUrl);
+  return tls ? client.connect_tls(`tls://${dest}`) : client.connect_tcp(`tcp://${dest}`);
 }
 
-/** The TLS echo through an epoxy TLS stream: ms after the handshake. */
-async function epoxyTlsEcho(relayUrl: string, dest: string, total: number, chunk: number) {
-  const s = await (await loadEpoxyClient(relayUrl)).connect_tls(`tls://${dest}`);
+/** The relay echo through an epoxy TCP (or TLS) stream (see streamEcho): ms, after the handshake. */
+async function epoxyEcho(relayUrl: string, dest: string, total: number, chunk: number, tls = false) {
+  const s = await epoxyStream(relayUrl, dest, tls);
   const reader = s.read.getReader();
   const writer = s.write.getWriter();
   const ms = await streamEcho(reader, writer, total, chunk);
@@ -458,7 +450,7 @@ async function epoxyHttpsGet(relayUrl: string, url: string, expect: number) {
 
 /** One-byte round trips on an epoxy TCP (or TLS) stream through the relay. */
 async function epoxyPinger(relayUrl: string, dest: string, tls = false): Promise<Pinger> {
-  const s = tls ? await (await loadEpoxyClient(relayUrl)).connect_tls(`tls://${dest}`) : await (await loadEpoxy(relayUrl))(dest);
+  const s = await epoxyStream(relayUrl, dest, tls);
   const reader = s.read.getReader();
   const writer = s.write.getWriter();
   return {
@@ -638,7 +630,7 @@ export async function runBenchmarks(o: BenchOptions) {
       if (i >= 0) (hs.rust.push(r), hs.rustSkip.push(s), hs.epoxy.push(e));
     }
     await rs.rustTlsEcho(o.peers.tlsEcho, ca, MiB, chunk);
-    await epoxyTlsEcho(relay, o.peers.tlsEcho, MiB, chunk);
+    await epoxyEcho(relay, o.peers.tlsEcho, MiB, chunk, true);
     const echo: Record<string, number[]> = { rust: [], epoxy: [] };
     const body: Record<string, number[]> = { rust: [], epoxy: [] };
     const url = `https://${o.peers.tlsOrigin}/bytes?n=${total}&seed=5`;
@@ -646,7 +638,7 @@ export async function runBenchmarks(o: BenchOptions) {
     await epoxyHttpsGet(relay, `https://${o.peers.tlsOrigin}/bytes?n=${MiB}`, MiB);
     for (let r = 0; r < o.reps; r++) {
       echo.rust.push(mbps(total, await rs.rustTlsEcho(o.peers.tlsEcho, ca, total, chunk)));
-      echo.epoxy.push(mbps(total, await epoxyTlsEcho(relay, o.peers.tlsEcho, total, chunk)));
+      echo.epoxy.push(mbps(total, await epoxyEcho(relay, o.peers.tlsEcho, total, chunk, true)));
       const [ms, bytes] = await rs.rustHttpGet(url);
       if (bytes !== total) throw new Error(`https body: ${bytes} bytes, not ${total}`);
       body.rust.push(mbps(total, ms));

@@ -223,14 +223,18 @@ impl ServerCertVerifier for SkipVerify {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) conn: Rc<Conn>,
-    /// The records rustls has ready, joined for one write (see below).
-    joined: Vec<u8>,
 }
 
 impl Shared {
     pub(crate) fn new(conn: Rc<Conn>) -> Shared {
-        Shared { conn, joined: Vec::new() }
+        Shared { conn }
     }
+}
+
+thread_local! {
+    // The records rustls has ready, joined for one write (see below): one
+    // buffer for every session, as JS copies a write's bytes before it returns.
+    static JOINED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// What a vectored write joins at most: one relay packet's worth.
@@ -254,24 +258,26 @@ impl AsyncWrite for Shared {
     /// those, a prefix of what rustls holds, so a longer vector on the next
     /// poll is consistent.
     fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = &mut *self;
         if bufs.iter().filter(|b| !b.is_empty()).count() <= 1 {
             let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &**b);
-            return Pin::new(&mut &*this.conn).poll_write(cx, first);
+            return Pin::new(&mut &*self.conn).poll_write(cx, first);
         }
-        this.joined.clear();
-        for b in bufs {
-            let room = JOIN_MAX - this.joined.len();
-            if room == 0 {
-                break;
+        JOINED.with(|joined| {
+            let mut joined = joined.borrow_mut();
+            joined.clear();
+            for b in bufs {
+                let room = JOIN_MAX - joined.len();
+                if room == 0 {
+                    break;
+                }
+                joined.extend_from_slice(&b[..b.len().min(room)]);
             }
-            this.joined.extend_from_slice(&b[..b.len().min(room)]);
-        }
-        Pin::new(&mut &*this.conn).poll_write(cx, &this.joined)
+            Pin::new(&mut &*self.conn).poll_write(cx, &joined)
+        })
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -397,18 +403,21 @@ fn alert_text(a: rustls::AlertDescription) -> String {
 /// An error from the session back to the crate's: the Conn's own errors
 /// as they were (a deadline stays `i/o timeout`), rustls's in Go's words.
 pub(crate) fn from_io(e: io::Error, name: &str) -> Error {
+    known_io_error(&e, name).unwrap_or_else(|| Error::other(format!("tls: {e}")))
+}
+
+/// What an `io::Error` from a session carries that the crate can say
+/// itself: a Conn's error, a rustls error (in Go's words), or the end.
+pub(crate) fn known_io_error(e: &io::Error, name: &str) -> Option<Error> {
     if let Some(inner) = e.get_ref() {
         if let Some(net) = inner.downcast_ref::<Error>() {
-            return net.clone();
+            return Some(net.clone());
         }
         if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-            return Error::other(go_message(tls, name));
+            return Some(Error::other(go_message(tls, name)));
         }
     }
-    match e.kind() {
-        io::ErrorKind::UnexpectedEof => Error::Eof,
-        _ => Error::other(format!("tls: {e}")),
-    }
+    (e.kind() == io::ErrorKind::UnexpectedEof).then_some(Error::Eof)
 }
 
 impl TlsConn {

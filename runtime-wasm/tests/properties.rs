@@ -284,3 +284,41 @@ fn the_relay_bypass_hosts_are_no_such_host() {
         }
     }
 }
+
+proptest! {
+    /// A redirect's Location is the peer's: any string is a URL or an
+    /// error, never a panic; a reference without a scheme keeps the base's.
+    #[test]
+    fn a_location_of_any_unicode_resolves_or_fails_cleanly(loc in any::<String>(), near in urlish()) {
+        let base = runtime_wasm::http::url::parse("https://h.example:8443/a/b?q=1").expect("base");
+        for r in [&loc, &near] {
+            if let Ok(u) = base.parse_reference(r) {
+                let _ = u.request_uri();
+                let scheme_given = r.split('#').next().unwrap_or("").split_once(':')
+                    .is_some_and(|(s, _)| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c)));
+                if !scheme_given {
+                    prop_assert_eq!(u.scheme.as_str(), "https");
+                }
+            }
+        }
+        if let Ok(other) = runtime_wasm::http::url::parse(&near) {
+            let _ = other.parse_reference(&loc);
+            let _ = other.request_uri();
+        }
+    }
+}
+
+#[test]
+fn a_location_resolves_as_go_resolves_the_forms_servers_send() {
+    let base = runtime_wasm::http::url::parse("https://h.example/a/b?q=1").expect("base");
+    for (loc, want) in [
+        ("/hello", "https://h.example/hello"),
+        ("c?x=2", "https://h.example/a/c?x=2"),
+        ("//other.example/p", "https://other.example/p"),
+        ("http://x.example/y#frag", "http://x.example/y"),
+        ("", "https://h.example/a/b?q=1"),
+    ] {
+        assert_eq!(base.parse_reference(loc).expect(loc).to_string(), want, "{loc}");
+    }
+    assert_eq!(base.request_uri(), "/a/b?q=1");
+}

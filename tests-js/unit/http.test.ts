@@ -6,6 +6,7 @@ import { createHttpBindings, HTTP_DEFAULTS, validateHttp, type HttpOptions, type
 import type { NetError } from "../../js/errors.js";
 import { createGate, type NetPolicy } from "../../js/policy.js";
 import { waitReady } from "./waker.js";
+import { unicodeStrings } from "./unicode.js";
 
 const URL_ = "http://api.test/x";
 
@@ -572,6 +573,17 @@ describe("routing through the relay (http.relayHosts, the TLS build)", () => {
     expect(r("https://example.com/", true)).toEqual({ roots: [pem], maxResponseBytes: 1234 });
     expect(route({})("https://api.example.com/", false)).toBeNull(); // default: none
     expect(route({ relayHosts: ["*"] })("https://[::1]:8443/", false)).not.toBeNull();
+  });
+
+  it("any Unicode as a URL is routed or not, never thrown at, and only a listed host is routed", () => {
+    const r = route({ relayHosts: ["api.example.com"] });
+    for (const s of unicodeStrings(3000)) {
+      for (const url of [s, `https://${s}`, `https://api.example.com/${s}`, `https://${s}.api.example.com/`]) {
+        const got = r(url, false);
+        if (got === null) continue;
+        expect(new URL(url).hostname.replace(/\.$/, "").toLowerCase(), url).toBe("api.example.com");
+      }
+    }
   });
 
   it("refuses a host pattern that could never match, and a root that is not PEM", () => {

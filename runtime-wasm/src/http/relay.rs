@@ -13,7 +13,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll};
@@ -30,7 +29,7 @@ use super::context::Context;
 use super::header::Header;
 use super::request::{Body, Request};
 use super::status::status_text;
-use super::url::{self, Url};
+use super::url::Url;
 use crate::net::{self, Conn, Error};
 use crate::tls::{self, Shared, TlsConn};
 
@@ -67,25 +66,30 @@ enum Stream {
 /// hyper's IO traits over the crate's futures-io stream.
 struct Io(Stream);
 
+thread_local! {
+    // Reads go through this one buffer (initialized once, shared by every
+    // connection: a read copies out before it returns) into hyper's: no
+    // unsafe, and no zeroing of hyper's spare capacity on every read.
+    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0u8; 64 * 1024].into_boxed_slice());
+}
+
 impl hyper::rt::Read for Io {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
         mut buf: hyper::rt::ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        // SAFETY: the bytes handed to the reader are initialized first, and
-        // only as many as it filled are advanced over.
-        let dst = unsafe { buf.as_mut() };
-        let len = dst.len().min(64 * 1024);
-        let dst = &mut dst[..len];
-        dst.fill(MaybeUninit::new(0));
-        let dst = unsafe { &mut *(dst as *mut [MaybeUninit<u8>] as *mut [u8]) };
-        let n = std::task::ready!(match &mut self.0 {
-            Stream::Plain(s) => Pin::new(s).poll_read(cx, dst),
-            Stream::Tls(s) => Pin::new(&mut **s).poll_read(cx, dst),
-        })?;
-        unsafe { buf.advance(n) };
-        Poll::Ready(Ok(()))
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let len = buf.remaining().min(scratch.len());
+            let dst = &mut scratch[..len];
+            let n = std::task::ready!(match &mut self.0 {
+                Stream::Plain(s) => Pin::new(s).poll_read(cx, dst),
+                Stream::Tls(s) => Pin::new(&mut **s).poll_read(cx, dst),
+            })?;
+            buf.put_slice(&dst[..n]);
+            Poll::Ready(Ok(()))
+        })
     }
 }
 
@@ -267,18 +271,8 @@ fn cause(e: &hyper::Error) -> Error {
         if let Some(net) = s.downcast_ref::<Error>() {
             return net.clone();
         }
-        if let Some(io) = s.downcast_ref::<io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                if let Some(net) = inner.downcast_ref::<Error>() {
-                    return net.clone();
-                }
-                if let Some(t) = inner.downcast_ref::<rustls::Error>() {
-                    return Error::other(tls::go_message(t, ""));
-                }
-            }
-            if io.kind() == io::ErrorKind::UnexpectedEof {
-                return Error::Eof;
-            }
+        if let Some(known) = s.downcast_ref::<io::Error>().and_then(|io| tls::known_io_error(io, "")) {
+            return known;
         }
         src = s.source();
     }
@@ -332,7 +326,7 @@ async fn exchange(
             return Err(Error::ContextCanceled);
         }
     }
-    let mut b = http::Request::builder().method(req.method.as_str()).uri(request_uri(u));
+    let mut b = http::Request::builder().method(req.method.as_str()).uri(u.request_uri());
     let host = if req.host.is_empty() { &u.host } else { &req.host };
     b = b.header(http::header::HOST, host.as_str());
     if !req.header.has("User-Agent") {
@@ -361,37 +355,6 @@ async fn exchange(
     let resp = resp?;
     let (parts, incoming) = resp.into_parts();
     Ok((parts, RelayBody::new(incoming, conn, ctx, kind)))
-}
-
-fn request_uri(u: &Url) -> String {
-    let path = if u.path.is_empty() { "/" } else { u.path.as_str() };
-    if u.raw_query.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{}", u.raw_query)
-    }
-}
-
-/// A redirect's Location against the URL it came from (RFC 3986 §5.2, the
-/// cases servers send: absolute, scheme-relative, absolute-path, relative).
-fn resolve(base: &Url, location: &str) -> Result<Url, Error> {
-    let loc = location.split('#').next().unwrap_or("");
-    let has_scheme = loc
-        .split_once(':')
-        .is_some_and(|(s, _)| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c)));
-    let abs = if has_scheme {
-        loc.to_string()
-    } else if loc.starts_with("//") {
-        format!("{}:{loc}", base.scheme)
-    } else if loc.starts_with('/') {
-        format!("{}://{}{loc}", base.scheme, base.host)
-    } else if loc.is_empty() {
-        format!("{}://{}{}", base.scheme, base.host, request_uri(base))
-    } else {
-        let dir = base.path.rsplit_once('/').map_or("", |(d, _)| d);
-        format!("{}://{}{dir}/{loc}", base.scheme, base.host)
-    };
-    url::parse(&abs)
 }
 
 /// Go's `Client.Do` through the relay: follows redirects (Go's rules: 301,
@@ -440,7 +403,7 @@ pub(crate) async fn send(
             return Err(Error::other("stopped after 10 redirects"));
         }
         drop(body); // the connection goes (hyper does not drain an unread body)
-        let next = resolve(&req.url, location.as_deref().unwrap_or(""))?;
+        let next = req.url.parse_reference(location.as_deref().unwrap_or(""))?;
         let same_host = next.hostname().eq_ignore_ascii_case(req.url.hostname());
         if matches!(code, 307 | 308) {
             req.body = Body::Bytes(replay.unwrap_or_default());

@@ -206,6 +206,41 @@ impl Url {
         h.rsplit_once(':').map_or(h, |(name, _)| name)
     }
 
+    /// Go's `RequestURI`: the path (or "/") and the query, as a request
+    /// line carries them.
+    pub fn request_uri(&self) -> String {
+        let path = if self.path.is_empty() { "/" } else { self.path.as_str() };
+        if self.raw_query.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", self.raw_query)
+        }
+    }
+
+    /// Go's `u.Parse(ref)`: a reference (a redirect's Location) against this
+    /// URL, for the forms servers send (RFC 3986 §5.2): absolute,
+    /// scheme-relative, absolute-path, relative to this path's directory,
+    /// or empty (this URL). The fragment is dropped.
+    pub fn parse_reference(&self, reference: &str) -> Result<Url, Error> {
+        let r = reference.split('#').next().unwrap_or("");
+        let has_scheme = r
+            .split_once(':')
+            .is_some_and(|(s, _)| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c)));
+        let abs = if has_scheme {
+            r.to_string()
+        } else if r.starts_with("//") {
+            format!("{}:{r}", self.scheme)
+        } else if r.starts_with('/') {
+            format!("{}://{}{r}", self.scheme, self.host)
+        } else if r.is_empty() {
+            format!("{}://{}{}", self.scheme, self.host, self.request_uri())
+        } else {
+            let dir = self.path.rsplit_once('/').map_or("", |(d, _)| d);
+            format!("{}://{}{dir}/{r}", self.scheme, self.host)
+        };
+        parse(&abs)
+    }
+
     /// The port, or "" (Go's `Port`).
     pub fn port(&self) -> &str {
         let h = self.host.as_str();
